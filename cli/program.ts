@@ -1,0 +1,127 @@
+/**
+ * The `audit-archive` command line. Exit codes: 0 success; 1 a run that could not complete
+ * or a verification that found problems; 2 a usage or configuration error.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ArchiveError, ConfigurationError, describeError } from '../lambdas/core/errors.ts';
+import { COLLECTOR_VERSION } from '../lambdas/core/version.ts';
+import { parseFaults } from '../simulator/faults.ts';
+import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './commands/collect.ts';
+import { runSimulate } from './commands/simulate.ts';
+import { formatVerifyResult, runVerify } from './commands/verify.ts';
+import { createOutput } from './output.ts';
+import { parseDuration, parseNumber, parseTime } from './parse.ts';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('audit-archive')
+    .description('Archive Intercom teammate activity logs into a write-once, verifiable archive.')
+    .version(COLLECTOR_VERSION)
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('collect')
+    .description('collect closed windows of activity from the checkpoint (or --since) up to --until into the archive')
+    .requiredOption('--archive <dir>', 'archive folder (created if missing)')
+    .option('--since <time>', 'where a new archive starts: ISO-8601 or UNIX seconds (an existing archive continues from its checkpoint)')
+    .option('--until <time>', 'collect up to here (default: now minus the settle lag)')
+    .option('--api-url <url>', 'Intercom API base URL (env INTERCOM_API_URL; default from --region)')
+    .addOption(new Option('--region <region>', 'Intercom region').choices(['us', 'eu', 'au']).default('us'))
+    .option('--workspace <id>', 'workspace id (default: from GET /me)')
+    .option('--window <duration>', 'longest window and API range, e.g. 5d or 12h', '5d')
+    .option('--min-range <duration>', 'smallest API range after halving on repeated 5xx', '15m')
+    .option('--lookback <duration>', 'horizon re-read behind the checkpoint for late entries', '1h')
+    .option('--settle-lag <duration>', 'how far behind now a window must end to count as closed', '10m')
+    .option('--part-max-mb <mb>', 'cut a new part when one passes this compressed size', '8')
+    .option('--budget-share <share>', "share of the workspace's rate budget this collector may use, (0, 1]", '1')
+    .option('--quiet', 'print only warnings and the summary')
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const output = createOutput(process.stderr, Boolean(opts.quiet));
+      const token = tokenFromEnv();
+      const apiUrl = (opts.apiUrl as string | undefined) ?? process.env.INTERCOM_API_URL;
+      if (apiUrl !== undefined) {
+        try {
+          const url = new URL(apiUrl);
+          if (!/^https?:$/.test(url.protocol)) throw new Error('not http(s)');
+        } catch {
+          throw new ConfigurationError(`--api-url / INTERCOM_API_URL: '${apiUrl}' is not an http(s) URL`);
+        }
+      }
+      const started = Date.now();
+      const result = await runCollect(
+        {
+          archive: opts.archive as string,
+          ...(opts.since !== undefined && { since: parseTime('--since', opts.since as string) }),
+          ...(opts.until !== undefined && { until: parseTime('--until', opts.until as string) }),
+          ...(apiUrl !== undefined && { apiUrl }),
+          region: parseRegion(opts.region as string),
+          ...(opts.workspace !== undefined && { workspace: opts.workspace as string }),
+          token,
+          windowSeconds: parseDuration('--window', opts.window as string, { min: 60, max: 30 * 86_400 }),
+          minRangeSeconds: parseDuration('--min-range', opts.minRange as string, { min: 1, max: 30 * 86_400 }),
+          lookbackSeconds: parseDuration('--lookback', opts.lookback as string, { min: 0, max: 30 * 86_400 }),
+          settleLagSeconds: parseDuration('--settle-lag', opts.settleLag as string, { min: 0, max: 86_400 }),
+          partMaxBytes: Math.round(parseNumber('--part-max-mb', opts.partMaxMb as string, { min: 0.001, max: 4096 }) * 1024 * 1024),
+          budgetShare: parseNumber('--budget-share', opts.budgetShare as string, { min: 0.01, max: 1 }),
+        },
+        output,
+      );
+      process.stdout.write(`${formatCollectSummary(result, (Date.now() - started) / 1000)}\n`);
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('verify')
+    .description('re-hash every object and walk every manifest chain; exit 1 when anything is missing, altered or outside the chain')
+    .requiredOption('--archive <dir>', 'archive folder')
+    .option('--json', 'print the result as JSON')
+    .action(async (opts: { archive: string; json?: boolean }) => {
+      const result = await runVerify(opts.archive, createOutput());
+      process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatVerifyResult(result)}\n`);
+      setExit(result.ok ? EXIT.ok : EXIT.failed);
+    });
+
+  program
+    .command('simulate')
+    .description('serve a simulated Intercom workspace on loopback and print its URL and token')
+    .option('--port <n>', 'port (default: a free one)', '0')
+    .option('--faults <list>', 'fault switches, e.g. 5xx=0.1,429=0.05,truncate=0.05,late=0.02:1800,latency=150', '')
+    .option('--entries-per-day <n>', 'average activity per day', '400')
+    .option('--seed <n>', 'dataset seed', '1')
+    .action(async (opts: { port: string; faults: string; entriesPerDay: string; seed: string }) => {
+      await runSimulate({
+        port: parseNumber('--port', opts.port, { min: 0, max: 65535, integer: true }),
+        faults: parseFaults(opts.faults),
+        entriesPerDay: parseNumber('--entries-per-day', opts.entriesPerDay, { min: 0, max: 10_000_000 }),
+        seed: parseNumber('--seed', opts.seed, { min: 0, max: 2 ** 31, integer: true }),
+      });
+      setExit(EXIT.ok);
+    });
+  return program;
+}
+
+/** Runs the CLI and returns its exit code (never calls process.exit, so tests can call it). */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander has printed the message; help and version are not errors.
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof ArchiveError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(`error: ${describeError(error)}\n`);
+    if (process.env.DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+    return EXIT.failed;
+  }
+}

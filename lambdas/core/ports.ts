@@ -1,0 +1,67 @@
+/**
+ * The small interfaces the core talks through. Local and AWS adapters implement them;
+ * in-memory fakes for tests live in test/helpers/.
+ */
+import type { ActivityPage, TimeRange } from './intercom/schema.ts';
+
+export interface Retention {
+  readonly mode: 'COMPLIANCE' | 'GOVERNANCE';
+  readonly years: number;
+}
+
+/** What a create-only put did. */
+export interface PutResult {
+  readonly key: string;
+  readonly sha256: string;
+  readonly bytes: number;
+  /** false when the object already existed with identical bytes (a retried write is a no-op). */
+  readonly created: boolean;
+  /** When the object's retention ends, where the store knows it. */
+  readonly retainUntil?: string;
+}
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly bytes: number;
+  /** Hex SHA-256 the store recorded, where it keeps one. */
+  readonly sha256?: string;
+  readonly retainUntil?: string;
+}
+
+/** A write-once object store: S3 with Object Lock, or a local WORM folder. No delete, no overwrite. */
+export interface ObjectStore {
+  /** Human-readable location, e.g. `s3://bucket/prefix` or a folder path. */
+  readonly location: string;
+  /** The retention new objects get (S3: the bucket's default Object Lock rule), if known. */
+  readonly retention?: Retention;
+  /** Create-only write with a SHA-256 (hex) of `body`. Identical bytes already there: a no-op; different bytes: IntegrityError. */
+  putIfAbsent(key: string, body: Buffer, sha256: string): Promise<PutResult>;
+  /** The object's bytes; throws ObjectNotFoundError when absent. */
+  get(key: string): Promise<Buffer>;
+  head(key: string): Promise<ObjectInfo | undefined>;
+  /** Objects under `prefix` in key order, optionally only keys after `startAfter`. */
+  list(prefix: string, options?: { startAfter?: string }): AsyncIterable<ObjectInfo>;
+}
+
+/** The Intercom activity-log API, or anything that serves the same pages. */
+export interface ActivityLogSource {
+  /** API host and version recorded as provenance. */
+  readonly host: string;
+  readonly apiVersion: string;
+  readonly perPage: number;
+  /** Pages of one time range as they arrive (both bounds sent to the API as given). */
+  fetchRange(range: TimeRange, options?: FetchRangeOptions): AsyncIterable<ActivityPage>;
+  /** The workspace (app) id the token belongs to. */
+  workspaceId(): Promise<string>;
+}
+
+export interface FetchRangeOptions {
+  /** Retries allowed for HTTP 5xx on this range; the caller may prefer to ask for a smaller range instead. */
+  readonly maxServerRetries?: number;
+}
+
+/** A cached pointer to the chain head; losing it costs time, never data. */
+export interface CheckpointCache {
+  get(workspaceId: string): Promise<number | undefined>;
+  set(workspaceId: string, seq: number): Promise<void>;
+}

@@ -1,0 +1,248 @@
+/**
+ * `verify`: recomputes every hash and walks each workspace's chain. Names each object that is
+ * missing, altered, or outside the chain, each break in the chain, and each gap or overlap
+ * between window manifests.
+ */
+import { createHash } from 'node:crypto';
+import type { ObjectStore } from '../ports.ts';
+import { DATA_ROOT, MANIFEST_ROOT, QUARANTINE_ROOT, manifestKey, parseManifestKey } from '../archive/keys.ts';
+import { readGzipLines } from '../archive/lines.ts';
+import { type Manifest, type ManifestPart, iso, manifestSchema } from '../archive/manifest.ts';
+
+export type ProblemCode =
+  | 'manifest-missing'
+  | 'manifest-invalid'
+  | 'chain-broken'
+  | 'window-gap'
+  | 'window-overlap'
+  | 'late-out-of-range'
+  | 'part-missing'
+  | 'part-altered'
+  | 'part-inconsistent'
+  | 'part-listed-twice'
+  | 'duplicate-id'
+  | 'stray-object';
+
+export interface Problem {
+  readonly code: ProblemCode;
+  /** The object the problem is about. */
+  readonly key: string;
+  readonly message: string;
+}
+
+export interface WorkspaceSummary {
+  readonly workspaceId: string;
+  readonly manifests: number;
+  readonly windows: number;
+  readonly lateManifests: number;
+  readonly origin: number | null;
+  readonly checkpoint: number | null;
+  readonly parts: number;
+  readonly records: number;
+  readonly quarantined: number;
+  readonly bytes: number;
+}
+
+export interface VerifyResult {
+  readonly ok: boolean;
+  readonly problems: Problem[];
+  readonly workspaces: WorkspaceSummary[];
+  readonly objectsChecked: number;
+  readonly bytesChecked: number;
+}
+
+export interface VerifyOptions {
+  /** Objects read at once. @default 4 */
+  readonly concurrency?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+interface PartRef {
+  readonly part: ManifestPart;
+  readonly manifest: Manifest;
+  readonly quarantine: boolean;
+}
+
+export async function verifyArchive(store: ObjectStore, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const problems: Problem[] = [];
+  const report = (code: ProblemCode, key: string, message: string) => problems.push({ code, key, message });
+
+  // Every object the archive holds, by area.
+  const manifestKeys = new Map<string, number[]>();
+  for await (const object of store.list(MANIFEST_ROOT)) {
+    const parsed = parseManifestKey(object.key);
+    if (!parsed) {
+      report('stray-object', object.key, `${object.key} is under manifests/ but is not a manifest of any chain`);
+      continue;
+    }
+    const list = manifestKeys.get(parsed.workspaceId) ?? [];
+    list.push(parsed.seq);
+    manifestKeys.set(parsed.workspaceId, list);
+  }
+  const dataObjects = new Map<string, number>();
+  for (const root of [DATA_ROOT, QUARANTINE_ROOT]) {
+    for await (const object of store.list(root)) dataObjects.set(object.key, object.bytes);
+  }
+
+  const referenced = new Map<string, PartRef>();
+  const summaries: WorkspaceSummary[] = [];
+  const partsByWorkspace = new Map<string, PartRef[]>();
+
+  for (const [workspaceId, seqs] of [...manifestKeys].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    seqs.sort((a, b) => a - b);
+    const last = seqs[seqs.length - 1]!;
+    const present = new Set(seqs);
+    let prevSha: string | undefined;
+    let prevSeqRead = -1;
+    let coveredTo: number | null = null;
+    let origin: number | null = null;
+    let windows = 0;
+    let lates = 0;
+    const refs: PartRef[] = [];
+    for (let seq = 0; seq <= last; seq++) {
+      const key = manifestKey(workspaceId, seq);
+      if (!present.has(seq)) {
+        report('manifest-missing', key, `manifest ${key} is missing: the chain of workspace ${workspaceId} jumps from ${seq - 1} to the next manifest present`);
+        prevSha = undefined;
+        continue;
+      }
+      const body = await store.get(key);
+      const sha = createHash('sha256').update(body).digest('hex');
+      let manifest: Manifest;
+      try {
+        const parsed = manifestSchema.safeParse(JSON.parse(body.toString('utf8')));
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          throw new Error(`${issue.path.join('.')}: ${issue.message}`);
+        }
+        manifest = parsed.data;
+      } catch (error) {
+        report('manifest-invalid', key, `manifest ${key} is not a valid manifest (${error instanceof Error ? error.message : String(error)})`);
+        prevSha = undefined;
+        continue;
+      }
+      if (manifest.seq !== seq || manifest.workspace_id !== workspaceId) {
+        report('manifest-invalid', key, `manifest ${key} claims to be seq ${manifest.seq} of workspace ${manifest.workspace_id} (moved or reordered)`);
+      }
+      if (seq === 0) {
+        if (manifest.kind !== 'genesis' || manifest.prev_sha256 !== null) report('chain-broken', key, `manifest ${key} should open the chain (kind genesis, no previous hash)`);
+        origin = manifest.from;
+        coveredTo = manifest.to;
+      } else if (manifest.kind === 'genesis') {
+        report('chain-broken', key, `manifest ${key} is a second genesis inside the chain`);
+      } else if (prevSha !== undefined && prevSeqRead === seq - 1 && manifest.prev_sha256 !== prevSha) {
+        report('chain-broken', key, `manifest ${key} names previous hash ${manifest.prev_sha256}, but manifest ${seq - 1} hashes to ${prevSha}: the previous manifest was altered or replaced`);
+      }
+      if (origin !== null && manifest.origin !== origin) {
+        report('chain-broken', key, `manifest ${key} says the archive starts at ${iso(manifest.origin)}, the genesis says ${iso(origin)}`);
+      }
+      if (manifest.kind === 'window') {
+        windows += 1;
+        if (coveredTo !== null && manifest.from > coveredTo) {
+          report('window-gap', key, `window manifest ${key} starts at ${manifest.from_iso} but the previous window ended at ${iso(coveredTo)}: ${iso(coveredTo)}–${manifest.from_iso} was never collected`);
+        } else if (coveredTo !== null && manifest.from < coveredTo) {
+          report('window-overlap', key, `window manifest ${key} starts at ${manifest.from_iso}, inside the range already covered up to ${iso(coveredTo)}`);
+        }
+        if (manifest.to <= manifest.from || manifest.checkpoint !== manifest.to) {
+          report('manifest-invalid', key, `window manifest ${key} has an empty or inconsistent range [${manifest.from_iso}, ${manifest.to_iso}) / checkpoint`);
+        }
+        coveredTo = Math.max(coveredTo ?? manifest.to, manifest.to);
+      } else if (manifest.kind === 'late') {
+        lates += 1;
+        if ((origin !== null && manifest.from < origin) || (coveredTo !== null && manifest.to > coveredTo)) {
+          report('late-out-of-range', key, `late manifest ${key} adds to [${manifest.from_iso}, ${manifest.to_iso}), which is not inside the range covered so far`);
+        }
+      }
+      for (const part of manifest.parts) refs.push({ part, manifest, quarantine: false });
+      for (const part of manifest.quarantine) refs.push({ part, manifest, quarantine: true });
+      prevSha = sha;
+      prevSeqRead = seq;
+    }
+    partsByWorkspace.set(workspaceId, refs);
+    summaries.push({
+      workspaceId,
+      manifests: seqs.length,
+      windows,
+      lateManifests: lates,
+      origin,
+      checkpoint: coveredTo,
+      parts: refs.length,
+      records: refs.filter((r) => !r.quarantine).reduce((n, r) => n + r.part.records, 0),
+      quarantined: refs.filter((r) => r.quarantine).reduce((n, r) => n + r.part.records, 0),
+      bytes: refs.reduce((n, r) => n + r.part.bytes, 0),
+    });
+  }
+
+  // Parts: each listed once, present, unaltered, and consistent with its manifest.
+  const toCheck: PartRef[] = [];
+  for (const refs of partsByWorkspace.values()) {
+    for (const ref of refs) {
+      const earlier = referenced.get(ref.part.key);
+      if (earlier) {
+        report('part-listed-twice', ref.part.key, `${ref.part.key} is listed by manifest ${earlier.manifest.seq} and again by manifest ${ref.manifest.seq}`);
+        continue;
+      }
+      referenced.set(ref.part.key, ref);
+      if (!dataObjects.has(ref.part.key)) {
+        report('part-missing', ref.part.key, `${ref.part.key} is listed by manifest ${manifestKey(ref.manifest.workspace_id, ref.manifest.seq)} but does not exist`);
+        continue;
+      }
+      toCheck.push(ref);
+    }
+  }
+  const idsByWorkspace = new Map<string, Map<string, string>>();
+  let done = 0;
+  let bytesChecked = 0;
+  const checkPart = async (ref: PartRef) => {
+    const { part, manifest } = ref;
+    const body = await store.get(part.key);
+    bytesChecked += body.length;
+    const sha = createHash('sha256').update(body).digest('hex');
+    if (sha !== part.sha256 || body.length !== part.bytes) {
+      const how = body.length < part.bytes ? `truncated to ${body.length} of ${part.bytes} bytes` : body.length > part.bytes ? `grown to ${body.length} bytes from ${part.bytes}` : 'altered (same size, different bytes)';
+      report('part-altered', part.key, `${part.key} is ${how}: SHA-256 ${sha}, manifest ${manifest.seq} recorded ${part.sha256}`);
+      return;
+    }
+    // The hash matches; the contents must also match what the manifest says about them.
+    const ids = idsByWorkspace.get(manifest.workspace_id) ?? new Map<string, string>();
+    idsByWorkspace.set(manifest.workspace_id, ids);
+    let records = 0;
+    let outside = 0;
+    try {
+      for await (const line of readGzipLines(body)) {
+        records += 1;
+        if (ref.quarantine) continue;
+        const createdAt = line.created_at;
+        if (typeof createdAt !== 'number' || createdAt < manifest.from || createdAt >= manifest.to) outside += 1;
+        const id = String(line.id);
+        const first = ids.get(id);
+        if (first !== undefined) report('duplicate-id', part.key, `entry ${id} is archived twice: in ${first} and in ${part.key}`);
+        else ids.set(id, part.key);
+      }
+    } catch (error) {
+      report('part-inconsistent', part.key, `${part.key} cannot be read as gzip JSON lines (${error instanceof Error ? error.message : String(error)})`);
+      return;
+    }
+    if (records !== part.records) report('part-inconsistent', part.key, `${part.key} holds ${records} lines, manifest ${manifest.seq} says ${part.records}`);
+    if (outside > 0) report('part-inconsistent', part.key, `${part.key} holds ${outside} entries outside its manifest's range [${manifest.from_iso}, ${manifest.to_iso})`);
+  };
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  let cursor = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, toCheck.length) }, async () => {
+      while (cursor < toCheck.length) {
+        const ref = toCheck[cursor++]!;
+        await checkPart(ref);
+        done += 1;
+        options.onProgress?.(done, toCheck.length);
+      }
+    }),
+  );
+
+  for (const key of dataObjects.keys()) {
+    if (!referenced.has(key)) report('stray-object', key, `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing)`);
+  }
+
+  problems.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.code < b.code ? -1 : 1));
+  return { ok: problems.length === 0, problems, workspaces: summaries, objectsChecked: toCheck.length, bytesChecked };
+}

@@ -1,0 +1,315 @@
+/**
+ * A deterministic synthetic Intercom workspace.
+ *
+ * History is a pure function of (seed, hour): every hour since `historyStart` has its own
+ * seeded generator, so any run — today or next week — sees the same past plus whatever is
+ * new, and tests can compute the ground truth for any range without a server.
+ */
+import { createHash } from 'node:crypto';
+import { KNOWN_ACTIVITY_TYPES } from '../lambdas/core/intercom/activityTypes.ts';
+
+export type RawEntry = {
+  id: string;
+  performed_by: { type: string; id: string; email: string; ip: string };
+  metadata: Record<string, unknown> | null;
+  created_at: number;
+  activity_type: string;
+  activity_description: string;
+};
+
+export interface DatasetOptions {
+  /** @default 1 */
+  readonly seed?: number;
+  /** First second with activity. @default 2025-01-01T00:00:00Z */
+  readonly historyStart?: number;
+  /** Average entries per day (weekday office hours are busier). @default 400 */
+  readonly entriesPerDay?: number;
+  /** @default 'sim-acme' */
+  readonly workspaceId?: string;
+  /** Teammates on the roster. @default 48 */
+  readonly teammates?: number;
+  /** Entries in the weekly bulk-update second (over 250 tests pagination inside one second). @default 300 */
+  readonly burstSize?: number;
+}
+
+export interface Teammate {
+  readonly index: number;
+  readonly id: string;
+  readonly name: string;
+  readonly email: string;
+  readonly ips: readonly string[];
+  /** When they joined (may be before history starts). */
+  readonly joinedAt: number;
+  readonly leftAt?: number;
+  readonly joinedVia: 'invite' | 'scim';
+}
+
+const HOUR = 3600;
+const DAY = 86_400;
+const FIRST_NAMES = ['Aiko', 'Ben', 'Chiara', 'Dmitri', 'Emeka', 'Fatima', 'Gustav', 'Hana', 'Ines', 'Jonas', 'Kenji', 'Lena', 'Mateo', 'Nadia', 'Olu', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tomoko', 'Umar', 'Vera', 'Wei', 'Ximena', 'Yusuf', 'Zoe'];
+const LAST_NAMES = ['Sato', 'Okafor', 'Rossi', 'Ivanov', 'Nguyen', 'Haddad', 'Berg', 'Kim', 'Silva', 'Weber', 'Tanaka', 'Novak', 'Garcia', 'Ali', 'Adeyemi', 'Patel', 'Murphy', 'Lopez', 'Larsen', 'Mori'];
+export const UNKNOWN_TYPES = ['ai_agent_setting_change', 'workspace_sso_enforcement_change', 'fin_guidance_update'];
+
+/** Weighted mix of everyday activity; every known type gets at least a small weight. */
+const TYPE_WEIGHTS: Record<string, number> = {
+  admin_login_success: 20,
+  admin_logout: 8,
+  admin_away_mode_change: 6,
+  admin_occupancy_state_change: 3,
+  conversation_topic_change: 3,
+  macro_update: 3,
+  message_state_change: 3,
+  app_data_export: 2.5,
+  conversation_pdf_export: 2,
+  bulk_export: 1.2,
+  macro_usage_export: 1,
+  admin_login_failure: 2,
+  admin_permission_change: 2,
+  role_change: 1,
+  seat_change: 1,
+  inbox_access_change: 1,
+  app_team_membership_modification: 1,
+  security_settings_change: 0.6,
+  admin_two_factor_auth_change: 0.6,
+  admin_impersonation_start: 0.4,
+  admin_impersonation_consent_approved: 0.3,
+  app_package_installation: 0.3,
+  app_package_token_regeneration: 0.3,
+  app_webhook_creation: 0.3,
+  conversation_part_deletion: 0.4,
+  content_redaction_rule_update: 0.3,
+};
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function hash32(...parts: (string | number)[]): number {
+  let h = 0x811c9dc5;
+  for (const ch of parts.join('|')) {
+    h ^= ch.charCodeAt(0);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function uuidFrom(rng: () => number): string {
+  const hex = Array.from({ length: 32 }, () => Math.floor(rng() * 16).toString(16)).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A stable number in [0, 1) for an id: used by fault switches to pick entries deterministically. */
+export function idFraction(id: string, salt = ''): number {
+  return createHash('sha1').update(salt).update(id).digest().readUInt32BE(0) / 4294967296;
+}
+
+export class SimulatedWorkspace {
+  readonly seed: number;
+  readonly historyStart: number;
+  readonly entriesPerDay: number;
+  readonly workspaceId: string;
+  readonly burstSize: number;
+  readonly teammates: readonly Teammate[];
+  private readonly scheduled: RawEntry[];
+  private readonly typeTable: { type: string; cumulative: number }[];
+  private readonly hourCache = new Map<number, RawEntry[]>();
+
+  constructor(options: DatasetOptions = {}) {
+    this.seed = options.seed ?? 1;
+    this.historyStart = options.historyStart ?? Date.UTC(2025, 0, 1) / 1000;
+    this.entriesPerDay = options.entriesPerDay ?? 400;
+    this.workspaceId = options.workspaceId ?? 'sim-acme';
+    this.burstSize = options.burstSize ?? 300;
+    this.teammates = this.buildRoster(options.teammates ?? 48);
+    this.scheduled = this.buildLifecycleEvents();
+    let total = 0;
+    this.typeTable = [...KNOWN_ACTIVITY_TYPES, ...UNKNOWN_TYPES].map((type) => {
+      total += TYPE_WEIGHTS[type] ?? (UNKNOWN_TYPES.includes(type) ? 0.05 : 0.12);
+      return { type, cumulative: total };
+    });
+    for (const row of this.typeTable) row.cumulative /= total;
+  }
+
+  /** Every entry with `from <= created_at <= to` (inclusive, like the simulated API), ordered by time then id. */
+  entriesBetween(from: number, to: number): RawEntry[] {
+    const out: RawEntry[] = [];
+    if (to < from) return out;
+    const firstHour = Math.floor(Math.max(from, this.historyStart) / HOUR);
+    const lastHour = Math.floor(to / HOUR);
+    for (let hour = firstHour; hour <= lastHour; hour++) {
+      for (const entry of this.hour(hour)) {
+        if (entry.created_at >= from && entry.created_at <= to) out.push(entry);
+      }
+    }
+    return out;
+  }
+
+  /** Entries of one UTC hour, cached briefly (a small FIFO keeps memory flat over long backfills). */
+  hour(hour: number): RawEntry[] {
+    const cached = this.hourCache.get(hour);
+    if (cached) return cached;
+    const entries = this.generateHour(hour);
+    this.hourCache.set(hour, entries);
+    if (this.hourCache.size > 48) this.hourCache.delete(this.hourCache.keys().next().value as number);
+    return entries;
+  }
+
+  private generateHour(hour: number): RawEntry[] {
+    const start = hour * HOUR;
+    if (start + HOUR <= this.historyStart) return [];
+    const rng = mulberry32(hash32(this.seed, 'hour', hour));
+    const date = new Date(start * 1000);
+    const weekday = date.getUTCDay() >= 1 && date.getUTCDay() <= 5;
+    const office = weekday && date.getUTCHours() >= 8 && date.getUTCHours() < 18;
+    const weight = (office ? 2 : 0.4) / 0.876;
+    const mean = (this.entriesPerDay / 24) * weight;
+    const count = Math.floor(mean * (0.5 + rng()));
+    const entries: RawEntry[] = [];
+    const active = this.teammates.filter((t) => t.joinedAt <= start && (t.leftAt === undefined || t.leftAt > start + HOUR));
+    for (let i = 0; i < count && active.length > 0; i++) {
+      const createdAt = start + Math.floor(rng() * HOUR);
+      if (createdAt < this.historyStart) continue;
+      const teammate = active[Math.floor(rng() * active.length)]!;
+      const type = this.pickType(rng());
+      entries.push(this.makeEntry(uuidFrom(rng), createdAt, type, teammate, rng));
+    }
+    // A weekly bulk team update puts more than 250 entries into a single second.
+    const weekHour = hour - Math.floor(this.historyStart / HOUR);
+    if (weekHour % 168 === 37) {
+      const second = start + 1234;
+      const owner = this.teammates[0]!;
+      for (let i = 0; i < this.burstSize; i++) {
+        const subject = this.teammates[i % this.teammates.length]!;
+        entries.push({
+          ...this.makeEntry(uuidFrom(rng), second, 'app_team_membership_modification', owner, rng),
+          metadata: { team: { id: 4000 + (i % 7), name: `Team ${i % 7}` }, teammate: { id: subject.id, email: subject.email }, change: 'added' },
+        });
+      }
+    }
+    for (const entry of this.scheduled) {
+      if (entry.created_at >= start && entry.created_at < start + HOUR) entries.push(entry);
+    }
+    entries.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return entries;
+  }
+
+  private pickType(x: number): string {
+    let lo = 0;
+    let hi = this.typeTable.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.typeTable[mid]!.cumulative < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.typeTable[lo]!.type;
+  }
+
+  private makeEntry(id: string, createdAt: number, type: string, teammate: Teammate, rng: () => number): RawEntry {
+    // 3% of sessions come from an address the teammate has not used before.
+    const ip = rng() < 0.03 ? `203.0.113.${1 + Math.floor(rng() * 250)}` : teammate.ips[Math.floor(rng() * teammate.ips.length)]!;
+    return {
+      id,
+      performed_by: { type: 'admin', id: teammate.id, email: teammate.email, ip },
+      metadata: this.metadataFor(type, rng),
+      created_at: createdAt,
+      activity_type: type,
+      activity_description: `${teammate.name} ${type.replace(/_/g, ' ')}.`,
+    };
+  }
+
+  private metadataFor(type: string, rng: () => number): Record<string, unknown> | null {
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
+    switch (type) {
+      case 'admin_login_success':
+      case 'admin_login_failure':
+        return { sign_in_method: pick(['email_password', 'google_sso', 'saml_sso']) };
+      case 'app_data_export':
+      case 'bulk_export':
+      case 'conversation_pdf_export':
+      case 'macro_usage_export':
+        return { export_type: pick(['conversations', 'users', 'companies', 'messages']), record_count: Math.floor(rng() * 50_000) };
+      case 'admin_permission_change': {
+        const teammate = pick(this.teammates);
+        return { before: { can_export_data: false, can_manage_teammates: false }, after: { can_export_data: true, can_manage_teammates: rng() < 0.3 }, teammate: { id: teammate.id, email: teammate.email } };
+      }
+      case 'role_change':
+        return { before: pick(['Support', 'Viewer', 'Sales']), after: pick(['Admin', 'Support', 'Owner']) };
+      case 'seat_change':
+        return { before: 'lite', after: 'full' };
+      case 'inbox_access_change':
+        return { before: { inboxes: ['Support'] }, after: { inboxes: ['Support', 'VIP'] } };
+      case 'admin_impersonation_start':
+      case 'admin_impersonation_end':
+        return { reason: 'Support ticket investigation', consent_id: 140_000 + Math.floor(rng() * 1000) };
+      case 'admin_away_mode_change':
+        return { away_mode: rng() < 0.5, away_status_reason: 'On a break', reassign_conversations: false };
+      case 'message_state_change':
+        return { message: { id: Math.floor(rng() * 1000), title: 'Welcome tour' }, before: 'draft', after: 'live' };
+      case 'admin_logout':
+      case 'admin_occupancy_state_change':
+        return null;
+      default:
+        return rng() < 0.5 ? { before: 'before', after: 'after' } : {};
+    }
+  }
+
+  private buildRoster(size: number): Teammate[] {
+    return Array.from({ length: size }, (_, index) => {
+      const rng = mulberry32(hash32(this.seed, 'teammate', index));
+      const first = FIRST_NAMES[index % FIRST_NAMES.length]!;
+      const last = LAST_NAMES[Math.floor(rng() * LAST_NAMES.length)]!;
+      const veteran = index < Math.ceil(size * 0.6);
+      const joinedAt = veteran ? this.historyStart - (30 + index * 20) * DAY : this.historyStart + (index - Math.ceil(size * 0.6) + 1) * 11 * DAY + 9 * HOUR + index * 61;
+      const leaves = index % 7 === 3;
+      return {
+        index,
+        id: String(900_000 + index * 37),
+        name: `${first} ${last}`,
+        email: `${first}.${last}${index}@acme-sim.example`.toLowerCase(),
+        ips: [`198.51.100.${10 + index}`, ...(rng() < 0.5 ? [`198.51.100.${150 + index}`] : [])],
+        joinedAt,
+        ...(leaves && { leftAt: Math.max(joinedAt, this.historyStart) + (60 + index * 3) * DAY + 15 * HOUR }),
+        joinedVia: index % 4 === 0 ? 'scim' : 'invite',
+      } satisfies Teammate;
+    });
+  }
+
+  /** Invites, joins, provisioning and departures, derived from the roster. */
+  private buildLifecycleEvents(): RawEntry[] {
+    const owner = this.teammates[0]!;
+    const events: RawEntry[] = [];
+    const add = (teammate: Teammate, actor: Teammate, type: string, at: number, metadata: Record<string, unknown>) => {
+      if (at < this.historyStart) return;
+      const rng = mulberry32(hash32(this.seed, 'lifecycle', teammate.index, type, at));
+      events.push({ ...this.makeEntry(uuidFrom(rng), at, type, actor, rng), metadata });
+    };
+    for (const t of this.teammates) {
+      const subject = { id: t.id, email: t.email };
+      if (t.joinedVia === 'scim') {
+        add(t, owner, 'admin_provisioned', t.joinedAt, { teammate: subject, source: 'scim' });
+      } else {
+        add(t, owner, 'admin_invite_creation', t.joinedAt - 2 * DAY - 3 * HOUR, { invitee_email: t.email, role: 'Support' });
+        if (t.index % 5 === 2) add(t, owner, 'admin_invite_change', t.joinedAt - DAY, { invitee_email: t.email, before: 'Support', after: 'Admin' });
+        add(t, t, 'app_admin_join', t.joinedAt, { teammate: subject });
+      }
+      if (t.leftAt !== undefined) {
+        add(t, owner, 'admin_deprovisioned', t.leftAt, { teammate: subject });
+        add(t, owner, 'admin_deletion', t.leftAt + HOUR, { teammate: subject });
+      }
+      if (t.index % 9 === 5) {
+        // An invite to an outside domain that was withdrawn.
+        const at = this.historyStart + (20 + t.index) * DAY;
+        add(t, owner, 'admin_invite_creation', at, { invitee_email: `contractor${t.index}@gmail.example`, role: 'Viewer' });
+        add(t, owner, 'admin_invite_deletion', at + 6 * HOUR, { invitee_email: `contractor${t.index}@gmail.example` });
+      }
+    }
+    return events;
+  }
+}
