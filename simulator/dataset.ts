@@ -92,16 +92,12 @@ function mulberry32(seed: number): () => number {
 }
 
 function hash32(...parts: (string | number)[]): number {
-  let h = 0x811c9dc5;
-  for (const ch of parts.join('|')) {
-    h ^= ch.charCodeAt(0);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+  return createHash('sha1').update(parts.join('|')).digest().readUInt32BE(0);
 }
 
-function uuidFrom(rng: () => number): string {
-  const hex = Array.from({ length: 32 }, () => Math.floor(rng() * 16).toString(16)).join('');
+/** A UUID-shaped id from a name: unique per name (SHA-1), unlike draws from a small PRNG. */
+function uuidFrom(...parts: (string | number)[]): string {
+  const hex = createHash('sha1').update(parts.join('|')).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
@@ -178,7 +174,7 @@ export class SimulatedWorkspace {
       if (createdAt < this.historyStart) continue;
       const teammate = active[Math.floor(rng() * active.length)]!;
       const type = this.pickType(rng());
-      entries.push(this.makeEntry(uuidFrom(rng), createdAt, type, teammate, rng));
+      entries.push(this.makeEntry(uuidFrom(this.seed, hour, i), createdAt, type, teammate, rng));
     }
     // A weekly bulk team update puts more than 250 entries into a single second.
     const weekHour = hour - Math.floor(this.historyStart / HOUR);
@@ -188,7 +184,7 @@ export class SimulatedWorkspace {
       for (let i = 0; i < this.burstSize; i++) {
         const subject = this.teammates[i % this.teammates.length]!;
         entries.push({
-          ...this.makeEntry(uuidFrom(rng), second, 'app_team_membership_modification', owner, rng),
+          ...this.makeEntry(uuidFrom(this.seed, hour, 'burst', i), second, 'app_team_membership_modification', owner, rng),
           metadata: { team: { id: 4000 + (i % 7), name: `Team ${i % 7}` }, teammate: { id: subject.id, email: subject.email }, change: 'added' },
         });
       }
@@ -288,7 +284,7 @@ export class SimulatedWorkspace {
     const add = (teammate: Teammate, actor: Teammate, type: string, at: number, metadata: Record<string, unknown>) => {
       if (at < this.historyStart) return;
       const rng = mulberry32(hash32(this.seed, 'lifecycle', teammate.index, type, at));
-      events.push({ ...this.makeEntry(uuidFrom(rng), at, type, actor, rng), metadata });
+      events.push({ ...this.makeEntry(uuidFrom(this.seed, 'lifecycle', teammate.index, type, at), at, type, actor, rng), metadata });
     };
     for (const t of this.teammates) {
       const subject = { id: t.id, email: t.email };

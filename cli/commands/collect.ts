@@ -1,6 +1,6 @@
 /** `audit-archive collect`: wires the local adapters (folder archive, env token, lock file) to the core. */
 import { LocalCheckpointCache } from '../../lambdas/adapters/local/LocalCheckpointCache.ts';
-import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
+import { LocalObjectStore, type WriteStage } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { LocalRunLock } from '../../lambdas/adapters/local/LocalRunLock.ts';
 import { type CollectResult, collect } from '../../lambdas/core/collect/collect.ts';
 import { iso } from '../../lambdas/core/archive/manifest.ts';
@@ -44,6 +44,22 @@ export function parseRegion(value: string): IntercomRegion {
   throw new ConfigurationError(`--region: '${value}' is not one of ${Object.keys(REGION_HOSTS).join(', ')}`);
 }
 
+/**
+ * Crash-test failpoint: AUDIT_ARCHIVE_FAILPOINT=<temp-written|linked>:<key substring>:<n> kills
+ * this process with SIGKILL at the n-th write stage whose key contains the substring.
+ */
+function failpointFromEnv(env: NodeJS.ProcessEnv = process.env): { onWriteStage?: (stage: WriteStage, key: string) => void } {
+  const spec = env.AUDIT_ARCHIVE_FAILPOINT;
+  if (!spec) return {};
+  const [stage, needle = '', nth = '1'] = spec.split(':');
+  let seen = 0;
+  return {
+    onWriteStage: (at, key) => {
+      if (at === stage && key.includes(needle) && ++seen === Number(nth)) process.kill(process.pid, 'SIGKILL');
+    },
+  };
+}
+
 export async function runCollect(options: CollectCommandOptions, output: Output): Promise<CollectResult> {
   const now = options.now ?? (() => new Date());
   const latestClosed = Math.floor(now().getTime() / 1000) - options.settleLagSeconds;
@@ -52,7 +68,7 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
     output.warn(`--until ${iso(until)} is later than now minus the settle lag; collecting up to ${iso(latestClosed)} so every window is closed`);
     until = latestClosed;
   }
-  const store = new LocalObjectStore(options.archive);
+  const store = new LocalObjectStore(options.archive, failpointFromEnv());
   const lock = new LocalRunLock(options.archive);
   await lock.acquire();
   let stopRequested = false;

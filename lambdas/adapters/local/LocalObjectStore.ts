@@ -30,12 +30,20 @@ export interface LocalObjectStoreOptions {
   /** Retention recorded for each new object. @default COMPLIANCE, 7 years */
   readonly retention?: Retention;
   readonly now?: () => Date;
+  /**
+   * Failpoint for crash tests: called at each stage of a write. The CLI sets it from
+   * AUDIT_ARCHIVE_FAILPOINT so a test can SIGKILL the process at an exact instant.
+   */
+  readonly onWriteStage?: (stage: WriteStage, key: string) => void;
 }
+
+export type WriteStage = 'temp-written' | 'linked';
 
 export class LocalObjectStore implements ObjectStore {
   readonly location: string;
   readonly retention: Retention;
   private readonly now: () => Date;
+  private readonly onWriteStage: (stage: WriteStage, key: string) => void;
 
   constructor(
     readonly root: string,
@@ -45,6 +53,7 @@ export class LocalObjectStore implements ObjectStore {
     this.location = this.root;
     this.retention = options.retention ?? { mode: 'COMPLIANCE', years: 7 };
     this.now = options.now ?? (() => new Date());
+    this.onWriteStage = options.onWriteStage ?? (() => undefined);
   }
 
   private pathOf(key: string): string {
@@ -73,6 +82,7 @@ export class LocalObjectStore implements ObjectStore {
       await handle.close();
     }
     const retainUntil = this.retainUntil();
+    this.onWriteStage('temp-written', key);
     try {
       // The lock record goes first: an object never exists without its retention recorded.
       await this.recordRetention(key, sha256, retainUntil);
@@ -87,6 +97,7 @@ export class LocalObjectStore implements ObjectStore {
       await fs.unlink(tmp).catch(() => undefined);
     }
     await syncDir(path.dirname(target));
+    this.onWriteStage('linked', key);
     return { key, sha256, bytes: body.length, created: true, retainUntil };
   }
 

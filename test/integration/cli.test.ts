@@ -1,0 +1,187 @@
+/**
+ * The CLI as a user (or a check script) drives it: real child processes, exit codes,
+ * SIGKILL at exact write stages and at random instants, then a rerun.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { promises as fs, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
+import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
+import { COLLECTOR_VERSION } from '../../lambdas/core/version.ts';
+import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
+import { archivedLines, duplicateIds } from '../helpers/archive.ts';
+import { DAY, T0 } from '../helpers/collecting.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const UNTIL = T0 + 20 * DAY;
+let sim: RunningSimulator;
+let tmp: string;
+
+beforeAll(async () => {
+  sim = await startSimulator({ now: () => UNTIL + 3600, faults: { latencyMs: 3 } });
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'cli-'));
+});
+afterAll(async () => {
+  await sim.close();
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: Record<string, string | undefined> = {}, killAfterMs?: number): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+const collectArgs = (archive: string, extra: string[] = []) => ['collect', '--archive', archive, '--since', String(T0), '--until', String(UNTIL), '--window', '2d', '--settle-lag', '0s', ...extra];
+
+async function expectExactlyOnceAndVerified(archive: string) {
+  const store = new LocalObjectStore(archive);
+  const lines = await archivedLines(store);
+  expect(duplicateIds(lines)).toEqual([]);
+  expect(lines.map((l) => l.id as string).sort()).toEqual(sim.workspace.entriesBetween(T0, UNTIL - 1).map((e) => e.id).sort());
+  const result = await verifyArchive(store);
+  expect(result.problems).toEqual([]);
+  const verify = await cli(['verify', '--archive', archive]);
+  expect(verify.code).toBe(0);
+  expect(verify.stdout).toContain('OK:');
+}
+
+describe('audit-archive CLI', () => {
+  it('collects, reports a summary, and verifies with exit code 0', async () => {
+    const archive = path.join(tmp, 'plain');
+    const run = await cli(collectArgs(archive));
+    expect(run.stderr).toMatch(/new archive .* workspace sim-acme/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/this run: \d+ entries in 10 windows/);
+    await expectExactlyOnceAndVerified(archive);
+    // Every line has id, activity_type and created_at in UNIX seconds.
+    for (const line of (await archivedLines(new LocalObjectStore(archive))).slice(0, 100)) {
+      expect(line).toMatchObject({ id: expect.any(String), activity_type: expect.any(String), created_at: expect.any(Number) });
+    }
+  });
+
+  it('exits 1 from verify when the archive was tampered with, naming the object', async () => {
+    const archive = path.join(tmp, 'tampered');
+    expect((await cli(collectArgs(archive, ['--until', String(T0 + 2 * DAY)]))).code).toBe(0);
+    const store = new LocalObjectStore(archive);
+    let victim = '';
+    for await (const o of store.list('activity_logs/')) victim ||= o.key;
+    const file = path.join(archive, victim);
+    await fs.chmod(file, 0o644);
+    await fs.appendFile(file, 'x');
+    const run = await cli(['verify', '--archive', archive]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`[part-altered] ${victim} is grown to`);
+  });
+
+  it.each([
+    ['an unknown flag', ['collect', '--archive', 'x', '--bogus'], /unknown option '--bogus'/],
+    ['a missing required flag', ['collect'], /required option '--archive <dir>' not specified/],
+    ['a bad --since', ['collect', '--archive', 'x', '--since', 'last tuesday'], /--since: 'last tuesday' is not a time/],
+    ['a bad --window', ['collect', '--archive', 'x', '--since', '2025-01-01', '--window', 'forever'], /--window: 'forever' is not a duration/],
+    ['a bad --region', ['collect', '--archive', 'x', '--region', 'mars'], /Allowed choices are us, eu, au/],
+    ['a bad --budget-share', ['collect', '--archive', 'x', '--since', '2025-01-01', '--budget-share', '2'], /--budget-share: '2' is not a number from 0.01 to 1/],
+    ['verify of a folder that does not exist', ['verify', '--archive', '/nonexistent/archive'], /--archive: '\/nonexistent\/archive' is not a folder/],
+  ])('exits 2 for %s, saying what is wrong', async (_name, args, message) => {
+    const run = await cli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('exits 2 when the token is missing, naming the variable', async () => {
+    const run = await cli(collectArgs(path.join(tmp, 'no-token')), { INTERCOM_ACCESS_TOKEN: '' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('INTERCOM_ACCESS_TOKEN is not set');
+  });
+
+  it('exits 2 when Intercom rejects the token, and never prints it', async () => {
+    const secret = 'dG9rOnNlY3JldC12YWx1ZS0xMjM0NQ==';
+    const run = await cli(collectArgs(path.join(tmp, 'bad-token'), ['--workspace', 'sim-acme']), { INTERCOM_ACCESS_TOKEN: secret });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("lacks the 'Read admin activity logs' permission");
+    expect(run.stdout + run.stderr).not.toContain(secret);
+  });
+
+  it('exits 1 when Intercom cannot be reached', async () => {
+    const archive = path.join(tmp, 'unreachable');
+    const closed = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+    const run = await cli(collectArgs(archive, ['--workspace', 'sim-acme', '--max-retries', '1']), { INTERCOM_API_URL: `http://127.0.0.1:${closed}` });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/Intercom kept failing after 2 attempts \(network: ECONNREFUSED\)/);
+  });
+
+  it('never writes the token into the archive or its output', async () => {
+    const archive = path.join(tmp, 'plain');
+    const files = await fs.readdir(archive, { recursive: true });
+    for (const file of files) {
+      const full = path.join(archive, file);
+      if ((await fs.stat(full)).isFile()) expect(readFileSync(full).includes(sim.token)).toBe(false);
+    }
+  });
+
+  it('prints its version', async () => {
+    const run = await cli(['--version']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim()).toBe(COLLECTOR_VERSION);
+  });
+});
+
+describe('kill -9 and rerun', () => {
+  it.each([
+    ['in the middle of a part write', 'temp-written:activity_logs/:3'],
+    ['after a part is written, before its manifest', 'linked:activity_logs/:2'],
+    ['in the middle of a manifest write', 'temp-written:manifests/:3'],
+    ['after a manifest, before the checkpoint cache', 'linked:manifests/:4'],
+    ['in the middle of the genesis manifest write', 'temp-written:manifests/:1'],
+  ])('loses nothing and duplicates nothing when killed %s', async (name, failpoint) => {
+    const archive = path.join(tmp, `kill-${name.replace(/\W+/g, '-')}`);
+    const killed = await cli(collectArgs(archive, ['--part-max-mb', '0.05']), { AUDIT_ARCHIVE_FAILPOINT: failpoint });
+    expect(killed.signal).toBe('SIGKILL');
+    const rerun = await cli(collectArgs(archive, ['--part-max-mb', '0.05']));
+    // The killed run's lock file is still there: the rerun takes it over because its pid is gone.
+    expect(rerun.code).toBe(0);
+    await expectExactlyOnceAndVerified(archive);
+  });
+
+  it('loses nothing and duplicates nothing when killed at random instants, again and again', async () => {
+    const archive = path.join(tmp, 'kill-random');
+    // Deterministic "random" instants spread over a run of a couple of seconds.
+    const instants = [350, 900, 1300, 700, 1600];
+    let killedAtLeastOnce = false;
+    for (const ms of instants) {
+      const run = await cli(collectArgs(archive, ['--part-max-mb', '0.05']), {}, ms);
+      killedAtLeastOnce ||= run.signal === 'SIGKILL';
+    }
+    const last = await cli(collectArgs(archive, ['--part-max-mb', '0.05']));
+    expect(last.code).toBe(0);
+    expect(killedAtLeastOnce).toBe(true);
+    await expectExactlyOnceAndVerified(archive);
+  });
+});

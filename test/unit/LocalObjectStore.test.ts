@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LocalObjectStore, ObjectNotFoundError } from '../../lambdas/adapters/local/LocalObjectStore.ts';
+import { LocalRunLock } from '../../lambdas/adapters/local/LocalRunLock.ts';
+import { LocalCheckpointCache } from '../../lambdas/adapters/local/LocalCheckpointCache.ts';
+import { IntegrityError, LockedError, ObjectLockedError } from '../../lambdas/core/errors.ts';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let dir: string;
+beforeEach(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'store-'));
+});
+afterEach(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('LocalObjectStore', () => {
+  it('creates an object once, read-only, with its retain-until date recorded', async () => {
+    const store = new LocalObjectStore(dir, { now: () => new Date('2026-01-02T03:04:05Z') });
+    const body = Buffer.from('hello');
+    const result = await store.putIfAbsent('a/b/c.txt', body, sha(body));
+    expect(result).toEqual({ key: 'a/b/c.txt', sha256: sha(body), bytes: 5, created: true, retainUntil: '2033-01-02T03:04:05.000Z' });
+    expect(await store.get('a/b/c.txt')).toEqual(body);
+    const mode = (await fs.stat(path.join(dir, 'a/b/c.txt'))).mode & 0o777;
+    expect(mode & 0o222).toBe(0);
+    expect(await store.head('a/b/c.txt')).toEqual({ key: 'a/b/c.txt', bytes: 5, sha256: sha(body), retainUntil: '2033-01-02T03:04:05.000Z' });
+  });
+
+  it('treats a retried put of identical bytes as a no-op', async () => {
+    const store = new LocalObjectStore(dir);
+    const body = Buffer.from('same');
+    await store.putIfAbsent('k', body, sha(body));
+    await expect(store.putIfAbsent('k', body, sha(body))).resolves.toMatchObject({ created: false });
+  });
+
+  it('refuses to overwrite with different bytes, with an integrity error naming the key', async () => {
+    const store = new LocalObjectStore(dir);
+    await store.putIfAbsent('k', Buffer.from('one'), sha(Buffer.from('one')));
+    const error = await store.putIfAbsent('k', Buffer.from('two'), sha(Buffer.from('two'))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntegrityError);
+    expect((error as Error).message).toMatch(/^k already exists with different content/);
+    expect((await store.get('k')).toString()).toBe('one');
+  });
+
+  it('refuses a body whose hash is not the one given', async () => {
+    const store = new LocalObjectStore(dir);
+    await expect(store.putIfAbsent('k', Buffer.from('x'), sha(Buffer.from('y')))).rejects.toBeInstanceOf(IntegrityError);
+    expect(await store.head('k')).toBeUndefined();
+  });
+
+  it('refuses delete', async () => {
+    const store = new LocalObjectStore(dir);
+    await store.putIfAbsent('k', Buffer.from('x'), sha(Buffer.from('x')));
+    await expect(store.delete('k')).rejects.toBeInstanceOf(ObjectLockedError);
+    await expect(store.delete('k')).rejects.toThrow(/retained until/);
+    expect((await store.get('k')).toString()).toBe('x');
+  });
+
+  it('leaves no temporary files behind and never lists bookkeeping', async () => {
+    const store = new LocalObjectStore(dir);
+    for (const key of ['b/2', 'a/1', 'a/10', 'c']) await store.putIfAbsent(key, Buffer.from(key), sha(Buffer.from(key)));
+    expect(await fs.readdir(path.join(dir, '.tmp'))).toEqual([]);
+    const keys: string[] = [];
+    for await (const o of store.list('')) keys.push(o.key);
+    expect(keys).toEqual(['a/1', 'a/10', 'b/2', 'c']);
+  });
+
+  it('lists in key order under a prefix and after startAfter, like S3', async () => {
+    const store = new LocalObjectStore(dir);
+    for (const key of ['x/dt=2026-01-01/p1', 'x/dt=2026-01-02/p1', 'x/dt=2026-01-02/p2', 'x/dt=2026-01-03/p1', 'y/z']) {
+      await store.putIfAbsent(key, Buffer.from(key), sha(Buffer.from(key)));
+    }
+    const keys: string[] = [];
+    for await (const o of store.list('x/', { startAfter: 'x/dt=2026-01-02/' })) keys.push(o.key);
+    expect(keys).toEqual(['x/dt=2026-01-02/p1', 'x/dt=2026-01-02/p2', 'x/dt=2026-01-03/p1']);
+  });
+
+  it('answers a missing object with ObjectNotFoundError, and head with undefined', async () => {
+    const store = new LocalObjectStore(dir);
+    await expect(store.get('nope')).rejects.toBeInstanceOf(ObjectNotFoundError);
+    expect(await store.head('nope')).toBeUndefined();
+  });
+
+  it('rejects keys that would escape the archive folder', async () => {
+    const store = new LocalObjectStore(dir);
+    await expect(store.putIfAbsent('../evil', Buffer.from('x'), sha(Buffer.from('x')))).rejects.toThrow(/invalid object key/);
+  });
+});
+
+describe('LocalRunLock', () => {
+  it('lets one run in and names the owner to a second', async () => {
+    const first = new LocalRunLock(dir);
+    await first.acquire();
+    const error = await new LocalRunLock(dir).acquire().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockedError);
+    expect((error as Error).message).toContain(`pid ${process.pid}`);
+    await first.release();
+    const again = new LocalRunLock(dir);
+    await again.acquire();
+    await again.release();
+  });
+
+  it('takes over a lock whose process is gone', async () => {
+    await fs.writeFile(path.join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), started_at: '2026-01-01T00:00:00Z' }));
+    const lock = new LocalRunLock(dir);
+    await expect(lock.acquire()).resolves.toBeUndefined();
+    await lock.release();
+  });
+});
+
+describe('LocalCheckpointCache', () => {
+  it('remembers a sequence number and forgets gracefully', async () => {
+    const cache = new LocalCheckpointCache(dir);
+    expect(await cache.get('ws')).toBeUndefined();
+    await cache.set('ws', 42);
+    expect(await cache.get('ws')).toBe(42);
+    await fs.writeFile(path.join(dir, '.cache', 'checkpoint-ws.json'), 'garbage');
+    expect(await cache.get('ws')).toBeUndefined();
+  });
+});
