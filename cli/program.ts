@@ -36,6 +36,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--settle-lag <duration>', 'how far behind now a window must end to count as closed', '10m')
     .option('--part-max-mb <mb>', 'cut a new part when one passes this compressed size', '8')
     .option('--budget-share <share>', "share of the workspace's rate budget this collector may use, (0, 1]", '1')
+    .option('--concurrency <n>', 'API ranges fetched at once across windows (each held in memory)', '1')
     .option('--max-retries <n>', 'retries of a failing Intercom request before the run stops', '6')
     .option('--quiet', 'print only warnings and the summary')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
@@ -66,6 +67,7 @@ function buildProgram(setExit: (code: number) => void): Command {
           settleLagSeconds: parseDuration('--settle-lag', opts.settleLag as string, { min: 0, max: 86_400 }),
           partMaxBytes: Math.round(parseNumber('--part-max-mb', opts.partMaxMb as string, { min: 0.001, max: 4096 }) * 1024 * 1024),
           budgetShare: parseNumber('--budget-share', opts.budgetShare as string, { min: 0.01, max: 1 }),
+          concurrency: parseNumber('--concurrency', opts.concurrency as string, { min: 1, max: 16, integer: true }),
           maxRetries: parseNumber('--max-retries', opts.maxRetries as string, { min: 0, max: 50, integer: true }),
         },
         output,

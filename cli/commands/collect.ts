@@ -24,6 +24,7 @@ export interface CollectCommandOptions {
   readonly partMaxBytes?: number;
   readonly budgetShare?: number;
   readonly maxRetries?: number;
+  readonly concurrency?: number;
   readonly timeoutMs?: number;
   readonly now?: () => Date;
 }
@@ -106,6 +107,7 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       lookbackSeconds: options.lookbackSeconds,
       ...(options.minRangeSeconds !== undefined && { minRangeSeconds: options.minRangeSeconds }),
       ...(options.partMaxBytes !== undefined && { partMaxBytes: options.partMaxBytes }),
+      ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
       runId: newRunId(now()),
       collectorVersion: COLLECTOR_VERSION,
       cache: new LocalCheckpointCache(options.archive),

@@ -126,17 +126,24 @@ export class IntercomClient implements ActivityLogSource {
    * @example for await (const page of client.fetchRange({ after: 1700000000, before: 1700086400 })) { ... }
    */
   async *fetchRange(range: TimeRange, options: FetchRangeOptions = {}): AsyncGenerator<ActivityPage> {
-    let url: URL | undefined = this.rangeUrl(range);
     const seen = new Set<string>();
-    while (url) {
+    const request = (url: URL): Promise<PageEnvelope> => {
       if (seen.has(url.href)) {
-        throw new IntercomRequestError(200, `pages.next pointed back to a page already read (${url.pathname}${url.search}); refusing to loop`);
+        return Promise.reject(new IntercomRequestError(200, `pages.next pointed back to a page already read (${url.pathname}${url.search}); refusing to loop`));
       }
       seen.add(url.href);
-      const body: PageEnvelope = await this.getJson(url, options.maxServerRetries, (json) => pageEnvelopeSchema.safeParse(json));
-      yield classifyEntries(body.activity_logs);
+      const promise = this.getJson(url, options.maxServerRetries, (json) => pageEnvelopeSchema.safeParse(json));
+      promise.catch(() => undefined); // awaited below; this only stops an early `return` leaving it unhandled
+      return promise;
+    };
+    let pending: Promise<PageEnvelope> | undefined = request(this.rangeUrl(range));
+    while (pending) {
+      const body: PageEnvelope = await pending;
       const next: string | null | undefined = body.pages?.next;
-      url = next ? this.checkNext(next) : undefined;
+      // Ask for the next page before handing this one over: the caller's work overlaps the
+      // network wait, and still only one request of this range is in flight at a time.
+      pending = next ? request(this.checkNext(next)) : undefined;
+      yield classifyEntries(body.activity_logs);
     }
   }
 

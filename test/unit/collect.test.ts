@@ -172,6 +172,17 @@ describe('collect()', () => {
     await expectExactlyOnce(store, s, T0, T0 + 2 * DAY);
   });
 
+  it('fetches ranges of several windows at once with --concurrency and archives the same entries', async () => {
+    const s = await simulator({ error5xx: 0.05 });
+    const sequential = new MemoryObjectStore();
+    const parallel = new MemoryObjectStore();
+    await runCollector(s, sequential, { since: T0, until: T0 + 6 * DAY, windowSeconds: DAY });
+    const result = await runCollector(s, parallel, { since: T0, until: T0 + 6 * DAY, windowSeconds: DAY, concurrency: 3 });
+    expect(result.windows).toBe(6);
+    await expectExactlyOnce(parallel, s, T0, T0 + 6 * DAY);
+    expect((await archivedLines(parallel)).length).toBe((await archivedLines(sequential)).length);
+  });
+
   it('asks for smaller ranges when wide ones keep failing with 500', async () => {
     const s = await simulator({ wide500Days: 1 });
     const store = new MemoryObjectStore();

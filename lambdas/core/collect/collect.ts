@@ -13,7 +13,7 @@
  */
 import { ConfigurationError, IntercomUnavailableError } from '../errors.ts';
 import type { ActivityLogSource, CheckpointCache, ObjectStore } from '../ports.ts';
-import type { ActivityPage, QuarantinedEntry } from '../intercom/schema.ts';
+import type { ActivityPage, QuarantinedEntry, TimeRange } from '../intercom/schema.ts';
 import { type StoredManifest, appendManifest, findHead, readManifest } from '../archive/chain.ts';
 import type { Provenance } from '../archive/columns.ts';
 import { type PartKind, assertWorkspaceId, dataKey, dataPrefix, parsePartKey, quarantineKey, quarantinePrefix, stamp, utcDate } from '../archive/keys.ts';
@@ -36,6 +36,8 @@ export interface CollectSettings {
   /** Horizon re-read behind the checkpoint for late entries. @default 3600 */
   readonly lookbackSeconds?: number;
   readonly partMaxBytes?: number;
+  /** API ranges fetched at once, across windows. Each prefetched range is held in memory. @default 1 */
+  readonly concurrency?: number;
   readonly runId: string;
   readonly collectorVersion: string;
   /** Asked before each window: true stops cleanly (Lambda deadline). */
@@ -195,23 +197,67 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     return result;
   }
 
+  /**
+   * Ranges fetched ahead of time when `concurrency` > 1: each holds a whole range's pages in
+   * memory, so memory grows with concurrency × range size; with 1 (the default) pages stream.
+   */
+  const prefetched = new Map<string, Promise<ActivityPage[]>>();
+  const rangeKey = (after: number, before: number) => `${after}:${before}`;
+  const concurrency = Math.max(1, settings.concurrency ?? 1);
+
+  async function fetchAll(range: TimeRange): Promise<ActivityPage[]> {
+    const pages: ActivityPage[] = [];
+    for await (const page of source.fetchRange(range, span > minRange ? { maxServerRetries: 2 } : {})) pages.push(page);
+    return pages;
+  }
+
+  /** Starts fetching the ranges of the windows after `from`, up to `concurrency` ranges in flight. */
+  function prefetchAfter(from: number): void {
+    if (concurrency < 2) return;
+    let cursor = from;
+    while (prefetched.size < concurrency && cursor < settings.until) {
+      const end = Math.min(cursor + span, settings.until);
+      const key = rangeKey(cursor - 1, end + 1);
+      if (!prefetched.has(key)) {
+        const promise = fetchAll({ after: cursor - 1, before: end + 1 });
+        promise.catch(() => undefined); // consumed (and rethrown) when its window is filled
+        prefetched.set(key, promise);
+      }
+      cursor = end;
+    }
+  }
+
   /** Pages covering [from, to), in API ranges of at most `span`, halving the span on repeated 5xx. */
   async function* pagesCovering(from: number, to: number, ranges: [number, number][]): AsyncGenerator<ActivityPage> {
+    // Ranges planned before a window changed shape (adoption after a crash) are of no use now.
+    for (const key of prefetched.keys()) if (Number(key.split(':')[0]) + 1 < from) prefetched.delete(key);
     let cursor = from;
     while (cursor < to) {
       const end = Math.min(cursor + span, to);
       // A second of margin on both sides; the window filter below decides membership.
       const range = { after: cursor - 1, before: end + 1 };
       try {
-        for await (const page of source.fetchRange(range, span > minRange ? { maxServerRetries: 2 } : {})) {
-          counters.pages += 1;
-          yield page;
+        const ahead = prefetched.get(rangeKey(range.after, range.before));
+        if (ahead) {
+          prefetched.delete(rangeKey(range.after, range.before));
+          prefetchAfter(end);
+          for (const page of await ahead) {
+            counters.pages += 1;
+            yield page;
+          }
+        } else {
+          prefetchAfter(end);
+          for await (const page of source.fetchRange(range, span > minRange ? { maxServerRetries: 2 } : {})) {
+            counters.pages += 1;
+            yield page;
+          }
         }
         ranges.push([range.after, range.before]);
         cursor = end;
       } catch (error) {
         if (error instanceof IntercomUnavailableError && error.kind === 'server' && span > minRange) {
           span = Math.max(minRange, Math.floor(span / 2));
+          prefetched.clear();
           observer.onWarning?.(`Intercom answered ${error.status ?? '5xx'} repeatedly for a ${formatSpan(end - cursor)} range; asking in ranges of ${formatSpan(span)} from now on`);
           continue;
         }

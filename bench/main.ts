@@ -1,0 +1,96 @@
+/**
+ * `npm run bench`: performance figures, not tests. Each measurement runs in a fresh process
+ * against a simulator in another process, over loopback.
+ *
+ *   BENCH_ENTRIES=1000000 (default) — size of the end-to-end run
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DAY = 86_400;
+const HISTORY_START = Date.UTC(2025, 0, 1) / 1000;
+
+interface Figures {
+  mode: string;
+  entries: number;
+  seconds: number;
+  entriesPerSecond: number;
+  cpuMicrosPerEntry: number;
+  requestsPer1000: number;
+  peakRssMB: number;
+}
+
+function tsx(script: string, arg: unknown) {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), JSON.stringify(arg)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function startSim(entriesPerDay: number, now: number, latencyMs = 0) {
+  const child = tsx('bench/sim-process.ts', { entriesPerDay, now, latencyMs });
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  return { ...(JSON.parse(line) as { url: string; token: string }), stop: () => child.kill('SIGTERM') };
+}
+
+async function measure(cfg: Record<string, unknown>): Promise<Figures> {
+  const child = tsx('bench/measure-process.ts', cfg);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`${String(cfg.mode)} run failed with exit code ${code}`);
+  return JSON.parse(out.trim().split('\n').pop()!) as Figures;
+}
+
+const row = (f: Figures) =>
+  `${f.mode.padEnd(22)} ${String(f.entries).padStart(9)} ${f.seconds.toFixed(1).padStart(8)} ${Math.round(f.entriesPerSecond).toString().padStart(10)} ${f.cpuMicrosPerEntry.toFixed(1).padStart(8)} ${f.requestsPer1000.toFixed(2).padStart(9)} ${f.peakRssMB.toFixed(0).padStart(8)}`;
+const header = `${'run'.padEnd(22)} ${'entries'.padStart(9)} ${'wall s'.padStart(8)} ${'entries/s'.padStart(10)} ${'CPU µs/e'.padStart(8)} ${'req/1000'.padStart(9)} ${'RSS MB'.padStart(8)}`;
+
+async function throughput() {
+  const total = Number(process.env.BENCH_ENTRIES ?? 1_000_000);
+  const perDay = 10_000;
+  const days = Math.ceil(total / perDay);
+  const until = HISTORY_START + days * DAY;
+  const sim = await startSim(perDay, until + DAY);
+  try {
+    const base = { url: sim.url, token: sim.token, since: HISTORY_START, until, windowSeconds: 5 * DAY };
+    // Warm the simulator's caches evenly: the floor runs first and second.
+    const rawFloor = await measure({ ...base, mode: 'raw-floor' });
+    const floor = await measure({ ...base, mode: 'floor' });
+    const collected = await measure({ ...base, mode: 'collect' });
+    console.log(`\nEnd to end over loopback, ${days} days of ${perDay} entries/day, 5-day windows, per_page=250`);
+    console.log(header);
+    console.log(row(rawFloor));
+    console.log(row(floor));
+    console.log(row(collected));
+    const checks = [
+      ['entries/s vs floor', collected.entriesPerSecond / floor.entriesPerSecond, '>= 0.8', collected.entriesPerSecond / floor.entriesPerSecond >= 0.8],
+      ['CPU per entry vs floor', collected.cpuMicrosPerEntry / floor.cpuMicrosPerEntry, '<= 1.25', collected.cpuMicrosPerEntry / floor.cpuMicrosPerEntry <= 1.25],
+      ['requests per 1000 entries', collected.requestsPer1000, '<= 4.2', collected.requestsPer1000 <= 4.2],
+      ['peak RSS MB', collected.peakRssMB, '<= 256', collected.peakRssMB <= 256],
+    ] as const;
+    for (const [name, value, target, ok] of checks) console.log(`  ${name.padEnd(28)} ${value.toFixed(2).padStart(8)}  target ${target.padEnd(8)} ${ok ? 'met' : 'MISSED'}`);
+  } finally {
+    sim.stop();
+  }
+}
+
+async function latency() {
+  const perDay = 2000;
+  const days = 20;
+  const until = HISTORY_START + days * DAY;
+  const sim = await startSim(perDay, until + DAY, 150);
+  try {
+    const base = { url: sim.url, token: sim.token, since: HISTORY_START, until, windowSeconds: DAY };
+    console.log(`\nWith 150 ms of latency per request: ${days} days of ${perDay} entries/day, 1-day windows`);
+    console.log(header);
+    for (const concurrency of [1, 4]) {
+      const f = await measure({ ...base, mode: 'collect', concurrency });
+      console.log(row({ ...f, mode: `collect, concurrency ${concurrency}` }));
+    }
+  } finally {
+    sim.stop();
+  }
+}
+
+await throughput();
+if (!process.env.BENCH_SKIP_LATENCY) await latency();
