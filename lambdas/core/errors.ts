@@ -89,6 +89,14 @@ export class IntegrityError extends ArchiveError {
   }
 }
 
+/** The object does not exist (a get of a key that was never written, or was lost). */
+export class ObjectNotFoundError extends ArchiveError {
+  constructor(readonly key: string) {
+    super(`object ${key} does not exist`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
 /** A create-only write lost a race or hit an object that already exists. */
 export class ObjectExistsError extends ArchiveError {
   constructor(readonly key: string) {

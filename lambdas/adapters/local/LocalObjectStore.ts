@@ -11,15 +11,10 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { IntegrityError, ObjectLockedError } from '../../core/errors.ts';
-import type { ObjectInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
+import { IntegrityError, ObjectLockedError, ObjectNotFoundError } from '../../core/errors.ts';
 
-export class ObjectNotFoundError extends Error {
-  constructor(readonly key: string) {
-    super(`object ${key} does not exist`);
-    this.name = 'ObjectNotFoundError';
-  }
-}
+export { ObjectNotFoundError };
+import type { ObjectInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
 
 /** Folders inside the archive root that hold bookkeeping, not archive objects. */
 const LOCK_DIR = '.object-lock';

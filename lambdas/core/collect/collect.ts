@@ -27,6 +27,8 @@ export interface CollectSettings {
   readonly workspaceId: string;
   /** Where a new archive starts (UNIX seconds). Ignored, with a warning, when the archive exists. */
   readonly since?: number;
+  /** Where a new archive starts when `since` is not given (a deployment default): never warned about. */
+  readonly startIfNew?: number;
   /** Collect up to here (exclusive), UNIX seconds. */
   readonly until: number;
   /** Longest window (and API range). @default 5 days */
@@ -121,10 +123,11 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   let head = await findHead(store, workspaceId, settings.cache);
   const newArchive = head === undefined;
   if (!head) {
-    if (settings.since === undefined) {
+    const start = settings.since ?? settings.startIfNew;
+    if (start === undefined) {
       throw new ConfigurationError(`the archive has no manifest chain for workspace ${workspaceId} yet: give --since to say where it starts`);
     }
-    head = await appendManifest(store, baseManifest(workspaceId, 0, 'genesis', settings.since, settings.since, settings.since, settings.since, null), settings.cache);
+    head = await appendManifest(store, baseManifest(workspaceId, 0, 'genesis', start, start, start, start, null), settings.cache);
   } else if (settings.since !== undefined && settings.since !== head.manifest.origin) {
     observer.onWarning?.(
       `the archive for workspace ${workspaceId} already starts at ${iso(head.manifest.origin)} and continues from its checkpoint ${iso(head.manifest.checkpoint)}; --since ${iso(settings.since)} is ignored (no gap, no duplicate)`,

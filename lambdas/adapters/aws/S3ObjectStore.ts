@@ -1,0 +1,152 @@
+/**
+ * The object-store port on S3 with Object Lock.
+ *
+ * Every write is a single-part PutObject with `If-None-Match: *` and a SHA-256 checksum, so S3
+ * refuses to overwrite and the checksum S3 stores is the part's own hash (the manifest's).
+ * Retention comes from the bucket's default Object Lock rule: per-object lock headers would
+ * need s3:PutObjectRetention, which no role of this project holds.
+ */
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { IntegrityError, ObjectNotFoundError } from '../../core/errors.ts';
+import type { ObjectInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
+
+export interface S3ObjectStoreOptions {
+  readonly bucket: string;
+  /** Key prefix inside the bucket, e.g. `archive/`. @default '' */
+  readonly prefix?: string;
+  /** The bucket's default Object Lock retention, recorded in manifests. */
+  readonly retention?: Retention;
+  /** Retries of a 409 ConditionalRequestConflict (a concurrent conditional write). @default 5 */
+  readonly conflictRetries?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const hexToBase64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
+const base64ToHex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
+
+function status(error: unknown): number | undefined {
+  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+export class S3ObjectStore implements ObjectStore {
+  readonly location: string;
+  readonly retention: Retention | undefined;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly conflictRetries: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly s3: S3Client,
+    options: S3ObjectStoreOptions,
+  ) {
+    this.bucket = options.bucket;
+    this.prefix = options.prefix ? options.prefix.replace(/\/?$/, '/') : '';
+    this.location = `s3://${this.bucket}/${this.prefix}`;
+    this.retention = options.retention;
+    this.conflictRetries = options.conflictRetries ?? 5;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async putIfAbsent(key: string, body: Buffer, sha256: string): Promise<PutResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.s3.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: this.prefix + key,
+            Body: body,
+            ContentLength: body.length,
+            IfNoneMatch: '*',
+            ChecksumAlgorithm: 'SHA256',
+            ChecksumSHA256: hexToBase64(sha256),
+            ContentType: key.endsWith('.json') ? 'application/json' : 'application/gzip',
+          }),
+        );
+        return { key, sha256, bytes: body.length, created: true, ...this.retainUntil() };
+      } catch (error) {
+        const code = status(error);
+        if (code === 412) return this.confirmSame(key, body, sha256);
+        if (code === 409 && attempt < this.conflictRetries) {
+          // ConditionalRequestConflict: another conditional write to this key is in flight.
+          await this.sleep(100 * 2 ** attempt);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** A 412 means the key exists: it counts as written only if S3's stored checksum is ours. */
+  private async confirmSame(key: string, body: Buffer, sha256: string): Promise<PutResult> {
+    const head = await this.head(key);
+    let stored = head?.sha256;
+    if (!stored) {
+      const { createHash } = await import('node:crypto');
+      stored = createHash('sha256').update(await this.get(key)).digest('hex');
+    }
+    if (stored !== sha256) {
+      throw new IntegrityError(key, `${this.location}${key} already exists with different content (stored SHA-256 ${stored}, new ${sha256}); write-once objects are never overwritten`);
+    }
+    return { key, sha256, bytes: body.length, created: false };
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return Buffer.from(await out.Body!.transformToByteArray());
+    } catch (error) {
+      if (status(error) === 404 || (error as Error).name === 'NoSuchKey') throw new ObjectNotFoundError(key);
+      throw error;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ChecksumMode: 'ENABLED' }));
+      // A composite checksum (multipart, "…-N") is not the object's own hash; we never write those.
+      const sha = out.ChecksumSHA256 && !out.ChecksumSHA256.includes('-') ? base64ToHex(out.ChecksumSHA256) : undefined;
+      return {
+        key,
+        bytes: out.ContentLength ?? 0,
+        ...(sha && { sha256: sha }),
+        ...(out.ObjectLockRetainUntilDate && { retainUntil: out.ObjectLockRetainUntilDate.toISOString() }),
+      };
+    } catch (error) {
+      if (status(error) === 404 || (error as Error).name === 'NotFound') return undefined;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string, options: { startAfter?: string } = {}): AsyncGenerator<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const out = await this.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: this.prefix + prefix,
+          ...(options.startAfter && !token && { StartAfter: this.prefix + options.startAfter }),
+          ...(token && { ContinuationToken: token }),
+        }),
+      );
+      for (const object of out.Contents ?? []) {
+        if (object.Key) yield { key: object.Key.slice(this.prefix.length), bytes: object.Size ?? 0 };
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private retainUntil(): { retainUntil?: string } {
+    if (!this.retention) return {};
+    const until = new Date();
+    until.setUTCFullYear(until.getUTCFullYear() + this.retention.years);
+    return { retainUntil: until.toISOString() };
+  }
+}

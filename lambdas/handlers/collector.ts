@@ -1,0 +1,180 @@
+/**
+ * Collector Lambda: wires Secrets Manager, the S3 adapter and the Intercom client to the core.
+ * Runs on the EventBridge schedule with reserved concurrency 1; stops taking new windows before
+ * the deadline so every run leaves a consistent chain, and the next run continues from it.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.ts';
+import { collect } from '../core/collect/collect.ts';
+import { ConfigurationError, describeError } from '../core/errors.ts';
+import { COLLECTOR_VERSION, newRunId } from '../core/version.ts';
+import { IntercomClient } from '../intercom/IntercomClient.ts';
+import { type CollectorConfig, type WorkspaceConfig, parseCollectorEnv } from './collectorConfig.ts';
+
+export const METRICS_NAMESPACE = 'IntercomAuditArchive';
+
+export interface CollectorDeps {
+  readonly config: CollectorConfig;
+  readonly s3: S3Client;
+  readonly secrets: SecretsManagerClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly now?: () => Date;
+  readonly fetch?: typeof fetch;
+}
+
+export interface WorkspaceOutcome {
+  readonly workspaceId: string;
+  readonly ok: boolean;
+  readonly entries?: number;
+  readonly windows?: number;
+  readonly checkpoint?: string;
+  readonly stoppedEarly?: boolean;
+  readonly error?: string;
+}
+
+/** Reads a token stored as a plain string or as JSON (`token`, `access_token` or `INTERCOM_ACCESS_TOKEN`). */
+export function tokenFromSecret(secretId: string, value: string | undefined): string {
+  const text = value?.trim() ?? '';
+  let token = text;
+  if (text.startsWith('{')) {
+    try {
+      const json = JSON.parse(text) as Record<string, unknown>;
+      const found = json.token ?? json.access_token ?? json.INTERCOM_ACCESS_TOKEN;
+      token = typeof found === 'string' ? found.trim() : '';
+    } catch {
+      throw new ConfigurationError(`secret ${secretId} looks like JSON but does not parse; store the token as a plain string or as {"token":"…"}`);
+    }
+  }
+  if (!token) {
+    throw new ConfigurationError(
+      `secret ${secretId} has no token yet: set it with aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '<Intercom access token>'`,
+    );
+  }
+  return token;
+}
+
+export function createCollectorHandler(deps: CollectorDeps) {
+  const { config, logger, metrics } = deps;
+  const now = deps.now ?? (() => new Date());
+  const tokens = new Map<string, string>(); // fetched once per container
+
+  async function token(workspace: WorkspaceConfig): Promise<string> {
+    const cached = tokens.get(workspace.secretId);
+    if (cached) return cached;
+    let value: string | undefined;
+    try {
+      value = (await deps.secrets.send(new GetSecretValueCommand({ SecretId: workspace.secretId }))).SecretString;
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'ResourceNotFoundException' || name === 'InvalidRequestException') {
+        throw new ConfigurationError(`secret ${workspace.secretId} for workspace ${workspace.id} is missing or has no value yet (${name}); set the token with aws secretsmanager put-secret-value`);
+      }
+      throw error;
+    }
+    const result = tokenFromSecret(workspace.secretId, value);
+    tokens.set(workspace.secretId, result);
+    return result;
+  }
+
+  const store = new S3ObjectStore(deps.s3, {
+    bucket: config.ARCHIVE_BUCKET,
+    prefix: config.ARCHIVE_PREFIX,
+    retention: { mode: config.OBJECT_LOCK_MODE, years: config.RETENTION_YEARS },
+  });
+
+  async function runWorkspace(workspace: WorkspaceConfig, context: Context): Promise<WorkspaceOutcome> {
+    let rateLimited = 0;
+    let serverErrors = 0;
+    const client = new IntercomClient({
+      token: await token(workspace),
+      ...(workspace.apiUrl ? { baseUrl: workspace.apiUrl } : { region: workspace.region }),
+      budgetShare: config.BUDGET_SHARE,
+      ...(deps.fetch && { fetch: deps.fetch }),
+      onEvent: (event) => {
+        if (event.type === 'rate-limited') rateLimited += 1;
+        if (event.type === 'retry' && event.kind === 'server') serverErrors += 1;
+      },
+    });
+    const nowSeconds = Math.floor(now().getTime() / 1000);
+    const since = config.BACKFILL_FROM ? Math.floor(Date.parse(config.BACKFILL_FROM) / 1000) : nowSeconds - 365 * 86_400;
+    try {
+      const result = await collect(client, store, {
+        workspaceId: workspace.id,
+        startIfNew: since,
+        until: nowSeconds - config.SETTLE_LAG_SECONDS,
+        windowSeconds: config.WINDOW_SECONDS,
+        lookbackSeconds: config.LOOKBACK_SECONDS,
+        runId: newRunId(now()),
+        collectorVersion: COLLECTOR_VERSION,
+        now,
+        shouldStop: () => context.getRemainingTimeInMillis() < config.DEADLINE_MARGIN_SECONDS * 1000,
+        observer: {
+          onWarning: (message) => logger.warn(message, { workspace: workspace.id }),
+          onWindowClosed: (report) => logger.info('window closed', { workspace: workspace.id, ...report }),
+        },
+      });
+      metrics.addMetric('EntriesArchived', MetricUnit.Count, result.entries + result.lateEntries);
+      metrics.addMetric('LateEntries', MetricUnit.Count, result.lateEntries);
+      metrics.addMetric('WindowsClosed', MetricUnit.Count, result.windows);
+      metrics.addMetric('EntriesQuarantined', MetricUnit.Count, result.quarantined);
+      metrics.addMetric('ArchiveLagSeconds', MetricUnit.Seconds, nowSeconds - result.checkpoint);
+      if (result.newestCreatedAt !== null) metrics.addMetric('NewestEntryAgeSeconds', MetricUnit.Seconds, nowSeconds - result.newestCreatedAt);
+      return {
+        workspaceId: workspace.id,
+        ok: true,
+        entries: result.entries + result.lateEntries,
+        windows: result.windows,
+        checkpoint: new Date(result.checkpoint * 1000).toISOString(),
+        stoppedEarly: result.stoppedEarly,
+      };
+    } finally {
+      metrics.addMetric('IntercomRateLimited', MetricUnit.Count, rateLimited);
+      metrics.addMetric('IntercomServerErrors', MetricUnit.Count, serverErrors);
+    }
+  }
+
+  return async (_event: unknown, context: Context): Promise<{ workspaces: WorkspaceOutcome[] }> => {
+    const outcomes: WorkspaceOutcome[] = [];
+    try {
+      for (const workspace of config.WORKSPACES) {
+        try {
+          const outcome = await runWorkspace(workspace, context);
+          logger.info('collect finished', { ...outcome });
+          outcomes.push(outcome);
+        } catch (error) {
+          // Only the message: never a token, never an entry body.
+          logger.error('collect failed', { workspace: workspace.id, error: describeError(error), errorName: (error as Error)?.name });
+          metrics.addMetric('CollectorFailures', MetricUnit.Count, 1);
+          outcomes.push({ workspaceId: workspace.id, ok: false, error: describeError(error) });
+        }
+      }
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+    const failed = outcomes.filter((o) => !o.ok);
+    if (failed.length > 0) {
+      // Failing the invocation is what raises the Errors alarm and reaches the failure destination.
+      throw new Error(`collect failed for ${failed.map((o) => `${o.workspaceId} (${o.error})`).join('; ')}`);
+    }
+    return { workspaces: outcomes };
+  };
+}
+
+let handlerInstance: ReturnType<typeof createCollectorHandler> | undefined;
+
+/** The Lambda entry point: configuration is read and clients are built once per container. */
+export const handler = (event: unknown, context: Context) => {
+  handlerInstance ??= createCollectorHandler({
+    config: parseCollectorEnv(process.env),
+    s3: new S3Client({}),
+    secrets: new SecretsManagerClient({}),
+    logger: new Logger({ serviceName: 'intercom-audit-archive-collector' }),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'collector' }),
+  });
+  return handlerInstance(event, context);
+};

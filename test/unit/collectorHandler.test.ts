@@ -1,0 +1,118 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createCollectorHandler, tokenFromSecret } from '../../lambdas/handlers/collector.ts';
+import { parseCollectorEnv } from '../../lambdas/handlers/collectorConfig.ts';
+import { ConfigurationError } from '../../lambdas/core/errors.ts';
+import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
+import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
+import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
+import { fakeS3 } from '../helpers/fakeS3.ts';
+import { archivedLines, duplicateIds } from '../helpers/archive.ts';
+import { DAY, T0 } from '../helpers/collecting.ts';
+
+let sim: RunningSimulator;
+const NOW = T0 + 3 * DAY;
+beforeAll(async () => {
+  sim = await startSimulator({ now: () => NOW });
+});
+afterAll(async () => {
+  await sim.close();
+});
+afterEach(() => vi.restoreAllMocks());
+
+function env(extra: Record<string, string> = {}) {
+  return {
+    ARCHIVE_BUCKET: 'archive-bucket',
+    WORKSPACES: JSON.stringify([{ id: 'sim-acme', region: 'us', secretId: 'intercom/sim-acme', apiUrl: sim.url }]),
+    BACKFILL_FROM: new Date(T0 * 1000).toISOString(),
+    WINDOW_SECONDS: String(DAY),
+    ...extra,
+  };
+}
+
+function context(remainingMs = 900_000): Context {
+  return { getRemainingTimeInMillis: () => remainingMs } as unknown as Context;
+}
+
+function setup(extra: Record<string, string> = {}, secret: string | undefined = sim.token) {
+  const s3 = fakeS3();
+  const secrets = mockClient(SecretsManagerClient);
+  secrets.on(GetSecretValueCommand).resolves(secret === undefined ? {} : { SecretString: secret });
+  const logs: string[] = [];
+  const logger = new Logger({ serviceName: 'test', logLevel: 'DEBUG' });
+  vi.spyOn(logger, 'info').mockImplementation((...args: unknown[]) => void logs.push(JSON.stringify(args)));
+  vi.spyOn(logger, 'warn').mockImplementation((...args: unknown[]) => void logs.push(JSON.stringify(args)));
+  vi.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => void logs.push(JSON.stringify(args)));
+  const metrics = new Metrics({ namespace: 'Test', serviceName: 'collector' });
+  const published: unknown[] = [];
+  vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => void published.push(metrics.serializeMetrics()));
+  const handler = createCollectorHandler({ config: parseCollectorEnv(env(extra)), s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger, metrics, now: () => new Date(NOW * 1000) });
+  return { handler, s3, secrets, logs, published };
+}
+
+describe('collector Lambda', () => {
+  it('collects every workspace into S3 and publishes metrics', async () => {
+    const { handler, s3, published, secrets } = setup();
+    const result = await handler({}, context());
+    expect(result.workspaces[0]).toMatchObject({ workspaceId: 'sim-acme', ok: true, windows: 3 });
+    const store = new S3ObjectStore(s3.client, { bucket: 'archive-bucket' });
+    const lines = await archivedLines(store);
+    expect(duplicateIds(lines)).toEqual([]);
+    expect(lines.length).toBe(sim.workspace.entriesBetween(T0, NOW - 600 - 1).length);
+    expect((await verifyArchive(store)).problems).toEqual([]);
+    const emf = JSON.stringify(published);
+    for (const name of ['EntriesArchived', 'WindowsClosed', 'EntriesQuarantined', 'NewestEntryAgeSeconds', 'ArchiveLagSeconds', 'IntercomRateLimited', 'IntercomServerErrors']) expect(emf).toContain(name);
+    // The token is fetched once per container.
+    await handler({}, context());
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('stops taking new windows before the deadline and leaves a consistent chain', async () => {
+    const { handler, s3 } = setup();
+    const result = await handler({}, context(60_000));
+    expect(result.workspaces[0]).toMatchObject({ ok: true, windows: 0, stoppedEarly: true });
+    expect((await verifyArchive(new S3ObjectStore(s3.client, { bucket: 'archive-bucket' }))).ok).toBe(true);
+  });
+
+  it('fails the invocation with a message naming an empty secret, never logging a token', async () => {
+    const { handler, logs } = setup({}, '');
+    await expect(handler({}, context())).rejects.toThrow(/secret intercom\/sim-acme has no token yet: set it with aws secretsmanager put-secret-value/);
+    expect(logs.join('\n')).toContain('collect failed');
+  });
+
+  it('never logs the token or entry bodies', async () => {
+    const { handler, logs } = setup();
+    await handler({}, context());
+    const text = logs.join('\n');
+    expect(text).not.toContain(sim.token);
+    expect(text).not.toContain('@acme-sim.example');
+  });
+});
+
+describe('tokenFromSecret()', () => {
+  it.each([
+    ['plain', 'tok_1', 'tok_1'],
+    ['JSON token', '{"token":"tok_2"}', 'tok_2'],
+    ['JSON access_token', '{"access_token":" tok_3 "}', 'tok_3'],
+  ])('reads a %s secret', (_name, value, token) => {
+    expect(tokenFromSecret('s', value)).toBe(token);
+  });
+
+  it.each([[''], ['   '], ['{"other":"x"}'], [undefined]])('names the secret when it is empty (%j)', (value) => {
+    expect(() => tokenFromSecret('intercom/ws', value)).toThrow(ConfigurationError);
+    expect(() => tokenFromSecret('intercom/ws', value)).toThrow(/secret intercom\/ws has no token/);
+  });
+});
+
+describe('parseCollectorEnv()', () => {
+  it('names each missing or invalid variable', () => {
+    expect(() => parseCollectorEnv({})).toThrow(/ARCHIVE_BUCKET: is required.*WORKSPACES: is required/);
+    expect(() => parseCollectorEnv({ ARCHIVE_BUCKET: 'b', WORKSPACES: 'nope' })).toThrow(/WORKSPACES: must be JSON/);
+    expect(() => parseCollectorEnv({ ARCHIVE_BUCKET: 'b', WORKSPACES: '[{"id":"w","region":"mars","secretId":"s"}]' })).toThrow(/WORKSPACES \(0\.region\)/);
+    expect(() => parseCollectorEnv({ ARCHIVE_BUCKET: 'b', WORKSPACES: '[{"id":"w","region":"us","secretId":"s"}]', RETENTION_YEARS: '0' })).toThrow(/RETENTION_YEARS/);
+  });
+});
