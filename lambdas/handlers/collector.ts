@@ -15,7 +15,9 @@ import { COLLECTOR_VERSION, newRunId } from '../core/version.ts';
 import { IntercomClient } from '../intercom/IntercomClient.ts';
 import { type CollectorConfig, type WorkspaceConfig, parseCollectorEnv } from './collectorConfig.ts';
 
-export const METRICS_NAMESPACE = 'IntercomAuditArchive';
+import { METRICS_NAMESPACE } from './constants.ts';
+
+export { METRICS_NAMESPACE };
 
 export interface CollectorDeps {
   readonly config: CollectorConfig;

@@ -49,7 +49,10 @@ function setup(extra: Record<string, string> = {}, secret: string | undefined = 
   vi.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => void logs.push(JSON.stringify(args)));
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'collector' });
   const published: unknown[] = [];
-  vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => void published.push(metrics.serializeMetrics()));
+  vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => {
+    published.push(metrics.serializeMetrics());
+    return metrics;
+  });
   const handler = createCollectorHandler({ config: parseCollectorEnv(env(extra)), s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger, metrics, now: () => new Date(NOW * 1000) });
   return { handler, s3, secrets, logs, published };
 }

@@ -1,0 +1,438 @@
+/**
+ * One stack: the locked archive bucket, the scheduled collector, the Glue table, the Athena
+ * workgroup with the canned queries, the read-only auditor role, and alarms.
+ *
+ * Least privilege is written by hand: CDK's `grantPut` on an Object Lock bucket adds
+ * s3:PutObjectRetention and s3:PutObjectLegalHold, which no role here may hold, and no role
+ * gets any s3:Delete* or retention-shortening action on the archive.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Annotations, Aws, CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import * as athena from 'aws-cdk-lib/aws-athena';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ARCHIVE_COLUMNS } from '../lambdas/core/archive/columns.ts';
+import { METRICS_NAMESPACE } from '../lambdas/handlers/constants.ts';
+import { archiveBucketProps, objectLockConfiguration } from './archive-bucket-defaults.ts';
+import { type DeployConfig, scheduleSeconds } from './config.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+/** The newest Node.js LTS runtime Lambda offers. */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface AuditArchiveStackProps extends StackProps {
+  readonly config: DeployConfig;
+  /** Folder of canned queries, one named query per `.sql` file. @default queries/ of this repository */
+  readonly queriesDir?: string;
+}
+
+export class AuditArchiveStack extends Stack {
+  readonly archiveBucket: s3.Bucket;
+  readonly collector: NodejsFunction;
+  readonly auditorRole: iam.Role;
+  readonly key: kms.Key;
+  readonly alarmTopic: sns.Topic;
+
+  /** The logical id CloudFormation uses for a construct's main resource (cdk-nag finding ids name it). */
+  private logicalId(construct: Construct): string {
+    return this.resolve((construct.node.defaultChild as CfnResource).logicalId) as string;
+  }
+
+  constructor(scope: Construct, id: string, props: AuditArchiveStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    if (config.objectLockMode === 'GOVERNANCE') {
+      Annotations.of(this).addWarningV2(
+        'audit-archive:governance-mode',
+        'Object Lock is in GOVERNANCE mode: principals with s3:BypassGovernanceRetention can delete archived objects early. Use it for trials only; production archives need COMPLIANCE.',
+      );
+    }
+
+    this.key = new kms.Key(this, 'ArchiveKey', {
+      description: 'Encrypts the Intercom audit archive, its secrets, query results, queues and alarms',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch alarms publish to the encrypted topic.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+
+    // Only AWS services (S3, Secrets Manager, Logs…) may be granted use of the key.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'GrantsOnlyForAwsServices',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+      }),
+    );
+    // CloudWatch Logs encrypts the collector's log group with the key.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` } },
+      }),
+    );
+
+    // Server access logs cannot be delivered to a bucket with default retention or SSE-KMS.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(400), noncurrentVersionExpiration: Duration.days(30) }],
+    });
+    acknowledge(accessLogs, {
+      'AwsSolutions-S1': 'This is the access-log bucket itself; logging it into itself would loop.',
+      'cdk-validator-cfnguard::s3_bucket_logging_enabled_check': 'This is the access-log bucket itself; logging it into itself would loop.',
+      'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check': 'S3 server access logs can only be delivered to a bucket encrypted with SSE-S3, not SSE-KMS.',
+      'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check': 'S3 cannot deliver server access logs to a bucket with an Object Lock default retention.',
+      'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'Nothing reacts to new access-log objects.',
+    });
+
+    this.archiveBucket = new s3.Bucket(this, 'Archive', archiveBucketProps(this.key, accessLogs, config));
+    acknowledge(this.archiveBucket, {
+      'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'The collector runs on a schedule and verify walks the manifests; nothing needs per-object events.',
+    });
+    (this.archiveBucket.node.defaultChild as s3.CfnBucket).addPropertyOverride('ObjectLockConfiguration', objectLockConfiguration(config));
+    // Nobody deletes archived objects or versions, or changes the lock rule — whatever IAM says.
+    this.archiveBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyDeletingArchivedObjects',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention', 's3:PutObjectRetention', 's3:PutObjectLegalHold'],
+        resources: [this.archiveBucket.arnForObjects('*')],
+      }),
+    );
+    this.archiveBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyChangingObjectLockOrDeletingBucket',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutBucketObjectLockConfiguration', 's3:DeleteBucket'],
+        resources: [this.archiveBucket.bucketArn],
+      }),
+    );
+
+    const results = new s3.Bucket(this, 'AthenaResults', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'athena-results/',
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(config.athenaResultsDays), noncurrentVersionExpiration: Duration.days(1) }],
+    });
+    acknowledge(results, {
+      'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check': 'Athena query results are transient copies that expire; the locked evidence is the archive and the report packs in it.',
+      'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'Nothing reacts to new query results.',
+    });
+
+    // One secret per workspace, created without a value (an L2 Secret would generate a random
+    // string that looks like a bad token). The README says how to set it.
+    const secrets = config.workspaces.map((workspace) => {
+      const secret = new secretsmanager.CfnSecret(this, `Token-${workspace.id}`, {
+        name: `intercom-audit-archive/${workspace.id}`,
+        description: `Intercom access token (Read admin activity logs) for workspace ${workspace.id}`,
+        kmsKeyId: this.key.keyArn,
+      });
+      Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'Intercom access tokens are issued by Intercom and cannot be rotated by a Secrets Manager rotation function.' });
+      return { workspace, secret };
+    });
+
+    this.alarmTopic = new sns.Topic(this, 'Alarms', { masterKey: this.key, enforceSSL: true, displayName: 'Intercom audit archive alarms' });
+    if (config.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+
+    const queue = (queueId: string) => {
+      const q = new sqs.Queue(this, queueId, { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: this.key, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      acknowledge(q, {
+        'AwsSolutions-SQS3': 'This queue is itself the dead-letter destination for failed collector runs.',
+        'cdk-validator-cfnguard::sqs_dlq_check': 'This queue is itself the dead-letter destination for failed collector runs.',
+      });
+      return q;
+    };
+    const failures = queue('CollectorFailures');
+    const scheduleDlq = queue('ScheduleDeadLetters');
+
+    const logGroup = new logs.LogGroup(this, 'CollectorLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: this.key });
+    const collectorRole = new iam.Role(this, 'CollectorRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Intercom audit archive collector: create-only writes, no delete, no retention changes',
+    });
+    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Logs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }));
+    collectorRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveWriteOnce',
+        // PutObject only: If-None-Match makes it create-only; retention comes from the bucket default.
+        actions: ['s3:PutObject', 's3:GetObject'],
+        resources: ['activity_logs/*', 'quarantine/*', 'manifests/*'].map((p) => this.archiveBucket.arnForObjects(p)),
+      }),
+    );
+    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [this.archiveBucket.bucketArn] }));
+    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Encrypt', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
+    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Tokens', actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((s) => s.secret.ref) }));
+    const objectKeys = 'Object keys are created at run time; the wildcard covers one archive prefix, nothing else.';
+    acknowledge(collectorRole, {
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/activity_logs/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/quarantine/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(logGroup)}.Arn>:*]`]: 'Log streams of the collector log group are created by Lambda at run time.',
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
+    });
+
+    this.collector = new NodejsFunction(this, 'Collector', {
+      entry: path.join(ROOT, 'lambdas/handlers/collector.ts'),
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: Duration.minutes(config.collectorTimeoutMinutes),
+      // One run at a time: runs never overlap, and the create-only manifest key makes any race lose cleanly.
+      reservedConcurrentExecutions: 1,
+      role: collectorRole,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      retryAttempts: 0,
+      onFailure: new destinations.SqsDestination(failures),
+      environment: {
+        ARCHIVE_BUCKET: this.archiveBucket.bucketName,
+        WORKSPACES: JSON.stringify(secrets.map(({ workspace, secret }) => ({ id: workspace.id, region: workspace.region, secretId: secret.ref }))),
+        RETENTION_YEARS: String(config.retentionYears),
+        OBJECT_LOCK_MODE: config.objectLockMode,
+        ...(config.backfillFrom && { BACKFILL_FROM: config.backfillFrom }),
+        DEADLINE_MARGIN_SECONDS: '120',
+        POWERTOOLS_SERVICE_NAME: 'collector',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      },
+    });
+
+    acknowledge(this.collector, {
+      'cdk-validator-cfnguard::lambda_inside_vpc_check':
+        'The collector only calls Intercom over HTTPS and AWS APIs; a VPC would add NAT gateways (cost, another egress path) and protect nothing here.',
+    });
+
+    const rule = new events.Rule(this, 'CollectorSchedule', { schedule: events.Schedule.expression(config.schedule), description: 'Runs the Intercom audit archive collector' });
+    // No retries: a failed run is reported, and the next scheduled run continues from the checkpoint.
+    rule.addTarget(new targets.LambdaFunction(this.collector, { retryAttempts: 0, deadLetterQueue: scheduleDlq, maxEventAge: Duration.minutes(10) }));
+
+    // Glue table over activity_logs/ with partition projection (no crawler) and the Hive JSON SerDe.
+    const database = new glue.CfnDatabase(this, 'Database', { catalogId: Aws.ACCOUNT_ID, databaseInput: { name: 'intercom_audit_archive', description: 'Intercom teammate activity logs' } });
+    const start = config.backfillFrom ?? '2024-01-01';
+    const table = new glue.CfnTable(this, 'ActivityLogsTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: 'intercom_audit_archive',
+      tableInput: {
+        name: 'activity_logs',
+        tableType: 'EXTERNAL_TABLE',
+        description: 'One row per archived Intercom activity (quarantined entries are not here)',
+        parameters: {
+          classification: 'json',
+          'projection.enabled': 'true',
+          'projection.workspace.type': 'enum',
+          'projection.workspace.values': config.workspaces.map((w) => w.id).join(','),
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': `${start},NOW`,
+          'projection.dt.interval': '1',
+          'projection.dt.interval.unit': 'DAYS',
+          'storage.location.template': `s3://${this.archiveBucket.bucketName}/activity_logs/workspace=\${workspace}/dt=\${dt}/`,
+        },
+        partitionKeys: [
+          { name: 'workspace', type: 'string' },
+          { name: 'dt', type: 'string' },
+        ],
+        storageDescriptor: {
+          location: `s3://${this.archiveBucket.bucketName}/activity_logs/`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          compressed: true,
+          serdeInfo: { serializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe', parameters: { 'ignore.malformed.json': 'false' } },
+          columns: ARCHIVE_COLUMNS.map((c) => ({ name: c.name, type: c.type, comment: c.comment })),
+        },
+      },
+    });
+    table.addResourceDependency(database);
+
+    const workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
+      name: 'intercom-audit-archive',
+      description: 'Canned compliance queries over the Intercom audit archive',
+      state: 'ENABLED',
+      recursiveDeleteOption: false,
+      workGroupConfiguration: {
+        enforceWorkGroupConfiguration: true,
+        publishCloudWatchMetricsEnabled: true,
+        bytesScannedCutoffPerQuery: Math.round(config.athenaScanCutoffGb * 1024 ** 3),
+        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+        resultConfiguration: {
+          outputLocation: `s3://${results.bucketName}/results/`,
+          encryptionConfiguration: { encryptionOption: 'SSE_KMS', kmsKey: this.key.keyArn },
+        },
+      },
+    });
+    const queriesDir = props.queriesDir ?? path.join(ROOT, 'queries');
+    for (const file of listSql(queriesDir)) {
+      const name = path.basename(file, '.sql');
+      const sql = readFileSync(path.join(queriesDir, file), 'utf8');
+      const title = /^--\s*(?:title:\s*)?(.+)$/im.exec(sql)?.[1]?.trim() ?? name;
+      const q = new athena.CfnNamedQuery(this, `Query-${name}`, { name, database: 'intercom_audit_archive', workGroup: workgroup.ref, queryString: sql, description: title.slice(0, 1024) });
+      q.addResourceDependency(workgroup);
+    }
+
+    // Read-only auditor access.
+    const principals = config.auditorPrincipals.length ? config.auditorPrincipals.map((arn) => new iam.ArnPrincipal(arn)) : [new iam.AccountRootPrincipal()];
+    this.auditorRole = new iam.Role(this, 'AuditorRole', {
+      assumedBy: new iam.CompositePrincipal(...principals),
+      description: 'Read-only access to the Intercom audit archive: Athena queries, Glue catalog, archive objects and their retention',
+      maxSessionDuration: Duration.hours(4),
+    });
+    const auditorPolicy = new iam.ManagedPolicy(this, 'AuditorPolicy', {
+      description: 'Read the Intercom audit archive and run its canned Athena queries; writes only Athena results',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AthenaInWorkgroup',
+          actions: ['athena:StartQueryExecution', 'athena:StopQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:GetWorkGroup', 'athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery', 'athena:ListQueryExecutions'],
+          resources: [Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: workgroup.ref })],
+        }),
+        new iam.PolicyStatement({
+          sid: 'GlueCatalogRead',
+          actions: ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+          resources: [
+            Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
+            Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: 'intercom_audit_archive' }),
+            Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/*' }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ArchiveRead',
+          actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes'],
+          resources: [this.archiveBucket.arnForObjects('*')],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ArchiveList',
+          actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation', 's3:GetBucketObjectLockConfiguration', 's3:GetBucketVersioning'],
+          resources: [this.archiveBucket.bucketArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'AthenaResults',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:ListBucket', 's3:GetBucketLocation', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+          resources: [results.bucketArn, results.arnForObjects('results/*')],
+        }),
+        new iam.PolicyStatement({ sid: 'Decrypt', actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [this.key.keyArn] }),
+      ],
+    });
+    this.auditorRole.addManagedPolicy(auditorPolicy);
+    acknowledge(auditorPolicy, {
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/*]`]: 'Auditors read every archived object (data, manifests, reports) of this one bucket.',
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]: 'Athena writes each query result under results/ with a generated name.',
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region}:<AWS::AccountId>:table/intercom_audit_archive/*]`]: 'Every table of the archive database, read-only.',
+    });
+
+    // Alarms.
+    const metric = (metricName: string, statistic: string, period: Duration) =>
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: 'collector' }, statistic, period });
+    const interval = Duration.seconds(Math.max(300, scheduleSeconds(config.schedule)));
+    const alarms = [
+      new cloudwatch.Alarm(this, 'CollectorErrors', {
+        alarmDescription: 'The collector failed (see its logs; a configuration error such as a missing token does not fix itself)',
+        metric: this.collector.metricErrors({ period: interval }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'ArchiveStale', {
+        alarmDescription: `No window was archived for ${config.staleAfterIntervals} schedule intervals: the archive is falling behind`,
+        metric: metric('WindowsClosed', 'Sum', interval),
+        threshold: 1,
+        evaluationPeriods: config.staleAfterIntervals,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'EntriesQuarantined', {
+        alarmDescription: 'Intercom served entries that failed validation; they are kept under quarantine/ and need a look',
+        metric: metric('EntriesQuarantined', 'Sum', interval),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      new cloudwatch.Alarm(this, 'FailedInvocations', {
+        alarmDescription: 'A collector invocation failed or could not be delivered (failure destination or schedule dead-letter queue)',
+        metric: new cloudwatch.MathExpression({
+          expression: 'f + d',
+          usingMetrics: { f: failures.metricApproximateNumberOfMessagesVisible({ period: interval }), d: scheduleDlq.metricApproximateNumberOfMessagesVisible({ period: interval }) },
+          period: interval,
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    ];
+    for (const alarm of alarms) alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+
+    new CfnOutput(this, 'ArchiveBucketName', { value: this.archiveBucket.bucketName });
+    new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
+    new CfnOutput(this, 'AthenaWorkgroup', { value: workgroup.ref });
+    for (const { workspace, secret } of secrets) new CfnOutput(this, `TokenSecret${workspace.id.replace(/[^A-Za-z0-9]/g, '')}`, { value: secret.ref, description: `Set the Intercom token of ${workspace.id} here` });
+  }
+}
+
+/** Narrow acknowledgements, each with its reason (cdk-nag and cfn-guard both read Validations). */
+function acknowledge(scope: Construct, reasons: Record<string, string>): void {
+  for (const [id, reason] of Object.entries(reasons)) Validations.of(scope).acknowledge({ id, reason });
+}
+
+function listSql(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+  } catch {
+    return [];
+  }
+}

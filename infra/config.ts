@@ -1,0 +1,80 @@
+/**
+ * Deployment configuration, read from CDK context key `auditArchive` and validated with zod.
+ * Every problem names the context key, e.g. `auditArchive.workspaces[0].region`.
+ */
+import { z } from 'zod';
+import { ConfigurationError } from '../lambdas/core/errors.ts';
+
+const principalArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]+|user\/[\w+=,.@\/-]+)$/, 'an IAM role, user or account-root ARN (arn:aws:iam::123456789012:role/Name)');
+
+export const deployConfigSchema = z.strictObject({
+  /** Intercom workspaces to archive, each with its API region. */
+  workspaces: z
+    .array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "an Intercom workspace id (app id_code)"), region: z.enum(['us', 'eu', 'au']) }))
+    .min(1, 'list at least one workspace')
+    .refine((list) => new Set(list.map((w) => w.id)).size === list.length, 'workspace ids must be unique'),
+  /** EventBridge schedule expression for the collector. */
+  schedule: z
+    .string()
+    .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, "an EventBridge expression like 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'")
+    .default('rate(15 minutes)'),
+  /** Object Lock default retention, whole years. */
+  retentionYears: z.number().int().min(1).max(100).default(7),
+  /** COMPLIANCE (nobody can delete early) or GOVERNANCE (for trials only). */
+  objectLockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'),
+  /** Where alarms are e-mailed; without it the SNS topic has no subscriber. */
+  alarmEmail: z.string().email().optional(),
+  /** IAM principals allowed to assume the read-only auditor role. Default: the account root (grant via IAM). */
+  auditorPrincipals: z.array(principalArn).default([]),
+  /** First day collected for a new archive (and the start of Athena's date projection). Default: one year back. */
+  backfillFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2025-01-01').optional(),
+  /** Move archive objects to a colder class Athena and verify still read without a restore. */
+  transition: z
+    .strictObject({ afterDays: z.number().int().min(30).max(3650), storageClass: z.enum(['STANDARD_IA', 'GLACIER_IR']) })
+    .optional(),
+  /** Athena per-query scan cutoff in GB. */
+  athenaScanCutoffGb: z.number().min(1).max(10_000).default(100),
+  /** Query results expire after this many days. */
+  athenaResultsDays: z.number().int().min(1).max(3650).default(30),
+  /** Alarm when no window was closed for this many schedule intervals. */
+  staleAfterIntervals: z.number().int().min(1).max(96).default(4),
+  /** Lambda timeout in minutes (the collector stops taking windows 2 minutes before it). */
+  collectorTimeoutMinutes: z.number().int().min(3).max(15).default(15),
+});
+
+export type DeployConfig = z.infer<typeof deployConfigSchema>;
+
+/** Validates the `auditArchive` context value; one error listing every problem. */
+export function parseDeployConfig(value: unknown): DeployConfig {
+  if (value === undefined) {
+    throw new ConfigurationError('CDK context auditArchive is missing: set it in cdk.json or pass -c auditArchive=\'{"workspaces":[{"id":"…","region":"us"}]}\'');
+  }
+  const input = typeof value === 'string' ? safeJson(value) : value;
+  const parsed = deployConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : `${acc}.${String(part)}`), 'auditArchive');
+      return `${key}: ${issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message}`;
+    });
+    throw new ConfigurationError(`invalid deployment configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigurationError('CDK context auditArchive is not valid JSON');
+  }
+}
+
+/** Schedule interval in seconds (for the staleness alarm); cron expressions count as 15 minutes. */
+export function scheduleSeconds(schedule: string): number {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(schedule);
+  if (!m) return 900;
+  const unit = m[2]!.startsWith('minute') ? 60 : m[2]!.startsWith('hour') ? 3600 : 86_400;
+  return Number(m[1]) * unit;
+}

@@ -1,0 +1,219 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARCHIVE_COLUMNS } from '../../lambdas/core/archive/columns.ts';
+import { ConfigurationError } from '../../lambdas/core/errors.ts';
+import { buildApp } from '../../infra/buildApp.ts';
+import { parseDeployConfig } from '../../infra/config.ts';
+
+process.env.CDK_DISABLE_VERSION_CHECK = '1';
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
+const example = cdkJson.context.auditArchive as Record<string, unknown>;
+const outdirs: string[] = [];
+const outdir = () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'cdk-'));
+  outdirs.push(dir);
+  return dir;
+};
+afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+let template: Template;
+let json: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+beforeAll(() => {
+  const { app, stack } = buildApp({ context: { auditArchive: { ...example, workspaces: [{ id: 'ws1', region: 'us' }, { id: 'ws2', region: 'eu' }] } }, outdir: outdir() });
+  app.synth(); // runs cdk-nag and cfn-guard; throws on any unacknowledged finding
+  template = Template.fromStack(stack);
+  json = template.toJSON() as typeof json;
+});
+
+const resources = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+const archiveLogicalId = () => resources('AWS::S3::Bucket').find(([, r]) => r.Properties.ObjectLockEnabled)![0];
+const asArray = <T,>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Every Allow statement of every IAM policy, managed policy, role and bucket policy. */
+function allowStatements() {
+  const statements: { source: string; Action: string[]; Resource: unknown[] }[] = [];
+  for (const [id, r] of Object.entries(json.Resources)) {
+    const docs =
+      r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::S3::BucketPolicy'
+        ? [r.Properties.PolicyDocument]
+        : r.Type === 'AWS::IAM::Role'
+          ? asArray(r.Properties.Policies).map((p: any) => p.PolicyDocument)
+          : [];
+    for (const doc of docs) {
+      for (const st of asArray(doc?.Statement) as any[]) {
+        if (st.Effect === 'Allow') statements.push({ source: id, Action: asArray(st.Action), Resource: asArray(st.Resource) });
+      }
+    }
+  }
+  return statements;
+}
+
+const FORBIDDEN = ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectRetention', 's3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration', 's3:PutObjectLegalHold', 's3:DeleteBucket'];
+const matches = (pattern: string, action: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action);
+
+describe('AuditArchiveStack', () => {
+  it('locks the archive in COMPLIANCE mode for the configured years, versioned', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Years: 7 } } },
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+  });
+
+  it('never lets any role or bucket policy Allow deleting archived objects or shortening retention', () => {
+    const offending = allowStatements().filter((st) => st.Action.some((a) => FORBIDDEN.some((f) => matches(a, f))));
+    expect(offending).toEqual([]);
+  });
+
+  it('denies deleting objects and versions and changing the lock rule to every principal', () => {
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: archiveLogicalId() },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectLegalHold', 's3:PutObjectRetention'] }),
+          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:DeleteBucket', 's3:PutBucketObjectLockConfiguration'] }),
+        ]),
+      },
+    });
+  });
+
+  it('is TLS-only on every bucket', () => {
+    const policies = resources('AWS::S3::BucketPolicy');
+    expect(policies).toHaveLength(resources('AWS::S3::Bucket').length);
+    for (const [, policy] of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      );
+    }
+  });
+
+  it('encrypts with KMS wherever data rests', () => {
+    const keyRef = { 'Fn::GetAtt': [Match.stringLikeRegexp('ArchiveKey'), 'Arn'] };
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    template.hasResourceProperties('AWS::S3::Bucket', { ObjectLockEnabled: true, BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyRef } })] } });
+    for (const [, secret] of resources('AWS::SecretsManager::Secret')) expect(JSON.stringify(secret.Properties.KmsKeyId)).toContain('ArchiveKey');
+    for (const type of ['AWS::SQS::Queue', 'AWS::SNS::Topic']) for (const [, r] of resources(type)) expect(JSON.stringify(r.Properties.KmsMasterKeyId)).toContain('ArchiveKey');
+    for (const [, r] of resources('AWS::Logs::LogGroup')) expect(JSON.stringify(r.Properties.KmsKeyId)).toContain('ArchiveKey');
+    template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: { ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS' } } } });
+  });
+
+  it('runs one collector at a time on the newest Node LTS runtime, arm64, with no retries that could overlap', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], ReservedConcurrentExecutions: 1, Timeout: 900 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: Match.anyValue() } });
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)', Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: Match.anyValue() })] });
+  });
+
+  it('gives the collector create-only writes on the archive prefixes and nothing more', () => {
+    const collector = allowStatements().filter((st) => st.source.startsWith('CollectorRole'));
+    const s3Actions = collector.flatMap((st) => st.Action.filter((a) => a.startsWith('s3:')));
+    expect(new Set(s3Actions)).toEqual(new Set(['s3:PutObject', 's3:GetObject', 's3:ListBucket']));
+    expect(JSON.stringify(collector)).not.toContain('"/*"');
+  });
+
+  it('creates one secret per workspace, without a value', () => {
+    const secrets = resources('AWS::SecretsManager::Secret');
+    expect(secrets.map(([, s]) => s.Properties.Name).sort()).toEqual(['intercom-audit-archive/ws1', 'intercom-audit-archive/ws2']);
+    for (const [, s] of secrets) {
+      expect(s.Properties).not.toHaveProperty('SecretString');
+      expect(s.Properties).not.toHaveProperty('GenerateSecretString');
+    }
+  });
+
+  it('projects workspace and dt partitions and reads the archive with the Hive JSON SerDe', () => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: {
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.workspace.type': 'enum',
+          'projection.workspace.values': 'ws1,ws2',
+          'projection.dt.type': 'date',
+          'projection.dt.format': 'yyyy-MM-dd',
+          'projection.dt.range': '2025-12-01,NOW',
+          'storage.location.template': Match.anyValue(),
+        }),
+        PartitionKeys: [
+          { Name: 'workspace', Type: 'string' },
+          { Name: 'dt', Type: 'string' },
+        ],
+        StorageDescriptor: Match.objectLike({
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe' }),
+          Columns: ARCHIVE_COLUMNS.map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment })),
+        }),
+      },
+    });
+  });
+
+  it('enforces the Athena workgroup configuration with a scan cutoff', () => {
+    template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: Match.objectLike({ EnforceWorkGroupConfiguration: true, BytesScannedCutoffPerQuery: 100 * 1024 ** 3 }) });
+  });
+
+  it('gives auditors read-only access and lets only the configured principals assume it', () => {
+    template.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: 'arn:aws:iam::123456789012:role/ExternalAuditor' } })] } });
+    const auditor = allowStatements().filter((st) => st.source.startsWith('AuditorPolicy'));
+    const writes = auditor.filter((st) => st.Action.some((a) => /^s3:(Put|Delete|Restore|Replicate)/.test(a) && a !== 's3:PutObject'));
+    expect(writes).toEqual([]);
+    // The one PutObject is Athena writing results into the results bucket, never the archive.
+    const put = auditor.filter((st) => st.Action.includes('s3:PutObject'));
+    expect(JSON.stringify(put)).not.toContain(archiveLogicalId());
+  });
+
+  it('alarms on errors, staleness, quarantined entries and failed invocations to an SNS topic', () => {
+    const alarms = resources('AWS::CloudWatch::Alarm');
+    expect(alarms).toHaveLength(4);
+    for (const [, alarm] of alarms) expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('Alarms');
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WindowsClosed', TreatMissingData: 'breaching', EvaluationPeriods: 4 });
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'security-alerts@example.com' });
+  });
+
+  it('never expires archived objects', () => {
+    const archive = json.Resources[archiveLogicalId()]!;
+    for (const rule of archive.Properties.LifecycleConfiguration.Rules) {
+      expect(rule).not.toHaveProperty('ExpirationInDays');
+      expect(rule).not.toHaveProperty('NoncurrentVersionExpiration');
+      for (const t of asArray(rule.Transitions) as { StorageClass: string }[]) expect(['STANDARD_IA', 'GLACIER_IR']).toContain(t.StorageClass);
+    }
+  });
+
+  it('synthesizes without optional settings too (no transition, no e-mail, no auditors)', () => {
+    const { app, stack } = buildApp({ context: { auditArchive: { workspaces: [{ id: 'solo', region: 'au' }] } }, outdir: outdir() });
+    expect(() => app.synth()).not.toThrow();
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: Match.anyValue() } })] } });
+  });
+
+  it('warns at synth when Object Lock is in GOVERNANCE mode', () => {
+    const { stack } = buildApp({ context: { auditArchive: { ...example, objectLockMode: 'GOVERNANCE' } }, outdir: outdir() });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('GOVERNANCE mode'));
+    Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', { ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'GOVERNANCE' } } } });
+  });
+
+  it('fails synth on a finding that nobody acknowledged (the checks are live)', () => {
+    const { app, stack } = buildApp({ context: { auditArchive: example }, outdir: outdir() });
+    new s3.Bucket(stack, 'Careless');
+    expect(() => app.synth()).toThrow();
+  });
+});
+
+describe('parseDeployConfig()', () => {
+  it.each([
+    [{}, /auditArchive\.workspaces: /],
+    [{ workspaces: [{ id: 'a', region: 'mars' }] }, /auditArchive\.workspaces\[0\]\.region: /],
+    [{ workspaces: [{ id: 'a', region: 'us' }], retentionYears: 0 }, /auditArchive\.retentionYears: /],
+    [{ workspaces: [{ id: 'a', region: 'us' }], objectLockMode: 'OFF' }, /auditArchive\.objectLockMode: /],
+    [{ workspaces: [{ id: 'a', region: 'us' }], alarmEmail: 'nope' }, /auditArchive\.alarmEmail: /],
+    [{ workspaces: [{ id: 'a', region: 'us' }], auditorPrincipals: ['bob'] }, /auditArchive\.auditorPrincipals\[0\]: an IAM role/],
+    [{ workspaces: [{ id: 'a', region: 'us' }], schedule: 'every minute' }, /auditArchive\.schedule: an EventBridge expression/],
+    [{ workspaces: [{ id: 'a', region: 'us' }], retentionYear: 7 }, /auditArchive: unknown key\(s\) retentionYear/],
+    [{ workspaces: [{ id: 'a', region: 'us' }, { id: 'a', region: 'eu' }] }, /workspace ids must be unique/],
+  ])('rejects %j naming the key', (value, message) => {
+    expect(() => parseDeployConfig(value)).toThrow(ConfigurationError);
+    expect(() => parseDeployConfig(value)).toThrow(message);
+  });
+
+  it('fills the defaults', () => {
+    expect(parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }] })).toMatchObject({ schedule: 'rate(15 minutes)', retentionYears: 7, objectLockMode: 'COMPLIANCE', auditorPrincipals: [] });
+  });
+});
