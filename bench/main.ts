@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { lambdaFigures } from './lambda.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DAY = 86_400;
@@ -92,5 +93,13 @@ async function latency() {
   }
 }
 
+async function lambdas() {
+  console.log('\nLambda bundles (esbuild, ESM, minified) and module-load time (median of 5 fresh processes)');
+  for (const f of await lambdaFigures()) {
+    console.log(`  ${f.name.padEnd(20)} ${(f.bytes / 1024).toFixed(0).padStart(6)} KiB  target <= 1024 KiB ${f.bytes <= 1024 * 1024 ? 'met' : 'MISSED'}   load ${f.loadMs.toFixed(0).padStart(4)} ms  target <= 200 ms ${f.loadMs <= 200 ? 'met' : 'MISSED'}`);
+  }
+}
+
+await lambdas();
 await throughput();
 if (!process.env.BENCH_SKIP_LATENCY) await latency();

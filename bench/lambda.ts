@@ -1,0 +1,44 @@
+/**
+ * Lambda bundle size and module-load time (a local proxy for cold-start init), for each
+ * handler, bundled like the stack bundles it (esbuild, ESM, minified, AWS SDK v3 external
+ * because the Node.js Lambda runtime provides it).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+export async function lambdaFigures(): Promise<{ name: string; bytes: number; loadMs: number }[]> {
+  const handlers = readdirSync(path.join(ROOT, 'lambdas/handlers')).filter((f) => f.endsWith('.ts') && !/config|constants/i.test(f));
+  const out: { name: string; bytes: number; loadMs: number }[] = [];
+  for (const file of handlers) {
+    // Inside the repository, so the externalised AWS SDK resolves from node_modules as the
+    // Lambda runtime would provide it: the load time includes loading the SDK.
+    mkdirSync(path.join(ROOT, '.bench'), { recursive: true });
+    const dir = mkdtempSync(path.join(ROOT, '.bench', 'bundle-'));
+    const outfile = path.join(dir, 'index.mjs');
+    await build({
+      entryPoints: [path.join(ROOT, 'lambdas/handlers', file)],
+      bundle: true,
+      minify: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      mainFields: ['module', 'main'],
+      outfile,
+      banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+      // As NodejsFunction does for Node 18+ runtimes: the runtime ships AWS SDK v3.
+      external: ['@aws-sdk/*'],
+      logLevel: 'silent',
+    });
+    const probe = path.join(dir, 'probe.mjs');
+    writeFileSync(probe, `const t = performance.now(); await import('./index.mjs'); console.log(performance.now() - t);`);
+    const runs = Array.from({ length: 5 }, () => Number(spawnSync(process.execPath, [probe], { encoding: 'utf8' }).stdout.trim()));
+    runs.sort((a, b) => a - b);
+    out.push({ name: file.replace(/\.ts$/, ''), bytes: statSync(outfile).size, loadMs: runs[Math.floor(runs.length / 2)]! });
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
