@@ -49,6 +49,8 @@ const DAY = 86_400;
 const FIRST_NAMES = ['Aiko', 'Ben', 'Chiara', 'Dmitri', 'Emeka', 'Fatima', 'Gustav', 'Hana', 'Ines', 'Jonas', 'Kenji', 'Lena', 'Mateo', 'Nadia', 'Olu', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tomoko', 'Umar', 'Vera', 'Wei', 'Ximena', 'Yusuf', 'Zoe'];
 const LAST_NAMES = ['Sato', 'Okafor', 'Rossi', 'Ivanov', 'Nguyen', 'Haddad', 'Berg', 'Kim', 'Silva', 'Weber', 'Tanaka', 'Novak', 'Garcia', 'Ali', 'Adeyemi', 'Patel', 'Murphy', 'Lopez', 'Larsen', 'Mori'];
 export const UNKNOWN_TYPES = ['ai_agent_setting_change', 'workspace_sso_enforcement_change', 'fin_guidance_update'];
+/** Lifecycle events come only from the roster (invites before joins, leavers), never at random. */
+const ROSTER_ONLY_TYPES = new Set(['admin_invite_creation', 'admin_invite_change', 'admin_invite_deletion', 'app_admin_join', 'admin_provisioned', 'admin_deprovisioned', 'admin_deletion']);
 
 /** Weighted mix of everyday activity; every known type gets at least a small weight. */
 const TYPE_WEIGHTS: Record<string, number> = {
@@ -126,7 +128,7 @@ export class SimulatedWorkspace {
     this.teammates = this.buildRoster(options.teammates ?? 48);
     this.scheduled = this.buildLifecycleEvents();
     let total = 0;
-    this.typeTable = [...KNOWN_ACTIVITY_TYPES, ...UNKNOWN_TYPES].map((type) => {
+    this.typeTable = [...KNOWN_ACTIVITY_TYPES, ...UNKNOWN_TYPES].filter((type) => !ROSTER_ONLY_TYPES.has(type)).map((type) => {
       total += TYPE_WEIGHTS[type] ?? (UNKNOWN_TYPES.includes(type) ? 0.05 : 0.12);
       return { type, cumulative: total };
     });

@@ -65,3 +65,23 @@ export interface CheckpointCache {
   get(workspaceId: string): Promise<number | undefined>;
   set(workspaceId: string, seq: number): Promise<void>;
 }
+
+/** A cell of a query result: Athena returns text; DuckDB values are converted to these. */
+export type Cell = string | number | boolean | null;
+
+export interface QueryResult {
+  readonly columns: string[];
+  readonly rows: Cell[][];
+  /** Athena's QueryExecutionId, where the engine has one. */
+  readonly executionId?: string;
+  /** Bytes the engine read, where it reports them. */
+  readonly bytesScanned?: number;
+}
+
+/** Runs a canned query with its `?` values in order: Athena, or DuckDB over a local archive. */
+export interface QueryEngine {
+  /** e.g. `athena:intercom-audit-archive` or `duckdb 1.x`. */
+  readonly name: string;
+  run(sql: string, values: readonly string[]): Promise<QueryResult>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,74 @@
+/**
+ * The local query engine: DuckDB over a local archive folder, with the same `activity_logs`
+ * columns as the Glue table (both come from ARCHIVE_COLUMNS) and macros that give DuckDB the
+ * Trino functions the queries use. DuckDB binds `?` values (Athena pastes literal text).
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection, DuckDBDecimalValue } from '@duckdb/node-api';
+import { ARCHIVE_COLUMNS, type ColumnType } from '../../core/archive/columns.ts';
+import type { Cell, QueryEngine, QueryResult } from '../../core/ports.ts';
+
+const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' };
+const MACROS = readFileSync(new URL('./duckdb-trino-macros.sql', import.meta.url), 'utf8');
+
+const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+
+export class DuckDbEngine implements QueryEngine {
+  readonly name: string;
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+    version: string,
+  ) {
+    this.name = `duckdb ${version}`;
+  }
+
+  /** Opens an in-memory DuckDB with the `activity_logs` view over `<archive>/activity_logs/`. */
+  static async open(archiveDir: string, options: { threads?: number } = {}): Promise<DuckDbEngine> {
+    const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
+    const connection = await instance.connect();
+    const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0] ?? '');
+    await connection.run(MACROS);
+    const columns = ARCHIVE_COLUMNS.map((c) => `${quote(c.name)}: ${quote(DUCK_TYPES[c.type])}`).join(', ');
+    const root = path.resolve(archiveDir, 'activity_logs');
+    if (hasParts(root)) {
+      const glob = path.join(root, 'workspace=*', 'dt=*', '*.jsonl.gz');
+      await connection.run(
+        `CREATE VIEW activity_logs AS SELECT * FROM read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', ` +
+          `hive_partitioning = true, hive_types = {'workspace': 'VARCHAR', 'dt': 'VARCHAR'}, columns = {${columns}})`,
+      );
+    } else {
+      // An archive with nothing in it yet: the same columns, no rows.
+      const list = ARCHIVE_COLUMNS.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ');
+      await connection.run(`CREATE TABLE activity_logs (${list}, workspace VARCHAR, dt VARCHAR)`);
+    }
+    return new DuckDbEngine(instance, connection, version);
+  }
+
+  async run(sql: string, values: readonly string[]): Promise<QueryResult> {
+    const prepared = await this.connection.prepare(sql);
+    values.forEach((value, i) => prepared.bindVarchar(i + 1, value));
+    const reader = await prepared.runAndReadAll();
+    return { columns: reader.columnNames(), rows: reader.getRows().map((row) => row.map(toCell)) };
+  }
+
+  async close(): Promise<void> {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function hasParts(root: string): boolean {
+  if (!existsSync(root)) return false;
+  return readdirSync(root).some((ws) => ws.startsWith('workspace=') && readdirSync(path.join(root, ws)).length > 0);
+}
+
+function toCell(value: unknown): Cell {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (value instanceof DuckDBDecimalValue) return value.toDouble();
+  return String(value);
+}

@@ -1,0 +1,20 @@
+-- title: Intercom staff impersonation
+-- question: When did Intercom staff impersonate a teammate, under which consent, and who approved or revoked that consent?
+-- control: SOC 2 CC6.1 and CC9.2 (third-party/vendor access); GDPR Art. 28 (processor access)
+-- parameters: start_date, end_date
+SELECT
+  to_iso8601(from_unixtime(created_at)) AS time_utc,
+  workspace,
+  activity_type,
+  performed_by_id AS teammate_id,
+  performed_by_email AS teammate_email,
+  performed_by_ip AS ip_address,
+  json_extract_scalar(metadata, '$.consent_id') AS consent_id,
+  json_extract_scalar(metadata, '$.reason') AS reason,
+  json_extract_scalar(metadata, '$.expired_at') AS consent_expires_at,
+  activity_description,
+  id
+FROM activity_logs
+WHERE dt BETWEEN ? AND ?
+  AND activity_type IN (/*group:staff_impersonation*/'admin_impersonation_start', 'admin_impersonation_end', 'admin_impersonation_consent_approved', 'admin_impersonation_consent_revoked'/*end*/)
+ORDER BY created_at, workspace, id
