@@ -165,9 +165,9 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period):
 }
 
 /** NULLs last, as Trino and DuckDB order ascending by default. */
-function compare(a: Cell, b: Cell): number {
+function compare(a: Cell | undefined, b: Cell | undefined): number {
   if (a === b) return 0;
-  if (a === null) return 1;
-  if (b === null) return -1;
+  if (a === null || a === undefined) return 1;
+  if (b === null || b === undefined) return -1;
   return a < b ? -1 : 1;
 }
