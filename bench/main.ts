@@ -2,11 +2,14 @@
  * `npm run bench`: performance figures, not tests. Each measurement runs in a fresh process
  * against a simulator in another process, over loopback.
  *
- *   BENCH_ENTRIES=1000000 (default) — size of the end-to-end run
+ *   BENCH_ENTRIES=1000000 (default) — size of the end-to-end collect run
+ *   BENCH_REPORT_ENTRIES=5000000 (default) — size of the year the report pack runs over
+ *   BENCH_ONLY=lambda,collect,latency,report — run some of the parts
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { lambdaFigures } from './lambda.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -100,6 +103,34 @@ async function lambdas() {
   }
 }
 
-await lambdas();
-await throughput();
-if (!process.env.BENCH_SKIP_LATENCY) await latency();
+async function report() {
+  const total = Number(process.env.BENCH_REPORT_ENTRIES ?? 5_000_000);
+  const days = 365;
+  const perDay = Math.ceil(total / days);
+  const until = HISTORY_START + days * DAY;
+  const archiveDir = path.join(ROOT, '.bench', `report-archive-${total}`);
+  const sim = await startSim(perDay, until + DAY);
+  try {
+    await rm(archiveDir, { recursive: true, force: true });
+    const collected = await measure({ url: sim.url, token: sim.token, since: HISTORY_START, until, windowSeconds: 5 * DAY, mode: 'collect', archiveDir });
+    console.log(`\nReport pack on DuckDB over one year of ${collected.entries} entries (collected in ${collected.seconds.toFixed(0)} s), quarter 2025-Q3`);
+    const child = tsx('bench/report-process.ts', { archiveDir, quarter: '2025-Q3' });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d));
+    await new Promise((resolve) => child.on('close', resolve));
+    const r = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; peakRssMB: number; filesRead: number; totalFiles: number; perQuery: Record<string, number> };
+    console.log(`  wall time ${r.seconds.toFixed(1)} s (target <= 10 s: ${r.seconds <= 10 ? 'met' : 'MISSED'}), peak RSS ${r.peakRssMB.toFixed(0)} MB`);
+    console.log(`  gdpr_data_exports read ${r.filesRead} of ${r.totalFiles} data files (${((100 * r.filesRead) / r.totalFiles).toFixed(1)}%; ideal about 25%)`);
+    console.log(`  per query (ms): ${Object.entries(r.perQuery).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+  } finally {
+    sim.stop();
+    await rm(archiveDir, { recursive: true, force: true });
+  }
+}
+
+const only = process.env.BENCH_ONLY?.split(',');
+const want = (name: string) => !only || only.includes(name);
+if (want('lambda')) await lambdas();
+if (want('collect')) await throughput();
+if (want('latency') && !process.env.BENCH_SKIP_LATENCY) await latency();
+if (want('report')) await report();

@@ -15,7 +15,17 @@ import { collect } from '../lambdas/core/collect/collect.ts';
 import { IntercomClient } from '../lambdas/intercom/IntercomClient.ts';
 import { toArchiveLine } from '../lambdas/core/archive/lines.ts';
 
-const cfg = JSON.parse(process.argv[2]!) as { mode: 'collect' | 'floor' | 'raw-floor'; url: string; token: string; since: number; until: number; windowSeconds: number; concurrency?: number };
+const cfg = JSON.parse(process.argv[2]!) as {
+  mode: 'collect' | 'floor' | 'raw-floor';
+  url: string;
+  token: string;
+  since: number;
+  until: number;
+  windowSeconds: number;
+  concurrency?: number;
+  /** Keep the archive here instead of a temporary folder that is removed afterwards. */
+  archiveDir?: string;
+};
 let requests = 0;
 const provenance = { runId: 'run-bench', collectorVersion: 'bench', apiHost: new URL(cfg.url).host, apiVersion: '2.17' };
 const client = new IntercomClient({ token: cfg.token, baseUrl: cfg.url, onEvent: (e) => void (e.type === 'request' && requests++) });
@@ -25,9 +35,10 @@ let entries = 0;
 let dir: string | undefined;
 
 if (cfg.mode === 'collect') {
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-archive-'));
+  dir = cfg.archiveDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'bench-archive-')));
   const result = await collect(client, new LocalObjectStore(dir), {
     workspaceId: 'bench',
+    partMaxBytes: 64 * 1024 * 1024,
     since: cfg.since,
     until: cfg.until,
     windowSeconds: cfg.windowSeconds,
@@ -68,7 +79,7 @@ if (cfg.mode === 'collect') {
 
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
-if (dir) await fs.rm(dir, { recursive: true, force: true });
+if (dir && !cfg.archiveDir) await fs.rm(dir, { recursive: true, force: true });
 process.stdout.write(
   `${JSON.stringify({
     mode: cfg.mode,

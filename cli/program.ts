@@ -10,6 +10,13 @@ import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './c
 import { runSimulate } from './commands/simulate.ts';
 import { formatVerifyResult, runVerify } from './commands/verify.ts';
 import { createOutput } from './output.ts';
+import { formatTable, runQuery, runReport } from './commands/report.ts';
+import { quarterRange } from '../lambdas/core/queries/catalog.ts';
+import { toCsv } from '../lambdas/core/reports/csv.ts';
+import { S3ObjectStore } from '../lambdas/adapters/aws/S3ObjectStore.ts';
+import type { ObjectStore } from '../lambdas/core/ports.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import path from 'node:path';
 import { parseDuration, parseNumber, parseTime } from './parse.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -85,6 +92,58 @@ function buildProgram(setExit: (code: number) => void): Command {
       const result = await runVerify(opts.archive, createOutput());
       process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatVerifyResult(result)}\n`);
       setExit(result.ok ? EXIT.ok : EXIT.failed);
+    });
+
+  program
+    .command('report')
+    .description('build the quarterly report pack: one CSV per canned query, summary.html and manifest.json')
+    .requiredOption('--quarter <YYYY-Qn>', 'the quarter, e.g. 2026-Q1')
+    .requiredOption('--out <dir>', 'an empty folder for the pack')
+    .option('--archive <dir|s3://bucket/prefix>', 'the archive (a folder for DuckDB; with --athena, the S3 location whose manifest heads are recorded)')
+    .addOption(new Option('--lang <lang>', 'language of summary.html').choices(['en', 'ja']).default('en'))
+    .option('--athena', 'run the queries on Athena instead of local DuckDB')
+    .option('--workgroup <name>', 'Athena workgroup (with --athena)', 'intercom-audit-archive')
+    .option('--database <name>', 'Glue database (with --athena)', 'intercom_audit_archive')
+    .action(async (opts: { quarter: string; out: string; archive?: string; lang: 'en' | 'ja'; athena?: boolean; workgroup: string; database: string }) => {
+      quarterRange(opts.quarter); // validates the flag before any work
+      const output = createOutput();
+      let archiveStore: ObjectStore | undefined;
+      if (opts.athena) {
+        if (!opts.archive?.startsWith('s3://')) throw new ConfigurationError('--archive: with --athena give the archive as s3://bucket[/prefix]');
+        const url = new URL(opts.archive);
+        archiveStore = new S3ObjectStore(new S3Client({}), { bucket: url.host, prefix: url.pathname.replace(/^\//, '') });
+      }
+      const result = await runReport(
+        {
+          quarter: opts.quarter,
+          out: opts.out,
+          lang: opts.lang,
+          ...(opts.archive && !opts.athena && { archive: opts.archive }),
+          ...(opts.athena && { athena: { workgroup: opts.workgroup, database: opts.database } }),
+          ...(archiveStore && { archiveStore }),
+        },
+        output,
+      );
+      process.stdout.write(`report pack for ${opts.quarter}: ${result.files.length} files in ${result.out}\n  open ${path.join(result.out, 'summary.html')}\n`);
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('query')
+    .description('run one canned query over a local archive and print the result table')
+    .requiredOption('--archive <dir>', 'archive folder')
+    .requiredOption('--file <sql>', 'a query file, e.g. queries/gdpr_data_exports.sql')
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD (inclusive)')
+    .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
+    .option('--csv', 'print CSV instead of a table')
+    .action(async (opts: { archive: string; file: string; from: string; to: string; csv?: boolean }) => {
+      for (const [flag, value] of [['--from', opts.from], ['--to', opts.to]] as const) {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new ConfigurationError(`${flag}: '${value}' is not a date like 2026-01-31`);
+      }
+      if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
+      const result = await runQuery(opts);
+      process.stdout.write(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`);
+      setExit(EXIT.ok);
     });
 
   program

@@ -1,14 +1,18 @@
 /**
  * `npm start`: the whole product on a laptop with no AWS account. Starts the simulated
  * Intercom on a free loopback port, collects at least six months into ./archive (or
- * --archive / ARCHIVE_DIR), verifies the archive and prints what to try next.
+ * --archive / ARCHIVE_DIR), verifies the archive, builds the report pack of the last full
+ * quarter with DuckDB, and prints what to try next.
  * A second `npm start` continues the same archive from its checkpoint.
  */
 import path from 'node:path';
 import { Command } from 'commander';
 import { LocalObjectStore } from '../lambdas/adapters/local/LocalObjectStore.ts';
 import { findHead } from '../lambdas/core/archive/chain.ts';
-import { ArchiveError, describeError } from '../lambdas/core/errors.ts';
+import { ArchiveError, ConfigurationError, describeError } from '../lambdas/core/errors.ts';
+import { stamp } from '../lambdas/core/archive/keys.ts';
+import { previousQuarter, quarterRange } from '../lambdas/core/queries/catalog.ts';
+import { runReport } from './commands/report.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { formatCollectSummary, runCollect } from './commands/collect.ts';
 import { formatVerifyResult, runVerify } from './commands/verify.ts';
@@ -20,8 +24,12 @@ async function main(): Promise<number> {
   const opts = new Command('npm start')
     .option('--archive <dir>', 'archive folder', process.env.ARCHIVE_DIR ?? './archive')
     .option('--months <n>', 'months of history for a new archive', '6')
+    .option('--reports <dir>', 'where report packs go', process.env.REPORTS_DIR ?? './reports')
+    .option('--lang <lang>', 'language of summary.html (en or ja)', 'en')
     .parse(process.argv)
-    .opts<{ archive: string; months: string }>();
+    .opts<{ archive: string; months: string; reports: string; lang: string }>();
+  if (!['en', 'ja'].includes(opts.lang)) throw new ConfigurationError(`--lang: '${opts.lang}' is not en or ja`);
+  if (!(Number(opts.months) >= 4 && Number(opts.months) <= 24)) throw new ConfigurationError(`--months: '${opts.months}' is not a number from 4 to 24 (the report needs one full quarter)`);
   const archive = path.resolve(opts.archive);
   const output = createOutput();
   const started = Date.now();
@@ -50,16 +58,22 @@ async function main(): Promise<number> {
     process.stdout.write(`\n${formatCollectSummary(result, collectSeconds)}\n\n`);
     const verified = await runVerify(archive, output);
     process.stdout.write(`${formatVerifyResult(verified)}\n\n`);
+    const quarter = previousQuarter(new Date());
+    const out = path.resolve(opts.reports, `${quarter}-${stamp(Math.floor(Date.now() / 1000))}`);
+    const pack = await runReport({ quarter, out, lang: opts.lang as 'en' | 'ja', archive }, output);
     const ws = verified.workspaces[0];
     process.stdout.write(
       [
         `Archive: ${archive}`,
         `  ${ws?.records ?? 0} entries in ${ws?.parts ?? 0} parts, ${ws?.windows ?? 0} windows, ${ws?.lateManifests ?? 0} late manifests; ${((Date.now() - started) / 1000).toFixed(1)} s in all`,
+        `Report pack for ${quarter} (the last full quarter): ${pack.files.length} files in ${pack.out}`,
+        `  open ${path.join(pack.out, 'summary.html')}`,
         '',
         'Try next:',
         '  npm start                                   # again: continues from the checkpoint, nothing duplicated',
         `  npm run cli -- verify --archive ${path.relative(process.cwd(), archive) || '.'}        # re-hash everything and walk the chain`,
         `  zcat ${path.relative(process.cwd(), archive) || '.'}/activity_logs/workspace=${sim.workspace.workspaceId}/dt=*/*.jsonl.gz | head -1`,
+        `  npm run cli -- query --archive ${path.relative(process.cwd(), archive) || '.'} --file queries/gdpr_data_exports.sql --from ${quarterRange(quarter).start_date} --to ${quarterRange(quarter).end_date}`,
         '  npm run cli -- simulate --faults 5xx=0.1,429=0.05,truncate=0.05   # a flaky Intercom to collect from',
         '',
       ].join('\n'),

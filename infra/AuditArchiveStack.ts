@@ -216,6 +216,15 @@ export class AuditArchiveStack extends Stack {
       'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
     });
 
+    const bundling = {
+      forceDockerBundling: false,
+      format: OutputFormat.ESM,
+      minify: true,
+      sourceMap: true,
+      target: 'node24',
+      mainFields: ['module', 'main'],
+      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+    };
     this.collector = new NodejsFunction(this, 'Collector', {
       entry: path.join(ROOT, 'lambdas/handlers/collector.ts'),
       handler: 'handler',
@@ -241,15 +250,7 @@ export class AuditArchiveStack extends Stack {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      },
+      bundling,
     });
 
     acknowledge(this.collector, {
@@ -416,6 +417,93 @@ export class AuditArchiveStack extends Stack {
       }),
     ];
     for (const alarm of alarms) alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
+
+    // Reporter: the quarterly report pack on Athena, written into the archive under reports/.
+    const reporterLogs = new logs.LogGroup(this, 'ReporterLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: this.key });
+    const reporterRole = new iam.Role(this, 'ReporterRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Intercom audit archive reporter: runs canned queries, writes create-only report packs, no delete',
+    });
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Logs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [reporterLogs.logGroupArn, `${reporterLogs.logGroupArn}:*`] }));
+    reporterRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Athena',
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+        resources: [Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: workgroup.ref })],
+      }),
+    );
+    reporterRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'GlueCatalogRead',
+        actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+        resources: [
+          Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
+          Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: 'intercom_audit_archive' }),
+          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/activity_logs' }),
+        ],
+      }),
+    );
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'manifests/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReportsWriteOnce', actions: ['s3:PutObject'], resources: [this.archiveBucket.arnForObjects('reports/*')] }));
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [this.archiveBucket.bucketArn] }));
+    reporterRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AthenaResults',
+        actions: ['s3:GetObject', 's3:PutObject', 's3:ListBucket', 's3:GetBucketLocation', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        resources: [results.bucketArn, results.arnForObjects('results/*')],
+      }),
+    );
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Encrypt', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [this.alarmTopic.topicArn] }));
+    acknowledge(reporterRole, {
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/activity_logs/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/reports/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]: 'Athena writes each query result under results/ with a generated name.',
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(reporterLogs)}.Arn>:*]`]: 'Log streams of the reporter log group are created by Lambda at run time.',
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
+      'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
+    });
+    const reporter = new NodejsFunction(this, 'Reporter', {
+      entry: path.join(ROOT, 'lambdas/handlers/reporter.ts'),
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+      reservedConcurrentExecutions: 1,
+      role: reporterRole,
+      logGroup: reporterLogs,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      retryAttempts: 0,
+      onFailure: new destinations.SqsDestination(failures),
+      environment: {
+        ARCHIVE_BUCKET: this.archiveBucket.bucketName,
+        WORKSPACE_IDS: config.workspaces.map((w) => w.id).join(','),
+        ATHENA_WORKGROUP: workgroup.ref,
+        ATHENA_DATABASE: 'intercom_audit_archive',
+        TOPIC_ARN: this.alarmTopic.topicArn,
+        REPORT_LANG: config.reportLang,
+        POWERTOOLS_SERVICE_NAME: 'reporter',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        ...bundling,
+        // The canned queries ship beside the handler; the same files become the named queries.
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => [`cp -r "${queriesDir}" "${outputDir}/queries"`],
+        },
+      },
+    });
+    acknowledge(reporter, {
+      'cdk-validator-cfnguard::lambda_inside_vpc_check': 'The reporter only calls AWS APIs (Athena, S3, SNS); a VPC would add endpoints or NAT and protect nothing here.',
+    });
+    new events.Rule(this, 'QuarterlyReport', {
+      description: 'Builds the report pack of the previous quarter',
+      schedule: events.Schedule.cron({ minute: '0', hour: '6', day: '1', month: '1,4,7,10' }),
+    }).addTarget(new targets.LambdaFunction(reporter, { retryAttempts: 0, deadLetterQueue: scheduleDlq, maxEventAge: Duration.hours(1) }));
 
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archiveBucket.bucketName });
     new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });

@@ -40,6 +40,8 @@ export const deployConfigSchema = z.strictObject({
   athenaResultsDays: z.number().int().min(1).max(3650).default(30),
   /** Alarm when no window was closed for this many schedule intervals. */
   staleAfterIntervals: z.number().int().min(1).max(96).default(4),
+  /** Language of the quarterly summary.html. */
+  reportLang: z.enum(['en', 'ja']).default('en'),
   /** Lambda timeout in minutes (the collector stops taking windows 2 minutes before it). */
   collectorTimeoutMinutes: z.number().int().min(3).max(15).default(15),
 });

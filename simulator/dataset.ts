@@ -26,8 +26,10 @@ export interface DatasetOptions {
   readonly entriesPerDay?: number;
   /** @default 'sim-acme' */
   readonly workspaceId?: string;
-  /** Teammates on the roster. @default 48 */
+  /** Teammates on the roster over the years: veterans plus one joiner every 11 days. @default 200 */
   readonly teammates?: number;
+  /** Teammates already there when history starts. @default 30 */
+  readonly veterans?: number;
   /** Entries in the weekly bulk-update second (over 250 tests pagination inside one second). @default 300 */
   readonly burstSize?: number;
 }
@@ -125,7 +127,7 @@ export class SimulatedWorkspace {
     this.entriesPerDay = options.entriesPerDay ?? 400;
     this.workspaceId = options.workspaceId ?? 'sim-acme';
     this.burstSize = options.burstSize ?? 300;
-    this.teammates = this.buildRoster(options.teammates ?? 48);
+    this.teammates = this.buildRoster(Math.min(240, options.teammates ?? 200), options.veterans ?? 30);
     this.scheduled = this.buildLifecycleEvents();
     let total = 0;
     this.typeTable = [...KNOWN_ACTIVITY_TYPES, ...UNKNOWN_TYPES].filter((type) => !ROSTER_ONLY_TYPES.has(type)).map((type) => {
@@ -176,7 +178,7 @@ export class SimulatedWorkspace {
       if (createdAt < this.historyStart) continue;
       const teammate = active[Math.floor(rng() * active.length)]!;
       const type = this.pickType(rng());
-      entries.push(this.makeEntry(uuidFrom(this.seed, hour, i), createdAt, type, teammate, rng));
+      entries.push(this.makeEntry(uuidFrom(this.seed, hour, i), createdAt, type, teammate, rng, active));
     }
     // A weekly bulk team update puts more than 250 entries into a single second.
     const weekHour = hour - Math.floor(this.historyStart / HOUR);
@@ -184,7 +186,7 @@ export class SimulatedWorkspace {
       const second = start + 1234;
       const owner = this.teammates[0]!;
       for (let i = 0; i < this.burstSize; i++) {
-        const subject = this.teammates[i % this.teammates.length]!;
+        const subject = active.length ? active[i % active.length]! : owner;
         entries.push({
           ...this.makeEntry(uuidFrom(this.seed, hour, 'burst', i), second, 'app_team_membership_modification', owner, rng),
           metadata: { team: { id: 4000 + (i % 7), name: `Team ${i % 7}` }, teammate: { id: subject.id, email: subject.email }, change: 'added' },
@@ -209,20 +211,20 @@ export class SimulatedWorkspace {
     return this.typeTable[lo]!.type;
   }
 
-  private makeEntry(id: string, createdAt: number, type: string, teammate: Teammate, rng: () => number): RawEntry {
+  private makeEntry(id: string, createdAt: number, type: string, teammate: Teammate, rng: () => number, colleagues: readonly Teammate[] = this.teammates): RawEntry {
     // 3% of sessions come from an address the teammate has not used before.
     const ip = rng() < 0.03 ? `203.0.113.${1 + Math.floor(rng() * 250)}` : teammate.ips[Math.floor(rng() * teammate.ips.length)]!;
     return {
       id,
       performed_by: { type: 'admin', id: teammate.id, email: teammate.email, ip },
-      metadata: this.metadataFor(type, rng),
+      metadata: this.metadataFor(type, rng, colleagues),
       created_at: createdAt,
       activity_type: type,
       activity_description: `${teammate.name} ${type.replace(/_/g, ' ')}.`,
     };
   }
 
-  private metadataFor(type: string, rng: () => number): Record<string, unknown> | null {
+  private metadataFor(type: string, rng: () => number, colleagues: readonly Teammate[]): Record<string, unknown> | null {
     const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
     switch (type) {
       case 'admin_login_success':
@@ -234,7 +236,7 @@ export class SimulatedWorkspace {
       case 'macro_usage_export':
         return { export_type: pick(['conversations', 'users', 'companies', 'messages']), record_count: Math.floor(rng() * 50_000) };
       case 'admin_permission_change': {
-        const teammate = pick(this.teammates);
+        const teammate = pick(colleagues);
         return { before: { can_export_data: false, can_manage_teammates: false }, after: { can_export_data: true, can_manage_teammates: rng() < 0.3 }, teammate: { id: teammate.id, email: teammate.email } };
       }
       case 'role_change':
@@ -258,22 +260,24 @@ export class SimulatedWorkspace {
     }
   }
 
-  private buildRoster(size: number): Teammate[] {
+  private buildRoster(size: number, veterans: number): Teammate[] {
     return Array.from({ length: size }, (_, index) => {
       const rng = mulberry32(hash32(this.seed, 'teammate', index));
       const first = FIRST_NAMES[index % FIRST_NAMES.length]!;
       const last = LAST_NAMES[Math.floor(rng() * LAST_NAMES.length)]!;
-      const veteran = index < Math.ceil(size * 0.6);
-      const joinedAt = veteran ? this.historyStart - (30 + index * 20) * DAY : this.historyStart + (index - Math.ceil(size * 0.6) + 1) * 11 * DAY + 9 * HOUR + index * 61;
+      const veteran = index < veterans;
+      // Hiring goes on for years, so any quarter of history has invites, joins and leavers.
+      const joinedAt = veteran ? this.historyStart - (30 + index * 20) * DAY : this.historyStart + (index - veterans + 1) * 11 * DAY + 9 * HOUR + index * 61;
       const leaves = index % 7 === 3;
       return {
         index,
         id: String(900_000 + index * 37),
         name: `${first} ${last}`,
         email: `${first}.${last}${index}@acme-sim.example`.toLowerCase(),
-        ips: [`198.51.100.${10 + index}`, ...(rng() < 0.5 ? [`198.51.100.${150 + index}`] : [])],
+        // Documentation address ranges (RFC 5737): one usual address, sometimes a second.
+        ips: [`192.0.2.${1 + index}`, ...(rng() < 0.5 ? [`198.51.100.${1 + index}`] : [])],
         joinedAt,
-        ...(leaves && { leftAt: Math.max(joinedAt, this.historyStart) + (60 + index * 3) * DAY + 15 * HOUR }),
+        ...(leaves && { leftAt: Math.max(joinedAt, this.historyStart) + (60 + (index % 40) * 3) * DAY + 15 * HOUR }),
         joinedVia: index % 4 === 0 ? 'scim' : 'invite',
       } satisfies Teammate;
     });

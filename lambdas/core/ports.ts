@@ -85,3 +85,9 @@ export interface QueryEngine {
   run(sql: string, values: readonly string[]): Promise<QueryResult>;
   close(): Promise<void>;
 }
+
+/** Where a report pack's files go: a local folder, or create-only objects under reports/ in the archive. */
+export interface ReportSink {
+  readonly location: string;
+  write(name: string, body: Buffer): Promise<void>;
+}

@@ -8,6 +8,7 @@ import { ARCHIVE_COLUMNS } from '../../lambdas/core/archive/columns.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { buildApp } from '../../infra/buildApp.ts';
 import { parseDeployConfig } from '../../infra/config.ts';
+import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
 
 process.env.CDK_DISABLE_VERSION_CHECK = '1';
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
@@ -103,6 +104,7 @@ describe('AuditArchiveStack', () => {
 
   it('runs one collector at a time on the newest Node LTS runtime, arm64, with no retries that could overlap', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], ReservedConcurrentExecutions: 1, Timeout: 900 });
+    for (const [, fn] of resources('AWS::Lambda::Function')) expect(fn.Properties.Runtime).toBe('nodejs24.x');
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: Match.anyValue() } });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)', Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: Match.anyValue() })] });
   });
@@ -112,6 +114,22 @@ describe('AuditArchiveStack', () => {
     const s3Actions = collector.flatMap((st) => st.Action.filter((a) => a.startsWith('s3:')));
     expect(new Set(s3Actions)).toEqual(new Set(['s3:PutObject', 's3:GetObject', 's3:ListBucket']));
     expect(JSON.stringify(collector)).not.toContain('"/*"');
+  });
+
+  it('runs the reporter on the first day of each quarter, writing only under reports/', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 6 1 1,4,7,10 ? *)' });
+    const reporter = allowStatements().filter((st) => st.source.startsWith('ReporterRole'));
+    const puts = reporter.filter((st) => st.Action.includes('s3:PutObject'));
+    const archivePuts = puts.filter((st) => JSON.stringify(st.Resource).includes(archiveLogicalId()));
+    expect(archivePuts).toHaveLength(1);
+    expect(JSON.stringify(archivePuts[0]!.Resource)).toContain('/reports/*');
+    expect(JSON.stringify(archivePuts[0]!.Resource)).not.toMatch(/activity_logs|manifests|quarantine/);
+  });
+
+  it('creates one named query per file in queries/', () => {
+    const named = resources('AWS::Athena::NamedQuery').map(([, r]) => r.Properties.Name).sort();
+    expect(named).toEqual(loadQueries().map((q) => q.name).sort());
+    expect(named.length).toBeGreaterThanOrEqual(10);
   });
 
   it('creates one secret per workspace, without a value', () => {

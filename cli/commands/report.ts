@@ -1,0 +1,95 @@
+/** `audit-archive report` and `audit-archive query`: the report core with DuckDB (local) or Athena. */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
+import { FolderReportSink } from '../../lambdas/adapters/local/FolderReportSink.ts';
+import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
+import { AthenaEngine } from '../../lambdas/adapters/aws/AthenaEngine.ts';
+import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
+import { ConfigurationError } from '../../lambdas/core/errors.ts';
+import type { ObjectStore, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
+import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/core/queries/catalog.ts';
+import { type ReportPackResult, buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
+import type { Lang } from '../../lambdas/core/reports/summaryHtml.ts';
+import type { Output } from '../output.ts';
+
+export interface ReportCommandOptions {
+  readonly quarter: string;
+  readonly out: string;
+  readonly lang: Lang;
+  /** Local: the archive folder DuckDB reads. */
+  readonly archive?: string;
+  /** AWS: Athena workgroup (and database) instead of a local archive. */
+  readonly athena?: { workgroup: string; database: string; region?: string };
+  readonly archiveStore?: ObjectStore;
+  readonly workspaceIds?: readonly string[];
+}
+
+async function assertArchiveDir(dir: string): Promise<void> {
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new ConfigurationError(`--archive: '${dir}' is not a folder (give the folder that collect wrote)`);
+}
+
+export async function runReport(options: ReportCommandOptions, output: Output): Promise<ReportPackResult & { out: string }> {
+  let engine: QueryEngine;
+  let archive: ObjectStore;
+  let workspaceIds: readonly string[];
+  if (options.athena) {
+    engine = new AthenaEngine(new AthenaClient(options.athena.region ? { region: options.athena.region } : {}), { workgroup: options.athena.workgroup, database: options.athena.database });
+    if (!options.archiveStore) throw new ConfigurationError('--athena needs --archive s3://bucket/prefix to record the manifest heads');
+    archive = options.archiveStore;
+    workspaceIds = options.workspaceIds ?? (await listWorkspaces(archive));
+  } else {
+    if (!options.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
+    await assertArchiveDir(options.archive);
+    engine = await DuckDbEngine.open(options.archive);
+    archive = new LocalObjectStore(options.archive);
+    workspaceIds = await listWorkspaces(archive);
+  }
+  const queries = loadQueries();
+  const bar = output.progress('report {bar} {value}/{total} queries', queries.length, {});
+  let done = 0;
+  try {
+    const result = await buildReportPack({
+      quarter: options.quarter,
+      queries,
+      engine,
+      sink: new FolderReportSink(options.out),
+      archive,
+      workspaceIds,
+      lang: options.lang,
+      onQuery: (name, rows) => {
+        bar.update(++done);
+        if (!output.tty) output.info(`${name}: ${rows} rows`);
+      },
+    });
+    bar.stop();
+    return { ...result, out: path.resolve(options.out) };
+  } finally {
+    await engine.close();
+  }
+}
+
+export async function runQuery(options: { archive: string; file: string; from: string; to: string }): Promise<QueryResult> {
+  await assertArchiveDir(options.archive);
+  const file = path.resolve(options.file);
+  const sql = await fs.readFile(file, 'utf8').catch(() => {
+    throw new ConfigurationError(`--file: cannot read '${options.file}' (the canned queries are in ${path.relative(process.cwd(), QUERIES_DIR) || QUERIES_DIR}/)`);
+  });
+  const query = parseQuery(path.basename(file), sql);
+  const engine = await DuckDbEngine.open(options.archive);
+  try {
+    return await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
+  } finally {
+    await engine.close();
+  }
+}
+
+/** A plain text table for a terminal, long cells cut. */
+export function formatTable(result: QueryResult, maxWidth = 48): string {
+  const cells = [result.columns, ...result.rows.map((r) => r.map((c) => (c === null ? '' : String(c))))].map((row) => row.map((c) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c)));
+  const widths = result.columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
+  const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line), `(${result.rows.length} rows)`].join('\n');
+}

@@ -1,0 +1,111 @@
+/**
+ * Reporter Lambda: on the first day of each quarter, runs every canned query on Athena for the
+ * previous quarter, writes the pack into the archive bucket under reports/quarter=YYYY-Qn/
+ * (create-only, locked like the data) and notifies the SNS topic.
+ */
+import path from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { AthenaEngine } from '../adapters/aws/AthenaEngine.ts';
+import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.ts';
+import { ConfigurationError, describeError } from '../core/errors.ts';
+import { loadQueries, previousQuarter, quarterRange } from '../core/queries/catalog.ts';
+import { buildReportPack } from '../core/reports/buildReportPack.ts';
+import { ObjectStoreReportSink } from '../core/reports/ObjectStoreReportSink.ts';
+
+export const reporterEnvSchema = z.object({
+  ARCHIVE_BUCKET: z.string().min(3),
+  ARCHIVE_PREFIX: z.string().default(''),
+  WORKSPACE_IDS: z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).min(1)),
+  ATHENA_WORKGROUP: z.string().min(1),
+  ATHENA_DATABASE: z.string().min(1),
+  TOPIC_ARN: z.string().startsWith('arn:'),
+  REPORT_LANG: z.enum(['en', 'ja']).default('en'),
+  QUERY_TIMEOUT_SECONDS: z.coerce.number().int().min(10).max(850).default(600),
+  /** Where the canned .sql files are in the bundle. */
+  QUERIES_DIR: z.string().optional(),
+});
+export type ReporterConfig = z.infer<typeof reporterEnvSchema>;
+
+export function parseReporterEnv(env: NodeJS.ProcessEnv): ReporterConfig {
+  const parsed = reporterEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigurationError(`reporter configuration is invalid: ${parsed.error.issues.map((i) => `environment variable ${String(i.path[0])}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
+
+export interface ReporterDeps {
+  readonly config: ReporterConfig;
+  readonly athena: AthenaClient;
+  readonly s3: S3Client;
+  readonly sns: SNSClient;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export function createReporterHandler(deps: ReporterDeps) {
+  const { config, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  return async (event: { quarter?: string } | undefined) => {
+    const quarter = event?.quarter ?? previousQuarter(now());
+    quarterRange(quarter); // validates an explicit quarter
+    const store = new S3ObjectStore(deps.s3, { bucket: config.ARCHIVE_BUCKET, prefix: config.ARCHIVE_PREFIX });
+    const prefix = `reports/quarter=${quarter}/`;
+    const engine = new AthenaEngine(deps.athena, {
+      workgroup: config.ATHENA_WORKGROUP,
+      database: config.ATHENA_DATABASE,
+      timeoutMs: config.QUERY_TIMEOUT_SECONDS * 1000,
+      ...(deps.sleep && { sleep: deps.sleep }),
+      now: () => now().getTime(),
+    });
+    const queriesDir = config.QUERIES_DIR ?? path.join(import.meta.dirname, 'queries');
+    try {
+      const result = await buildReportPack({
+        quarter,
+        queries: loadQueries(queriesDir),
+        engine,
+        sink: new ObjectStoreReportSink(store, prefix),
+        archive: store,
+        workspaceIds: config.WORKSPACE_IDS,
+        lang: config.REPORT_LANG,
+        now,
+        onQuery: (name, rows) => logger.info('query finished', { query: name, rows }),
+      });
+      const location = `s3://${config.ARCHIVE_BUCKET}/${config.ARCHIVE_PREFIX}${prefix}`;
+      await deps.sns.send(
+        new PublishCommand({
+          TopicArn: config.TOPIC_ARN,
+          Subject: `Intercom audit report pack ${quarter} is ready`,
+          Message: `The report pack for ${quarter} is in ${location} (${result.files.length} files). Start with summary.html; manifest.json lists the SQL, parameters and SHA-256 of every file.`,
+        }),
+      );
+      logger.info('report pack written', { quarter, location, files: result.files.length });
+      return { quarter, location, files: result.files.map((f) => f.name) };
+    } catch (error) {
+      logger.error('report pack failed', { quarter, error: describeError(error) });
+      await deps.sns
+        .send(new PublishCommand({ TopicArn: config.TOPIC_ARN, Subject: `Intercom audit report pack ${quarter} FAILED`, Message: `The report pack for ${quarter} could not be built: ${describeError(error)}` }))
+        .catch(() => undefined);
+      throw error;
+    }
+  };
+}
+
+let instance: ReturnType<typeof createReporterHandler> | undefined;
+
+export const handler = (event: { quarter?: string } | undefined) => {
+  instance ??= createReporterHandler({
+    config: parseReporterEnv(process.env),
+    athena: new AthenaClient({}),
+    s3: new S3Client({}),
+    sns: new SNSClient({}),
+    logger: new Logger({ serviceName: 'intercom-audit-archive-reporter' }),
+  });
+  return instance(event);
+};
+
