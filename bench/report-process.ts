@@ -39,7 +39,8 @@ const rss = (process.resourceUsage().maxRSS * 1024) / 1e6;
 // Partition pruning: files the exports query reads for one quarter, out of all data files.
 const exportsQuery = queries.find((q) => q.name === 'gdpr_data_exports')!;
 const values = bindValues(exportsQuery, quarterRange(cfg.quarter));
-let sql = `EXPLAIN ANALYZE ${exportsQuery.sql}`;
+// Comments go first: their question marks are not parameters.
+let sql = `EXPLAIN ANALYZE ${exportsQuery.sql.replace(/--[^\n]*/g, '')}`;
 for (const v of values) sql = sql.replace('?', `'${v}'`);
 const plan = await engine.run(sql, []);
 const text = plan.rows.map((r) => r.join('\n')).join('\n');

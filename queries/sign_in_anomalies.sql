@@ -4,7 +4,14 @@
 -- parameters: start_date, end_date, start_date, end_date
 -- note: reads 90 days before the period by design, to know which addresses each teammate used.
 WITH history AS (
-  SELECT id, workspace, created_at, activity_type, performed_by_id, performed_by_email, performed_by_ip, dt
+  SELECT
+    id, workspace, created_at, activity_type, performed_by_id, performed_by_email, performed_by_ip, dt,
+    -- Earlier events of the same teammate from the same address within the 90 days before.
+    count(*) OVER (
+      PARTITION BY workspace, performed_by_id, performed_by_ip
+      ORDER BY created_at
+      RANGE BETWEEN 7776000 PRECEDING AND 1 PRECEDING
+    ) AS seen_in_90_days
   FROM activity_logs
   WHERE dt BETWEEN CAST(CAST(CAST(? AS date) - INTERVAL '90' DAY AS date) AS varchar) AND ?
 )
@@ -24,15 +31,7 @@ WHERE s.dt BETWEEN ? AND ?
     OR (
       s.activity_type IN (/*group:sign_ins*/'admin_login_success'/*end*/)
       AND s.performed_by_ip IS NOT NULL
-      AND NOT EXISTS (
-        SELECT 1
-        FROM history h
-        WHERE h.workspace = s.workspace
-          AND h.performed_by_id = s.performed_by_id
-          AND h.performed_by_ip = s.performed_by_ip
-          AND h.created_at < s.created_at
-          AND h.created_at >= s.created_at - 90 * 86400
-      )
+      AND (s.seen_in_90_days = 0 OR s.performed_by_id IS NULL)
     )
   )
 ORDER BY s.created_at, s.workspace, s.id

@@ -26,8 +26,8 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   /** Opens an in-memory DuckDB with the `activity_logs` view over `<archive>/activity_logs/`. */
-  static async open(archiveDir: string, options: { threads?: number } = {}): Promise<DuckDbEngine> {
-    const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2) });
+  static async open(archiveDir: string, options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckDbEngine> {
+    const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2), memory_limit: options.memoryLimit ?? '2GB' });
     const connection = await instance.connect();
     const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0] ?? '');
     await connection.run(MACROS);
