@@ -32,6 +32,8 @@ export interface DatasetOptions {
   readonly veterans?: number;
   /** Entries in the weekly bulk-update second (over 250 tests pagination inside one second). @default 300 */
   readonly burstSize?: number;
+  /** Hours between bulk updates, counted from history start (first at hour 37). @default 168 */
+  readonly burstEveryHours?: number;
 }
 
 export interface Teammate {
@@ -116,6 +118,7 @@ export class SimulatedWorkspace {
   readonly entriesPerDay: number;
   readonly workspaceId: string;
   readonly burstSize: number;
+  readonly burstEveryHours: number;
   readonly teammates: readonly Teammate[];
   private readonly scheduled: RawEntry[];
   private readonly typeTable: { type: string; cumulative: number }[];
@@ -127,6 +130,7 @@ export class SimulatedWorkspace {
     this.entriesPerDay = options.entriesPerDay ?? 400;
     this.workspaceId = options.workspaceId ?? 'sim-acme';
     this.burstSize = options.burstSize ?? 300;
+    this.burstEveryHours = Math.max(38, options.burstEveryHours ?? 168);
     this.teammates = this.buildRoster(Math.min(240, options.teammates ?? 200), options.veterans ?? 30);
     this.scheduled = this.buildLifecycleEvents();
     let total = 0;
@@ -147,6 +151,17 @@ export class SimulatedWorkspace {
       for (const entry of this.hour(hour)) {
         if (entry.created_at >= from && entry.created_at <= to) out.push(entry);
       }
+    }
+    return out;
+  }
+
+  /** The seconds that hold a bulk update (more than 250 entries) in [from, to). */
+  burstSeconds(from: number, to: number): number[] {
+    const first = Math.floor(this.historyStart / HOUR) + 37;
+    const out: number[] = [];
+    for (let hour = first; hour * HOUR < to; hour += this.burstEveryHours) {
+      const second = hour * HOUR + 1234;
+      if (second >= from && second < to) out.push(second);
     }
     return out;
   }
@@ -182,7 +197,7 @@ export class SimulatedWorkspace {
     }
     // A weekly bulk team update puts more than 250 entries into a single second.
     const weekHour = hour - Math.floor(this.historyStart / HOUR);
-    if (weekHour % 168 === 37) {
+    if (weekHour % this.burstEveryHours === 37) {
       const second = start + 1234;
       const owner = this.teammates[0]!;
       for (let i = 0; i < this.burstSize; i++) {

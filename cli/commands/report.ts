@@ -10,7 +10,7 @@ import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import type { ObjectStore, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
 import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/core/queries/catalog.ts';
-import { type ReportPackResult, buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
+import { type ReportPackResult, buildReportPack, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
 import type { Lang } from '../../lambdas/core/reports/summaryHtml.ts';
 import type { Output } from '../output.ts';
 
@@ -43,7 +43,7 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
   } else {
     if (!options.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
     await assertArchiveDir(options.archive);
-    engine = await DuckDbEngine.open(options.archive);
+    engine = await DuckDbEngine.open(options.archive, { cacheDays: reportDays(options.quarter) });
     archive = new LocalObjectStore(options.archive);
     workspaceIds = await listWorkspaces(archive);
   }

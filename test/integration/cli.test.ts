@@ -15,6 +15,7 @@ import { COLLECTOR_VERSION } from '../../lambdas/core/version.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { archivedLines, duplicateIds } from '../helpers/archive.ts';
 import { DAY, T0 } from '../helpers/collecting.ts';
+import { KILL_POINTS, RANDOM_KILL_INSTANTS } from '../reliability/cases.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const UNTIL = T0 + 20 * DAY;
@@ -154,13 +155,7 @@ describe('audit-archive CLI', () => {
 });
 
 describe('kill -9 and rerun', () => {
-  it.each([
-    ['in the middle of a part write', 'temp-written:activity_logs/:3'],
-    ['after a part is written, before its manifest', 'linked:activity_logs/:2'],
-    ['in the middle of a manifest write', 'temp-written:manifests/:3'],
-    ['after a manifest, before the checkpoint cache', 'linked:manifests/:4'],
-    ['in the middle of the genesis manifest write', 'temp-written:manifests/:1'],
-  ])('loses nothing and duplicates nothing when killed %s', async (name, failpoint) => {
+  it.each(KILL_POINTS)('loses nothing and duplicates nothing when killed %s', async (name, failpoint) => {
     const archive = path.join(tmp, `kill-${name.replace(/\W+/g, '-')}`);
     const killed = await cli(collectArgs(archive, ['--part-max-mb', '0.05']), { AUDIT_ARCHIVE_FAILPOINT: failpoint });
     expect(killed.signal).toBe('SIGKILL');
@@ -173,7 +168,7 @@ describe('kill -9 and rerun', () => {
   it('loses nothing and duplicates nothing when killed at random instants, again and again', async () => {
     const archive = path.join(tmp, 'kill-random');
     // Deterministic "random" instants spread over a run of a couple of seconds.
-    const instants = [350, 900, 1300, 700, 1600];
+    const instants = RANDOM_KILL_INSTANTS;
     let killedAtLeastOnce = false;
     for (const ms of instants) {
       const run = await cli(collectArgs(archive, ['--part-max-mb', '0.05']), {}, ms);

@@ -14,7 +14,7 @@ import { type RunningSimulator, startSimulator } from '../../simulator/server.ts
 import { runCollector } from '../helpers/collecting.ts';
 import { groundTruth } from '../helpers/groundTruth.ts';
 import { FolderReportSink } from '../../lambdas/adapters/local/FolderReportSink.ts';
-import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
+import { buildReportPack, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
 import { toCsv } from '../../lambdas/core/reports/csv.ts';
 import { sha256Hex } from '../../lambdas/core/archive/manifest.ts';
 
@@ -90,6 +90,20 @@ describe('canned queries on DuckDB', () => {
       expect(html).toContain('コンプライアンスレポート');
     } finally {
       await fs.rm(out, { recursive: true, force: true });
+    }
+  });
+
+  it('answers the same with the report cache, inside and outside the cached days', async () => {
+    const cached = await DuckDbEngine.open(dir, { cacheDays: reportDays('2025-Q2') });
+    try {
+      for (const query of loadQueries()) {
+        for (const period of [PERIOD, { start_date: '2025-01-01', end_date: '2025-01-31' }]) {
+          const [a, b] = await Promise.all([cached.run(query.sql, bindValues(query, period)), engine.run(query.sql, bindValues(query, period))]);
+          expect(a, `${query.name} ${period.start_date}`).toEqual(b);
+        }
+      }
+    } finally {
+      await cached.close();
     }
   });
 

@@ -9,6 +9,7 @@ import type { FaultsInput } from '../../simulator/faults.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
 import { archivedLines, duplicateIds } from '../helpers/archive.ts';
 import { DAY, T0, crashingStore, runCollector } from '../helpers/collecting.ts';
+import { COLLECT_FAULT_SWITCHES } from '../reliability/cases.ts';
 
 let sim: RunningSimulator | undefined;
 afterEach(async () => {
@@ -155,17 +156,7 @@ describe('collect()', () => {
     expect(lines.filter((l) => l.created_at === burst).length).toBeGreaterThan(250);
   });
 
-  it.each<[string, FaultsInput]>([
-    ['5xx', { error5xx: 0.2 }],
-    ['429 bursts', { burst429: 0.2 }],
-    ['truncated bodies', { truncate: 0.2 }],
-    ['HTML pages', { html: 0.2 }],
-    ['connection resets', { reset: 0.2 }],
-    ['hangs', { hang: 0.05 }],
-    ['repeated entries', { repeat: 9 }],
-    ['per_page ignored', { ignorePerPage: true }],
-    ['a tight rate budget', { budget: 40, rateWindowSeconds: 1 }],
-  ])('collects exactly once under %s', async (_name, faults) => {
+  it.each(COLLECT_FAULT_SWITCHES)('collects exactly once under %s', async (_name, faults) => {
     const s = await simulator(faults);
     const store = new MemoryObjectStore();
     await runCollector(s, store, { since: T0, until: T0 + 2 * DAY, windowSeconds: DAY });

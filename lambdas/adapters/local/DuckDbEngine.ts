@@ -4,6 +4,7 @@
  * Trino functions the queries use. DuckDB binds `?` values (Athena pastes literal text).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, DuckDBDecimalValue } from '@duckdb/node-api';
 import { ARCHIVE_COLUMNS, type ColumnType } from '../../core/archive/columns.ts';
@@ -25,9 +26,16 @@ export class DuckDbEngine implements QueryEngine {
     this.name = `duckdb ${version}`;
   }
 
-  /** Opens an in-memory DuckDB with the `activity_logs` view over `<archive>/activity_logs/`. */
-  static async open(archiveDir: string, options: { threads?: number; memoryLimit?: string } = {}): Promise<DuckDbEngine> {
-    const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2), memory_limit: options.memoryLimit ?? '2GB' });
+  /**
+   * Opens DuckDB with the `activity_logs` view over `<archive>/activity_logs/`.
+   *
+   * `cacheDays` (a report's days, lookback included) parses those days' JSON once into a
+   * columnar table, instead of once per query. The view stays complete: it is the cached days
+   * UNION ALL the archive's other days read from JSON, and partition pruning skips the JSON
+   * branch for queries that stay inside the cached days — same rows, one parse.
+   */
+  static async open(archiveDir: string, options: { threads?: number; memoryLimit?: string; cacheDays?: { from: string; to: string } } = {}): Promise<DuckDbEngine> {
+    const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2), memory_limit: options.memoryLimit ?? '2GB', temp_directory: path.join(os.tmpdir(), 'audit-archive-duckdb') });
     const connection = await instance.connect();
     const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0] ?? '');
     await connection.run(MACROS);
@@ -35,10 +43,19 @@ export class DuckDbEngine implements QueryEngine {
     const root = path.resolve(archiveDir, 'activity_logs');
     if (hasParts(root)) {
       const glob = path.join(root, 'workspace=*', 'dt=*', '*.jsonl.gz');
-      await connection.run(
-        `CREATE VIEW activity_logs AS SELECT * FROM read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', ` +
-          `hive_partitioning = true, hive_types = {'workspace': 'VARCHAR', 'dt': 'VARCHAR'}, columns = {${columns}})`,
-      );
+      const json =
+        `read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', ` +
+        `hive_partitioning = true, hive_types = {'workspace': 'VARCHAR', 'dt': 'VARCHAR'}, columns = {${columns}})`;
+      const cache = options.cacheDays;
+      if (cache && /^\d{4}-\d{2}-\d{2}$/.test(cache.from) && /^\d{4}-\d{2}-\d{2}$/.test(cache.to)) {
+        await connection.run(`CREATE TEMP TABLE activity_logs_cached AS SELECT * FROM ${json} WHERE dt BETWEEN ${quote(cache.from)} AND ${quote(cache.to)}`);
+        await connection.run(
+          `CREATE VIEW activity_logs AS SELECT * FROM activity_logs_cached UNION ALL ` +
+            `SELECT * FROM ${json} WHERE dt < ${quote(cache.from)} OR dt > ${quote(cache.to)}`,
+        );
+      } else {
+        await connection.run(`CREATE VIEW activity_logs AS SELECT * FROM ${json}`);
+      }
     } else {
       // An archive with nothing in it yet: the same columns, no rows.
       const list = ARCHIVE_COLUMNS.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ');

@@ -338,11 +338,15 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   let lateManifests = 0;
   const horizonTo = head.manifest.checkpoint;
   const horizonFrom = Math.max(origin, horizonTo - lookback);
+  // Quarantined entries without a readable time can come back in the margin of the next
+  // window, even in the next run: carry the keys already quarantined just behind the checkpoint.
+  let previousQuarantineKeys = new Set<string>();
   if (lookback > 0 && horizonFrom < horizonTo && !settings.shouldStop?.()) {
     observer.onWindowStart?.({ kind: 'late', from: horizonFrom, to: horizonTo });
     const known = await knownInHorizon(store, head, horizonFrom, horizonTo);
     const adopted = await adopt(horizonFrom, 'late', known.listed, known.ids, known.quarantineKeys);
     const filled = await fill('late', horizonFrom, horizonTo, known.ids, known.quarantineKeys, adopted);
+    previousQuarantineKeys = known.quarantineKeys;
     if (adopted.parts.length + adopted.quarantine.length + filled.parts.length + filled.quarantineParts.length > 0) {
       await close('late', horizonFrom, horizonTo, adopted, filled);
       lateManifests += 1;
@@ -352,7 +356,11 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   // 2. Windows from the checkpoint to `until`.
   let windows = 0;
   let emptyWindows = 0;
-  let previousQuarantineKeys = new Set<string>();
+  if (previousQuarantineKeys.size === 0 && head.manifest.quarantine.length > 0) {
+    for (const part of head.manifest.quarantine) {
+      for await (const line of readGzipLines(await store.get(part.key))) previousQuarantineKeys.add(String(line.quarantine_key));
+    }
+  }
   let stoppedEarly = false;
   while (head.manifest.checkpoint < settings.until) {
     if (settings.shouldStop?.()) {
@@ -416,12 +424,16 @@ async function knownInHorizon(store: ObjectStore, head: StoredManifest, from: nu
           if (createdAt >= from && createdAt < to) ids.add(String(line.id));
         }
       }
+    }
+    // Quarantined entries may have no readable time: an API range with its one-second margins
+    // can serve them again, so the windows touching those margins count too.
+    if (m.from <= to + 1 && m.to >= from - 1) {
       for (const part of m.quarantine) {
         listed.add(part.key);
         for await (const line of readGzipLines(await store.get(part.key))) quarantineKeys.add(String(line.quarantine_key));
       }
     }
-    if (m.kind === 'window' && m.from <= from) break;
+    if (m.kind === 'window' && m.from < from - 1) break;
     current = m.seq > 0 ? await readManifest(store, m.workspace_id, m.seq - 1) : undefined;
   }
   return { ids, quarantineKeys, listed };
