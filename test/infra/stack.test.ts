@@ -132,6 +132,13 @@ describe('AuditArchiveStack', () => {
     expect(named.length).toBeGreaterThanOrEqual(10);
   });
 
+  it('lets only the collector, the reporter and the auditor read the archive', () => {
+    const readers = allowStatements()
+      .filter((st) => st.Action.some((a) => matches(a, 's3:GetObject')) && JSON.stringify(st.Resource).includes(archiveLogicalId()))
+      .map((st) => st.source.replace(/[A-F0-9]{8}$/, ''));
+    expect(new Set(readers.map((r) => r.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole', 'ReporterRole', 'AuditorPolicy']));
+  });
+
   it('creates one secret per workspace, without a value', () => {
     const secrets = resources('AWS::SecretsManager::Secret');
     expect(secrets.map(([, s]) => s.Properties.Name).sort()).toEqual(['intercom-audit-archive/ws1', 'intercom-audit-archive/ws2']);

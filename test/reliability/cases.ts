@@ -58,3 +58,20 @@ export const BAD_PAGES: { name: string; body: string }[] = [
   { name: 'activity_logs that is not a list', body: '{"type":"activity_log.list","activity_logs":{"id":"x"}}' },
   { name: 'pages.next that is not a URL', body: '{"type":"activity_log.list","pages":{"next":{"starting_after":"abc"}},"activity_logs":[]}' },
 ];
+
+/** Tampering that verify must detect, each named by object and problem (verify.test.ts). */
+export const TAMPER_CASES = [
+  'an altered byte',
+  'a truncated object',
+  'a deleted object',
+  'a deleted manifest',
+  'a forged manifest',
+  'reordered manifests',
+  'a stray object',
+  'a stray file among the manifests',
+  'a gap between windows (re-chained by a careful forger)',
+  'overlapping windows (re-chained)',
+  'an entry archived twice',
+  'a manifest whose counts do not match its part (re-chained)',
+  'a truncated chain head',
+];

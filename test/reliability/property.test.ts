@@ -11,8 +11,9 @@ import { startSimulator } from '../../simulator/server.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
 import { archivedLines } from '../helpers/archive.ts';
 import { DAY, T0, runCollector } from '../helpers/collecting.ts';
+import { PROPERTY_RUNS } from './propertyRuns.ts';
 
-export const PROPERTY_RUNS = Number(process.env.PROPERTY_RUNS ?? 20);
+const RUNS = Number(process.env.PROPERTY_RUNS ?? PROPERTY_RUNS);
 
 const faultsArb = fc.record({
   error5xx: fc.constantFrom(0, 0.05, 0.2),
@@ -76,7 +77,7 @@ describe('collect() under random data, faults and schedules', () => {
           await sim.close();
         }
       }),
-      { numRuns: PROPERTY_RUNS, verbose: 1 },
+      { numRuns: RUNS, verbose: 1 },
     );
   });
 });

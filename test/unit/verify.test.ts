@@ -6,6 +6,7 @@ import { verifyArchive, type ProblemCode } from '../../lambdas/core/verify/verif
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
 import { DAY, T0, runCollector } from '../helpers/collecting.ts';
+import { TAMPER_CASES } from '../reliability/cases.ts';
 
 let sim: RunningSimulator;
 const pristine = new MemoryObjectStore();
@@ -142,6 +143,10 @@ describe('verifyArchive()', () => {
       return m.parts[0]!.key;
     }],
   ];
+
+  it('covers the documented tamper cases', () => {
+    expect([...cases.map((c) => c[0]), 'a truncated chain head']).toEqual(TAMPER_CASES);
+  });
 
   it.each(cases)('detects %s and names the object', async (_name, code, message, tamper) => {
     const store = copy();
