@@ -8,7 +8,7 @@ import { COLLECTOR_VERSION } from '../lambdas/core/version.ts';
 import { parseFaults } from '../simulator/faults.ts';
 import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './commands/collect.ts';
 import { runSimulate } from './commands/simulate.ts';
-import { formatVerifyResult, runVerify } from './commands/verify.ts';
+import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/verify.ts';
 import { createOutput } from './output.ts';
 import { formatTable, runQuery, runReport } from './commands/report.ts';
 import { quarterRange } from '../lambdas/core/queries/catalog.ts';
@@ -85,13 +85,32 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('verify')
-    .description('re-hash every object and walk every manifest chain; exit 1 when anything is missing, altered or outside the chain')
-    .requiredOption('--archive <dir>', 'archive folder')
+    .description('re-hash every object, walk every manifest chain and check every signature; exit 1 when anything is missing, altered, unsigned or outside the chain')
+    .requiredOption('--archive <dir|s3://bucket/prefix>', 'archive folder, or the S3 location (with your AWS credentials; an auditor role suffices)')
+    .option('--public-key <file>', 'PEM public key to check signatures with (from your compliance records)')
+    .option('--kms-key-id <id>', 'KMS signing key whose public key checks the signatures (S3 archives)')
+    .addOption(new Option('--lock-mode <mode>', 'Object Lock mode every object must have').choices(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'))
+    .option('--retention-years <n>', 'retention every object must have at least', '7')
+    .option('--report <file>', 'write a JSON verification report there, and a one-page summary beside it')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { archive: string; json?: boolean }) => {
-      const result = await runVerify(opts.archive, createOutput());
-      process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : `${formatVerifyResult(result)}\n`);
-      setExit(result.ok ? EXIT.ok : EXIT.failed);
+    .action(async (opts: { archive: string; publicKey?: string; kmsKeyId?: string; lockMode: 'COMPLIANCE' | 'GOVERNANCE'; retentionYears: string; report?: string; json?: boolean }) => {
+      const years = parseNumber('--retention-years', opts.retentionYears, { min: 1, max: 100, integer: true });
+      const outcome = await runVerify(
+        {
+          archive: opts.archive,
+          ...(opts.publicKey && { publicKey: opts.publicKey }),
+          ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }),
+          lock: { mode: opts.lockMode, years },
+          concurrency: 8,
+        },
+        createOutput(),
+      );
+      process.stdout.write(opts.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : `${formatVerifyResult(outcome.result)}\n`);
+      if (opts.report) {
+        const summary = await writeVerifyReport(opts.report, outcome);
+        process.stdout.write(`report: ${opts.report} and ${summary}\n`);
+      }
+      setExit(outcome.result.ok ? EXIT.ok : EXIT.failed);
     });
 
   program

@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     );
     const collectSeconds = (Date.now() - started) / 1000;
     process.stdout.write(`\n${formatCollectSummary(result, collectSeconds)}\n\n`);
-    const verified = await runVerify(archive, output);
+    const { result: verified } = await runVerify({ archive, lock: { mode: 'COMPLIANCE', years: 7 } }, output);
     process.stdout.write(`${formatVerifyResult(verified)}\n\n`);
     const quarter = previousQuarter(new Date());
     const out = path.resolve(opts.reports, `${quarter}-${stamp(Math.floor(Date.now() / 1000))}`);

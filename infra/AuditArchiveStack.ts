@@ -48,6 +48,7 @@ export class AuditArchiveStack extends Stack {
   readonly auditorRole: iam.Role;
   readonly key: kms.Key;
   readonly alarmTopic: sns.Topic;
+  readonly signingKey!: kms.Key;
 
   /** The logical id CloudFormation uses for a construct's main resource (cdk-nag finding ids name it). */
   private logicalId(construct: Construct): string {
@@ -211,10 +212,47 @@ export class AuditArchiveStack extends Stack {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/activity_logs/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/quarantine/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/signatures/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(logGroup)}.Arn>:*]`]: 'Log streams of the collector log group are created by Lambda at run time.',
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
       'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
     });
+
+    // Manifest signing key: RSASSA-PSS SHA-256. Its policy is written for this purpose (CDK's
+    // default gives the account root kms:*): administrators manage it but cannot sign; only the
+    // collector role signs; auditors verify and read the public key.
+    const signingKey = new kms.Key(this, 'ManifestSigningKey', {
+      description: 'Signs the Intercom audit archive manifest chain (only the collector may sign)',
+      keySpec: kms.KeySpec.RSA_3072,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'AdministerButNeverSign',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: [
+              'kms:Describe*', 'kms:Get*', 'kms:List*', 'kms:Enable*', 'kms:Disable*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*',
+              'kms:TagResource', 'kms:UntagResource', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias',
+            ],
+            resources: ['*'],
+          }),
+          new iam.PolicyStatement({ sid: 'CollectorSigns', principals: [new iam.ArnPrincipal(collectorRole.roleArn)], actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }),
+          new iam.PolicyStatement({
+            sid: 'GrantsOnlyForAwsServices',
+            effect: iam.Effect.DENY,
+            principals: [new iam.AnyPrincipal()],
+            actions: ['kms:CreateGrant'],
+            resources: ['*'],
+            conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+          }),
+        ],
+      }),
+    });
+    acknowledge(signingKey, { 'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.' });
+    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'SignManifests', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [signingKey.keyArn] }));
+    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Signatures', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.archiveBucket.arnForObjects('signatures/*')] }));
+    this.signingKey = signingKey;
 
     const bundling = {
       forceDockerBundling: false,
@@ -244,6 +282,7 @@ export class AuditArchiveStack extends Stack {
         WORKSPACES: JSON.stringify(secrets.map(({ workspace, secret }) => ({ id: workspace.id, region: workspace.region, secretId: secret.ref }))),
         RETENTION_YEARS: String(config.retentionYears),
         OBJECT_LOCK_MODE: config.objectLockMode,
+        SIGNING_KEY_ID: signingKey.keyArn,
         ...(config.backfillFrom && { BACKFILL_FROM: config.backfillFrom }),
         DEADLINE_MARGIN_SECONDS: '120',
         POWERTOOLS_SERVICE_NAME: 'collector',
@@ -367,6 +406,9 @@ export class AuditArchiveStack extends Stack {
         new iam.PolicyStatement({ sid: 'Decrypt', actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [this.key.keyArn] }),
       ],
     });
+    // kms:Verify and kms:GetPublicKey for auditors are granted in the signing key's own policy
+    // (naming the role there, and the key in the role's policy, would be a dependency cycle).
+    signingKey.addToResourcePolicy(new iam.PolicyStatement({ sid: 'AuditorsVerify', principals: [new iam.ArnPrincipal(this.auditorRole.roleArn)], actions: ['kms:Verify', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }));
     this.auditorRole.addManagedPolicy(auditorPolicy);
     acknowledge(auditorPolicy, {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/*]`]: 'Auditors read every archived object (data, manifests, reports) of this one bucket.',
@@ -507,6 +549,7 @@ export class AuditArchiveStack extends Stack {
 
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archiveBucket.bucketName });
     new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
+    new CfnOutput(this, 'ManifestSigningKeyArn', { value: signingKey.keyArn, description: 'verify --kms-key-id; record its public key fingerprint' });
     new CfnOutput(this, 'AthenaWorkgroup', { value: workgroup.ref });
     for (const { workspace, secret } of secrets) new CfnOutput(this, `TokenSecret${workspace.id.replace(/[^A-Za-z0-9]/g, '')}`, { value: secret.ref, description: `Set the Intercom token of ${workspace.id} here` });
   }

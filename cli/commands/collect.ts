@@ -2,6 +2,7 @@
 import { LocalCheckpointCache } from '../../lambdas/adapters/local/LocalCheckpointCache.ts';
 import { LocalObjectStore, type WriteStage } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { LocalRunLock } from '../../lambdas/adapters/local/LocalRunLock.ts';
+import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { type CollectResult, collect } from '../../lambdas/core/collect/collect.ts';
 import { iso } from '../../lambdas/core/archive/manifest.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
@@ -93,6 +94,13 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       },
     });
     const workspaceId = options.workspace ?? (await client.workspaceId());
+    const keys = Ed25519Signer.forArchive(options.archive);
+    if (keys.created) {
+      output.warn(
+        `created this archive's signing key pair outside the archive: ${keys.publicKeyPath} (fingerprint ${keys.verifier.fingerprint}). ` +
+          'Record the fingerprint in your compliance records and back up the key folder; verify checks every manifest signature with it.',
+      );
+    }
     const started = Date.now();
     let entries = 0;
     let windows = 0;
@@ -111,6 +119,7 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       runId: newRunId(now()),
       collectorVersion: COLLECTOR_VERSION,
       cache: new LocalCheckpointCache(options.archive),
+      signer: keys.signer,
       shouldStop: () => stopRequested,
       now,
       observer: {

@@ -1,24 +1,75 @@
-/** `audit-archive verify`: the core verifier over a local archive folder. */
+/** `audit-archive verify`: the core verifier over a local folder or S3, with the operator's public key. */
 import { promises as fs } from 'node:fs';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { kmsVerifier } from '../../lambdas/adapters/aws/KmsSigner.ts';
+import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
+import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { iso } from '../../lambdas/core/archive/manifest.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
+import type { ObjectStore, SignatureVerifier } from '../../lambdas/core/ports.ts';
 import { type VerifyResult, verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import type { Output } from '../output.ts';
 
-export async function runVerify(archive: string, output: Output): Promise<VerifyResult> {
-  const stat = await fs.stat(archive).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new ConfigurationError(`--archive: '${archive}' is not a folder (give the folder that collect wrote)`);
-  const store = new LocalObjectStore(archive);
+export interface VerifyCommandOptions {
+  readonly archive: string;
+  readonly publicKey?: string;
+  readonly kmsKeyId?: string;
+  readonly lock?: { mode: 'COMPLIANCE' | 'GOVERNANCE'; years: number };
+  readonly concurrency?: number;
+}
+
+export interface VerifyOutcome {
+  readonly result: VerifyResult;
+  readonly location: string;
+  readonly keySource: string;
+}
+
+export async function runVerify(options: VerifyCommandOptions, output: Output): Promise<VerifyOutcome> {
+  let store: ObjectStore;
+  let verifier: SignatureVerifier;
+  let keySource: string;
+  if (options.archive.startsWith('s3://')) {
+    const url = new URL(options.archive);
+    store = new S3ObjectStore(new S3Client({}), { bucket: url.host, prefix: url.pathname.replace(/^\//, '') });
+  } else {
+    const stat = await fs.stat(options.archive).catch(() => undefined);
+    if (!stat?.isDirectory()) throw new ConfigurationError(`--archive: '${options.archive}' is not a folder or s3:// location (give the folder that collect wrote)`);
+    store = new LocalObjectStore(options.archive);
+  }
+  if (options.publicKey) {
+    const pem = await fs.readFile(options.publicKey).catch(() => {
+      throw new ConfigurationError(`--public-key: cannot read '${options.publicKey}'`);
+    });
+    verifier = PublicKeyVerifier.fromPem(pem);
+    keySource = `public key ${options.publicKey}`;
+  } else if (options.kmsKeyId) {
+    verifier = await kmsVerifier(new KMSClient({}), options.kmsKeyId);
+    keySource = `KMS key ${options.kmsKeyId}`;
+  } else if (!options.archive.startsWith('s3://')) {
+    const existing = Ed25519Signer.existingVerifier(options.archive);
+    if (!existing) throw new ConfigurationError('no public key to check signatures with: give --public-key <file> (this machine has no key the collector created for this archive)');
+    verifier = existing.verifier;
+    keySource = `the key the collector created for this archive (${existing.publicKeyPath}); pass --public-key with the key from your compliance records to verify independently`;
+  } else {
+    throw new ConfigurationError('verify of an S3 archive needs --kms-key-id <signing key> or --public-key <file>');
+  }
+  output.info(`checking signatures with ${keySource}`);
+  output.info(`key fingerprint (SHA-256 of the public key): ${verifier.fingerprint}`);
   let bar: ReturnType<Output['progress']> | undefined;
   const result = await verifyArchive(store, {
+    verifier,
+    ...(options.lock && { lock: options.lock }),
+    ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
     onProgress: (done, total) => {
       bar ??= output.progress('verifying {bar} {value}/{total} objects | ETA {eta_formatted}', total, {});
       bar.update(done);
     },
   });
   bar?.stop();
-  return result;
+  return { result, location: store.location, keySource };
 }
 
 export function formatVerifyResult(result: VerifyResult): string {
@@ -26,15 +77,71 @@ export function formatVerifyResult(result: VerifyResult): string {
   for (const ws of result.workspaces) {
     lines.push(
       `workspace ${ws.workspaceId}: ${ws.manifests} manifests (${ws.windows} windows, ${ws.lateManifests} late), ` +
-        `${ws.origin !== null ? iso(ws.origin) : '?'} – ${ws.checkpoint !== null ? iso(ws.checkpoint) : '?'}, ${ws.parts} parts, ${ws.records} entries, ${ws.quarantined} quarantined`,
+        `${ws.origin !== null ? iso(ws.origin) : '?'} – ${ws.checkpoint !== null ? iso(ws.checkpoint) : '?'}, ${ws.parts} parts, ${ws.records} entries, ${ws.quarantined} quarantined` +
+        (ws.firstSignedSeq !== undefined ? `, signed from manifest ${ws.firstSignedSeq ?? '—'}` : ''),
     );
   }
   if (result.workspaces.length === 0) lines.push('no manifest chain found: nothing has been collected into this archive');
-  lines.push(`${result.objectsChecked} objects re-hashed (${(result.bytesChecked / 1e6).toFixed(1)} MB)`);
-  if (result.ok) lines.push('OK: every chain is intact, every object matches its hash, nothing is outside the chain');
+  lines.push(`${result.objectsChecked} objects re-hashed (${(result.bytesChecked / 1e6).toFixed(1)} MB), ${result.signaturesChecked} signatures checked, ${result.lockChecked} lock states checked`);
+  if (result.keyFingerprint) lines.push(`key fingerprint: ${result.keyFingerprint}`);
+  if (result.ok) lines.push('OK: every chain is intact and signed, every object matches its hash, nothing is outside the chain');
   else {
     lines.push(`FAILED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
     for (const p of result.problems) lines.push(`  [${p.code}] ${p.message}`);
   }
   return lines.join('\n');
+}
+
+/** The machine-readable report and its one-page human summary (Markdown) beside it. */
+export async function writeVerifyReport(file: string, outcome: VerifyOutcome, now: Date = new Date()): Promise<string> {
+  const { result } = outcome;
+  const report = {
+    format: 'intercom-audit-archive/verify-report/v1',
+    verified_at: now.toISOString(),
+    archive: outcome.location,
+    key: { source: outcome.keySource, fingerprint: result.keyFingerprint ?? null },
+    ok: result.ok,
+    summary: {
+      objects_rehashed: result.objectsChecked,
+      bytes_rehashed: result.bytesChecked,
+      signatures_checked: result.signaturesChecked,
+      lock_states_checked: result.lockChecked,
+    },
+    workspaces: result.workspaces.map((w) => ({
+      workspace_id: w.workspaceId,
+      chain_length: w.manifests,
+      windows: w.windows,
+      late_manifests: w.lateManifests,
+      first_window_from: w.origin !== null ? iso(w.origin) : null,
+      covered_until: w.checkpoint !== null ? iso(w.checkpoint) : null,
+      entries: w.records,
+      quarantined: w.quarantined,
+      parts: w.parts,
+      bytes: w.bytes,
+      first_signed_manifest: w.firstSignedSeq ?? null,
+    })),
+    problems: result.problems,
+  };
+  await fs.writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+  const summaryFile = file.replace(/\.json$/i, '') + '.summary.md';
+  const md = [
+    `# Archive verification — ${result.ok ? 'PASSED' : 'FAILED'}`,
+    '',
+    `- Archive: \`${outcome.location}\``,
+    `- Verified at: ${now.toISOString()}`,
+    `- Signing key fingerprint (SHA-256): \`${result.keyFingerprint ?? 'none'}\` — ${outcome.keySource}`,
+    `- Objects re-hashed: ${result.objectsChecked} (${(result.bytesChecked / 1e6).toFixed(1)} MB); signatures checked: ${result.signaturesChecked}; lock states checked: ${result.lockChecked}`,
+    '',
+    '| workspace | chain length | first window | covered until | entries | quarantined | signed from |',
+    '|---|---|---|---|---|---|---|',
+    ...report.workspaces.map((w) => `| ${w.workspace_id} | ${w.chain_length} | ${w.first_window_from ?? '—'} | ${w.covered_until ?? '—'} | ${w.entries} | ${w.quarantined} | ${w.first_signed_manifest ?? '—'} |`),
+    '',
+    result.ok ? 'No problem found: every window from the first to the last was collected, every object matches its recorded SHA-256, every manifest is signed and chained, and nothing lies outside the chain.' : `## Problems (${result.problems.length})`,
+    ...result.problems.map((p) => `- **${p.code}** \`${p.key}\`: ${p.message}`),
+    '',
+    `The JSON report is \`${file}\`.`,
+    '',
+  ].join('\n');
+  await fs.writeFile(summaryFile, md);
+  return summaryFile;
 }

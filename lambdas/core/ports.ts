@@ -41,6 +41,17 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | undefined>;
   /** Objects under `prefix` in key order, optionally only keys after `startAfter`. */
   list(prefix: string, options?: { startAfter?: string }): AsyncIterable<ObjectInfo>;
+  /** How the store holds the object under lock (S3: GetObjectRetention + GetObjectAttributes). */
+  objectLock?(key: string): Promise<ObjectLockInfo | undefined>;
+}
+
+export interface ObjectLockInfo {
+  readonly mode?: string;
+  readonly retainUntil?: string;
+  /** When the object was created. */
+  readonly createdAt?: string;
+  /** The SHA-256 the store computed when the object was written, hex. */
+  readonly sha256?: string;
 }
 
 /** The Intercom activity-log API, or anything that serves the same pages. */
@@ -90,4 +101,20 @@ export interface QueryEngine {
 export interface ReportSink {
   readonly location: string;
   write(name: string, body: Buffer): Promise<void>;
+}
+
+/** Signs manifests: a local Ed25519 key, or a KMS asymmetric key. The core knows neither. */
+export interface ManifestSigner {
+  readonly keyId: string;
+  readonly algorithm: 'ED25519' | 'RSASSA_PSS_SHA_256';
+  sign(message: Buffer): Promise<Buffer>;
+}
+
+/** Checks manifest signatures with a public key that never comes from the archive itself. */
+export interface SignatureVerifier {
+  readonly keyId: string;
+  readonly algorithm: 'ED25519' | 'RSASSA_PSS_SHA_256';
+  /** SHA-256 of the public key (DER SubjectPublicKeyInfo), hex: record it in your compliance records. */
+  readonly fingerprint: string;
+  verify(message: Buffer, signature: Buffer): Promise<boolean>;
 }

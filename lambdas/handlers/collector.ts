@@ -9,6 +9,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.ts';
+import { KmsSigner } from '../adapters/aws/KmsSigner.ts';
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { ManifestSigner } from '../core/ports.ts';
 import { collect } from '../core/collect/collect.ts';
 import { ConfigurationError, describeError } from '../core/errors.ts';
 import { COLLECTOR_VERSION, newRunId } from '../core/version.ts';
@@ -27,6 +30,7 @@ export interface CollectorDeps {
   readonly metrics: Metrics;
   readonly now?: () => Date;
   readonly fetch?: typeof fetch;
+  readonly signer?: ManifestSigner;
 }
 
 export interface WorkspaceOutcome {
@@ -114,6 +118,7 @@ export function createCollectorHandler(deps: CollectorDeps) {
         runId: newRunId(now()),
         collectorVersion: COLLECTOR_VERSION,
         now,
+        ...(deps.signer && { signer: deps.signer }),
         shouldStop: () => context.getRemainingTimeInMillis() < config.DEADLINE_MARGIN_SECONDS * 1000,
         observer: {
           onWarning: (message) => logger.warn(message, { workspace: workspace.id }),
@@ -171,8 +176,10 @@ let handlerInstance: ReturnType<typeof createCollectorHandler> | undefined;
 
 /** The Lambda entry point: configuration is read and clients are built once per container. */
 export const handler = (event: unknown, context: Context) => {
+  const config = parseCollectorEnv(process.env);
   handlerInstance ??= createCollectorHandler({
-    config: parseCollectorEnv(process.env),
+    config,
+    ...(config.SIGNING_KEY_ID && { signer: new KmsSigner(new KMSClient({}), config.SIGNING_KEY_ID) }),
     s3: new S3Client({}),
     secrets: new SecretsManagerClient({}),
     logger: new Logger({ serviceName: 'intercom-audit-archive-collector' }),

@@ -37,6 +37,8 @@ export const collectorEnvSchema = z.object({
   /** Stop taking new windows when less than this remains before the Lambda deadline. */
   DEADLINE_MARGIN_SECONDS: seconds(120, 10, 900),
   BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(1),
+  /** KMS asymmetric key (RSASSA-PSS SHA-256) that signs every manifest. */
+  SIGNING_KEY_ID: z.string().min(1).optional(),
 });
 
 export type CollectorConfig = z.infer<typeof collectorEnvSchema>;

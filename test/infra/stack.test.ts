@@ -139,6 +139,19 @@ describe('AuditArchiveStack', () => {
     expect(new Set(readers.map((r) => r.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole', 'ReporterRole', 'AuditorPolicy']));
   });
 
+  it('lets the collector alone sign manifests; auditors verify; nobody holds kms:* on the signing key', () => {
+    const signers = allowStatements().filter((st) => st.Action.some((a) => matches(a, 'kms:Sign')));
+    expect(new Set(signers.map((st) => st.source.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole']));
+    const [, key] = resources('AWS::KMS::Key').find(([, k]) => k.Properties.KeyUsage === 'SIGN_VERIFY')!;
+    expect(key.Properties).toMatchObject({ KeySpec: 'RSA_3072', KeyUsage: 'SIGN_VERIFY' });
+    const statements = key.Properties.KeyPolicy.Statement as { Effect: string; Action: string | string[]; Principal: unknown; Sid?: string }[];
+    const allowSign = statements.filter((st) => st.Effect === 'Allow' && asArray(st.Action).some((a) => matches(a, 'kms:Sign')));
+    expect(allowSign.map((st) => st.Sid)).toEqual(['CollectorSigns']);
+    expect(statements.some((st) => asArray(st.Action).includes('kms:*'))).toBe(false);
+    const auditors = statements.find((st) => st.Sid === 'AuditorsVerify')!;
+    expect(asArray(auditors.Action).sort()).toEqual(['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Verify']);
+  });
+
   it('creates one secret per workspace, without a value', () => {
     const secrets = resources('AWS::SecretsManager::Secret');
     expect(secrets.map(([, s]) => s.Properties.Name).sort()).toEqual(['intercom-audit-archive/ws1', 'intercom-audit-archive/ws2']);

@@ -42,7 +42,7 @@ function cli(args: string[], env: Record<string, string | undefined> = {}, killA
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', ...env },
+      env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

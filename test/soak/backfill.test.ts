@@ -30,7 +30,7 @@ describe('two-year backfill across three workspaces in time budgets', () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'soak-'));
     const store = new LocalObjectStore(dir);
     let peakRss = 0;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
     const perWorkspace = Math.ceil(TOTAL / 3 / DAYS);
     let invocations = 0;
     let expectedTotal = 0;
@@ -52,7 +52,8 @@ describe('two-year backfill across three workspaces in time budgets', () => {
             });
             done = result.checkpoint >= UNTIL;
           }
-          expectedTotal += sim.workspace.entriesBetween(START, UNTIL - 1).length;
+          // Counted a day at a time: the test must not hold the whole history either.
+          for (let day = START; day < UNTIL; day += 86_400) expectedTotal += sim.workspace.entriesBetween(day, day + 86_399).length;
         } finally {
           await sim.close();
         }
@@ -60,6 +61,8 @@ describe('two-year backfill across three workspaces in time budgets', () => {
     } finally {
       clearInterval(sampler);
     }
+    // Peak memory of the collection itself (the simulator runs in this process too).
+    const collectPeak = peakRss;
     const verified = await verifyArchive(store);
     expect(verified.problems).toEqual([]);
     const archived = verified.workspaces.reduce((n, w) => n + w.records, 0);
@@ -70,7 +73,7 @@ describe('two-year backfill across three workspaces in time budgets', () => {
     for await (const o of store.list('activity_logs/')) for await (const _ of readGzipLines(await store.get(o.key))) lines += 1;
     expect(lines).toBe(expectedTotal);
     expect(invocations).toBeGreaterThan(3);
-    console.log(`soak: ${archived} entries, ${invocations} budgets of ${BUDGET_MS} ms, peak RSS ${(peakRss / 1e6).toFixed(0)} MB`);
-    expect(peakRss).toBeLessThan(1024 * 1024 * 1024);
+    console.log(`soak: ${archived} entries, ${invocations} budgets of ${BUDGET_MS} ms, peak RSS while collecting ${(collectPeak / 1e6).toFixed(0)} MB`);
+    expect(collectPeak).toBeLessThan(768 * 1024 * 1024);
   });
 });

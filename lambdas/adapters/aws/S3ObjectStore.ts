@@ -7,7 +7,9 @@
  * need s3:PutObjectRetention, which no role of this project holds.
  */
 import {
+  GetObjectAttributesCommand,
   GetObjectCommand,
+  GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -15,7 +17,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { IntegrityError, ObjectNotFoundError } from '../../core/errors.ts';
-import type { ObjectInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
+import type { ObjectInfo, ObjectLockInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
 
 export interface S3ObjectStoreOptions {
   readonly bucket: string;
@@ -141,6 +143,33 @@ export class S3ObjectStore implements ObjectStore {
       }
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  async objectLock(key: string): Promise<ObjectLockInfo | undefined> {
+    try {
+      const [attributes, retention] = await Promise.all([
+        this.s3.send(new GetObjectAttributesCommand({ Bucket: this.bucket, Key: this.prefix + key, ObjectAttributes: ['Checksum', 'ObjectSize'] })),
+        (async () => {
+          try {
+            return await this.s3.send(new GetObjectRetentionCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+          } catch (error) {
+            // No retention at all is an answer too (the object is not locked).
+            if ((error as Error).name === 'NoSuchObjectLockConfiguration' || status(error) === 404) return { Retention: undefined };
+            throw error;
+          }
+        })(),
+      ]);
+      const checksum = attributes.Checksum?.ChecksumSHA256;
+      return {
+        ...(retention.Retention?.Mode && { mode: retention.Retention.Mode }),
+        ...(retention.Retention?.RetainUntilDate && { retainUntil: retention.Retention.RetainUntilDate.toISOString() }),
+        ...(attributes.LastModified && { createdAt: attributes.LastModified.toISOString() }),
+        ...(checksum && !checksum.includes('-') && { sha256: base64ToHex(checksum) }),
+      };
+    } catch (error) {
+      if (status(error) === 404 || (error as Error).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
   }
 
   private retainUntil(): { retainUntil?: string } {

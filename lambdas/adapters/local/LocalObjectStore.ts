@@ -14,7 +14,7 @@ import path from 'node:path';
 import { IntegrityError, ObjectLockedError, ObjectNotFoundError } from '../../core/errors.ts';
 
 export { ObjectNotFoundError };
-import type { ObjectInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
+import type { ObjectInfo, ObjectLockInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
 
 /** Folders inside the archive root that hold bookkeeping, not archive objects. */
 const LOCK_DIR = '.object-lock';
@@ -118,6 +118,12 @@ export class LocalObjectStore implements ObjectStore {
     yield* this.walk('', prefix, startAfter);
   }
 
+  async objectLock(key: string): Promise<ObjectLockInfo | undefined> {
+    const lock = (await this.readLock(key)) as { sha256?: string; retain_until?: string; mode?: string; created_at?: string } | undefined;
+    if (!lock) return undefined;
+    return { ...(lock.mode && { mode: lock.mode }), ...(lock.retain_until && { retainUntil: lock.retain_until }), ...(lock.created_at && { createdAt: lock.created_at }), ...(lock.sha256 && { sha256: lock.sha256 }) };
+  }
+
   /** There is no delete: objects are write-once, as under S3 Object Lock in COMPLIANCE mode. */
   async delete(key: string): Promise<never> {
     const lock = await this.readLock(key);
@@ -160,7 +166,7 @@ export class LocalObjectStore implements ObjectStore {
   private async recordRetention(key: string, sha256: string, retainUntil: string): Promise<void> {
     const file = path.join(this.root, LOCK_DIR, `${key}.retention.json`);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const text = JSON.stringify({ key, sha256, mode: this.retention.mode, retain_until: retainUntil });
+    const text = JSON.stringify({ key, sha256, mode: this.retention.mode, retain_until: retainUntil, created_at: this.now().toISOString() });
     await fs.writeFile(file, text, { mode: 0o444, flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
       // Left by an attempt that died before linking its object (the caller checked that the

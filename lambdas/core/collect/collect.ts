@@ -12,7 +12,8 @@
  *   ids it had not archived into parts marked late, listed by a late manifest.
  */
 import { ConfigurationError, IntercomUnavailableError } from '../errors.ts';
-import type { ActivityLogSource, CheckpointCache, ObjectStore } from '../ports.ts';
+import type { ActivityLogSource, CheckpointCache, ManifestSigner, ObjectStore } from '../ports.ts';
+import { type SignatureRecord, ensureHeadSigned, signManifest } from '../signing/signatures.ts';
 import type { ActivityPage, QuarantinedEntry, TimeRange } from '../intercom/schema.ts';
 import { type StoredManifest, appendManifest, findHead, readManifest } from '../archive/chain.ts';
 import type { Provenance } from '../archive/columns.ts';
@@ -47,6 +48,8 @@ export interface CollectSettings {
   readonly observer?: CollectObserver;
   readonly cache?: CheckpointCache;
   readonly now?: () => Date;
+  /** Signs every new manifest (and an unsigned chain head) when given. */
+  readonly signer?: ManifestSigner;
 }
 
 export interface WindowReport {
@@ -135,6 +138,8 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   }
   const origin = head.manifest.origin;
   const checkpointBefore = head.manifest.checkpoint;
+  // A head left unsigned (a run died between manifest and signature, or signing is new) is signed first.
+  let lastSignature: SignatureRecord | undefined = settings.signer ? await ensureHeadSigned(store, settings.signer, head, now()) : undefined;
   observer.onStart?.({ workspaceId, origin, checkpoint: checkpointBefore, until: settings.until, newArchive });
 
   function baseManifest(ws: string, seq: number, kind: Manifest['kind'], from: number, to: number, originAt: number, checkpoint: number, prev: string | null): Manifest {
@@ -331,6 +336,7 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     manifest.api.ranges = filled.ranges;
     manifest.api.pages = filled.pages;
     head = await appendManifest(store, manifest, settings.cache);
+    if (settings.signer) lastSignature = await signManifest(store, settings.signer, head, lastSignature, now());
     observer.onWindowClosed?.({ kind, from, to, records: manifest.records, quarantined: manifest.quarantined, adoptedParts: adopted.parts.length + adopted.quarantine.length, seq: manifest.seq });
   }
 

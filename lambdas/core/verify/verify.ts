@@ -4,7 +4,8 @@
  * between window manifests.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../ports.ts';
+import type { ObjectStore, SignatureVerifier } from '../ports.ts';
+import { SIGNATURE_ROOT, canonicalMessage, parseSignatureKey, signatureKey, signatureSchema, type SignatureRecord } from '../signing/signatures.ts';
 import { DATA_ROOT, MANIFEST_ROOT, QUARANTINE_ROOT, manifestKey, parseManifestKey } from '../archive/keys.ts';
 import { readGzipLines } from '../archive/lines.ts';
 import { type Manifest, type ManifestPart, iso, manifestSchema } from '../archive/manifest.ts';
@@ -21,7 +22,14 @@ export type ProblemCode =
   | 'part-inconsistent'
   | 'part-listed-twice'
   | 'duplicate-id'
-  | 'stray-object';
+  | 'stray-object'
+  | 'signature-missing'
+  | 'signature-invalid'
+  | 'signature-chain-broken'
+  | 'not-locked'
+  | 'lock-mode'
+  | 'retention-short'
+  | 'checksum-mismatch';
 
 export interface Problem {
   readonly code: ProblemCode;
@@ -41,6 +49,8 @@ export interface WorkspaceSummary {
   readonly records: number;
   readonly quarantined: number;
   readonly bytes: number;
+  /** First manifest with a signature (earlier ones are covered through the hash chain). */
+  readonly firstSignedSeq?: number | null;
 }
 
 export interface VerifyResult {
@@ -49,11 +59,19 @@ export interface VerifyResult {
   readonly workspaces: WorkspaceSummary[];
   readonly objectsChecked: number;
   readonly bytesChecked: number;
+  readonly signaturesChecked: number;
+  /** Fingerprint (SHA-256 of the public key) the signatures were checked with. */
+  readonly keyFingerprint?: string;
+  readonly lockChecked: number;
 }
 
 export interface VerifyOptions {
   /** Objects read at once. @default 4 */
   readonly concurrency?: number;
+  /** Checks every manifest signature with this key (never one taken from the archive). */
+  readonly verifier?: SignatureVerifier;
+  /** Checks that every object is locked in this mode for at least this many years. */
+  readonly lock?: { readonly mode: 'COMPLIANCE' | 'GOVERNANCE'; readonly years: number };
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -84,8 +102,16 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     for await (const object of store.list(root)) dataObjects.set(object.key, object.bytes);
   }
 
+  const signatureKeys = new Set<string>();
+  for await (const object of store.list(SIGNATURE_ROOT)) {
+    if (parseSignatureKey(object.key)) signatureKeys.add(object.key);
+    else report('stray-object', object.key, `${object.key} is under signatures/ but is not a signature of any chain`);
+  }
+  const manifestShas = new Map<string, { workspaceId: string; seq: number; sha: string }>();
+
   const referenced = new Map<string, PartRef>();
   const summaries: WorkspaceSummary[] = [];
+  let signaturesChecked = 0;
   const partsByWorkspace = new Map<string, PartRef[]>();
 
   for (const [workspaceId, seqs] of [...manifestKeys].sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -153,13 +179,17 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
           report('late-out-of-range', key, `late manifest ${key} adds to [${manifest.from_iso}, ${manifest.to_iso}), which is not inside the range covered so far`);
         }
       }
+      manifestShas.set(key, { workspaceId, seq, sha });
       for (const part of manifest.parts) refs.push({ part, manifest, quarantine: false });
       for (const part of manifest.quarantine) refs.push({ part, manifest, quarantine: true });
       prevSha = sha;
       prevSeqRead = seq;
     }
     partsByWorkspace.set(workspaceId, refs);
+    let firstSignedSeq: number | null | undefined;
+    if (options.verifier) firstSignedSeq = await checkSignatures(workspaceId, last);
     summaries.push({
+      ...(firstSignedSeq !== undefined && { firstSignedSeq }),
       workspaceId,
       manifests: seqs.length,
       windows,
@@ -171,6 +201,48 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       quarantined: refs.filter((r) => r.quarantine).reduce((n, r) => n + r.part.records, 0),
       bytes: refs.reduce((n, r) => n + r.part.bytes, 0),
     });
+  }
+
+  // Signatures: each manifest's, chained to the previous one, verified with the operator's key.
+  async function checkSignatures(workspaceId: string, last: number): Promise<number | null> {
+    let previous: SignatureRecord | undefined;
+    let first: number | null = null;
+    for (let seq = 0; seq <= last; seq++) {
+      const key = signatureKey(workspaceId, seq);
+      const manifestEntry = manifestShas.get(manifestKey(workspaceId, seq));
+      if (!signatureKeys.has(key)) {
+        if (seq === last) {
+          report('signature-missing', manifestKey(workspaceId, seq), `manifest ${manifestKey(workspaceId, seq)} (the chain head) has no signature: nothing anchors the chain's end yet — the next collect run signs it`);
+        } else if (first !== null) {
+          report('signature-missing', manifestKey(workspaceId, seq), `manifest ${manifestKey(workspaceId, seq)} has no signature ${key} although earlier manifests are signed`);
+        }
+        continue;
+      }
+      signatureKeys.delete(key);
+      let record: SignatureRecord;
+      try {
+        record = signatureSchema.parse(JSON.parse((await store.get(key)).toString('utf8')));
+      } catch {
+        report('signature-invalid', key, `signature ${key} is not a valid signature record`);
+        continue;
+      }
+      signaturesChecked += 1;
+      if (record.workspace_id !== workspaceId || record.seq !== seq) {
+        report('signature-invalid', key, `signature ${key} claims to sign seq ${record.seq} of workspace ${record.workspace_id}`);
+      }
+      if (manifestEntry && record.manifest_sha256 !== manifestEntry.sha) {
+        report('signature-invalid', key, `signature ${key} signed manifest SHA-256 ${record.manifest_sha256}, but ${manifestKey(workspaceId, seq)} now hashes to ${manifestEntry.sha}: the manifest was replaced after signing`);
+      }
+      if (record.prev_signature !== (previous?.signature ?? null) || record.prev_signed_seq !== (previous?.seq ?? null)) {
+        report('signature-chain-broken', key, `signature ${key} names previous signature of seq ${record.prev_signed_seq ?? 'none'}, but the previous signature found is of seq ${previous?.seq ?? 'none'}`);
+      }
+      if (!(await options.verifier!.verify(canonicalMessage(record), Buffer.from(record.signature, 'base64')))) {
+        report('signature-invalid', key, `signature ${key} does not verify with key ${options.verifier!.fingerprint}: forged, or made with another key`);
+      }
+      previous = record;
+      if (first === null) first = seq;
+    }
+    return first;
   }
 
   // Parts: each listed once, present, unaltered, and consistent with its manifest.
@@ -239,10 +311,49 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     }),
   );
 
+  if (options.verifier) for (const key of signatureKeys) report('stray-object', key, `${key} signs no manifest of the chain`);
+
+  // Object Lock: every part, manifest and signature locked in the expected mode, long enough,
+  // with the checksum the store computed when it was written.
+  let lockChecked = 0;
+  if (options.lock && store.objectLock) {
+    const expected = new Map<string, string | undefined>();
+    for (const ref of referenced.values()) expected.set(ref.part.key, ref.part.sha256);
+    for (const [key, m] of manifestShas) {
+      expected.set(key, m.sha);
+      const sig = signatureKey(m.workspaceId, m.seq);
+      if ((await store.head(sig)) !== undefined) expected.set(sig, undefined);
+    }
+    const minDays = options.lock.years * 365 - 1;
+    for (const [key, sha] of expected) {
+      const lock = await store.objectLock(key);
+      lockChecked += 1;
+      if (!lock || !lock.mode) {
+        report('not-locked', key, `${key} is not under Object Lock (expected ${options.lock.mode} for ${options.lock.years} years)`);
+        continue;
+      }
+      if (lock.mode !== options.lock.mode) report('lock-mode', key, `${key} is locked in ${lock.mode} mode, but ${options.lock.mode} was promised`);
+      if (lock.retainUntil && lock.createdAt) {
+        const days = (Date.parse(lock.retainUntil) - Date.parse(lock.createdAt)) / 86_400_000;
+        if (days < minDays) report('retention-short', key, `${key} is retained until ${lock.retainUntil}, only ${Math.floor(days)} days after it was written (${lock.createdAt}); ${options.lock.years} years were promised`);
+      }
+      if (sha && lock.sha256 && lock.sha256 !== sha) report('checksum-mismatch', key, `${key}: the store's own SHA-256 is ${lock.sha256}, the chain says ${sha}`);
+    }
+  }
+
   for (const key of dataObjects.keys()) {
     if (!referenced.has(key)) report('stray-object', key, `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing)`);
   }
 
   problems.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.code < b.code ? -1 : 1));
-  return { ok: problems.length === 0, problems, workspaces: summaries, objectsChecked: toCheck.length, bytesChecked };
+  return {
+    ok: problems.length === 0,
+    problems,
+    workspaces: summaries,
+    objectsChecked: toCheck.length,
+    bytesChecked,
+    signaturesChecked,
+    ...(options.verifier && { keyFingerprint: options.verifier.fingerprint }),
+    lockChecked,
+  };
 }

@@ -1,0 +1,100 @@
+/**
+ * Signed manifests, modelled on CloudTrail digest signing: each manifest gets a signature over
+ * a canonical form naming its SHA-256 and the previous signature, stored beside it as its own
+ * create-only object `signatures/workspace=<id>/<seq>.json`. Manifests already written are
+ * locked and never change; the first signature covers the chain head and, through the hash
+ * chain, every manifest before it.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { IntegrityError } from '../errors.ts';
+import type { ManifestSigner, ObjectStore } from '../ports.ts';
+import type { StoredManifest } from '../archive/chain.ts';
+import { readManifest } from '../archive/chain.ts';
+import { sha256Hex } from '../archive/manifest.ts';
+
+export const SIGNATURE_FORMAT = 'intercom-audit-archive/signature/v1';
+export const SIGNATURE_ROOT = 'signatures/';
+
+export const signatureSchema = z.strictObject({
+  format: z.literal(SIGNATURE_FORMAT),
+  workspace_id: z.string(),
+  seq: z.number().int().nonnegative(),
+  manifest_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** The previous signature (base64), or null for the first one of the chain. */
+  prev_signature: z.string().nullable(),
+  /** Seq of the manifest the previous signature signed, or null. */
+  prev_signed_seq: z.number().int().nullable(),
+  key_id: z.string(),
+  algorithm: z.enum(['ED25519', 'RSASSA_PSS_SHA_256']),
+  signature: z.string(),
+  signed_at: z.string(),
+});
+export type SignatureRecord = z.infer<typeof signatureSchema>;
+
+export function signatureKey(workspaceId: string, seq: number): string {
+  return `${SIGNATURE_ROOT}workspace=${workspaceId}/${String(seq).padStart(12, '0')}.json`;
+}
+
+export function parseSignatureKey(key: string): { workspaceId: string; seq: number } | undefined {
+  const m = /^signatures\/workspace=([A-Za-z0-9_-]+)\/(\d{12})\.json$/.exec(key);
+  return m ? { workspaceId: m[1]!, seq: Number(m[2]) } : undefined;
+}
+
+/** The exact bytes that are signed: fixed field order, one line each. */
+export function canonicalMessage(r: Pick<SignatureRecord, 'workspace_id' | 'seq' | 'manifest_sha256' | 'prev_signature' | 'prev_signed_seq'>): Buffer {
+  return Buffer.from(
+    [SIGNATURE_FORMAT, `workspace_id=${r.workspace_id}`, `seq=${r.seq}`, `manifest_sha256=${r.manifest_sha256}`, `prev_signed_seq=${r.prev_signed_seq ?? 'none'}`, `prev_signature=${r.prev_signature ?? 'none'}`, ''].join('\n'),
+    'utf8',
+  );
+}
+
+export async function readSignature(store: ObjectStore, workspaceId: string, seq: number): Promise<SignatureRecord | undefined> {
+  const key = signatureKey(workspaceId, seq);
+  if (!(await store.head(key))) return undefined;
+  const parsed = signatureSchema.safeParse(JSON.parse((await store.get(key)).toString('utf8')));
+  if (!parsed.success) throw new IntegrityError(key, `signature ${key} is not a valid signature record`);
+  return parsed.data;
+}
+
+/** The newest signature at or before `seq` (walking back; signatures are usually on every manifest). */
+export async function latestSignature(store: ObjectStore, workspaceId: string, seq: number, maxBack = 64): Promise<SignatureRecord | undefined> {
+  for (let s = seq; s >= 0 && s > seq - maxBack; s--) {
+    const record = await readSignature(store, workspaceId, s);
+    if (record) return record;
+  }
+  return undefined;
+}
+
+/** Signs one stored manifest, chaining to the previous signature. Create-only, like everything else. */
+export async function signManifest(store: ObjectStore, signer: ManifestSigner, manifest: StoredManifest, previous: SignatureRecord | undefined, now: Date = new Date()): Promise<SignatureRecord> {
+  const base = {
+    workspace_id: manifest.manifest.workspace_id,
+    seq: manifest.manifest.seq,
+    manifest_sha256: manifest.sha256,
+    prev_signature: previous?.signature ?? null,
+    prev_signed_seq: previous?.seq ?? null,
+  };
+  const signature = await signer.sign(canonicalMessage(base));
+  const record: SignatureRecord = { format: SIGNATURE_FORMAT, ...base, key_id: signer.keyId, algorithm: signer.algorithm, signature: signature.toString('base64'), signed_at: now.toISOString() };
+  const body = Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8');
+  await store.putIfAbsent(signatureKey(base.workspace_id, base.seq), body, sha256Hex(body));
+  return record;
+}
+
+/**
+ * Makes sure the chain head is signed (a run that died between manifest and signature, or an
+ * archive from before signing was enabled). Returns the head's signature.
+ */
+export async function ensureHeadSigned(store: ObjectStore, signer: ManifestSigner, head: StoredManifest, now?: Date): Promise<SignatureRecord> {
+  const existing = await readSignature(store, head.manifest.workspace_id, head.manifest.seq);
+  if (existing) return existing;
+  const previous = head.manifest.seq > 0 ? await latestSignature(store, head.manifest.workspace_id, head.manifest.seq - 1) : undefined;
+  return signManifest(store, signer, head, previous, now);
+}
+
+export function publicKeyFingerprint(spkiDer: Buffer): string {
+  return createHash('sha256').update(spkiDer).digest('hex');
+}
+
+export { readManifest };
