@@ -60,7 +60,10 @@ async function throughput() {
     // Warm the simulator's caches evenly: the floor runs first and second.
     const rawFloor = await measure({ ...base, mode: 'raw-floor' });
     const floor = await measure({ ...base, mode: 'floor' });
-    const collected = await measure({ ...base, mode: 'collect' });
+    const archiveDir = path.join(ROOT, '.bench', 'collect-archive');
+    const keyDir = path.join(ROOT, '.bench', 'keys');
+    await rm(archiveDir, { recursive: true, force: true });
+    const collected = await measure({ ...base, mode: 'collect', archiveDir, keyDir });
     console.log(`\nEnd to end over loopback, ${days} days of ${perDay} entries/day, 5-day windows, per_page=250`);
     console.log(header);
     console.log(row(rawFloor));
@@ -73,6 +76,21 @@ async function throughput() {
       ['peak RSS MB', collected.peakRssMB, '<= 256', collected.peakRssMB <= 256],
     ] as const;
     for (const [name, value, target, ok] of checks) console.log(`  ${name.padEnd(28)} ${value.toFixed(2).padStart(8)}  target ${target.padEnd(8)} ${ok ? 'met' : 'MISSED'}`);
+
+    // Verify of the archive just collected (signed, Ed25519), against reading and hashing the same files.
+    const verifyRun = async (mode: 'verify' | 'floor') => {
+      const child = tsx('bench/verify-process.ts', { mode, archiveDir, keyDir });
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d));
+      await new Promise((resolve) => child.on('close', resolve));
+      return JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; bytes: number; mbPerSecond: number; cpuSeconds: number; ok: boolean; peakRssMB: number };
+    };
+    const vFloor = await verifyRun('floor');
+    const v = await verifyRun('verify');
+    console.log(`\nLocal verify of that ${collected.entries}-entry archive (${(v.bytes / 1e6).toFixed(0)} MB of parts): ${v.ok ? 'OK' : 'PROBLEMS'}`);
+    console.log(`  verify          ${v.seconds.toFixed(1).padStart(6)} s  ${v.mbPerSecond.toFixed(1).padStart(7)} MB/s  CPU ${v.cpuSeconds.toFixed(1)} s  RSS ${v.peakRssMB.toFixed(0)} MB  (re-hash, gunzip and check every line, every signature and lock record)`);
+    console.log(`  floor           ${vFloor.seconds.toFixed(1).padStart(6)} s  ${vFloor.mbPerSecond.toFixed(1).padStart(7)} MB/s  CPU ${vFloor.cpuSeconds.toFixed(1)} s  (read and SHA-256 the same files)`);
+    await rm(archiveDir, { recursive: true, force: true });
   } finally {
     sim.stop();
   }

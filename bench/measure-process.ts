@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { once } from 'node:events';
 import { LocalObjectStore } from '../lambdas/adapters/local/LocalObjectStore.ts';
+import { Ed25519Signer } from '../lambdas/adapters/local/Ed25519Signer.ts';
 import { collect } from '../lambdas/core/collect/collect.ts';
 import { IntercomClient } from '../lambdas/intercom/IntercomClient.ts';
 import { toArchiveLine } from '../lambdas/core/archive/lines.ts';
@@ -25,6 +26,8 @@ const cfg = JSON.parse(process.argv[2]!) as {
   concurrency?: number;
   /** Keep the archive here instead of a temporary folder that is removed afterwards. */
   archiveDir?: string;
+  /** Sign manifests with the archive's local key kept here. */
+  keyDir?: string;
 };
 let requests = 0;
 const provenance = { runId: 'run-bench', collectorVersion: 'bench', apiHost: new URL(cfg.url).host, apiVersion: '2.17' };
@@ -44,6 +47,7 @@ if (cfg.mode === 'collect') {
     windowSeconds: cfg.windowSeconds,
     lookbackSeconds: 3600,
     concurrency: cfg.concurrency ?? 1,
+    ...(cfg.keyDir && { signer: Ed25519Signer.forArchive(dir, cfg.keyDir).signer }),
     runId: 'run-bench',
     collectorVersion: 'bench',
   });

@@ -11,6 +11,7 @@ import { runSimulate } from './commands/simulate.ts';
 import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/verify.ts';
 import { createOutput } from './output.ts';
 import { formatTable, runQuery, runReport } from './commands/report.ts';
+import { runBacktest } from './commands/rules.ts';
 import { quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { toCsv } from '../lambdas/core/reports/csv.ts';
 import { S3ObjectStore } from '../lambdas/adapters/aws/S3ObjectStore.ts';
@@ -44,6 +45,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--part-max-mb <mb>', 'cut a new part when one passes this compressed size', '8')
     .option('--budget-share <share>', "share of the workspace's rate budget this collector may use, (0, 1]", '1')
     .option('--concurrency <n>', 'API ranges fetched at once across windows (each held in memory)', '1')
+    .option('--rules <file>', 'alert rules (YAML or JSON): matches among the newly archived entries go to stdout and --alerts-file')
+    .option('--alerts-file <file>', 'JSONL file alerts are appended to', 'alerts.jsonl')
+    .option('--alert-max-age <duration>', 'alert only on entries younger than this (a backfill raises no storm)', '24h')
     .option('--max-retries <n>', 'retries of a failing Intercom request before the run stops', '6')
     .option('--quiet', 'print only warnings and the summary')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
@@ -74,6 +78,9 @@ function buildProgram(setExit: (code: number) => void): Command {
           settleLagSeconds: parseDuration('--settle-lag', opts.settleLag as string, { min: 0, max: 86_400 }),
           partMaxBytes: Math.round(parseNumber('--part-max-mb', opts.partMaxMb as string, { min: 0.001, max: 4096 }) * 1024 * 1024),
           budgetShare: parseNumber('--budget-share', opts.budgetShare as string, { min: 0.01, max: 1 }),
+          ...(opts.rules !== undefined && { rulesFile: opts.rules as string }),
+          alertsFile: opts.alertsFile as string,
+          alertMaxAgeSeconds: parseDuration('--alert-max-age', opts.alertMaxAge as string, { min: 60, max: 400 * 86_400 }),
           concurrency: parseNumber('--concurrency', opts.concurrency as string, { min: 1, max: 16, integer: true }),
           maxRetries: parseNumber('--max-retries', opts.maxRetries as string, { min: 0, max: 50, integer: true }),
         },
@@ -162,6 +169,23 @@ function buildProgram(setExit: (code: number) => void): Command {
       if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
       const result = await runQuery(opts);
       process.stdout.write(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`);
+      setExit(EXIT.ok);
+    });
+
+  const rules = program.command('rules').description('alert rules: try them on archived history before enabling them');
+  rules
+    .command('backtest')
+    .description('run the live evaluator over archived history and show, per rule, how many alerts it would have raised each week')
+    .requiredOption('--archive <dir|s3://bucket/prefix>', 'the archive')
+    .requiredOption('--rules <file>', 'rules file (YAML or JSON)')
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+    .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
+    .option('--workspace <id>', 'only this workspace (default: every workspace in the archive)')
+    .option('--examples <n>', 'examples shown per rule', '3')
+    .option('--html <file>', 'also write an HTML view with a chart per rule')
+    .action(async (opts: { archive: string; rules: string; from: string; to: string; workspace?: string; examples: string; html?: string }) => {
+      const result = await runBacktest({ ...opts, examples: parseNumber('--examples', opts.examples, { min: 0, max: 50, integer: true }) });
+      process.stdout.write(`${result.text}\n`);
       setExit(EXIT.ok);
     });
 

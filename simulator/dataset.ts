@@ -208,6 +208,11 @@ export class SimulatedWorkspace {
         });
       }
     }
+    // About once a month somebody exports in a hurry: eight exports within half an hour.
+    if (weekHour % 701 === 300 && active.length > 0) {
+      const spree = active[Math.floor(rng() * active.length)]!;
+      for (let i = 0; i < 8; i++) entries.push(this.makeEntry(uuidFrom(this.seed, hour, 'spree', i), start + 600 + i * 180, 'bulk_export', spree, rng, active));
+    }
     for (const entry of this.scheduled) {
       if (entry.created_at >= start && entry.created_at < start + HOUR) entries.push(entry);
     }
@@ -320,9 +325,9 @@ export class SimulatedWorkspace {
         add(t, owner, 'admin_deprovisioned', t.leftAt, { teammate: subject });
         add(t, owner, 'admin_deletion', t.leftAt + HOUR, { teammate: subject });
       }
-      if (t.index % 9 === 5) {
-        // An invite to an outside domain that was withdrawn.
-        const at = this.historyStart + (20 + t.index) * DAY;
+      if (t.index % 6 === 5) {
+        // An invite to an outside domain that was withdrawn, now and then all year.
+        const at = Math.max(this.historyStart, t.joinedAt) + (5 + (t.index % 17)) * DAY + 2 * HOUR;
         add(t, owner, 'admin_invite_creation', at, { invitee_email: `contractor${t.index}@gmail.example`, role: 'Viewer' });
         add(t, owner, 'admin_invite_deletion', at + 6 * HOUR, { invitee_email: `contractor${t.index}@gmail.example` });
       }

@@ -7,6 +7,11 @@ import { type CollectResult, collect } from '../../lambdas/core/collect/collect.
 import { iso } from '../../lambdas/core/archive/manifest.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { COLLECTOR_VERSION, newRunId } from '../../lambdas/core/version.ts';
+import { promises as fs } from 'node:fs';
+import { FileAlertSink, StdoutAlertSink } from '../../lambdas/adapters/local/localAlertSinks.ts';
+import type { AlertSink } from '../../lambdas/core/rules/deliver.ts';
+import { alertOnCollected } from '../../lambdas/core/rules/liveAlerts.ts';
+import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { IntercomClient, type IntercomRegion, REGION_HOSTS } from '../../lambdas/intercom/IntercomClient.ts';
 import type { Output } from '../output.ts';
 
@@ -28,6 +33,11 @@ export interface CollectCommandOptions {
   readonly concurrency?: number;
   readonly timeoutMs?: number;
   readonly now?: () => Date;
+  /** Alert rules file; alerts go to stdout (unless quiet) and `alertsFile`. */
+  readonly rulesFile?: string;
+  readonly alertsFile?: string;
+  readonly alertMaxAgeSeconds?: number;
+  readonly alertsToStdout?: boolean;
 }
 
 /** Reads the token from the environment; it is never printed. */
@@ -62,7 +72,11 @@ function failpointFromEnv(env: NodeJS.ProcessEnv = process.env): { onWriteStage?
   };
 }
 
-export async function runCollect(options: CollectCommandOptions, output: Output): Promise<CollectResult> {
+export async function runCollect(options: CollectCommandOptions, output: Output): Promise<CollectResult & { alerts?: Awaited<ReturnType<typeof alertOnCollected>> }> {
+  // A bad rules file fails at start, before anything is collected.
+  const ruleSet = options.rulesFile ? parseRules(await fs.readFile(options.rulesFile, 'utf8').catch(() => {
+    throw new ConfigurationError(`--rules: cannot read '${options.rulesFile}'`);
+  }), options.rulesFile) : undefined;
   const now = options.now ?? (() => new Date());
   const latestClosed = Math.floor(now().getTime() / 1000) - options.settleLagSeconds;
   let until = options.until ?? latestClosed;
@@ -157,7 +171,11 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       },
     });
     bar?.stop();
-    return result;
+    if (!ruleSet) return result;
+    const sinks: AlertSink[] = [new FileAlertSink(options.alertsFile ?? 'alerts.jsonl'), ...(options.alertsToStdout === false ? [] : [new StdoutAlertSink()])];
+    const alerts = await alertOnCollected(store, ruleSet, result, sinks, { lookbackSeconds: options.lookbackSeconds, maxAgeSeconds: options.alertMaxAgeSeconds ?? 86_400, now });
+    output.info(`alerts: ${alerts.matches} matches for entries since ${iso(alerts.from)}, ${alerts.sent} sent, ${alerts.alreadySent} sent before (to ${options.alertsFile ?? 'alerts.jsonl'})`);
+    return { ...result, alerts };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,0 +1,37 @@
+/**
+ * Local verify of a collected archive in a fresh process, against the floor of reading and
+ * hashing the same files. Prints one JSON line.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { LocalObjectStore } from '../lambdas/adapters/local/LocalObjectStore.ts';
+import { Ed25519Signer } from '../lambdas/adapters/local/Ed25519Signer.ts';
+import { verifyArchive } from '../lambdas/core/verify/verify.ts';
+
+const cfg = JSON.parse(process.argv[2]!) as { mode: 'verify' | 'floor'; archiveDir: string; keyDir: string };
+const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
+let bytes = 0;
+let ok = true;
+if (cfg.mode === 'verify') {
+  const keys = Ed25519Signer.existingVerifier(cfg.archiveDir, cfg.keyDir)!;
+  const result = await verifyArchive(new LocalObjectStore(cfg.archiveDir), { verifier: keys.verifier, lock: { mode: 'COMPLIANCE', years: 7 }, concurrency: 8 });
+  bytes = result.bytesChecked;
+  ok = result.ok;
+} else {
+  for (const root of ['activity_logs', 'quarantine', 'manifests', 'signatures']) {
+    const dir = path.join(cfg.archiveDir, root);
+    const files = (await fs.readdir(dir, { recursive: true }).catch(() => [])) as string[];
+    for (const f of files) {
+      const full = path.join(dir, f);
+      if (!(await fs.stat(full)).isFile()) continue;
+      const body = await fs.readFile(full);
+      createHash('sha256').update(body).digest();
+      if (root === 'activity_logs' || root === 'quarantine') bytes += body.length;
+    }
+  }
+}
+const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(`${JSON.stringify({ mode: cfg.mode, seconds, bytes, mbPerSecond: bytes / 1e6 / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, ok, peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6 })}\n`);
