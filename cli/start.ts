@@ -13,12 +13,14 @@ import { ArchiveError, ConfigurationError, describeError } from '../lambdas/core
 import { stamp } from '../lambdas/core/archive/keys.ts';
 import { previousQuarter, quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { runReport } from './commands/report.ts';
+import { runBacktest } from './commands/rules.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { formatCollectSummary, runCollect } from './commands/collect.ts';
 import { formatVerifyResult, runVerify } from './commands/verify.ts';
 import { createOutput } from './output.ts';
 
 const DAY = 86_400;
+const DEFAULT_RULES = path.resolve(import.meta.dirname, '../rules/default-rules.yaml');
 
 async function main(): Promise<number> {
   const opts = new Command('npm start')
@@ -26,8 +28,9 @@ async function main(): Promise<number> {
     .option('--months <n>', 'months of history for a new archive', '6')
     .option('--reports <dir>', 'where report packs go', process.env.REPORTS_DIR ?? './reports')
     .option('--lang <lang>', 'language of summary.html (en or ja)', 'en')
+    .option('--alerts <file>', 'where live alerts are appended', process.env.ALERTS_FILE ?? './alerts/alerts.jsonl')
     .parse(process.argv)
-    .opts<{ archive: string; months: string; reports: string; lang: string }>();
+    .opts<{ archive: string; months: string; reports: string; lang: string; alerts: string }>();
   if (!['en', 'ja'].includes(opts.lang)) throw new ConfigurationError(`--lang: '${opts.lang}' is not en or ja`);
   if (!(Number(opts.months) >= 4 && Number(opts.months) <= 24)) throw new ConfigurationError(`--months: '${opts.months}' is not a number from 4 to 24 (the report needs one full quarter)`);
   const archive = path.resolve(opts.archive);
@@ -51,6 +54,9 @@ async function main(): Promise<number> {
         windowSeconds: 5 * DAY,
         lookbackSeconds: 3600,
         settleLagSeconds: 600,
+        rulesFile: DEFAULT_RULES,
+        alertsFile: path.resolve(opts.alerts),
+        alertsToStdout: false,
       },
       output,
     );
@@ -61,6 +67,10 @@ async function main(): Promise<number> {
     const quarter = previousQuarter(new Date());
     const out = path.resolve(opts.reports, `${quarter}-${stamp(Math.floor(Date.now() / 1000))}`);
     const pack = await runReport({ quarter, out, lang: opts.lang as 'en' | 'ja', archive }, output);
+    const { start_date, end_date } = quarterRange(quarter);
+    const bt = await runBacktest({ archive, rules: DEFAULT_RULES, from: start_date, to: end_date, examples: 1, html: path.resolve(opts.reports, `rules-backtest-${quarter}.html`) });
+    process.stdout.write(`\nDefault alert rules, backtested over ${quarter}:\n${bt.results.map((r) => `  ${r.rule.padEnd(30)} ${String(r.total).padStart(5)} alerts  (${r.severity})`).join('\n')}\n`);
+    process.stdout.write(`  live alerts of this run: ${result.alerts?.sent ?? 0} sent to ${path.relative(process.cwd(), path.resolve(opts.alerts))}; backtest chart: ${path.resolve(opts.reports, `rules-backtest-${quarter}.html`)}\n\n`);
     const ws = verified.workspaces[0];
     process.stdout.write(
       [
@@ -74,6 +84,7 @@ async function main(): Promise<number> {
         `  npm run cli -- verify --archive ${path.relative(process.cwd(), archive) || '.'}        # re-hash everything and walk the chain`,
         `  zcat ${path.relative(process.cwd(), archive) || '.'}/activity_logs/workspace=${sim.workspace.workspaceId}/dt=*/*.jsonl.gz | head -1`,
         `  npm run cli -- query --archive ${path.relative(process.cwd(), archive) || '.'} --file queries/gdpr_data_exports.sql --from ${quarterRange(quarter).start_date} --to ${quarterRange(quarter).end_date}`,
+        `  npm run cli -- rules backtest --archive ${path.relative(process.cwd(), archive) || '.'} --rules rules/default-rules.yaml --from ${quarterRange(quarter).start_date} --to ${quarterRange(quarter).end_date}`,
         '  npm run cli -- simulate --faults 5xx=0.1,429=0.05,truncate=0.05   # a flaky Intercom to collect from',
         '',
       ].join('\n'),

@@ -30,6 +30,8 @@ import type { Construct } from 'constructs';
 import { ARCHIVE_COLUMNS } from '../lambdas/core/archive/columns.ts';
 import { METRICS_NAMESPACE } from '../lambdas/handlers/constants.ts';
 import { archiveBucketProps, objectLockConfiguration } from './archive-bucket-defaults.ts';
+import { ConfigurationError } from '../lambdas/core/errors.ts';
+import { parseRules } from '../lambdas/core/rules/ruleset.ts';
 import { type DeployConfig, scheduleSeconds } from './config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -213,6 +215,7 @@ export class AuditArchiveStack extends Stack {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/quarantine/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/signatures/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/alerts/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(logGroup)}.Arn>:*]`]: 'Log streams of the collector log group are created by Lambda at run time.',
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
       'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
@@ -254,6 +257,22 @@ export class AuditArchiveStack extends Stack {
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Signatures', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.archiveBucket.arnForObjects('signatures/*')] }));
     this.signingKey = signingKey;
 
+    // Alert rules: checked here, so a bad rules file fails the synth with the rule and field named.
+    const rulesPath = path.resolve(ROOT, config.rulesFile);
+    let rulesText: string;
+    try {
+      rulesText = readFileSync(rulesPath, 'utf8');
+    } catch {
+      throw new ConfigurationError(`auditArchive.rulesFile: cannot read '${config.rulesFile}'`);
+    }
+    parseRules(rulesText, config.rulesFile);
+    const alertsTopic = new sns.Topic(this, 'Alerts', { masterKey: this.key, enforceSSL: true, displayName: 'Intercom teammate activity alerts' });
+    if (config.alarmEmail) alertsTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
+    const alertsBus = new events.EventBus(this, 'AlertsBus', { eventBusName: `${Stack.of(this).stackName}-alerts`, description: 'Alerts on risky Intercom teammate actions (source intercom-audit-archive); subscribe a SIEM here' });
+    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'PublishAlerts', actions: ['sns:Publish'], resources: [alertsTopic.topicArn] }));
+    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'PutAlertEvents', actions: ['events:PutEvents'], resources: [alertsBus.eventBusArn] }));
+    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'AlertRecords', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.archiveBucket.arnForObjects('alerts/*')] }));
+
     const bundling = {
       forceDockerBundling: false,
       format: OutputFormat.ESM,
@@ -283,13 +302,24 @@ export class AuditArchiveStack extends Stack {
         RETENTION_YEARS: String(config.retentionYears),
         OBJECT_LOCK_MODE: config.objectLockMode,
         SIGNING_KEY_ID: signingKey.keyArn,
+        RULES_FILE: `rules/${path.basename(rulesPath)}`,
+        ALERTS_TOPIC_ARN: alertsTopic.topicArn,
+        ALERTS_BUS_NAME: alertsBus.eventBusName,
+        ALERT_MAX_AGE_SECONDS: String(config.alertMaxAgeHours * 3600),
         ...(config.backfillFrom && { BACKFILL_FROM: config.backfillFrom }),
         DEADLINE_MARGIN_SECONDS: '120',
         POWERTOOLS_SERVICE_NAME: 'collector',
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling,
+      bundling: {
+        ...bundling,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) => [`mkdir -p "${outputDir}/rules"`, `cp "${rulesPath}" "${outputDir}/rules/"`],
+        },
+      },
     });
 
     acknowledge(this.collector, {
@@ -551,6 +581,8 @@ export class AuditArchiveStack extends Stack {
     new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
     new CfnOutput(this, 'ManifestSigningKeyArn', { value: signingKey.keyArn, description: 'verify --kms-key-id; record its public key fingerprint' });
     new CfnOutput(this, 'AthenaWorkgroup', { value: workgroup.ref });
+    new CfnOutput(this, 'AlertsTopicArn', { value: alertsTopic.topicArn });
+    new CfnOutput(this, 'AlertsBusName', { value: alertsBus.eventBusName });
     for (const { workspace, secret } of secrets) new CfnOutput(this, `TokenSecret${workspace.id.replace(/[^A-Za-z0-9]/g, '')}`, { value: secret.ref, description: `Set the Intercom token of ${workspace.id} here` });
   }
 }

@@ -11,6 +11,14 @@ import type { Context } from 'aws-lambda';
 import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.ts';
 import { KmsSigner } from '../adapters/aws/KmsSigner.ts';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeAlertSink, SnsAlertSink } from '../adapters/aws/awsAlertSinks.ts';
+import type { AlertSink } from '../core/rules/deliver.ts';
+import { alertOnCollected } from '../core/rules/liveAlerts.ts';
+import { type RuleSet, parseRules } from '../core/rules/ruleset.ts';
 import type { ManifestSigner } from '../core/ports.ts';
 import { collect } from '../core/collect/collect.ts';
 import { ConfigurationError, describeError } from '../core/errors.ts';
@@ -31,6 +39,8 @@ export interface CollectorDeps {
   readonly now?: () => Date;
   readonly fetch?: typeof fetch;
   readonly signer?: ManifestSigner;
+  /** Alert rules and the channels matches go to (SNS, EventBridge). */
+  readonly alerts?: { readonly ruleSet: RuleSet; readonly sinks: readonly AlertSink[] };
 }
 
 export interface WorkspaceOutcome {
@@ -125,6 +135,11 @@ export function createCollectorHandler(deps: CollectorDeps) {
           onWindowClosed: (report) => logger.info('window closed', { workspace: workspace.id, ...report }),
         },
       });
+      if (deps.alerts) {
+        const alerts = await alertOnCollected(store, deps.alerts.ruleSet, result, deps.alerts.sinks, { lookbackSeconds: config.LOOKBACK_SECONDS, maxAgeSeconds: config.ALERT_MAX_AGE_SECONDS, now });
+        metrics.addMetric('AlertsSent', MetricUnit.Count, alerts.sent);
+        logger.info('alerts', { workspace: workspace.id, matches: alerts.matches, sent: alerts.sent, alreadySent: alerts.alreadySent });
+      }
       metrics.addMetric('EntriesArchived', MetricUnit.Count, result.entries + result.lateEntries);
       metrics.addMetric('LateEntries', MetricUnit.Count, result.lateEntries);
       metrics.addMetric('WindowsClosed', MetricUnit.Count, result.windows);
@@ -177,8 +192,15 @@ let handlerInstance: ReturnType<typeof createCollectorHandler> | undefined;
 /** The Lambda entry point: configuration is read and clients are built once per container. */
 export const handler = (event: unknown, context: Context) => {
   const config = parseCollectorEnv(process.env);
+  // A bad rules file fails here, at start, with the rule and field named.
+  const ruleSet = config.RULES_FILE ? parseRules(readFileSync(path.resolve(import.meta.dirname, config.RULES_FILE), 'utf8'), config.RULES_FILE) : undefined;
+  const sinks: AlertSink[] = [
+    ...(config.ALERTS_TOPIC_ARN ? [new SnsAlertSink(new SNSClient({}), config.ALERTS_TOPIC_ARN)] : []),
+    ...(config.ALERTS_BUS_NAME ? [new EventBridgeAlertSink(new EventBridgeClient({}), config.ALERTS_BUS_NAME)] : []),
+  ];
   handlerInstance ??= createCollectorHandler({
     config,
+    ...(ruleSet && { alerts: { ruleSet, sinks } }),
     ...(config.SIGNING_KEY_ID && { signer: new KmsSigner(new KMSClient({}), config.SIGNING_KEY_ID) }),
     s3: new S3Client({}),
     secrets: new SecretsManagerClient({}),

@@ -37,6 +37,11 @@ export const collectorEnvSchema = z.object({
   /** Stop taking new windows when less than this remains before the Lambda deadline. */
   DEADLINE_MARGIN_SECONDS: seconds(120, 10, 900),
   BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(1),
+  /** Alert rules bundled with the function (path relative to the handler); checked at start. */
+  RULES_FILE: z.string().optional(),
+  ALERTS_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  ALERTS_BUS_NAME: z.string().min(1).optional(),
+  ALERT_MAX_AGE_SECONDS: seconds(86_400, 60, 400 * 86_400),
   /** KMS asymmetric key (RSASSA-PSS SHA-256) that signs every manifest. */
   SIGNING_KEY_ID: z.string().min(1).optional(),
 });

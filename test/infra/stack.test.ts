@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
@@ -150,6 +150,21 @@ describe('AuditArchiveStack', () => {
     expect(statements.some((st) => asArray(st.Action).includes('kms:*'))).toBe(false);
     const auditors = statements.find((st) => st.Sid === 'AuditorsVerify')!;
     expect(asArray(auditors.Action).sort()).toEqual(['kms:DescribeKey', 'kms:GetPublicKey', 'kms:Verify']);
+  });
+
+  it('wires live alerts to an SNS topic and an EventBridge bus a SIEM can subscribe to', () => {
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    const collector = allowStatements().filter((st) => st.source.startsWith('CollectorRole'));
+    expect(collector.some((st) => st.Action.includes('events:PutEvents'))).toBe(true);
+    expect(collector.some((st) => st.Action.includes('sns:Publish'))).toBe(true);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RULES_FILE: 'rules/default-rules.yaml', ALERTS_BUS_NAME: Match.anyValue() }) } });
+  });
+
+  it('fails synth on a bad rules file, naming the rule and the field', () => {
+    const dir = outdir();
+    const file = path.join(dir, 'bad-rules.yaml');
+    writeFileSync(file, 'version: 1\nrules:\n  - { name: sloppy, severity: urgent, when: [ { type_in_group: data_exports } ] }\n');
+    expect(() => buildApp({ context: { auditArchive: { ...example, rulesFile: file } }, outdir: outdir() })).toThrow(/rule 'sloppy' field severity/);
   });
 
   it('creates one secret per workspace, without a value', () => {
