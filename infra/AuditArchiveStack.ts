@@ -52,6 +52,14 @@ export class AuditArchiveStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly signingKey!: kms.Key;
 
+  /** A Lambda role that may write only its own KMS-encrypted log group (no managed policy). */
+  private functionRole(name: string, description: string): { role: iam.Role; logGroup: logs.LogGroup } {
+    const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: this.key });
+    const role = new iam.Role(this, `${name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'Logs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }));
+    return { role, logGroup };
+  }
+
   /** The logical id CloudFormation uses for a construct's main resource (cdk-nag finding ids name it). */
   private logicalId(construct: Construct): string {
     return this.resolve((construct.node.defaultChild as CfnResource).logicalId) as string;
@@ -83,16 +91,7 @@ export class AuditArchiveStack extends Stack {
     );
 
     // Only AWS services (S3, Secrets Manager, Logs…) may be granted use of the key.
-    this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'GrantsOnlyForAwsServices',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:CreateGrant'],
-        resources: ['*'],
-        conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-      }),
-    );
+    this.key.addToResourcePolicy(grantsOnlyForAwsServices());
     // CloudWatch Logs encrypts the collector's log group with the key.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -192,12 +191,7 @@ export class AuditArchiveStack extends Stack {
     const failures = queue('CollectorFailures');
     const scheduleDlq = queue('ScheduleDeadLetters');
 
-    const logGroup = new logs.LogGroup(this, 'CollectorLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: this.key });
-    const collectorRole = new iam.Role(this, 'CollectorRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Intercom audit archive collector: create-only writes, no delete, no retention changes',
-    });
-    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Logs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }));
+    const { role: collectorRole, logGroup } = this.functionRole('Collector', 'Intercom audit archive collector: create-only writes, no delete, no retention changes');
     collectorRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ArchiveWriteOnce',
@@ -241,14 +235,7 @@ export class AuditArchiveStack extends Stack {
             resources: ['*'],
           }),
           new iam.PolicyStatement({ sid: 'CollectorSigns', principals: [new iam.ArnPrincipal(collectorRole.roleArn)], actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }),
-          new iam.PolicyStatement({
-            sid: 'GrantsOnlyForAwsServices',
-            effect: iam.Effect.DENY,
-            principals: [new iam.AnyPrincipal()],
-            actions: ['kms:CreateGrant'],
-            resources: ['*'],
-            conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
-          }),
+          grantsOnlyForAwsServices(),
         ],
       }),
     });
@@ -273,7 +260,8 @@ export class AuditArchiveStack extends Stack {
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'PutAlertEvents', actions: ['events:PutEvents'], resources: [alertsBus.eventBusArn] }));
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'AlertRecords', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.archiveBucket.arnForObjects('alerts/*')] }));
 
-    const bundling = {
+    // Local esbuild (no Docker), ESM, minified; files a handler reads at run time are copied beside it.
+    const bundlingWith = (copy: (outputDir: string) => string[]) => ({
       forceDockerBundling: false,
       format: OutputFormat.ESM,
       minify: true,
@@ -281,7 +269,8 @@ export class AuditArchiveStack extends Stack {
       target: 'node24',
       mainFields: ['module', 'main'],
       banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-    };
+      commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_inputDir: string, outputDir: string) => copy(outputDir) },
+    });
     this.collector = new NodejsFunction(this, 'Collector', {
       entry: path.join(ROOT, 'lambdas/handlers/collector.ts'),
       handler: 'handler',
@@ -312,14 +301,7 @@ export class AuditArchiveStack extends Stack {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        ...bundling,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [`mkdir -p "${outputDir}/rules"`, `cp "${rulesPath}" "${outputDir}/rules/"`],
-        },
-      },
+      bundling: bundlingWith((outputDir) => [`mkdir -p "${outputDir}/rules"`, `cp "${rulesPath}" "${outputDir}/rules/"`]),
     });
 
     acknowledge(this.collector, {
@@ -491,12 +473,7 @@ export class AuditArchiveStack extends Stack {
     for (const alarm of alarms) alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
 
     // Reporter: the quarterly report pack on Athena, written into the archive under reports/.
-    const reporterLogs = new logs.LogGroup(this, 'ReporterLogs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: this.key });
-    const reporterRole = new iam.Role(this, 'ReporterRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Intercom audit archive reporter: runs canned queries, writes create-only report packs, no delete',
-    });
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Logs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [reporterLogs.logGroupArn, `${reporterLogs.logGroupArn}:*`] }));
+    const { role: reporterRole, logGroup: reporterLogs } = this.functionRole('Reporter', 'Intercom audit archive reporter: runs canned queries, writes create-only report packs, no delete');
     reporterRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'Athena',
@@ -559,15 +536,8 @@ export class AuditArchiveStack extends Stack {
         POWERTOOLS_SERVICE_NAME: 'reporter',
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        ...bundling,
-        // The canned queries ship beside the handler; the same files become the named queries.
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => [`cp -r "${queriesDir}" "${outputDir}/queries"`],
-        },
-      },
+      // The canned queries ship beside the handler; the same files become the named queries.
+      bundling: bundlingWith((outputDir) => [`cp -r "${queriesDir}" "${outputDir}/queries"`]),
     });
     acknowledge(reporter, {
       'cdk-validator-cfnguard::lambda_inside_vpc_check': 'The reporter only calls AWS APIs (Athena, S3, SNS); a VPC would add endpoints or NAT and protect nothing here.',
@@ -585,6 +555,18 @@ export class AuditArchiveStack extends Stack {
     new CfnOutput(this, 'AlertsBusName', { value: alertsBus.eventBusName });
     for (const { workspace, secret } of secrets) new CfnOutput(this, `TokenSecret${workspace.id.replace(/[^A-Za-z0-9]/g, '')}`, { value: secret.ref, description: `Set the Intercom token of ${workspace.id} here` });
   }
+}
+
+/** Control Tower CT.KMS.PR.3: only AWS services may be granted use of a key. */
+function grantsOnlyForAwsServices(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'GrantsOnlyForAwsServices',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  });
 }
 
 /** Narrow acknowledgements, each with its reason (cdk-nag and cfn-guard both read Validations). */

@@ -86,7 +86,8 @@ const TYPE_WEIGHTS: Record<string, number> = {
   content_redaction_rule_update: 0.3,
 };
 
-function mulberry32(seed: number): () => number {
+/** A small, fast seeded PRNG (the simulator's dice; not for anything secret). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

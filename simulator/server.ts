@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { type DatasetOptions, type RawEntry, SimulatedWorkspace, idFraction } from './dataset.ts';
+import { type DatasetOptions, type RawEntry, SimulatedWorkspace, idFraction, mulberry32 } from './dataset.ts';
 import { type Faults, type FaultsInput, faultsSchema } from './faults.ts';
 
 export const DEFAULT_SIMULATOR_TOKEN = 'sim_token_local_only';
@@ -43,17 +43,6 @@ export interface RunningSimulator {
   /** Changes the simulator's clock (tests use it to make late entries appear). */
   setNow(now: () => number): void;
   close(): Promise<void>;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Starts the simulator on loopback. */
