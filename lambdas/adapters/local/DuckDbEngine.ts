@@ -3,7 +3,8 @@
  * columns as the Glue table (both come from ARCHIVE_COLUMNS) and macros that give DuckDB the
  * Trino functions the queries use. DuckDB binds `?` values (Athena pastes literal text).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, DuckDBDecimalValue } from '@duckdb/node-api';
@@ -22,6 +23,7 @@ export class DuckDbEngine implements QueryEngine {
     private readonly instance: DuckDBInstance,
     private readonly connection: DuckDBConnection,
     version: string,
+    private readonly databaseFile?: string,
   ) {
     this.name = `duckdb ${version}`;
   }
@@ -35,7 +37,10 @@ export class DuckDbEngine implements QueryEngine {
    * branch for queries that stay inside the cached days — same rows, one parse.
    */
   static async open(archiveDir: string, options: { threads?: number; memoryLimit?: string; cacheDays?: { from: string; to: string } } = {}): Promise<DuckDbEngine> {
-    const instance = await DuckDBInstance.create(':memory:', { threads: String(options.threads ?? 2), memory_limit: options.memoryLimit ?? '2GB', temp_directory: path.join(os.tmpdir(), 'audit-archive-duckdb') });
+    // With a cache the days are stored in a temporary database file: DuckDB compresses tables on
+    // disk (the JSON-text columns shrink several times), so memory stays within the limit.
+    const databaseFile = options.cacheDays ? path.join(os.tmpdir(), `audit-archive-cache-${randomBytes(6).toString('hex')}.duckdb`) : undefined;
+    const instance = await DuckDBInstance.create(databaseFile ?? ':memory:', { threads: String(options.threads ?? 2), memory_limit: options.memoryLimit ?? '1GB', temp_directory: path.join(os.tmpdir(), 'audit-archive-duckdb') });
     const connection = await instance.connect();
     const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0] ?? '');
     await connection.run(MACROS);
@@ -48,7 +53,8 @@ export class DuckDbEngine implements QueryEngine {
         `hive_partitioning = true, hive_types = {'workspace': 'VARCHAR', 'dt': 'VARCHAR'}, columns = {${columns}})`;
       const cache = options.cacheDays;
       if (cache && /^\d{4}-\d{2}-\d{2}$/.test(cache.from) && /^\d{4}-\d{2}-\d{2}$/.test(cache.to)) {
-        await connection.run(`CREATE TEMP TABLE activity_logs_cached AS SELECT * FROM ${json} WHERE dt BETWEEN ${quote(cache.from)} AND ${quote(cache.to)}`);
+        await connection.run(`CREATE TABLE activity_logs_cached AS SELECT * FROM ${json} WHERE dt BETWEEN ${quote(cache.from)} AND ${quote(cache.to)}`);
+        await connection.run('CHECKPOINT');
         await connection.run(
           `CREATE VIEW activity_logs AS SELECT * FROM activity_logs_cached UNION ALL ` +
             `SELECT * FROM ${json} WHERE dt < ${quote(cache.from)} OR dt > ${quote(cache.to)}`,
@@ -61,7 +67,7 @@ export class DuckDbEngine implements QueryEngine {
       const list = ARCHIVE_COLUMNS.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ');
       await connection.run(`CREATE TABLE activity_logs (${list}, workspace VARCHAR, dt VARCHAR)`);
     }
-    return new DuckDbEngine(instance, connection, version);
+    return new DuckDbEngine(instance, connection, version, databaseFile);
   }
 
   async run(sql: string, values: readonly string[]): Promise<QueryResult> {
@@ -74,6 +80,7 @@ export class DuckDbEngine implements QueryEngine {
   async close(): Promise<void> {
     this.connection.closeSync();
     this.instance.closeSync();
+    if (this.databaseFile) for (const f of [this.databaseFile, `${this.databaseFile}.wal`]) rmSync(f, { force: true });
   }
 }
 

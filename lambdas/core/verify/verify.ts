@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { ObjectStore, SignatureVerifier } from '../ports.ts';
 import { SIGNATURE_ROOT, canonicalMessage, parseSignatureKey, signatureKey, signatureSchema, type SignatureRecord } from '../signing/signatures.ts';
 import { DATA_ROOT, MANIFEST_ROOT, QUARANTINE_ROOT, manifestKey, parseManifestKey } from '../archive/keys.ts';
-import { readGzipLines } from '../archive/lines.ts';
+import { lineIdAndTime, readGzipTextLines } from '../archive/lines.ts';
 import { type Manifest, type ManifestPart, iso, manifestSchema } from '../archive/manifest.ts';
 
 export type ProblemCode =
@@ -281,12 +281,11 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     let records = 0;
     let outside = 0;
     try {
-      for await (const line of readGzipLines(body)) {
+      for await (const line of readGzipTextLines(body)) {
         records += 1;
         if (ref.quarantine) continue;
-        const createdAt = line.created_at;
+        const { id, createdAt } = lineIdAndTime(line);
         if (typeof createdAt !== 'number' || createdAt < manifest.from || createdAt >= manifest.to) outside += 1;
-        const id = String(line.id);
         const first = ids.get(id);
         if (first !== undefined) report('duplicate-id', part.key, `entry ${id} is archived twice: in ${first} and in ${part.key}`);
         else ids.set(id, part.key);
