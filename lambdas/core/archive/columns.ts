@@ -1,0 +1,62 @@
+/**
+ * The archive's line format: one definition of the flat, Parquet-ready columns. The Glue
+ * table, the local DuckDB view and the writer all read this list, so they cannot drift.
+ */
+export type ColumnType = 'string' | 'bigint' | 'boolean';
+
+export interface ColumnDefinition {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly comment: string;
+}
+
+export const ARCHIVE_COLUMNS = [
+  { name: 'id', type: 'string', comment: 'Intercom activity id (unique per workspace)' },
+  { name: 'workspace_id', type: 'string', comment: 'Intercom workspace (app id_code)' },
+  { name: 'created_at', type: 'bigint', comment: 'when the activity happened, UNIX seconds (UTC)' },
+  { name: 'activity_type', type: 'string', comment: 'open set: new types appear without notice' },
+  { name: 'activity_description', type: 'string', comment: 'Intercom text; contains teammate names' },
+  { name: 'performed_by_type', type: 'string', comment: "actor kind, 'admin' today" },
+  { name: 'performed_by_id', type: 'string', comment: 'teammate id' },
+  { name: 'performed_by_email', type: 'string', comment: 'teammate e-mail (personal data)' },
+  { name: 'performed_by_ip', type: 'string', comment: 'client IP (personal data)' },
+  { name: 'metadata', type: 'string', comment: 'metadata object as JSON text (field types vary)' },
+  { name: 'source', type: 'string', comment: 'the verbatim entry as served, JSON text' },
+  { name: 'late', type: 'boolean', comment: 'true when found by a lookback after its window closed' },
+  { name: 'run_id', type: 'string', comment: 'collector run that archived the line' },
+  { name: 'collector_version', type: 'string', comment: 'collector version' },
+  { name: 'api_host', type: 'string', comment: 'Intercom API host' },
+  { name: 'api_version', type: 'string', comment: 'Intercom-Version header used' },
+  { name: 'ingested_at', type: 'string', comment: 'when the collector fetched the entry, ISO-8601 UTC' },
+] as const satisfies readonly ColumnDefinition[];
+
+export type ColumnName = (typeof ARCHIVE_COLUMNS)[number]['name'];
+
+/** One archived line, with every column of ARCHIVE_COLUMNS. */
+export type ArchiveLine = {
+  id: string;
+  workspace_id: string;
+  created_at: number;
+  activity_type: string;
+  activity_description: string | null;
+  performed_by_type: string | null;
+  performed_by_id: string | null;
+  performed_by_email: string | null;
+  performed_by_ip: string | null;
+  metadata: string | null;
+  source: string;
+  late: boolean;
+  run_id: string;
+  collector_version: string;
+  api_host: string;
+  api_version: string;
+  ingested_at: string;
+};
+
+/** Provenance stamped on every line. */
+export interface Provenance {
+  readonly runId: string;
+  readonly collectorVersion: string;
+  readonly apiHost: string;
+  readonly apiVersion: string;
+}

@@ -1,0 +1,106 @@
+/**
+ * A quarterly report pack: one CSV per canned query, summary.html, and manifest.json with each
+ * file's SHA-256, the SQL text, its parameters, the engine and query ids, row counts and the
+ * archive manifest heads the pack was computed from — so an assessor can re-perform it.
+ * The same core runs on DuckDB (local) and Athena (reporter Lambda).
+ */
+import { findHead } from '../archive/chain.ts';
+import { iso, sha256Hex } from '../archive/manifest.ts';
+import type { ObjectStore, QueryEngine, QueryResult, ReportSink } from '../ports.ts';
+import { type CannedQuery, bindValues, quarterRange } from '../queries/catalog.ts';
+import { toCsv } from './csv.ts';
+import { type Lang, renderSummary } from './summaryHtml.ts';
+
+export const REPORT_FORMAT = 'intercom-audit-archive/report-pack/v1';
+
+/** Days a quarter's pack reads: the quarter and the 90 days some queries look back. */
+export function reportDays(quarter: string): { from: string; to: string } {
+  const { start_date, end_date } = quarterRange(quarter);
+  const from = new Date(Date.parse(`${start_date}T00:00:00Z`) - 90 * 86_400_000).toISOString().slice(0, 10);
+  return { from, to: end_date };
+}
+
+export interface ReportPackOptions {
+  readonly quarter: string;
+  readonly queries: readonly CannedQuery[];
+  readonly engine: QueryEngine;
+  readonly sink: ReportSink;
+  /** The archive the engine reads, and its workspaces: their chain heads go into the manifest. */
+  readonly archive: ObjectStore;
+  readonly workspaceIds: readonly string[];
+  readonly lang?: Lang;
+  readonly now?: () => Date;
+  readonly onQuery?: (name: string, rows: number) => void;
+}
+
+export interface ReportFile {
+  readonly name: string;
+  readonly sha256: string;
+  readonly bytes: number;
+}
+
+export interface ReportPackResult {
+  readonly files: ReportFile[];
+  readonly manifest: Record<string, unknown>;
+}
+
+export async function buildReportPack(options: ReportPackOptions): Promise<ReportPackResult> {
+  const period = quarterRange(options.quarter);
+  const now = options.now ?? (() => new Date());
+  const lang = options.lang ?? 'en';
+  const generatedAt = now().toISOString();
+
+  // The heads first: the pack covers at most what the chain proved when it started.
+  const heads = [];
+  for (const workspaceId of options.workspaceIds) {
+    const head = await findHead(options.archive, workspaceId);
+    if (head) heads.push({ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: iso(head.manifest.checkpoint), key: head.key });
+  }
+
+  const files: ReportFile[] = [];
+  const write = async (name: string, body: Buffer) => {
+    await options.sink.write(name, body);
+    const file = { name, sha256: sha256Hex(body), bytes: body.length };
+    files.push(file);
+    return file;
+  };
+
+  const results: { query: CannedQuery; result: QueryResult; file: string; sha256: string }[] = [];
+  const queryEntries: Record<string, unknown>[] = [];
+  for (const query of options.queries) {
+    const values = bindValues(query, period);
+    const result = await options.engine.run(query.sql, values);
+    const file = await write(`${query.name}.csv`, toCsv(result));
+    options.onQuery?.(query.name, result.rows.length);
+    results.push({ query, result, file: file.name, sha256: file.sha256 });
+    queryEntries.push({
+      name: query.name,
+      title: query.title,
+      control: query.control,
+      file: file.name,
+      sha256: file.sha256,
+      rows: result.rows.length,
+      columns: result.columns,
+      parameters: query.parameters.map((name, i) => ({ name, value: values[i] })),
+      sql: query.sql,
+      ...(result.executionId && { execution_id: result.executionId }),
+      ...(result.bytesScanned !== undefined && { bytes_scanned: result.bytesScanned }),
+    });
+  }
+
+  await write('summary.html', Buffer.from(renderSummary({ lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results }), 'utf8'));
+
+  const manifest = {
+    format: REPORT_FORMAT,
+    quarter: options.quarter,
+    period: { ...period, timezone: 'UTC', inclusive: true },
+    generated_at: generatedAt,
+    engine: options.engine.name,
+    lang,
+    archive: { location: options.archive.location, manifest_heads: heads },
+    queries: queryEntries,
+    files: [...files],
+  };
+  await write('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'));
+  return { files, manifest };
+}
