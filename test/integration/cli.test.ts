@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
+import { keyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { COLLECTOR_VERSION } from '../../lambdas/core/version.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
@@ -151,6 +152,64 @@ describe('audit-archive CLI', () => {
     const run = await cli(['--version']);
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toBe(COLLECTOR_VERSION);
+  });
+});
+
+describe('audit-archive verify, report, query and rules', () => {
+  const archive = () => path.join(tmp, 'plain');
+
+  it('verifies with a public key from the records and writes a JSON report with a one-page summary', async () => {
+    const pub = keyPaths(archive(), path.join(tmp, 'keys')).publicKey;
+    const reportFile = path.join(tmp, 'verify-report.json');
+    const run = await cli(['verify', '--archive', archive(), '--public-key', pub, '--report', reportFile]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/key fingerprint \(SHA-256 of the public key\): [0-9a-f]{64}/);
+    const report = JSON.parse(await fs.readFile(reportFile, 'utf8'));
+    expect(report).toMatchObject({ ok: true, key: { fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) }, summary: { signatures_checked: expect.any(Number) } });
+    expect(report.workspaces[0]).toMatchObject({ workspace_id: 'sim-acme', chain_length: 11, first_signed_manifest: 0 });
+    expect(await fs.readFile(path.join(tmp, 'verify-report.summary.md'), 'utf8')).toMatch(/# Archive verification — PASSED/);
+  });
+
+  it('exits 1 when the public key is not the archive\'s', async () => {
+    const { generateKeyPairSync } = await import('node:crypto');
+    const other = path.join(tmp, 'other.pub.pem');
+    await fs.writeFile(other, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    const run = await cli(['verify', '--archive', archive(), '--public-key', other]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('[signature-invalid]');
+  });
+
+  it('prints a canned query as a table', async () => {
+    const run = await cli(['query', '--archive', archive(), '--file', 'queries/gdpr_data_exports.sql', '--from', '2025-03-03', '--to', '2025-03-22']);
+    expect(run.code).toBe(0);
+    expect(run.stdout.split('\n')[0]).toMatch(/^time_utc\s+workspace\s+teammate_id/);
+    expect(run.stdout).toMatch(/\(\d+ rows\)/);
+  });
+
+  it('builds a report pack, and refuses to overwrite it', async () => {
+    const out = path.join(tmp, 'pack');
+    const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out]);
+    expect(run.code).toBe(0);
+    expect((await fs.readdir(out)).sort()).toEqual(expect.arrayContaining(['manifest.json', 'summary.html', 'gdpr_data_exports.csv', 'activity_summary.csv']));
+    const again = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists; a report pack is evidence/);
+  });
+
+  it.each([
+    [['report', '--archive', 'x', '--quarter', '2025-5', '--out', 'y'], /--quarter: '2025-5' is not a quarter/],
+    [['query', '--archive', 'x', '--file', 'q.sql', '--from', 'yesterday', '--to', '2025-01-01'], /--from: 'yesterday' is not a date/],
+    [['rules', 'backtest', '--archive', 'x', '--rules', 'nope.yaml', '--from', '2025-01-01', '--to', '2025-01-02'], /--rules: cannot read 'nope.yaml'|--archive: 'x' is not a folder/],
+  ])('exits 2 for %j', async (args, message) => {
+    const run = await cli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('backtests the default rules and shows per-rule counts', async () => {
+    const run = await cli(['rules', 'backtest', '--archive', archive(), '--rules', 'rules/default-rules.yaml', '--from', '2025-03-03', '--to', '2025-03-22']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/security-setting-changed \[medium\]: \d+ alerts/);
   });
 });
 
