@@ -22,6 +22,9 @@ const TEXT = {
     control: 'Control',
     rows: 'Rows',
     file: 'File',
+    activitySection: 'Activity',
+    exportsSection: 'Data exports',
+    lifecycleSection: 'Teammate lifecycle',
     activity: 'Activity over time (events per month)',
     exports: 'Data exports per teammate',
     lifecycle: 'Teammate lifecycle events',
@@ -44,6 +47,9 @@ const TEXT = {
     control: '統制',
     rows: '行数',
     file: 'ファイル',
+    activitySection: '操作の概要',
+    exportsSection: 'データエクスポート',
+    lifecycleSection: 'チームメイトのライフサイクル',
     activity: '月別の操作件数',
     exports: 'チームメイト別のデータエクスポート件数',
     lifecycle: 'チームメイトのライフサイクルイベント',
@@ -155,12 +161,12 @@ figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.5rem}svg text{f
 </table>
 <h2>${escape(t.archive)}</h2>
 <table><tr><th>${escape(t.workspace)}</th><th>${escape(t.head)}</th><th>${escape(t.coveredUntil)}</th></tr>${heads}</table>
-<h2>${escape(t.activity)}</h2>
+<h2>${escape(t.activitySection)}</h2>
 ${barChart(t.activity, activity, t.none)}
 ${barChart(t.topTypes, topTypes, t.none)}
-<h2>${escape(t.exports)}</h2>
+<h2>${escape(t.exportsSection)}</h2>
 ${barChart(t.exports, exports, t.none)}
-<h2>${escape(t.lifecycle)}</h2>
+<h2>${escape(t.lifecycleSection)}</h2>
 ${barChart(t.lifecycle, lifecycle, t.none)}
 <h2>${escape(t.queries)}</h2>
 <table><tr><th>${escape(t.query)}</th><th>${escape(t.control)}</th><th class="n">${escape(t.rows)}</th><th>${escape(t.file)}</th></tr>${queries}</table>
