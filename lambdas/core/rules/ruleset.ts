@@ -91,7 +91,7 @@ export function parseRules(text: string, source = 'rules file'): RuleSet {
   for (const [g, types] of Object.entries(file.groups)) groups[g] = new Set(types);
   const names = new Set<string>();
   let horizon = 0;
-  file.rules.forEach((rule, i) => {
+  for (const rule of file.rules) {
     if (names.has(rule.name)) problems.push(`rule '${rule.name}': the name is used twice`);
     names.add(rule.name);
     rule.when.forEach((p, j) => {
@@ -101,8 +101,7 @@ export function parseRules(text: string, source = 'rules file'): RuleSet {
       if ('export_by_new_joiner' in p) horizon = Math.max(horizon, p.export_by_new_joiner.days * 86_400);
       if ('burst' in p) horizon = Math.max(horizon, p.burst.hours * 3600);
     });
-    void i;
-  });
+  }
   if (problems.length) throw new ConfigurationError(`${source} is invalid:\n  ${problems.join('\n  ')}`);
   return { rules: file.rules.filter((r) => r.enabled), groups, horizonSeconds: horizon };
 }

@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { IntegrityError } from '../errors.ts';
 import type { ManifestSigner, ObjectStore } from '../ports.ts';
 import type { StoredManifest } from '../archive/chain.ts';
-import { readManifest } from '../archive/chain.ts';
 import { sha256Hex } from '../archive/manifest.ts';
 
 export const SIGNATURE_FORMAT = 'intercom-audit-archive/signature/v1';
@@ -57,13 +56,14 @@ export async function readSignature(store: ObjectStore, workspaceId: string, seq
   return parsed.data;
 }
 
-/** The newest signature at or before `seq` (walking back; signatures are usually on every manifest). */
-export async function latestSignature(store: ObjectStore, workspaceId: string, seq: number, maxBack = 64): Promise<SignatureRecord | undefined> {
-  for (let s = seq; s >= 0 && s > seq - maxBack; s--) {
-    const record = await readSignature(store, workspaceId, s);
-    if (record) return record;
+/** The newest signature at or before `seq`, found by listing the chain's signatures (only needed when the head is unsigned). */
+export async function latestSignature(store: ObjectStore, workspaceId: string, seq: number): Promise<SignatureRecord | undefined> {
+  let best: number | undefined;
+  for await (const object of store.list(`${SIGNATURE_ROOT}workspace=${workspaceId}/`)) {
+    const parsed = parseSignatureKey(object.key);
+    if (parsed && parsed.seq <= seq && (best === undefined || parsed.seq > best)) best = parsed.seq;
   }
-  return undefined;
+  return best === undefined ? undefined : readSignature(store, workspaceId, best);
 }
 
 /** Signs one stored manifest, chaining to the previous signature. Create-only, like everything else. */
@@ -97,4 +97,3 @@ export function publicKeyFingerprint(spkiDer: Buffer): string {
   return createHash('sha256').update(spkiDer).digest('hex');
 }
 
-export { readManifest };
