@@ -71,10 +71,16 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   async run(sql: string, values: readonly string[]): Promise<QueryResult> {
-    const prepared = await this.connection.prepare(sql);
-    values.forEach((value, i) => prepared.bindVarchar(i + 1, value));
-    const reader = await prepared.runAndReadAll();
-    return { columns: reader.columnNames(), rows: reader.getRows().map((row) => row.map(toCell)) };
+    // A connection per query, so queries can run side by side on the same database.
+    const connection = await this.instance.connect();
+    try {
+      const prepared = await connection.prepare(sql);
+      values.forEach((value, i) => prepared.bindVarchar(i + 1, value));
+      const reader = await prepared.runAndReadAll();
+      return { columns: reader.columnNames(), rows: reader.getRows().map((row) => row.map(toCell)) };
+    } finally {
+      connection.closeSync();
+    }
   }
 
   async close(): Promise<void> {

@@ -31,6 +31,8 @@ export interface ReportPackOptions {
   readonly lang?: Lang;
   readonly now?: () => Date;
   readonly onQuery?: (name: string, rows: number) => void;
+  /** Queries run at once. @default 3 */
+  readonly concurrency?: number;
 }
 
 export interface ReportFile {
@@ -67,9 +69,23 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
 
   const results: { query: CannedQuery; result: QueryResult; file: string; sha256: string }[] = [];
   const queryEntries: Record<string, unknown>[] = [];
-  for (const query of options.queries) {
-    const values = bindValues(query, period);
-    const result = await options.engine.run(query.sql, values);
+  // Up to `concurrency` queries run at once (Athena runs them server-side; DuckDB overlaps one
+  // query's execution with turning another's rows into CSV); files are written in query order.
+  const concurrency = Math.max(1, options.concurrency ?? 3);
+  const pending = options.queries.map((query) => ({ query, values: bindValues(query, period), result: undefined as Promise<QueryResult> | undefined }));
+  const start = (i: number) => {
+    const item = pending[i];
+    if (item && !item.result) {
+      item.result = options.engine.run(item.query.sql, item.values);
+      item.result.catch(() => undefined); // awaited in order below
+    }
+  };
+  for (let i = 0; i < concurrency; i++) start(i);
+  for (const [i, item] of pending.entries()) {
+    const { query, values } = item;
+    start(i);
+    const result = await item.result!;
+    start(i + concurrency);
     const file = await write(`${query.name}.csv`, toCsv(result));
     options.onQuery?.(query.name, result.rows.length);
     results.push({ query, result, file: file.name, sha256: file.sha256 });
