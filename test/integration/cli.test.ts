@@ -148,6 +148,36 @@ describe('audit-archive CLI', () => {
     }
   });
 
+  it('runs as the package bin audit-archive', async () => {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin/audit-archive.mjs'), '--version'], { cwd: ROOT });
+      let text = '';
+      child.stdout.on('data', (d: Buffer) => (text += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(text) : reject(new Error(`exit ${code}`))));
+    });
+    expect(out.trim()).toBe(COLLECTOR_VERSION);
+  });
+
+  it('serves the simulator with simulate and prints its URL and token', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), 'simulate', '--faults', 'latency=1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let text = '';
+      await new Promise<void>((resolve) => {
+        child.stdout!.on('data', (d: Buffer) => {
+          text += d;
+          if (text.includes('press Ctrl-C')) resolve();
+        });
+      });
+      const url = /INTERCOM_API_URL=(\S+)/.exec(text)![1]!;
+      const token = /INTERCOM_ACCESS_TOKEN=(\S+)/.exec(text)![1]!;
+      const me = await fetch(`${url}/me`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(((await me.json()) as { app: { id_code: string } }).app.id_code).toBe('sim-acme');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   it('prints its version', async () => {
     const run = await cli(['--version']);
     expect(run.code).toBe(0);
