@@ -245,14 +245,16 @@ export class AuditArchiveStack extends Stack {
     this.signingKey = signingKey;
 
     // Alert rules: checked here, so a bad rules file fails the synth with the rule and field named.
-    const rulesPath = path.resolve(ROOT, config.rulesFile);
-    let rulesText: string;
-    try {
-      rulesText = readFileSync(rulesPath, 'utf8');
-    } catch {
-      throw new ConfigurationError(`auditArchive.rulesFile: cannot read '${config.rulesFile}'`);
+    const rulesPath = config.rulesFile === null ? undefined : path.resolve(ROOT, config.rulesFile);
+    if (rulesPath) {
+      let rulesText: string;
+      try {
+        rulesText = readFileSync(rulesPath, 'utf8');
+      } catch {
+        throw new ConfigurationError(`auditArchive.rulesFile: cannot read '${config.rulesFile}'`);
+      }
+      parseRules(rulesText, config.rulesFile!);
     }
-    parseRules(rulesText, config.rulesFile);
     const alertsTopic = new sns.Topic(this, 'Alerts', { masterKey: this.key, enforceSSL: true, displayName: 'Intercom teammate activity alerts' });
     if (config.alarmEmail) alertsTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
     const alertsBus = new events.EventBus(this, 'AlertsBus', { eventBusName: `${Stack.of(this).stackName}-alerts`, description: 'Alerts on risky Intercom teammate actions (source intercom-audit-archive); subscribe a SIEM here' });
@@ -291,7 +293,7 @@ export class AuditArchiveStack extends Stack {
         RETENTION_YEARS: String(config.retentionYears),
         OBJECT_LOCK_MODE: config.objectLockMode,
         SIGNING_KEY_ID: signingKey.keyArn,
-        RULES_FILE: `rules/${path.basename(rulesPath)}`,
+        ...(rulesPath && { RULES_FILE: `rules/${path.basename(rulesPath)}` }),
         ALERTS_TOPIC_ARN: alertsTopic.topicArn,
         ALERTS_BUS_NAME: alertsBus.eventBusName,
         ALERT_MAX_AGE_SECONDS: String(config.alertMaxAgeHours * 3600),
@@ -301,7 +303,7 @@ export class AuditArchiveStack extends Stack {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: bundlingWith((outputDir) => [`mkdir -p "${outputDir}/rules"`, `cp "${rulesPath}" "${outputDir}/rules/"`]),
+      bundling: bundlingWith((outputDir) => (rulesPath ? [`mkdir -p "${outputDir}/rules"`, `cp "${rulesPath}" "${outputDir}/rules/"`] : [])),
     });
 
     acknowledge(this.collector, {

@@ -40,8 +40,8 @@ export const deployConfigSchema = z.strictObject({
   athenaResultsDays: z.number().int().min(1).max(3650).default(30),
   /** Alarm when no window was closed for this many schedule intervals. */
   staleAfterIntervals: z.number().int().min(1).max(96).default(4),
-  /** Alert rules (YAML or JSON) bundled with the collector; validated at synth. */
-  rulesFile: z.string().default('rules/default-rules.yaml'),
+  /** Alert rules (YAML or JSON) bundled with the collector, validated at synth; null turns live alerts off. */
+  rulesFile: z.string().min(1).nullable().default('rules/default-rules.yaml'),
   /** Live alerts only for entries younger than this many hours (a backfill raises no storm). */
   alertMaxAgeHours: z.number().int().min(1).max(24 * 400).default(24),
   /** Language of the quarterly summary.html. */

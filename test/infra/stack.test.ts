@@ -160,6 +160,12 @@ describe('AuditArchiveStack', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RULES_FILE: 'rules/default-rules.yaml', ALERTS_BUS_NAME: Match.anyValue() }) } });
   });
 
+  it('turns live alerts off with rulesFile: null', () => {
+    const { stack } = buildApp({ context: { auditArchive: { ...example, rulesFile: null } }, outdir: outdir() });
+    const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(fns)) expect((fn as { Properties: { Environment?: { Variables?: Record<string, string> } } }).Properties.Environment?.Variables ?? {}).not.toHaveProperty('RULES_FILE');
+  });
+
   it('fails synth on a bad rules file, naming the rule and the field', () => {
     const dir = outdir();
     const file = path.join(dir, 'bad-rules.yaml');
