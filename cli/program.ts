@@ -49,6 +49,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--alerts-file <file>', 'JSONL file alerts are appended to', 'alerts.jsonl')
     .option('--alert-max-age <duration>', 'alert only on entries younger than this (a backfill raises no storm)', '24h')
     .option('--max-retries <n>', 'retries of a failing Intercom request before the run stops', '6')
+    .option('--request-timeout <duration>', 'give up on an Intercom request that has not answered after this long (then retry)', '30s')
     .option('--quiet', 'print only warnings and the summary')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const output = createOutput(process.stderr, Boolean(opts.quiet));
@@ -83,6 +84,7 @@ function buildProgram(setExit: (code: number) => void): Command {
           alertMaxAgeSeconds: parseDuration('--alert-max-age', opts.alertMaxAge as string, { min: 60, max: 400 * 86_400 }),
           concurrency: parseNumber('--concurrency', opts.concurrency as string, { min: 1, max: 16, integer: true }),
           maxRetries: parseNumber('--max-retries', opts.maxRetries as string, { min: 0, max: 50, integer: true }),
+          timeoutMs: parseDuration('--request-timeout', opts.requestTimeout as string, { min: 1, max: 600 }) * 1000,
         },
         output,
       );

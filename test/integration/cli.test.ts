@@ -104,6 +104,7 @@ describe('audit-archive CLI', () => {
     ['a bad --since', ['collect', '--archive', 'x', '--since', 'last tuesday'], /--since: 'last tuesday' is not a time/],
     ['a bad --window', ['collect', '--archive', 'x', '--since', '2025-01-01', '--window', 'forever'], /--window: 'forever' is not a duration/],
     ['a bad --region', ['collect', '--archive', 'x', '--region', 'mars'], /Allowed choices are us, eu, au/],
+    ['a bad --request-timeout', ['collect', '--archive', 'x', '--since', '2025-01-01', '--request-timeout', '0s'], /--request-timeout: '0s' is not a duration from 1s to 600s/],
     ['a bad --budget-share', ['collect', '--archive', 'x', '--since', '2025-01-01', '--budget-share', '2'], /--budget-share: '2' is not a number from 0.01 to 1/],
     ['verify of a folder that does not exist', ['verify', '--archive', '/nonexistent/archive'], /--archive: '\/nonexistent\/archive' is not a folder/],
   ])('exits 2 for %s, saying what is wrong', async (_name, args, message) => {
