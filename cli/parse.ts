@@ -13,6 +13,12 @@ export function parseTime(flag: string, value: string): number {
   throw new ConfigurationError(`${flag}: '${value}' is not a time; give ISO-8601 (2026-01-01 or 2026-01-01T00:00:00Z, UTC unless a zone is given) or UNIX seconds`);
 }
 
+/** `--from 2026-01-31`: a calendar day, returned as given. */
+export function parseDay(flag: string, value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new ConfigurationError(`${flag}: '${value}' is not a date like 2026-01-31`);
+  return value;
+}
+
 /** A number within bounds, e.g. `--window-days 5`. */
 export function parseNumber(flag: string, value: string, { min, max, integer = false }: { min: number; max: number; integer?: boolean }): number {
   const n = Number(value);

@@ -14,11 +14,10 @@ import { formatTable, runQuery, runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
 import { quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { toCsv } from '../lambdas/core/reports/csv.ts';
-import { S3ObjectStore } from '../lambdas/adapters/aws/S3ObjectStore.ts';
 import type { ObjectStore } from '../lambdas/core/ports.ts';
-import { S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
-import { parseDuration, parseNumber, parseTime } from './parse.ts';
+import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
+import { s3Archive } from './archiveLocation.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -138,8 +137,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       let archiveStore: ObjectStore | undefined;
       if (opts.athena) {
         if (!opts.archive?.startsWith('s3://')) throw new ConfigurationError('--archive: with --athena give the archive as s3://bucket[/prefix]');
-        const url = new URL(opts.archive);
-        archiveStore = new S3ObjectStore(new S3Client({}), { bucket: url.host, prefix: url.pathname.replace(/^\//, '') });
+        archiveStore = s3Archive(opts.archive);
       }
       const result = await runReport(
         {
@@ -165,9 +163,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
     .option('--csv', 'print CSV instead of a table')
     .action(async (opts: { archive: string; file: string; from: string; to: string; csv?: boolean }) => {
-      for (const [flag, value] of [['--from', opts.from], ['--to', opts.to]] as const) {
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new ConfigurationError(`${flag}: '${value}' is not a date like 2026-01-31`);
-      }
+      parseDay('--from', opts.from);
+      parseDay('--to', opts.to);
       if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
       const result = await runQuery(opts);
       process.stdout.write(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`);

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { FolderReportSink } from '../../lambdas/adapters/local/FolderReportSink.ts';
-import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { AthenaEngine } from '../../lambdas/adapters/aws/AthenaEngine.ts';
 import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
@@ -13,6 +12,7 @@ import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/
 import { type ReportPackResult, buildReportPack, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
 import type { Lang } from '../../lambdas/core/reports/summaryHtml.ts';
 import type { Output } from '../output.ts';
+import { openArchive } from '../archiveLocation.ts';
 
 export interface ReportCommandOptions {
   readonly quarter: string;
@@ -26,11 +26,6 @@ export interface ReportCommandOptions {
   readonly workspaceIds?: readonly string[];
 }
 
-async function assertArchiveDir(dir: string): Promise<void> {
-  const stat = await fs.stat(dir).catch(() => undefined);
-  if (!stat?.isDirectory()) throw new ConfigurationError(`--archive: '${dir}' is not a folder (give the folder that collect wrote)`);
-}
-
 export async function runReport(options: ReportCommandOptions, output: Output): Promise<ReportPackResult & { out: string }> {
   let engine: QueryEngine;
   let archive: ObjectStore;
@@ -42,9 +37,8 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
     workspaceIds = options.workspaceIds ?? (await listWorkspaces(archive));
   } else {
     if (!options.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
-    await assertArchiveDir(options.archive);
+    archive = await openArchive(options.archive, { allowS3: false });
     engine = await DuckDbEngine.open(options.archive, { cacheDays: reportDays(options.quarter) });
-    archive = new LocalObjectStore(options.archive);
     workspaceIds = await listWorkspaces(archive);
   }
   const queries = loadQueries();
@@ -72,7 +66,7 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
 }
 
 export async function runQuery(options: { archive: string; file: string; from: string; to: string }): Promise<QueryResult> {
-  await assertArchiveDir(options.archive);
+  await openArchive(options.archive, { allowS3: false });
   const file = path.resolve(options.file);
   const sql = await fs.readFile(file, 'utf8').catch(() => {
     throw new ConfigurationError(`--file: cannot read '${options.file}' (the canned queries are in ${path.relative(process.cwd(), QUERIES_DIR) || QUERIES_DIR}/)`);

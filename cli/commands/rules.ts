@@ -1,14 +1,12 @@
 /** `audit-archive rules backtest`: the live evaluator over archived history. */
 import { promises as fs } from 'node:fs';
-import { S3Client } from '@aws-sdk/client-s3';
-import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
-import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
-import type { ObjectStore } from '../../lambdas/core/ports.ts';
 import { type RuleBacktest, backtest } from '../../lambdas/core/rules/backtest.ts';
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { barChart } from '../../lambdas/core/reports/summaryHtml.ts';
+import { openArchive } from '../archiveLocation.ts';
+import { parseDay } from '../parse.ts';
 
 export interface BacktestOptions {
   readonly archive: string;
@@ -20,10 +18,7 @@ export interface BacktestOptions {
   readonly html?: string;
 }
 
-const day = (flag: string, value: string) => {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new ConfigurationError(`${flag}: '${value}' is not a date like 2026-01-31`);
-  return Date.parse(`${value}T00:00:00Z`) / 1000;
-};
+const day = (flag: string, value: string) => Date.parse(`${parseDay(flag, value)}T00:00:00Z`) / 1000;
 
 export async function runBacktest(options: BacktestOptions): Promise<{ text: string; results: RuleBacktest[]; entries: number }> {
   const from = day('--from', options.from);
@@ -33,14 +28,7 @@ export async function runBacktest(options: BacktestOptions): Promise<{ text: str
     throw new ConfigurationError(`--rules: cannot read '${options.rules}'`);
   });
   const ruleSet = parseRules(text, options.rules);
-  let store: ObjectStore;
-  if (options.archive.startsWith('s3://')) {
-    const url = new URL(options.archive);
-    store = new S3ObjectStore(new S3Client({}), { bucket: url.host, prefix: url.pathname.replace(/^\//, '') });
-  } else {
-    if (!(await fs.stat(options.archive).catch(() => undefined))?.isDirectory()) throw new ConfigurationError(`--archive: '${options.archive}' is not a folder`);
-    store = new LocalObjectStore(options.archive);
-  }
+  const store = await openArchive(options.archive, { allowS3: true });
   const workspaces = options.workspace ? [options.workspace] : await listWorkspaces(store);
   const { rules, entries } = await backtest(store, workspaces, ruleSet, from, to, options.examples);
   const lines = [`backtest of ${rules.length} rules over ${entries} archived entries, ${options.from} – ${options.to} (${workspaces.join(', ')})`, ''];

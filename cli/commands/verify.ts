@@ -1,15 +1,13 @@
 /** `audit-archive verify`: the core verifier over a local folder or S3, with the operator's public key. */
 import { promises as fs } from 'node:fs';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
 import { kmsVerifier } from '../../lambdas/adapters/aws/KmsSigner.ts';
-import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
 import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
 import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
-import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { iso } from '../../lambdas/core/archive/manifest.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
-import type { ObjectStore, SignatureVerifier } from '../../lambdas/core/ports.ts';
+import type { SignatureVerifier } from '../../lambdas/core/ports.ts';
+import { openArchive } from '../archiveLocation.ts';
 import { type VerifyResult, verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import type { Output } from '../output.ts';
 
@@ -28,17 +26,9 @@ export interface VerifyOutcome {
 }
 
 export async function runVerify(options: VerifyCommandOptions, output: Output): Promise<VerifyOutcome> {
-  let store: ObjectStore;
+  const store = await openArchive(options.archive, { allowS3: true });
   let verifier: SignatureVerifier;
   let keySource: string;
-  if (options.archive.startsWith('s3://')) {
-    const url = new URL(options.archive);
-    store = new S3ObjectStore(new S3Client({}), { bucket: url.host, prefix: url.pathname.replace(/^\//, '') });
-  } else {
-    const stat = await fs.stat(options.archive).catch(() => undefined);
-    if (!stat?.isDirectory()) throw new ConfigurationError(`--archive: '${options.archive}' is not a folder or s3:// location (give the folder that collect wrote)`);
-    store = new LocalObjectStore(options.archive);
-  }
   if (options.publicKey) {
     const pem = await fs.readFile(options.publicKey).catch(() => {
       throw new ConfigurationError(`--public-key: cannot read '${options.publicKey}'`);
