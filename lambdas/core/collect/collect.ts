@@ -362,11 +362,7 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   // 2. Windows from the checkpoint to `until`.
   let windows = 0;
   let emptyWindows = 0;
-  if (previousQuarantineKeys.size === 0 && head.manifest.quarantine.length > 0) {
-    for (const part of head.manifest.quarantine) {
-      for await (const line of readGzipLines(await store.get(part.key))) previousQuarantineKeys.add(String(line.quarantine_key));
-    }
-  }
+  if (previousQuarantineKeys.size === 0) await addQuarantineKeys(store, head.manifest.quarantine, previousQuarantineKeys);
   let stoppedEarly = false;
   while (head.manifest.checkpoint < settings.until) {
     if (settings.shouldStop?.()) {
@@ -434,15 +430,20 @@ async function knownInHorizon(store: ObjectStore, head: StoredManifest, from: nu
     // Quarantined entries may have no readable time: an API range with its one-second margins
     // can serve them again, so the windows touching those margins count too.
     if (m.from <= to + 1 && m.to >= from - 1) {
-      for (const part of m.quarantine) {
-        listed.add(part.key);
-        for await (const line of readGzipLines(await store.get(part.key))) quarantineKeys.add(String(line.quarantine_key));
-      }
+      for (const part of m.quarantine) listed.add(part.key);
+      await addQuarantineKeys(store, m.quarantine, quarantineKeys);
     }
     if (m.kind === 'window' && m.from < from - 1) break;
     current = m.seq > 0 ? await readManifest(store, m.workspace_id, m.seq - 1) : undefined;
   }
   return { ids, quarantineKeys, listed };
+}
+
+/** The keys of the entries that quarantine parts hold. */
+async function addQuarantineKeys(store: ObjectStore, parts: readonly ManifestPart[], into: Set<string>): Promise<void> {
+  for (const part of parts) {
+    for await (const line of readGzipLines(await store.get(part.key))) into.add(String(line.quarantine_key));
+  }
 }
 
 function formatSpan(seconds: number): string {
