@@ -68,6 +68,7 @@ async function main(): Promise<number> {
     const out = path.resolve(opts.reports, `${quarter}-${stamp(Math.floor(Date.now() / 1000))}`);
     const pack = await runReport({ quarter, out, lang: opts.lang as 'en' | 'ja', archive }, output);
     const { start_date, end_date } = quarterRange(quarter);
+    const relArchive = path.relative(process.cwd(), archive) || '.';
     const bt = await runBacktest({ archive, rules: DEFAULT_RULES, from: start_date, to: end_date, examples: 1, html: path.resolve(opts.reports, `rules-backtest-${quarter}.html`) });
     process.stdout.write(`\nDefault alert rules, backtested over ${quarter}:\n${bt.results.map((r) => `  ${r.rule.padEnd(30)} ${String(r.total).padStart(5)} alerts  (${r.severity})`).join('\n')}\n`);
     process.stdout.write(`  live alerts of this run: ${result.alerts?.sent ?? 0} sent to ${path.relative(process.cwd(), path.resolve(opts.alerts))}; backtest chart: ${path.resolve(opts.reports, `rules-backtest-${quarter}.html`)}\n\n`);
@@ -83,8 +84,8 @@ async function main(): Promise<number> {
         '  npm start                                   # again: continues from the checkpoint, nothing duplicated',
         `  npm run cli -- verify --archive ${path.relative(process.cwd(), archive) || '.'}        # re-hash everything and walk the chain`,
         `  zcat ${path.relative(process.cwd(), archive) || '.'}/activity_logs/workspace=${sim.workspace.workspaceId}/dt=*/*.jsonl.gz | head -1`,
-        `  npm run cli -- query --archive ${path.relative(process.cwd(), archive) || '.'} --file queries/gdpr_data_exports.sql --from ${quarterRange(quarter).start_date} --to ${quarterRange(quarter).end_date}`,
-        `  npm run cli -- rules backtest --archive ${path.relative(process.cwd(), archive) || '.'} --rules rules/default-rules.yaml --from ${quarterRange(quarter).start_date} --to ${quarterRange(quarter).end_date}`,
+        `  npm run cli -- query --archive ${relArchive} --file queries/gdpr_data_exports.sql --from ${start_date} --to ${end_date}`,
+        `  npm run cli -- rules backtest --archive ${relArchive} --rules rules/default-rules.yaml --from ${start_date} --to ${end_date}`,
         '  npm run cli -- simulate --faults 5xx=0.1,429=0.05,truncate=0.05   # a flaky Intercom to collect from',
         '',
       ].join('\n'),

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, DuckDBDecimalValue } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBDecimalValue } from '@duckdb/node-api';
 import { ARCHIVE_COLUMNS, type ColumnType } from '../../core/archive/columns.ts';
 import type { Cell, QueryEngine, QueryResult } from '../../core/ports.ts';
 
@@ -21,7 +21,6 @@ export class DuckDbEngine implements QueryEngine {
 
   private constructor(
     private readonly instance: DuckDBInstance,
-    private readonly connection: DuckDBConnection,
     version: string,
     private readonly databaseFile?: string,
   ) {
@@ -67,7 +66,9 @@ export class DuckDbEngine implements QueryEngine {
       const list = ARCHIVE_COLUMNS.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ');
       await connection.run(`CREATE TABLE activity_logs (${list}, workspace VARCHAR, dt VARCHAR)`);
     }
-    return new DuckDbEngine(instance, connection, version, databaseFile);
+    // The macros, view and cache live in the database; each query gets its own connection.
+    connection.closeSync();
+    return new DuckDbEngine(instance, version, databaseFile);
   }
 
   async run(sql: string, values: readonly string[]): Promise<QueryResult> {
@@ -84,7 +85,6 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   async close(): Promise<void> {
-    this.connection.closeSync();
     this.instance.closeSync();
     if (this.databaseFile) for (const f of [this.databaseFile, `${this.databaseFile}.wal`]) rmSync(f, { force: true });
   }
