@@ -158,6 +158,18 @@ describe('verifyArchive()', () => {
     expect(match!.message).toContain(key);
   });
 
+  it('names the same objects in the same order however part reads interleave (200 runs)', async () => {
+    const store = copy();
+    const duplicate = cases.find((c) => c[1] === 'duplicate-id')!;
+    const key = duplicate[3](store);
+    const first = await verifyArchive(store);
+    expect(first.problems.find((p) => p.code === 'duplicate-id')?.key).toBe(key);
+    for (let run = 1; run < 200; run++) {
+      const again = await verifyArchive(store, { concurrency: 1 + (run % 8) });
+      expect(again.problems).toEqual(first.problems);
+    }
+  });
+
   it('reports a truncated chain head through the parts it leaves outside the chain', async () => {
     const store = copy();
     const last = headSeq(store);

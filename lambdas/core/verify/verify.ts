@@ -264,7 +264,9 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       toCheck.push(ref);
     }
   }
-  const idsByWorkspace = new Map<string, Map<string, string>>();
+  // Parts are read concurrently; their ids are compared afterwards in key order, so a duplicate
+  // always names the same (later) object however the reads interleave.
+  const idsOfPart = new Map<PartRef, string[]>();
   let done = 0;
   let bytesChecked = 0;
   const checkPart = async (ref: PartRef) => {
@@ -278,8 +280,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       return;
     }
     // The hash matches; the contents must also match what the manifest says about them.
-    const ids = idsByWorkspace.get(manifest.workspace_id) ?? new Map<string, string>();
-    idsByWorkspace.set(manifest.workspace_id, ids);
+    const ids: string[] = [];
     let records = 0;
     let outside = 0;
     try {
@@ -288,14 +289,13 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
         if (ref.quarantine) continue;
         const { id, createdAt } = lineIdAndTime(line);
         if (typeof createdAt !== 'number' || createdAt < manifest.from || createdAt >= manifest.to) outside += 1;
-        const first = ids.get(id);
-        if (first !== undefined) report('duplicate-id', part.key, `entry ${id} is archived twice: in ${first} and in ${part.key}`);
-        else ids.set(id, part.key);
+        ids.push(id);
       }
     } catch (error) {
       report('part-inconsistent', part.key, `${part.key} cannot be read as gzip JSON lines (${error instanceof Error ? error.message : String(error)})`);
       return;
     }
+    idsOfPart.set(ref, ids);
     if (records !== part.records) report('part-inconsistent', part.key, `${part.key} holds ${records} lines, manifest ${manifest.seq} says ${part.records}`);
     if (outside > 0) report('part-inconsistent', part.key, `${part.key} holds ${outside} entries outside its manifest's range [${manifest.from_iso}, ${manifest.to_iso})`);
   };
@@ -311,6 +311,18 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       }
     }),
   );
+
+  const idsByWorkspace = new Map<string, Map<string, string>>();
+  for (const ref of [...idsOfPart.keys()].sort((a, b) => compareText(a.part.key, b.part.key))) {
+    const seen = idsByWorkspace.get(ref.manifest.workspace_id) ?? new Map<string, string>();
+    idsByWorkspace.set(ref.manifest.workspace_id, seen);
+    for (const id of idsOfPart.get(ref)!) {
+      const first = seen.get(id);
+      if (first !== undefined) report('duplicate-id', ref.part.key, `entry ${id} is archived twice: in ${first} and in ${ref.part.key}`);
+      else seen.set(id, ref.part.key);
+    }
+    idsOfPart.delete(ref);
+  }
 
   if (options.verifier) for (const key of signatureKeys) report('stray-object', key, `${key} signs no manifest of the chain`);
 
@@ -346,7 +358,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     if (!referenced.has(key)) report('stray-object', key, `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing)`);
   }
 
-  problems.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.code < b.code ? -1 : 1));
+  problems.sort((a, b) => compareText(a.key, b.key) || compareText(a.code, b.code) || compareText(a.message, b.message));
   return {
     ok: problems.length === 0,
     problems,
@@ -357,4 +369,9 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     ...(options.verifier && { keyFingerprint: options.verifier.fingerprint }),
     lockChecked,
   };
+}
+
+/** Code-unit order, the same on every machine and locale. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
