@@ -39,9 +39,9 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string | undefined> = {}, killAfterMs?: number): Promise<Run> {
+function cli(args: string[], env: Record<string, string | undefined> = {}, killAfterMs?: number, entry = ['--import', 'tsx', path.join(ROOT, 'cli/main.ts')]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), ...args], {
+    const child = spawn(process.execPath, [...entry, ...args], {
       cwd: ROOT,
       env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -225,6 +225,18 @@ describe('audit-archive verify, report, query and rules', () => {
     const again = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out]);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists; a report pack is evidence/);
+  });
+
+  it('runs a report pack from the build (dist/) as the package bin, with the same queries and DuckDB macros as the sources', async () => {
+    const fromSources = path.join(tmp, 'pack-sources');
+    const fromBuild = path.join(tmp, 'pack-build');
+    expect((await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', fromSources])).code).toBe(0);
+    const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', fromBuild], {}, undefined, [path.join(ROOT, 'bin/audit-archive.mjs')]);
+    expect(run.code).toBe(0);
+    const csvs = (await fs.readdir(fromSources)).filter((f) => f.endsWith('.csv')).sort();
+    expect(csvs.length).toBeGreaterThan(5);
+    expect((await fs.readdir(fromBuild)).filter((f) => f.endsWith('.csv')).sort()).toEqual(csvs);
+    for (const file of csvs) expect(await fs.readFile(path.join(fromBuild, file), 'utf8'), file).toBe(await fs.readFile(path.join(fromSources, file), 'utf8'));
   });
 
   it.each([
