@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
+import { dottedPath, validate } from '../lambdas/core/validation.ts';
 
 const principalArn = z
   .string()
@@ -58,14 +59,8 @@ export function parseDeployConfig(value: unknown): DeployConfig {
     throw new ConfigurationError('CDK context auditArchive is missing: set it in cdk.json or pass -c auditArchive=\'{"workspaces":[{"id":"…","region":"us"}]}\'');
   }
   const input = typeof value === 'string' ? safeJson(value) : value;
-  const parsed = deployConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const key = issue.path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : `${acc}.${String(part)}`), 'auditArchive');
-      return `${key}: ${issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.message}`;
-    });
-    throw new ConfigurationError(`invalid deployment configuration:\n  ${problems.join('\n  ')}`);
-  }
+  const parsed = validate(deployConfigSchema, input, (path) => dottedPath(path, 'auditArchive'));
+  if (!parsed.success) throw new ConfigurationError(`invalid deployment configuration:\n  ${parsed.problems.join('\n  ')}`);
   return parsed.data;
 }
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
+import { validate } from '../lambdas/core/validation.ts';
 
 const probability = z.number().min(0).max(0.95);
 
@@ -78,10 +79,7 @@ export function parseFaults(spec: string): Faults {
     }
     input[key] = key === 'ignorePerPage' ? value === undefined || value === 'true' : Number(value);
   }
-  const parsed = faultsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigurationError(`--faults: ${issue.path.join('.')}: ${issue.message}`);
-  }
+  const parsed = validate(faultsSchema, input);
+  if (!parsed.success) throw new ConfigurationError(`--faults: ${parsed.problems.join('; ')}`);
   return parsed.data;
 }

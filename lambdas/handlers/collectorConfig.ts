@@ -1,6 +1,7 @@
 /** The collector Lambda's environment, read once and validated; errors name the variable. */
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
+import { environmentVariablePath, validate } from '../core/validation.ts';
 
 const workspaceSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an Intercom workspace id (letters, digits, _ or -)'),
@@ -50,13 +51,7 @@ export type CollectorConfig = z.infer<typeof collectorEnvSchema>;
 export type WorkspaceConfig = z.infer<typeof workspaceSchema>;
 
 export function parseCollectorEnv(env: NodeJS.ProcessEnv): CollectorConfig {
-  const parsed = collectorEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const [name, ...rest] = issue.path;
-      return `environment variable ${String(name)}${rest.length ? ` (${rest.join('.')})` : ''}: ${issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message}`;
-    });
-    throw new ConfigurationError(`collector configuration is invalid: ${problems.join('; ')}`);
-  }
+  const parsed = validate(collectorEnvSchema, env, environmentVariablePath);
+  if (!parsed.success) throw new ConfigurationError(`collector configuration is invalid: ${parsed.problems.join('; ')}`);
   return parsed.data;
 }

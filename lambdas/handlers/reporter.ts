@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { AthenaEngine } from '../adapters/aws/AthenaEngine.ts';
 import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.ts';
 import { ConfigurationError, describeError } from '../core/errors.ts';
+import { environmentVariablePath, validate } from '../core/validation.ts';
 import { loadQueries, previousQuarter, quarterRange } from '../core/queries/catalog.ts';
 import { buildReportPack } from '../core/reports/buildReportPack.ts';
 import { ObjectStoreReportSink } from '../core/reports/ObjectStoreReportSink.ts';
@@ -19,7 +20,7 @@ import { ObjectStoreReportSink } from '../core/reports/ObjectStoreReportSink.ts'
 export const reporterEnvSchema = z.object({
   ARCHIVE_BUCKET: z.string().min(3),
   ARCHIVE_PREFIX: z.string().default(''),
-  WORKSPACE_IDS: z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).min(1)),
+  WORKSPACE_IDS: z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'comma-separated Intercom workspace ids (letters, digits, _ or -)')).min(1)),
   ATHENA_WORKGROUP: z.string().min(1),
   ATHENA_DATABASE: z.string().min(1),
   TOPIC_ARN: z.string().startsWith('arn:'),
@@ -31,10 +32,8 @@ export const reporterEnvSchema = z.object({
 export type ReporterConfig = z.infer<typeof reporterEnvSchema>;
 
 export function parseReporterEnv(env: NodeJS.ProcessEnv): ReporterConfig {
-  const parsed = reporterEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigurationError(`reporter configuration is invalid: ${parsed.error.issues.map((i) => `environment variable ${String(i.path[0])}: ${i.message}`).join('; ')}`);
-  }
+  const parsed = validate(reporterEnvSchema, env, environmentVariablePath);
+  if (!parsed.success) throw new ConfigurationError(`reporter configuration is invalid: ${parsed.problems.join('; ')}`);
   return parsed.data;
 }
 

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigurationError } from '../errors.ts';
 import { ACTIVITY_GROUPS } from '../queries/groups.ts';
+import { validate } from '../validation.ts';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time like 08:00');
 
@@ -33,7 +34,7 @@ export const predicateSchema = z.union([
   z.strictObject({ invite_outside_domains: z.strictObject({ allow: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'a domain like acme.com')).min(1) }) }),
   z.strictObject({ export_by_new_joiner: z.strictObject({ days: z.number().int().min(1).max(400).default(30) }) }),
   z.strictObject({ burst: z.strictObject({ group: z.string().min(1), more_than: z.number().int().min(1), hours: z.number().min(0.01).max(24 * 30) }) }),
-]);
+], { error: 'not a known predicate (type_in_group, outside_business_hours, new_ip, invite_outside_domains, export_by_new_joiner, burst)' });
 export type Predicate = z.infer<typeof predicateSchema>;
 
 export const ruleSchema = z.strictObject({
@@ -70,21 +71,17 @@ export function parseRules(text: string, source = 'rules file'): RuleSet {
   } catch (error) {
     throw new ConfigurationError(`${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`);
   }
-  const parsed = rulesFileSchema.safeParse(raw);
-  const problems: string[] = [];
   const name = (i: unknown) => {
     const rules = (raw as { rules?: { name?: unknown }[] })?.rules;
     const n = typeof i === 'number' ? rules?.[i]?.name : undefined;
     return typeof n === 'string' ? `rule '${n}'` : `rules[${String(i)}]`;
   };
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const [head, index, ...rest] = issue.path;
-      const where = head === 'rules' && index !== undefined ? `${name(index)}${rest.length ? ` field ${rest.join('.')}` : ''}` : issue.path.join('.') || '(file)';
-      problems.push(`${where}: ${issue.code === 'unrecognized_keys' ? `unknown key(s) ${issue.keys.join(', ')}` : issue.code === 'invalid_union' ? 'not a known predicate (type_in_group, outside_business_hours, new_ip, invite_outside_domains, export_by_new_joiner, burst) or a field of it is wrong' : issue.message}`);
-    }
-    throw new ConfigurationError(`${source} is invalid:\n  ${problems.join('\n  ')}`);
-  }
+  const parsed = validate(rulesFileSchema, raw, (path) => {
+    const [head, index, ...rest] = path;
+    return head === 'rules' && index !== undefined ? `${name(index)}${rest.length ? ` field ${rest.map(String).join('.')}` : ''}` : path.map(String).join('.') || '(file)';
+  });
+  if (!parsed.success) throw new ConfigurationError(`${source} is invalid:\n  ${parsed.problems.join('\n  ')}`);
+  const problems: string[] = [];
   const file = parsed.data;
   const groups: Record<string, ReadonlySet<string>> = {};
   for (const [g, types] of Object.entries(ACTIVITY_GROUPS)) groups[g] = new Set(types);
