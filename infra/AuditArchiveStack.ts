@@ -28,7 +28,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ARCHIVE_COLUMNS } from '../lambdas/core/archive/columns.ts';
-import { METRICS_NAMESPACE } from '../lambdas/handlers/constants.ts';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambdas/handlers/constants.ts';
 import { archiveBucketProps, objectLockConfiguration } from './archive-bucket-defaults.ts';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
 import { parseRules } from '../lambdas/core/rules/ruleset.ts';
@@ -274,7 +274,7 @@ export class AuditArchiveStack extends Stack {
       commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_inputDir: string, outputDir: string) => copy(outputDir) },
     });
     this.collector = new NodejsFunction(this, 'Collector', {
-      entry: path.join(ROOT, 'lambdas/handlers/collector.ts'),
+      entry: path.join(ROOT, 'lambdas/handlers/collectorEntry.ts'),
       handler: 'handler',
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -299,7 +299,7 @@ export class AuditArchiveStack extends Stack {
         ALERT_MAX_AGE_SECONDS: String(config.alertMaxAgeHours * 3600),
         ...(config.backfillFrom && { BACKFILL_FROM: config.backfillFrom }),
         DEADLINE_MARGIN_SECONDS: '120',
-        POWERTOOLS_SERVICE_NAME: 'collector',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.collector,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
@@ -432,7 +432,7 @@ export class AuditArchiveStack extends Stack {
 
     // Alarms.
     const metric = (metricName: string, statistic: string, period: Duration) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: 'collector' }, statistic, period });
+      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAMES.collector }, statistic, period });
     const interval = Duration.seconds(Math.max(300, scheduleSeconds(config.schedule)));
     const alarms = [
       new cloudwatch.Alarm(this, 'CollectorErrors', {
@@ -516,7 +516,7 @@ export class AuditArchiveStack extends Stack {
       'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
     });
     const reporter = new NodejsFunction(this, 'Reporter', {
-      entry: path.join(ROOT, 'lambdas/handlers/reporter.ts'),
+      entry: path.join(ROOT, 'lambdas/handlers/reporterEntry.ts'),
       handler: 'handler',
       runtime: LAMBDA_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -535,7 +535,7 @@ export class AuditArchiveStack extends Stack {
         ATHENA_DATABASE: 'intercom_audit_archive',
         TOPIC_ARN: this.alarmTopic.topicArn,
         REPORT_LANG: config.reportLang,
-        POWERTOOLS_SERVICE_NAME: 'reporter',
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.reporter,
         NODE_OPTIONS: '--enable-source-maps',
       },
       // The canned queries ship beside the handler; the same files become the named queries.

@@ -187,25 +187,27 @@ export function createCollectorHandler(deps: CollectorDeps) {
   };
 }
 
-let handlerInstance: ReturnType<typeof createCollectorHandler> | undefined;
-
-/** The Lambda entry point: configuration is read and clients are built once per container. */
-export const handler = (event: unknown, context: Context) => {
-  const config = parseCollectorEnv(process.env);
+/**
+ * The real adapters for a Lambda container, from its environment: configuration parsed and
+ * checked, the rules file read and validated, every SDK client built. `collectorEntry.ts` calls
+ * this once, when the runtime loads the function; a bad setting fails the start, naming it.
+ */
+export function collectorDepsFromEnvironment(env: NodeJS.ProcessEnv): CollectorDeps {
+  const config = parseCollectorEnv(env);
   // A bad rules file fails here, at start, with the rule and field named.
   const ruleSet = config.RULES_FILE ? parseRules(readFileSync(path.resolve(import.meta.dirname, config.RULES_FILE), 'utf8'), config.RULES_FILE) : undefined;
   const sinks: AlertSink[] = [
     ...(config.ALERTS_TOPIC_ARN ? [new SnsAlertSink(new SNSClient({}), config.ALERTS_TOPIC_ARN)] : []),
     ...(config.ALERTS_BUS_NAME ? [new EventBridgeAlertSink(new EventBridgeClient({}), config.ALERTS_BUS_NAME)] : []),
   ];
-  handlerInstance ??= createCollectorHandler({
+  return {
     config,
     ...(ruleSet && { alerts: { ruleSet, sinks } }),
     ...(config.SIGNING_KEY_ID && { signer: new KmsSigner(new KMSClient({}), config.SIGNING_KEY_ID) }),
     s3: new S3Client({}),
     secrets: new SecretsManagerClient({}),
-    logger: new Logger({ serviceName: 'intercom-audit-archive-collector' }),
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'collector' }),
-  });
-  return handlerInstance(event, context);
-};
+    // The service name comes from POWERTOOLS_SERVICE_NAME, which the stack sets.
+    logger: new Logger(),
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE }),
+  };
+}

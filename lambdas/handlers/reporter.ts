@@ -50,23 +50,24 @@ export interface ReporterDeps {
 export function createReporterHandler(deps: ReporterDeps) {
   const { config, logger } = deps;
   const now = deps.now ?? (() => new Date());
+  // Built once per container; each invocation only runs.
+  const store = new S3ObjectStore(deps.s3, { bucket: config.ARCHIVE_BUCKET, prefix: config.ARCHIVE_PREFIX });
+  const engine = new AthenaEngine(deps.athena, {
+    workgroup: config.ATHENA_WORKGROUP,
+    database: config.ATHENA_DATABASE,
+    timeoutMs: config.QUERY_TIMEOUT_SECONDS * 1000,
+    ...(deps.sleep && { sleep: deps.sleep }),
+    now: () => now().getTime(),
+  });
+  const queries = loadQueries(config.QUERIES_DIR ?? path.join(import.meta.dirname, 'queries'));
   return async (event: { quarter?: string } | undefined) => {
     const quarter = event?.quarter ?? previousQuarter(now());
     quarterRange(quarter); // validates an explicit quarter
-    const store = new S3ObjectStore(deps.s3, { bucket: config.ARCHIVE_BUCKET, prefix: config.ARCHIVE_PREFIX });
     const prefix = `reports/quarter=${quarter}/`;
-    const engine = new AthenaEngine(deps.athena, {
-      workgroup: config.ATHENA_WORKGROUP,
-      database: config.ATHENA_DATABASE,
-      timeoutMs: config.QUERY_TIMEOUT_SECONDS * 1000,
-      ...(deps.sleep && { sleep: deps.sleep }),
-      now: () => now().getTime(),
-    });
-    const queriesDir = config.QUERIES_DIR ?? path.join(import.meta.dirname, 'queries');
     try {
       const result = await buildReportPack({
         quarter,
-        queries: loadQueries(queriesDir),
+        queries,
         engine,
         sink: new ObjectStoreReportSink(store, prefix),
         archive: store,
@@ -95,16 +96,14 @@ export function createReporterHandler(deps: ReporterDeps) {
   };
 }
 
-let instance: ReturnType<typeof createReporterHandler> | undefined;
-
-export const handler = (event: { quarter?: string } | undefined) => {
-  instance ??= createReporterHandler({
-    config: parseReporterEnv(process.env),
+/** The real adapters for a Lambda container, from its environment; `reporterEntry.ts` calls this once, at start. */
+export function reporterDepsFromEnvironment(env: NodeJS.ProcessEnv): ReporterDeps {
+  return {
+    config: parseReporterEnv(env),
     athena: new AthenaClient({}),
     s3: new S3Client({}),
     sns: new SNSClient({}),
-    logger: new Logger({ serviceName: 'intercom-audit-archive-reporter' }),
-  });
-  return instance(event);
-};
-
+    // The service name comes from POWERTOOLS_SERVICE_NAME, which the stack sets.
+    logger: new Logger(),
+  };
+}

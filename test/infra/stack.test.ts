@@ -228,6 +228,19 @@ describe('AuditArchiveStack', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'security-alerts@example.com' });
   });
 
+  it("names each function's service by POWERTOOLS_SERVICE_NAME alone, the service dimension its alarms read", () => {
+    const services = resources('AWS::Lambda::Function')
+      .map(([, fn]) => (fn.Properties.Environment?.Variables as Record<string, string> | undefined)?.POWERTOOLS_SERVICE_NAME)
+      .filter((name) => name !== undefined)
+      .sort();
+    expect(services).toEqual(['collector', 'reporter']);
+    const dimensions = resources('AWS::CloudWatch::Alarm')
+      .filter(([, alarm]) => alarm.Properties.Namespace === 'IntercomAuditArchive')
+      .map(([, alarm]) => alarm.Properties.Dimensions);
+    expect(dimensions.length).toBeGreaterThan(0);
+    for (const d of dimensions) expect(d).toEqual([{ Name: 'service', Value: 'collector' }]);
+  });
+
   it('never expires archived objects', () => {
     const archive = json.Resources[archiveLogicalId()]!;
     for (const rule of archive.Properties.LifecycleConfiguration.Rules) {

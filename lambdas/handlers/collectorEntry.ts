@@ -1,0 +1,7 @@
+/**
+ * The collector Lambda's entry point. Everything is built here, at module scope, once per
+ * container: the configuration, the rules and the SDK clients; each invocation only runs.
+ */
+import { collectorDepsFromEnvironment, createCollectorHandler } from './collector.ts';
+
+export const handler = createCollectorHandler(collectorDepsFromEnvironment(process.env));
