@@ -8,7 +8,7 @@ import { dottedPath, validate } from '../lambdas/core/validation.ts';
 
 const principalArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]+|user\/[\w+=,.@\/-]+)$/, 'an IAM role, user or account-root ARN (arn:aws:iam::123456789012:role/Name)');
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/, 'an IAM role, user or account-root ARN (arn:aws:iam::123456789012:role/Name)');
 
 export const deployConfigSchema = z.strictObject({
   /** Intercom workspaces to archive, each with its API region. */

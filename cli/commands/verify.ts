@@ -113,7 +113,7 @@ export async function writeVerifyReport(file: string, outcome: VerifyOutcome, no
     problems: result.problems,
   };
   await fs.writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-  const summaryFile = file.replace(/\.json$/i, '') + '.summary.md';
+  const summaryFile = `${file.replace(/\.json$/i, '')}.summary.md`;
   const md = [
     `# Archive verification — ${result.ok ? 'PASSED' : 'FAILED'}`,
     '',

@@ -115,7 +115,10 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period):
   const people = new Map<string, Row>();
   const person = (id: string) => {
     let row = people.get(id);
-    if (!row) people.set(id, (row = { id, emails: [], actor: [], subjectPerm: 0, deprov: 0 }));
+    if (!row) {
+      row = { id, emails: [], actor: [], subjectPerm: 0, deprov: 0 };
+      people.set(id, row);
+    }
     return row;
   };
   for (const e of inPeriod) {
@@ -134,6 +137,7 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period):
   const maxOrNull = (xs: number[]) => (xs.length ? iso(Math.max(...xs)) : null);
   out.soc2_access_review = [...people.values()]
     .map((p) => {
+      // biome-ignore lint/complexity/useMathMinMax: the greatest string, not a number
       const email = p.emails.length ? p.emails.reduce((a, b) => (b > a ? b : a)) : null;
       const times = p.actor.map((e) => e.created_at);
       return [

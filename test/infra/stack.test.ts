@@ -19,7 +19,9 @@ const outdir = () => {
   outdirs.push(dir);
   return dir;
 };
-afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of outdirs) rmSync(d, { recursive: true, force: true });
+});
 
 let template: Template;
 let json: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };

@@ -13,7 +13,9 @@ function engine(timeoutMs = 60_000) {
     database: 'db',
     timeoutMs,
     now: () => clock,
-    sleep: async (ms) => void (clock += ms),
+    sleep: async (ms) => {
+      clock += ms;
+    },
   });
 }
 

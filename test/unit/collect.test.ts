@@ -222,7 +222,11 @@ describe('collect()', () => {
       until: T0 + 6 * DAY,
       windowSeconds: DAY,
       shouldStop: () => windows >= 2,
-      observer: { onWindowClosed: () => void (windows += 1) },
+      observer: {
+        onWindowClosed: () => {
+          windows += 1;
+        },
+      },
     });
     expect(result).toMatchObject({ windows: 2, stoppedEarly: true, checkpoint: T0 + 2 * DAY });
     await expectExactlyOnce(store, s, T0, T0 + 2 * DAY);

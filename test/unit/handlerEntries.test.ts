@@ -21,7 +21,7 @@ const built = vi.hoisted(() => {
   const args: Record<string, unknown[][]> = {};
   const note = (name: string, a: unknown[]) => {
     counts[name] = (counts[name] ?? 0) + 1;
-    (args[name] ??= []).push(a);
+    args[name] = [...(args[name] ?? []), a];
   };
   /** A subclass that counts its constructions (mockClient still stubs its `send`). */
   const counted = <T extends new (...a: any[]) => object>(name: string, Base: T): T =>
@@ -31,7 +31,11 @@ const built = vi.hoisted(() => {
         note(name, a);
       }
     };
-  const countedFn = <F extends (...a: any[]) => unknown>(name: string, fn: F): F => ((...a: unknown[]) => (note(name, a), fn(...a))) as F;
+  const countedFn = <F extends (...a: any[]) => unknown>(name: string, fn: F): F =>
+    ((...a: unknown[]) => {
+      note(name, a);
+      return fn(...a);
+    }) as F;
   return { counts, args, counted, countedFn };
 });
 

@@ -36,7 +36,9 @@ function setup() {
     sns: new SNSClient({ region: 'eu-west-1' }),
     logger,
     now: () => new Date(t),
-    sleep: async (ms) => void (t += ms),
+    sleep: async (ms) => {
+      t += ms;
+    },
   });
   return { handler, s3 };
 }

@@ -145,7 +145,12 @@ describe('live alerts and backtests', () => {
   it('publishes an alert only to the channels its rule names', async () => {
     const only = parseRules('version: 1\nrules:\n  - { name: exports-file-only, severity: low, notify: [file], when: [ { type_in_group: data_exports } ] }', 'x.yaml');
     const got: Record<string, number> = { stdout: 0, file: 0 };
-    const counting = (channel: 'stdout' | 'file'): AlertSink => ({ channel, publish: async (a) => void (got[channel]! += a.length) });
+    const counting = (channel: 'stdout' | 'file'): AlertSink => ({
+      channel,
+      publish: async (a) => {
+        got[channel]! += a.length;
+      },
+    });
     const { alerts } = await backtest(store, ['sim-acme'], only, T0, T0 + DAY);
     await deliverAlerts(new MemoryObjectStore(), alerts, [counting('stdout'), counting('file')]);
     expect(got).toEqual({ stdout: 0, file: alerts.length });

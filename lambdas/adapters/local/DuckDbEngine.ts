@@ -76,7 +76,7 @@ export class DuckDbEngine implements QueryEngine {
     const connection = await this.instance.connect();
     try {
       const prepared = await connection.prepare(sql);
-      values.forEach((value, i) => prepared.bindVarchar(i + 1, value));
+      for (const [i, value] of values.entries()) prepared.bindVarchar(i + 1, value);
       const reader = await prepared.runAndReadAll();
       return { columns: reader.columnNames(), rows: reader.getRows().map((row) => row.map(toCell)) };
     } finally {

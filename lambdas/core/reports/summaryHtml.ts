@@ -70,6 +70,7 @@ export interface SummaryInput {
   readonly results: readonly { query: CannedQuery; result: QueryResult; file: string; sha256: string }[];
 }
 
+// biome-ignore lint/suspicious/noShadowRestrictedNames: the file's HTML escape; the deprecated global escape() is never used
 const escape = (text: unknown) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** A horizontal bar chart as inline SVG. */

@@ -341,7 +341,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     for (const [key, sha] of expected) {
       const lock = await store.objectLock(key);
       lockChecked += 1;
-      if (!lock || !lock.mode) {
+      if (!lock?.mode) {
         report('not-locked', key, `${key} is not under Object Lock (expected ${options.lock.mode} for ${options.lock.years} years)`);
         continue;
       }
