@@ -5,14 +5,16 @@
  *   alerts/workspace=<id>/watermark/<manifest seq, 12 digits>.json  every entry listed up to that manifest was alerted on
  *   alerts/workspace=<id>/state/<YYYY-MM-DD>.json                   the evaluator's state through a manifest, at most one a day
  *
- * Both name the manifest seq and SHA-256 they reflect; a reader trusts one only once that link
- * is checked against the chain (liveAlerts.ts). On AWS only the collector may write `alerts/`.
+ * Both name the manifest seq and SHA-256 they reflect, and a watermark names the snapshot (key
+ * and SHA-256) the next run starts from, so a snapshot nobody referenced, or one changed after
+ * it was written, is never used. A reader trusts either only once its link to the chain checks
+ * out (liveAlerts.ts). On AWS only the collector may write `alerts/`.
  */
 import { z } from 'zod';
-import { IntegrityError } from '../errors.ts';
+import { IntegrityError, ObjectNotFoundError } from '../errors.ts';
 import type { ObjectStore } from '../ports.ts';
 import { sha256Hex } from '../archive/manifest.ts';
-import { type SerializedState, serializedStateSchema } from './state.ts';
+import { serializedStateSchema } from './state.ts';
 
 export const WATERMARK_FORMAT = 'intercom-audit-archive/alert-watermark/v1';
 export const SNAPSHOT_FORMAT = 'intercom-audit-archive/alert-state/v1';
@@ -38,6 +40,8 @@ export const watermarkSchema = z.strictObject({
   ...link,
   /** The watermark this one advanced from (null: the first). */
   previous_seq: z.number().int().nonnegative().nullable(),
+  /** The evaluator-state snapshot the next run starts from (null: none yet). */
+  snapshot: z.strictObject({ key: z.string(), sha256: sha, seq: z.number().int().nonnegative() }).nullable(),
   alerts: z.strictObject({ matches: z.number().int().nonnegative(), sent: z.number().int().nonnegative(), already_sent: z.number().int().nonnegative(), too_old: z.number().int().nonnegative() }),
   written_at: z.string(),
 });
@@ -61,7 +65,10 @@ export interface Candidate<T> {
 }
 
 async function readRecord<T>(store: ObjectStore, key: string, schema: z.ZodType<T>, workspaceId: string): Promise<Candidate<T>> {
-  const body = await store.get(key);
+  return parseRecord(key, await store.get(key), schema, workspaceId);
+}
+
+function parseRecord<T>(key: string, body: Buffer, schema: z.ZodType<T>, workspaceId: string): Candidate<T> {
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -83,30 +90,39 @@ async function lastKey(store: ObjectStore, prefix: string, pattern: RegExp, acce
   return best;
 }
 
+/** How far behind the head the latest watermark is looked for first (one LIST page). */
+const RECENT_WATERMARKS = 900;
+
 /**
  * The newest watermark at or below the chain head (a key above the head cannot be honest), or
- * undefined. `atLeast` starts the listing there (one LIST request in the usual case).
+ * undefined. One LIST request in the usual case: the last few hundred seqs are listed first.
  */
-export async function latestWatermark(store: ObjectStore, workspaceId: string, headSeq: number, atLeast?: number): Promise<Candidate<Watermark> | undefined> {
+export async function latestWatermark(store: ObjectStore, workspaceId: string, headSeq: number): Promise<Candidate<Watermark> | undefined> {
   const prefix = watermarkPrefix(workspaceId);
-  const startAfter = atLeast !== undefined && atLeast > 0 ? watermarkKey(workspaceId, atLeast - 1) : undefined;
-  const key = await lastKey(store, prefix, /^\d{12}\.json$/, (name) => Number(name.slice(0, 12)) <= headSeq, startAfter);
+  const pattern = /^\d{12}\.json$/;
+  const accept = (name: string) => Number(name.slice(0, 12)) <= headSeq;
+  const recent = headSeq - RECENT_WATERMARKS;
+  const key = (recent > 0 ? await lastKey(store, prefix, pattern, accept, watermarkKey(workspaceId, recent)) : undefined) ?? (await lastKey(store, prefix, pattern, accept));
   if (!key) return undefined;
   const candidate = await readRecord(store, key, watermarkSchema, workspaceId);
   if (candidate.record && watermarkKey(workspaceId, candidate.record.seq) !== key) return { key, problem: `${key} names manifest ${candidate.record.seq}, not the one its key says` };
   return candidate;
 }
 
-/** The newest snapshot dated no later than `today` (a future date cannot be honest), or undefined. */
-export async function latestSnapshot(store: ObjectStore, workspaceId: string, today: string): Promise<Candidate<Snapshot> | undefined> {
-  const prefix = snapshotPrefix(workspaceId);
-  const pattern = /^\d{4}-\d{2}-\d{2}\.json$/;
-  const accept = (name: string) => name.slice(0, 10) <= today;
-  // Usually there is one from the last few days: list only those, then everything.
-  const recent = new Date(`${today}T00:00:00Z`);
-  recent.setUTCDate(recent.getUTCDate() - 3);
-  const key = (await lastKey(store, prefix, pattern, accept, snapshotKey(workspaceId, recent.toISOString().slice(0, 10)))) ?? (await lastKey(store, prefix, pattern, accept));
-  return key ? readRecord(store, key, snapshotSchema, workspaceId) : undefined;
+/** The snapshot a watermark names, if its bytes are still the ones the watermark recorded. */
+export async function readSnapshot(store: ObjectStore, workspaceId: string, ref: { key: string; sha256: string; seq: number }): Promise<Candidate<Snapshot>> {
+  if (!ref.key.startsWith(snapshotPrefix(workspaceId)) || !/^\d{4}-\d{2}-\d{2}\.json$/.test(ref.key.slice(snapshotPrefix(workspaceId).length))) return { key: ref.key, problem: 'the watermark names a key outside this workspace\'s snapshots' };
+  let bytes: Buffer;
+  try {
+    bytes = await store.get(ref.key);
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return { key: ref.key, problem: 'it does not exist' };
+    throw error;
+  }
+  if (sha256Hex(bytes) !== ref.sha256) return { key: ref.key, problem: 'its bytes are not the ones the watermark recorded (SHA-256 differs)' };
+  const candidate = parseRecord(ref.key, bytes, snapshotSchema, workspaceId);
+  if (candidate.record && candidate.record.seq !== ref.seq) return { key: ref.key, problem: `it names manifest ${candidate.record.seq}, the watermark says ${ref.seq}` };
+  return candidate;
 }
 
 function body(record: unknown): Buffer {
@@ -120,16 +136,20 @@ export async function writeWatermark(store: ObjectStore, record: Watermark): Pro
   return key;
 }
 
-/** Writes the day's snapshot; false when that day already has one (at most one a day, whoever wrote it). */
-export async function writeSnapshot(store: ObjectStore, record: Snapshot, day: string): Promise<boolean> {
+/**
+ * Writes the day's snapshot and returns its reference; undefined when that day's key already
+ * holds other bytes (at most one a day, whoever wrote it).
+ */
+export async function writeSnapshot(store: ObjectStore, record: Snapshot, day: string): Promise<{ key: string; sha256: string; seq: number } | undefined> {
   const key = snapshotKey(record.workspace_id, day);
   const bytes = body(record);
+  const sha256 = sha256Hex(bytes);
   try {
-    return (await store.putIfAbsent(key, bytes, sha256Hex(bytes))).created;
+    await store.putIfAbsent(key, bytes, sha256);
+    return { key, sha256, seq: record.seq };
   } catch (error) {
-    if (error instanceof IntegrityError && error.key === key) return false;
+    if (error instanceof IntegrityError && error.key === key) return undefined;
     throw error;
   }
 }
 
-export type { SerializedState };

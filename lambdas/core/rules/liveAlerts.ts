@@ -25,7 +25,7 @@ import { type Alert, type AlertEntry, RuleEvaluator } from './evaluate.ts';
 import { type AlertSink, deliverAlerts } from './deliver.ts';
 import type { RuleSet } from './ruleset.ts';
 import { ChainWalk } from './chainWalk.ts';
-import { SNAPSHOT_FORMAT, type Snapshot, WATERMARK_FORMAT, type Watermark, latestSnapshot, latestWatermark, snapshotKey, writeSnapshot, writeWatermark } from './alertState.ts';
+import { SNAPSHOT_FORMAT, type Snapshot, WATERMARK_FORMAT, type Watermark, latestWatermark, readSnapshot, snapshotKey, writeSnapshot, writeWatermark } from './alertState.ts';
 import { trackingFingerprint, trackingOf } from './state.ts';
 
 export interface LiveAlertOptions {
@@ -70,48 +70,46 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
   const chain = new ChainWalk(store, head);
   const headSeq = head.manifest.seq;
 
-  // The latest snapshot and watermark, each trusted only once its link to the chain checks out.
-  let snapshot: Snapshot | undefined;
-  let ignored: string | null = null;
-  const snapshotCandidate = await latestSnapshot(store, workspaceId, today);
-  if (snapshotCandidate) {
-    const s = snapshotCandidate.record;
-    const problem =
-      snapshotCandidate.problem ??
-      (s!.tracking_sha256 !== trackingSha
-        ? 'it was computed for other rules'
-        : s!.seq > headSeq
-          ? `it names manifest ${s!.seq}, after the chain head ${headSeq}`
-          : (await chain.sha256Of(s!.seq)) !== s!.manifest_sha256
-            ? `its link to the chain does not verify (manifest ${s!.seq} does not have the SHA-256 it names)`
-            : undefined);
-    if (problem) ignored = `${snapshotCandidate.key}: ${problem}`;
-    else snapshot = s;
-  }
-  let watermarkCandidate = await latestWatermark(store, workspaceId, headSeq, snapshot?.seq);
-  if (snapshot && !watermarkCandidate) {
-    // Snapshots are written only after a watermark at least as far: this one is not ours.
-    ignored = `${snapshotCandidate!.key}: no alerts watermark at or after manifest ${snapshot.seq}`;
-    snapshot = undefined;
-    watermarkCandidate = await latestWatermark(store, workspaceId, headSeq);
-  }
+  // The latest watermark and the snapshot it names, each trusted only once its link to the chain checks out.
   let watermark: Watermark | undefined;
+  const watermarkCandidate = await latestWatermark(store, workspaceId, headSeq);
   if (watermarkCandidate) {
     const w = watermarkCandidate.record;
     const problem = watermarkCandidate.problem ?? ((await chain.sha256Of(w!.seq)) !== w!.manifest_sha256 ? `its link to the chain does not verify (manifest ${w!.seq} does not have the SHA-256 it names)` : undefined);
-    if (problem) notes.push(`alerts watermark ${watermarkCandidate.key} ignored: ${problem}; evaluating from ${snapshot ? `the snapshot (manifest ${snapshot.seq})` : 'the max age'} instead`);
+    if (problem) notes.push(`alerts watermark ${watermarkCandidate.key} ignored: ${problem}; every entry within the max age is evaluated again (the sent records stop repeats)`);
     else watermark = w;
   }
-  if (ignored) notes.push(`alert state snapshot ${ignored}; ignored, the state is rebuilt from the archive`);
-
   // Everything after the watermark is evaluated. Without one (alerts new for this archive, or
   // a record ignored), every entry within the max age is, and the sent records stop repeats.
-  const watermarkSeq = watermark?.seq ?? snapshot?.seq ?? null;
+  const watermarkSeq = watermark?.seq ?? null;
   const emitFrom = watermarkSeq === null ? null : watermarkSeq + 1;
   const summary = { manifests: 0, entries: 0, matches: 0, sent: 0, alreadySent: 0, tooOld: 0 };
   if (emitFrom !== null && emitFrom > headSeq) {
-    return { from: null, to: head.manifest.checkpoint, ...summary, maxAgeCutoff: cutoff, watermark: { before: watermarkSeq, after: watermarkSeq }, snapshot: { used: snapshot ? snapshotCandidate!.key : null, ignored, written: null }, notes };
+    return { from: null, to: head.manifest.checkpoint, ...summary, maxAgeCutoff: cutoff, watermark: { before: watermarkSeq, after: watermarkSeq }, snapshot: { used: null, ignored: null, written: null }, notes };
   }
+
+  let snapshot: Snapshot | undefined;
+  let snapshotRef = watermark?.snapshot ?? null;
+  let ignored: string | null = null;
+  if (snapshotRef) {
+    const candidate = await readSnapshot(store, workspaceId, snapshotRef);
+    const s = candidate.record;
+    const problem =
+      candidate.problem ??
+      (s!.tracking_sha256 !== trackingSha
+        ? 'it was computed for other rules'
+        : s!.seq > watermark!.seq
+          ? `it names manifest ${s!.seq}, after the watermark ${watermark!.seq}`
+          : (await chain.sha256Of(s!.seq)) !== s!.manifest_sha256
+            ? `its link to the chain does not verify (manifest ${s!.seq} does not have the SHA-256 it names)`
+            : undefined);
+    if (problem) {
+      ignored = `${snapshotRef.key}: ${problem}`;
+      notes.push(`alert state snapshot ${ignored}; ignored, the state is rebuilt from the archive`);
+      snapshotRef = null;
+    } else snapshot = s;
+  }
+
 
   // Where the history starts: the snapshot, or far enough back for the rules' horizon.
   let baseSeq: number;
@@ -159,6 +157,27 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
     );
   }
 
+  // At most once a UTC day (the key is the day), a snapshot of the state through the head.
+  let written: string | null = null;
+  const todayKey = snapshotKey(workspaceId, today);
+  if (!snapshotRef || snapshotRef.key < todayKey) {
+    const state: Snapshot = {
+      format: SNAPSHOT_FORMAT,
+      workspace_id: workspaceId,
+      seq: headSeq,
+      manifest_sha256: head.sha256,
+      checkpoint: head.manifest.checkpoint,
+      tracking_sha256: trackingSha,
+      computed_at: now().toISOString(),
+      state: evaluator.exportState(),
+    };
+    const ref = await writeSnapshot(store, state, today);
+    if (ref) {
+      snapshotRef = ref;
+      written = ref.key;
+    } else notes.push(`alert state snapshot ${todayKey} already exists and is not the one this run computed; the next UTC day gets a new one`);
+  }
+
   const record: Watermark = {
     format: WATERMARK_FORMAT,
     workspace_id: workspaceId,
@@ -166,6 +185,7 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
     manifest_sha256: head.sha256,
     checkpoint: head.manifest.checkpoint,
     previous_seq: watermarkSeq,
+    snapshot: snapshotRef,
     alerts: { matches: summary.matches, sent: summary.sent, already_sent: summary.alreadySent, too_old: summary.tooOld },
     written_at: now().toISOString(),
   };
@@ -179,28 +199,13 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
     after = watermarkSeq;
   }
 
-  let written: string | null = null;
-  const todayKey = snapshotKey(workspaceId, today);
-  if (after === headSeq && (!snapshotCandidate || snapshotCandidate.key < todayKey)) {
-    const state: Snapshot = {
-      format: SNAPSHOT_FORMAT,
-      workspace_id: workspaceId,
-      seq: headSeq,
-      manifest_sha256: head.sha256,
-      checkpoint: head.manifest.checkpoint,
-      tracking_sha256: trackingSha,
-      computed_at: now().toISOString(),
-      state: evaluator.exportState(),
-    };
-    if (await writeSnapshot(store, state, today)) written = todayKey;
-  }
   return {
     from,
     to: head.manifest.checkpoint,
     ...summary,
     maxAgeCutoff: cutoff,
     watermark: { before: watermarkSeq, after },
-    snapshot: { used: snapshot ? snapshotCandidate!.key : null, ignored, written },
+    snapshot: { used: snapshot ? watermark!.snapshot!.key : null, ignored, written },
     notes,
   };
 }
