@@ -42,6 +42,11 @@ export const watermarkSchema = z.strictObject({
   previous_seq: z.number().int().nonnegative().nullable(),
   /** The evaluator-state snapshot the next run starts from (null: none yet). */
   snapshot: z.strictObject({ key: z.string(), sha256: sha, seq: z.number().int().nonnegative() }).nullable(),
+  /**
+   * The evaluator's state at this manifest as changes to that snapshot (state.ts stateDelta):
+   * the next run starts here instead of re-reading every part since the snapshot.
+   */
+  state_delta: serializedStateSchema.nullable(),
   alerts: z.strictObject({ matches: z.number().int().nonnegative(), sent: z.number().int().nonnegative(), already_sent: z.number().int().nonnegative(), too_old: z.number().int().nonnegative() }),
   written_at: z.string(),
 });

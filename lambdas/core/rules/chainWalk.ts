@@ -1,7 +1,7 @@
 /**
  * Reads a workspace's manifest chain backwards from its head, checking each link
- * (`prev_sha256`) as it goes, so every manifest it hands out is tied to the head — and so is the
- * SHA-256 it reports for any seq, which is how watermarks and snapshots are checked.
+ * (`prev_sha256`) as it goes, so every manifest it hands out is tied to the head; it also tells
+ * the SHA-256 of any seq, which is how watermarks and snapshots are checked.
  */
 import { IntegrityError } from '../errors.ts';
 import type { ObjectStore } from '../ports.ts';
@@ -57,14 +57,16 @@ export class ChainWalk {
   }
 
   /**
-   * The SHA-256 the chain gives manifest `seq`: the head's own, or the `prev_sha256` of the
-   * manifest after it (so seq itself need not be read). Reads down to seq + 1 if needed.
+   * The SHA-256 of manifest `seq`: the head's own, the `prev_sha256` of the manifest after it
+   * when that one was read, or else the manifest read by its key (one GET, not walking the chain
+   * down to it: manifests are write-once, and verify checks the links in between).
    */
   async sha256Of(seq: number): Promise<string | undefined> {
     if (seq > this.head.manifest.seq || seq < 0) return undefined;
     if (seq === this.head.manifest.seq) return this.head.sha256;
-    await this.readDownTo(seq + 1);
-    return this.bySeq.get(seq + 1)!.manifest.prev_sha256 ?? undefined;
+    const after = this.bySeq.get(seq + 1);
+    if (after) return after.manifest.prev_sha256 ?? undefined;
+    return (await readManifest(this.store, this.head.manifest.workspace_id, seq)).sha256;
   }
 
   /** Manifests `from`..head, ascending (reads what is missing). */

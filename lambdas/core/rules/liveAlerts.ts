@@ -4,10 +4,12 @@
  * 1. The alerts watermark (alertState.ts) names the last manifest whose entries were all
  *    alerted on. Every entry listed by a manifest after it is evaluated — not just the window
  *    this run closed — so alerts a failed run did not deliver are delivered by the next one.
- * 2. The evaluator's history comes from the latest daily snapshot plus the parts the chain lists
- *    after it. A snapshot (or watermark) is used only when the manifest seq and SHA-256 it names
- *    match the chain read back from the head; otherwise it is ignored and the history is rebuilt
- *    from the archive (the rules' horizon), so a forged or stale record cannot silence an alert.
+ * 2. The evaluator's history comes from the daily snapshot the watermark names (key and SHA-256)
+ *    plus the watermark's own changes to it, then the parts the chain lists after the watermark
+ *    — a handful of requests, not a day of parts. A snapshot or watermark is used only when the
+ *    manifest seq and SHA-256 it names match the chain; otherwise it is ignored and the history
+ *    is rebuilt from the archive (the rules' horizon), so a forged or stale record cannot
+ *    silence an alert.
  * 3. Alerts for entries older than `maxAgeSeconds` are counted, not sent (a backfill raises no storm).
  * 4. The watermark advances to the head only after every channel took the alerts and the sent
  *    records are written; then, at most once a UTC day, a snapshot of the state is written.
@@ -26,7 +28,7 @@ import { type AlertSink, deliverAlerts } from './deliver.ts';
 import type { RuleSet } from './ruleset.ts';
 import { ChainWalk } from './chainWalk.ts';
 import { SNAPSHOT_FORMAT, type Snapshot, WATERMARK_FORMAT, type Watermark, latestWatermark, readSnapshot, snapshotKey, writeSnapshot, writeWatermark } from './alertState.ts';
-import { trackingFingerprint, trackingOf } from './state.ts';
+import { type SerializedState, applyDelta, stateDelta, trackingFingerprint, trackingOf } from './state.ts';
 
 export interface LiveAlertOptions {
   /** Entries older than this (by their own time) are left to backtests: a backfill raises no storm. */
@@ -111,10 +113,16 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
   }
 
 
-  // Where the history starts: the snapshot, or far enough back for the rules' horizon.
+  // Where the history starts: the watermark's state (the snapshot plus its changes), the
+  // snapshot, or — neither usable — far enough back for the rules' horizon.
   let baseSeq: number;
-  if (snapshot) {
+  let baseState: SerializedState | undefined;
+  if (snapshot && watermark?.state_delta) {
+    baseSeq = watermark.seq + 1;
+    baseState = applyDelta(snapshot.state, watermark.state_delta);
+  } else if (snapshot) {
     baseSeq = snapshot.seq + 1;
+    baseState = snapshot.state;
   } else {
     // The earliest entry that will be evaluated: late manifests reach back behind their window.
     let earliest = emitFrom === null ? cutoff : Number.POSITIVE_INFINITY;
@@ -125,7 +133,7 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
     baseSeq = await chain.readBackUntil((m) => m.manifest.kind === 'window' && m.manifest.from <= historyFrom);
   }
 
-  const evaluator = new RuleEvaluator(ruleSet, snapshot?.state);
+  const evaluator = new RuleEvaluator(ruleSet, baseState);
   const fresh: Alert[] = [];
   let from: number | null = null;
   const manifests = await chain.ascendingFrom(baseSeq);
@@ -160,6 +168,8 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
   // At most once a UTC day (the key is the day), a snapshot of the state through the head.
   let written: string | null = null;
   const todayKey = snapshotKey(workspaceId, today);
+  const stateNow = evaluator.exportState();
+  let delta = snapshot && snapshotRef ? stateDelta(snapshot.state, stateNow) : null;
   if (!snapshotRef || snapshotRef.key < todayKey) {
     const state: Snapshot = {
       format: SNAPSHOT_FORMAT,
@@ -169,12 +179,13 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
       checkpoint: head.manifest.checkpoint,
       tracking_sha256: trackingSha,
       computed_at: now().toISOString(),
-      state: evaluator.exportState(),
+      state: stateNow,
     };
     const ref = await writeSnapshot(store, state, today);
     if (ref) {
       snapshotRef = ref;
       written = ref.key;
+      delta = stateDelta(stateNow, stateNow);
     } else notes.push(`alert state snapshot ${todayKey} already exists and is not the one this run computed; the next UTC day gets a new one`);
   }
 
@@ -186,6 +197,7 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
     checkpoint: head.manifest.checkpoint,
     previous_seq: watermarkSeq,
     snapshot: snapshotRef,
+    state_delta: delta,
     alerts: { matches: summary.matches, sent: summary.sent, already_sent: summary.alreadySent, too_old: summary.tooOld },
     written_at: now().toISOString(),
   };

@@ -82,6 +82,7 @@ export class CompactState {
     for (const [who, list] of from.ips) this.ips.set(who, new Map(list.map(([ip, last, before]) => [ip, [last, before]])));
     for (const [who, t] of from.joined) this.joined.set(who, t);
     for (const [group, list] of from.bursts) if (tracking.bursts.has(group)) this.bursts.set(group, new Map(list.map(([who, times]) => [who, [...times]])));
+    this.prune();
   }
 
   observe(who: string, t: number, type: string, ip: string | null, provisioned?: string): void {
@@ -168,4 +169,57 @@ export class CompactState {
       bursts: [...this.bursts].map(([group, byWho]): [string, [string, number[]][]] => [group, [...byWho].map(([who, times]): [string, number[]] => [who, [...times]]).sort(byKey)]).sort(byKey),
     };
   }
+}
+
+/**
+ * What `current` holds that `base` does not (or holds with other values). Entries only ever leave
+ * the state by pruning, which `applyDelta` followed by a load repeats, so
+ * `applyDelta(base, stateDelta(base, current))` loads as `current`.
+ */
+export function stateDelta(base: SerializedState, current: SerializedState): SerializedState {
+  const baseIps = new Map(base.ips.map(([who, list]) => [who, new Map(list.map((t) => [t[0], t]))]));
+  const baseJoined = new Map(base.joined);
+  const baseBursts = new Map(base.bursts.map(([group, list]) => [group, new Map(list)]));
+  const sameTimes = (a: number[] | undefined, b: number[]) => a !== undefined && a.length === b.length && a.every((t, i) => t === b[i]);
+  return {
+    max_time: current.max_time,
+    ips: current.ips
+      .map(([who, list]): [string, [string, number, number | null][]] => [
+        who,
+        list.filter(([ip, last, before]) => {
+          const was = baseIps.get(who)?.get(ip);
+          return !was || was[1] !== last || was[2] !== before;
+        }),
+      ])
+      .filter(([, list]) => list.length > 0),
+    joined: current.joined.filter(([who, t]) => baseJoined.get(who) !== t),
+    bursts: current.bursts
+      .map(([group, list]): [string, [string, number[]][]] => [group, list.filter(([who, times]) => !sameTimes(baseBursts.get(group)?.get(who), times))])
+      .filter(([, list]) => list.length > 0),
+  };
+}
+
+/** `base` with `delta`'s entries laid over it (load the result into a CompactState: loading prunes). */
+export function applyDelta(base: SerializedState, delta: SerializedState): SerializedState {
+  const ips = new Map(base.ips.map(([who, list]) => [who, new Map(list.map((t) => [t[0], t]))]));
+  for (const [who, list] of delta.ips) {
+    const mine = ips.get(who) ?? new Map<string, [string, number, number | null]>();
+    for (const t of list) mine.set(t[0], t);
+    ips.set(who, mine);
+  }
+  const joined = new Map(base.joined);
+  for (const [who, t] of delta.joined) joined.set(who, t);
+  const bursts = new Map(base.bursts.map(([group, list]) => [group, new Map(list)]));
+  for (const [group, list] of delta.bursts) {
+    const byWho = bursts.get(group) ?? new Map<string, number[]>();
+    for (const [who, times] of list) byWho.set(who, times);
+    bursts.set(group, byWho);
+  }
+  const maxTime = base.max_time === null ? delta.max_time : delta.max_time === null ? base.max_time : Math.max(base.max_time, delta.max_time);
+  return {
+    max_time: maxTime,
+    ips: [...ips].map(([who, mine]) => [who, [...mine.values()]]),
+    joined: [...joined],
+    bursts: [...bursts].map(([group, byWho]) => [group, [...byWho]]),
+  };
 }
