@@ -11,6 +11,7 @@ import { type Snapshot, type Watermark, latestWatermark, snapshotKey, watermarkK
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
+import { CountingObjectStore } from '../helpers/CountingObjectStore.ts';
 import { DAY, T0, runCollector } from '../helpers/collecting.ts';
 
 const WS = 'sim-acme';
@@ -122,6 +123,21 @@ describe('live alerts from snapshots', () => {
     expect(results.filter((r) => r.snapshot.written).length).toBe(25);
     expect(results.filter((r) => r.snapshot.used).length).toBe(results.length - 1);
     expect(results.every((r) => r.notes.length === 0)).toBe(true);
+  });
+
+  it('a run reads the watermark, the snapshot it names and the new parts, not every part since the snapshot', async () => {
+    // The day's snapshot was written at T0 + 24 d; one more run, then the measured one.
+    await run(store, T0 + 24 * DAY + 6 * 3600, [out.sink], 400 * DAY);
+    const until = T0 + 24 * DAY + 12 * 3600;
+    const collected = await runCollector(sim, store, { until, windowSeconds: DAY });
+    const counting = new CountingObjectStore(store);
+    const live = await alertOnCollected(counting, rules, collected, [out.sink], { maxAgeSeconds: 400 * DAY, now: () => new Date((until + 600) * 1000) });
+    expect(live.snapshot.used).not.toBeNull();
+    const head = JSON.parse((await store.get(`manifests/workspace=${WS}/${String(collected.headSeq).padStart(12, '0')}.json`)).toString()) as { parts: unknown[] };
+    const counts = counting.take();
+    // 1 LIST + 1 GET watermark, 1 GET snapshot, 1 GET for the manifest the snapshot names, the head and its parts;
+    // then per alert a HEAD and a PUT, and the new watermark.
+    expect(counts).toEqual({ list: 1, get: 4 + head.parts.length, head: live.matches, put: live.sent + 1, total: 5 + head.parts.length + live.matches + live.sent + 1 });
   });
 
   it('each snapshot holds exactly the state rebuilt from the archive through its manifest', async () => {
