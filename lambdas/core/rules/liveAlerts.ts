@@ -112,7 +112,6 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
     } else snapshot = s;
   }
 
-
   // Where the history starts: the watermark's state (the snapshot plus its changes), the
   // snapshot, or — neither usable — far enough back for the rules' horizon.
   let baseSeq: number;
