@@ -12,7 +12,8 @@ import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
 import { CountingObjectStore } from '../helpers/CountingObjectStore.ts';
-import { DAY, T0, runCollector } from '../helpers/collecting.ts';
+import { DAY, T0, runCollector, simClient } from '../helpers/collecting.ts';
+import { collect } from '../../lambdas/core/collect/collect.ts';
 
 const WS = 'sim-acme';
 const RULES_TEXT = readFileSync(new URL('../../rules/default-rules.yaml', import.meta.url), 'utf8');
@@ -240,5 +241,32 @@ describe('live alerts: records that do not verify are ignored', () => {
     // That day's key is taken by the old snapshot: the next day gets one for the new rules.
     expect(after[1]!.snapshot.written).not.toBeNull();
     expect(after[2]!.snapshot.used).toBe(after[1]!.snapshot.written);
+  });
+});
+
+describe('live alerts with entries archived late', () => {
+  it('evaluates every late entry when it arrives: rules that need no history equal the backtest, nothing is sent twice', async () => {
+    let clock = T0;
+    const late = await startSimulator({ faults: { lateShare: 0.1, lateDelaySeconds: 1800 }, now: () => clock });
+    try {
+      const store = new MemoryObjectStore();
+      const out = channel('stdout', () => false);
+      let lateEntries = 0;
+      for (let until = T0 + 3600; until <= T0 + 2 * DAY; until += 3600) {
+        clock = until + 600;
+        const collected = await collect(simClient(late), store, { workspaceId: WS, since: T0, until, windowSeconds: DAY, runId: 'run-late', collectorVersion: 'test' });
+        lateEntries += collected.lateEntries;
+        await alertOnCollected(store, rules, collected, [out.sink], { maxAgeSeconds: 400 * DAY, now: () => new Date(clock * 1000) });
+      }
+      expect(lateEntries).toBeGreaterThan(20);
+      expect(new Set(out.got.map((a) => a.alert_id)).size).toBe(out.got.length);
+      const { alerts } = await backtest(store, [WS], rules, T0, T0 + 2 * DAY);
+      const stateless = new Set(['security-setting-changed', 'intercom-staff-impersonation', 'invite-outside-company', 'data-export-outside-hours']);
+      const only = (list: Alert[]) => list.filter((a) => stateless.has(a.rule)).sort(byId);
+      expect(only(alerts).length).toBeGreaterThan(5);
+      expect(only(out.got)).toEqual(only(alerts));
+    } finally {
+      await late.close();
+    }
   });
 });
