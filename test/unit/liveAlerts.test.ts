@@ -155,14 +155,14 @@ describe('live alerts: records that do not verify are ignored', () => {
   const DAYS = 12;
 
   /** Ten days of runs every 12 hours, then whatever `tamper` does, then two more days. */
-  async function scenario(tamper: (store: MemoryObjectStore, headSeq: number, until: number) => Promise<void> | void, ruleSet = rules) {
+  async function scenario(tamper: (store: MemoryObjectStore, headSeq: number, until: number) => Promise<void> | void, ruleSet = rules, tamperAt = T0 + 10 * DAY) {
     const store = new MemoryObjectStore();
     const out = channel('stdout', () => false);
     let head = 0;
-    for (let until = T0 + DAY / 2; until <= T0 + 10 * DAY; until += DAY / 2) head = (await run(store, until, [out.sink], 400 * DAY)).collected.headSeq;
-    await tamper(store, head, T0 + 10 * DAY);
+    for (let until = T0 + DAY / 2; until <= tamperAt; until += DAY / 2) head = (await run(store, until, [out.sink], 400 * DAY)).collected.headSeq;
+    await tamper(store, head, tamperAt);
     const after: LiveAlertResult[] = [];
-    for (let until = T0 + 10 * DAY + DAY / 2; until <= T0 + DAYS * DAY; until += DAY / 2) after.push((await run(store, until, [out.sink], 400 * DAY, ruleSet)).alerts);
+    for (let until = tamperAt + DAY / 2; until <= T0 + DAYS * DAY; until += DAY / 2) after.push((await run(store, until, [out.sink], 400 * DAY, ruleSet)).alerts);
     const { alerts } = await backtest(store, [WS], ruleSet, T0, T0 + DAYS * DAY);
     return { store, got: out.got, after, alerts };
   }
@@ -231,6 +231,18 @@ describe('live alerts: records that do not verify are ignored', () => {
     });
     expect(after[0]!.notes.join('\n')).toMatch(/alerts watermark .* ignored: its link to the chain does not verify/);
     expect(after[0]!.alreadySent).toBeGreaterThan(0);
+    expect([...got].sort(byId)).toEqual([...alerts].sort(byId));
+  });
+
+  it('without the changes in the watermark, reads the snapshot and every part listed after it, with the same alerts', async () => {
+    const { got, after, alerts } = await scenario(async (store, head) => {
+      const key = watermarkKey(WS, (await watermarkOf(store, head)).seq);
+      const watermark = JSON.parse((await store.get(key)).toString()) as Watermark;
+      expect(watermark.snapshot!.seq).toBeLessThan(watermark.seq);
+      store.tamper.set(key, Buffer.from(JSON.stringify({ ...watermark, state_delta: null })));
+    }, rules, T0 + 10.5 * DAY);
+    expect(after[0]!.snapshot.used).not.toBeNull();
+    expect(after[0]!.notes).toEqual([]);
     expect([...got].sort(byId)).toEqual([...alerts].sort(byId));
   });
 
