@@ -1,0 +1,31 @@
+/**
+ * Exported OCSF objects into a Security Lake bucket (with the custom source's provider role).
+ * Create-only: an object name carries a hash of its events, so a name that exists already holds
+ * the same events and a retried day writes nothing twice.
+ */
+import { createHash } from 'node:crypto';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { OcsfDestination } from '../../core/ocsf/exportOcsf.ts';
+
+export class S3OcsfDestination implements OcsfDestination {
+  readonly location: string;
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+  ) {
+    this.location = `s3://${bucket}/`;
+  }
+
+  async write(key: string, body: Buffer): Promise<void> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*', ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ContentType: 'application/vnd.apache.parquet' }),
+      );
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412) return; // already exported by an earlier run of the same day
+      throw error;
+    }
+  }
+}
