@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
 import { DEFAULT_SOURCE_NAMES, type OcsfClassName } from '../lambdas/core/ocsf/mapping.ts';
 
+const roleArn = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
 const ocsfClass = z.enum(Object.keys(DEFAULT_SOURCE_NAMES) as [OcsfClassName, ...OcsfClassName[]]);
 
 /** Amazon Security Lake custom sources the daily job writes to (one source per OCSF class). */
@@ -17,8 +18,10 @@ export const securityLakeSchema = z.strictObject({
   accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
   /** Custom source name per OCSF class (at most 20 characters); a class left out uses the default name. */
   sources: z.partialRecord(ocsfClass, z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'a custom source name (1–20 letters, digits, _ or -)')).default({}),
-  /** The role Security Lake created for the custom source, and its external id. */
-  providerRoleArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'an IAM role ARN'),
+  /** The role Security Lake created for the custom source (AmazonSecurityLake-Provider-<source>-<region>), and its external id. */
+  providerRoleArn: z.string().regex(roleArn, 'an IAM role ARN'),
+  /** Security Lake creates one provider role per custom source: the role of each class whose role is not providerRoleArn. */
+  providerRoleArns: z.partialRecord(ocsfClass, z.string().regex(roleArn, 'an IAM role ARN')).default({}),
   externalId: z.string().min(2).max(1224),
 });
 

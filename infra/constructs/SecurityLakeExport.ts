@@ -56,7 +56,8 @@ export class SecurityLakeExport extends Construct {
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'manifests/*', 'signatures/*'].map((p) => props.archiveBucket.arnForObjects(p)) }));
     role.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [props.archiveBucket.bucketArn] }));
     role.addToPolicy(new iam.PolicyStatement({ sid: 'Decrypt', actions: ['kms:Decrypt'], resources: [props.key.keyArn] }));
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'AssumeProviderRole', actions: ['sts:AssumeRole'], resources: [config.providerRoleArn] }));
+    const providerRoles = [...new Set([config.providerRoleArn, ...Object.values(config.providerRoleArns)])].filter((r): r is string => Boolean(r));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'AssumeProviderRoles', actions: ['sts:AssumeRole'], resources: providerRoles }));
     // The public key is granted in the signing key's own policy (as for auditors: no dependency cycle).
     props.signingKey.addToResourcePolicy(new iam.PolicyStatement({ sid: 'SecurityLakeExportReadsPublicKey', principals: [new iam.ArnPrincipal(role.roleArn)], actions: ['kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }));
     const objectKeys = 'Object keys are created at run time; the wildcard covers one archive prefix, read-only.';
@@ -85,6 +86,7 @@ export class SecurityLakeExport extends Construct {
         SECURITY_LAKE_ACCOUNT_ID: config.accountId,
         SECURITY_LAKE_SOURCES: JSON.stringify(config.sources),
         SECURITY_LAKE_PROVIDER_ROLE_ARN: config.providerRoleArn,
+        SECURITY_LAKE_PROVIDER_ROLE_ARNS: JSON.stringify(config.providerRoleArns),
         SECURITY_LAKE_EXTERNAL_ID: config.externalId,
         POWERTOOLS_SERVICE_NAME: 'security-lake-export',
         NODE_OPTIONS: '--enable-source-maps',

@@ -14,7 +14,7 @@ import { S3OcsfDestination } from '../adapters/aws/S3OcsfDestination.ts';
 import { DuckDbParquetEncoder } from '../adapters/local/DuckDbParquetEncoder.ts';
 import { ConfigurationError } from '../core/errors.ts';
 import { chainListedParts } from '../core/ocsf/chainListedParts.ts';
-import { type ExportResult, type OcsfDestination, exportOcsf } from '../core/ocsf/exportOcsf.ts';
+import { type ExportResult, type OcsfDestination, exportOcsf, sourceName } from '../core/ocsf/exportOcsf.ts';
 import type { OcsfClassName } from '../core/ocsf/mapping.ts';
 import type { SignatureVerifier } from '../core/ports.ts';
 import { type SecurityLakeConfig, parseSecurityLakeEnv } from './securityLakeConfig.ts';
@@ -65,20 +65,46 @@ export function createSecurityLakeHandler(deps: SecurityLakeDeps) {
   };
 }
 
+/** Source name → provider role, from SECURITY_LAKE_PROVIDER_ROLE_ARNS (class → role) and the source names. */
+export function providerRoles(config: SecurityLakeConfig): Map<string, string> {
+  let byClass: Partial<Record<OcsfClassName, string>>;
+  let sources: Partial<Record<OcsfClassName, string>>;
+  try {
+    byClass = JSON.parse(config.SECURITY_LAKE_PROVIDER_ROLE_ARNS) as Partial<Record<OcsfClassName, string>>;
+    sources = JSON.parse(config.SECURITY_LAKE_SOURCES) as Partial<Record<OcsfClassName, string>>;
+  } catch {
+    throw new ConfigurationError('environment variables SECURITY_LAKE_PROVIDER_ROLE_ARNS and SECURITY_LAKE_SOURCES: must be JSON objects keyed by OCSF class name');
+  }
+  const roles = new Map<string, string>();
+  for (const [cls, role] of Object.entries(byClass) as [OcsfClassName, string][]) roles.set(sourceName({ region: config.SECURITY_LAKE_REGION, accountId: config.SECURITY_LAKE_ACCOUNT_ID, sources }, cls), role);
+  return roles;
+}
+
 let instance: ReturnType<typeof createSecurityLakeHandler> | undefined;
 
 export const handler = (event: { day?: string } | undefined) => {
   if (!instance) {
     const config = parseSecurityLakeEnv(process.env);
-    const providerS3 = new S3Client({
-      region: config.SECURITY_LAKE_REGION,
-      credentials: fromTemporaryCredentials({ params: { RoleArn: config.SECURITY_LAKE_PROVIDER_ROLE_ARN, ExternalId: config.SECURITY_LAKE_EXTERNAL_ID, RoleSessionName: 'intercom-audit-archive' } }),
-    });
+    const roles = providerRoles(config);
+    // One client per provider role (Security Lake creates a role per custom source), built on first use.
+    const clients = new Map<string, S3Client>();
+    const clientFor = (source: string) => {
+      const roleArn = roles.get(source) ?? config.SECURITY_LAKE_PROVIDER_ROLE_ARN;
+      let client = clients.get(roleArn);
+      if (!client) {
+        client = new S3Client({
+          region: config.SECURITY_LAKE_REGION,
+          credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, ExternalId: config.SECURITY_LAKE_EXTERNAL_ID, RoleSessionName: 'intercom-audit-archive' } }),
+        });
+        clients.set(roleArn, client);
+      }
+      return client;
+    };
     instance = createSecurityLakeHandler({
       config,
       archiveS3: new S3Client({}),
       verifier: () => kmsVerifier(new KMSClient({}), config.SIGNING_KEY_ID),
-      destination: new S3OcsfDestination(providerS3, config.SECURITY_LAKE_BUCKET),
+      destination: new S3OcsfDestination(clientFor, config.SECURITY_LAKE_BUCKET),
       logger: new Logger({ serviceName: 'intercom-audit-archive-security-lake' }),
     });
   }

@@ -14,6 +14,8 @@ export const securityLakeEnvSchema = z.object({
   SECURITY_LAKE_SOURCES: z.string().default('{}'),
   /** The role Security Lake created for the custom source (AmazonSecurityLake-Provider-…). */
   SECURITY_LAKE_PROVIDER_ROLE_ARN: z.string().startsWith('arn:'),
+  /** JSON object: OCSF class name → provider role, for classes whose source has its own role. */
+  SECURITY_LAKE_PROVIDER_ROLE_ARNS: z.string().default('{}'),
   SECURITY_LAKE_EXTERNAL_ID: z.string().min(1),
 });
 

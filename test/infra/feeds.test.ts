@@ -18,6 +18,7 @@ const securityLake = {
   accountId: '123456789012',
   sources: { authentication: 'intercomAuth', account_change: 'intercomAccount' },
   providerRoleArn: 'arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-intercomAuth-eu-west-1',
+  providerRoleArns: { account_change: 'arn:aws:iam::123456789012:role/AmazonSecurityLake-Provider-intercomAccount-eu-west-1' },
   externalId: 'intercom-audit-archive',
 };
 
@@ -106,6 +107,7 @@ describe('Security Lake export (securityLake context)', () => {
     const text = policyOf('SecurityLakeExportRole');
     expect(text).toContain('sts:AssumeRole');
     expect(text).toContain(securityLake.providerRoleArn);
+    expect(text).toContain(securityLake.providerRoleArns.account_change);
     expect(text).toMatch(/"s3:GetObject"/);
     expect(text).not.toMatch(/s3:PutObject|s3:Delete/);
     expect(text).toContain(archiveId());

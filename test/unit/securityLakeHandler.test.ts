@@ -9,7 +9,7 @@ import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
 import { S3OcsfDestination } from '../../lambdas/adapters/aws/S3OcsfDestination.ts';
 import type { OcsfDestination } from '../../lambdas/core/ocsf/exportOcsf.ts';
-import { createSecurityLakeHandler, previousDay } from '../../lambdas/handlers/securityLake.ts';
+import { createSecurityLakeHandler, previousDay, providerRoles } from '../../lambdas/handlers/securityLake.ts';
 import { parseSecurityLakeEnv } from '../../lambdas/handlers/securityLakeConfig.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { archivedLines } from '../helpers/archive.ts';
@@ -66,6 +66,14 @@ describe('Security Lake export job', () => {
     expect(logged.join('\n')).not.toContain('performed_by_email');
   });
 
+  it("maps each custom source to its class's provider role", () => {
+    const roles = providerRoles(parseSecurityLakeEnv({ ...env, SECURITY_LAKE_PROVIDER_ROLE_ARNS: JSON.stringify({ entity_management: 'arn:aws:iam::123456789012:role/entity', user_access: 'arn:aws:iam::123456789012:role/access' }) }));
+    expect([...roles]).toEqual([
+      ['intercomEntity', 'arn:aws:iam::123456789012:role/entity'],
+      ['intercom_access', 'arn:aws:iam::123456789012:role/access'],
+    ]);
+  });
+
   it('computes the previous UTC day', () => {
     expect(previousDay(new Date('2026-03-01T00:30:00Z'))).toBe('2026-02-28');
   });
@@ -82,11 +90,14 @@ describe('S3OcsfDestination', () => {
   it('puts create-only with a SHA-256 checksum, and takes an existing object (412) as already exported', async () => {
     const mock = mockClient(S3Client);
     mock.on(PutObjectCommand).rejectsOnce(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'exists' })).resolves({});
-    const destination = new S3OcsfDestination(new S3Client({ region: 'eu-west-1' }), 'lake');
+    const client = new S3Client({ region: 'eu-west-1' });
+    const asked: string[] = [];
+    const destination = new S3OcsfDestination((source) => (asked.push(source), client), 'lake');
     await destination.write('ext/a/region=eu-west-1/accountId=1/eventDay=20260101/x.parquet', Buffer.from('PAR1'));
     await destination.write('ext/a/region=eu-west-1/accountId=1/eventDay=20260101/y.parquet', Buffer.from('PAR1'));
     const input = mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ Bucket: 'lake', IfNoneMatch: '*', ChecksumSHA256: expect.any(String) });
+    expect(asked).toEqual(['a', 'a']);
     mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'denied' }));
     await expect(destination.write('k', Buffer.from('x'))).rejects.toThrow(/denied/);
     mock.restore();

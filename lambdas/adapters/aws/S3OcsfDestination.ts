@@ -10,16 +10,18 @@ import type { OcsfDestination } from '../../core/ocsf/exportOcsf.ts';
 export class S3OcsfDestination implements OcsfDestination {
   readonly location: string;
 
+  /** `clientFor` picks the client (the provider role's credentials) of the custom source a key is under. */
   constructor(
-    private readonly s3: S3Client,
+    private readonly clientFor: (sourceName: string) => S3Client,
     private readonly bucket: string,
   ) {
     this.location = `s3://${bucket}/`;
   }
 
   async write(key: string, body: Buffer): Promise<void> {
+    const source = /^ext\/([^/]+)\//.exec(key)?.[1] ?? '';
     try {
-      await this.s3.send(
+      await this.clientFor(source).send(
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*', ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ContentType: 'application/vnd.apache.parquet' }),
       );
     } catch (error) {

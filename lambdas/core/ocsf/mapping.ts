@@ -384,3 +384,23 @@ export function classNameOf(classUid: number): OcsfClassName {
   if (!found) throw new Error(`class_uid ${classUid} is not one the mapping produces`);
   return found;
 }
+
+/** The mapping as a Markdown table (one row per class and activity), as the README shows it; a test keeps them equal. */
+export function ocsfMappingTable(): string {
+  const rows = new Map<string, string[]>();
+  for (const [type, m] of Object.entries(OCSF_TYPE_MAPPING)) {
+    const info = OCSF_CLASSES[m.class];
+    const id = `${info.uid}\u0000${String(m.activityId).padStart(2, '0')}\u0000${m.failure ? 'failure' : ''}`;
+    rows.set(id, [...(rows.get(id) ?? []), type]);
+  }
+  const lines = ['| OCSF class | activity_id | status | Intercom activity types |', '|---|---|---|---|'];
+  for (const [id, types] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const [uid, activity, failure] = id.split('\u0000') as [string, string, string];
+    const info = Object.values(OCSF_CLASSES).find((c) => String(c.uid) === uid)!;
+    const activityId = Number(activity);
+    lines.push(`| ${info.caption} (${uid}) | ${activityId} ${info.activities[activityId]} | ${failure ? 'Failure' : 'Success'} | ${types.sort().map((t) => `\`${t}\``).join(', ')} |`);
+  }
+  const fb = OCSF_CLASSES[OCSF_FALLBACK.class];
+  lines.push(`| ${fb.caption} (${fb.uid}) — **fallback** | 99 Other (activity_name = the type) | Success | any other type, e.g. one Intercom adds later |`);
+  return lines.join('\n');
+}
