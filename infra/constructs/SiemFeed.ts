@@ -27,7 +27,7 @@ export interface SiemFeedProps {
   readonly alarmTopic: sns.ITopic;
   /**
    * How long a SIEM reader has to fetch a part before the message is visible again.
-   * @default Duration.minutes(5) - the Splunk SQS-based S3 input's documented minimum; raising it delays redelivery after a reader crash
+   * @default Duration.minutes(5) - long enough to fetch an 8 MiB part; a longer one delays redelivery after a reader crashes, a shorter one risks a second reader fetching the same part
    */
   readonly visibilityTimeout?: Duration;
   /**

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ArchiveLine } from '../../lambdas/core/archive/columns.ts';
-import { OCSF_CLASSES, OCSF_FALLBACK, OCSF_MAPPING_VERSION, OCSF_TYPE_MAPPING, type OcsfEvent, toOcsfEvent } from '../../lambdas/core/ocsf/mapping.ts';
+import { OCSF_CLASSES, OCSF_FALLBACK, OCSF_MAPPING_VERSION, OCSF_TYPE_MAPPING, type OcsfEvent, ocsfMappingTable, toOcsfEvent } from '../../lambdas/core/ocsf/mapping.ts';
 import { OCSF_ROOT, OcsfSchema } from '../helpers/ocsfSchema.ts';
 
 const schema = new OcsfSchema();
@@ -41,6 +41,12 @@ describe('the OCSF mapping', () => {
   it('covers each of the 114 documented activity types, and no other', () => {
     expect(documentedTypes).toHaveLength(114);
     expect(Object.keys(OCSF_TYPE_MAPPING).sort()).toEqual([...documentedTypes].sort());
+  });
+
+  it('is the table the README shows', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const m = /<!-- ocsf-mapping-table -->\n([\s\S]*?)\n<!-- \/ocsf-mapping-table -->/.exec(readme);
+    expect(m?.[1]).toBe(ocsfMappingTable());
   });
 
   it('maps sign-ins, lifecycle, permissions, configuration and exports to the classes the issue names', () => {
