@@ -83,7 +83,9 @@ export async function exportOcsf(
   const groups = new Map<string, ChainPart[]>();
   for (const part of parts) {
     const id = `${part.workspaceId}\u0000${part.dt}`;
-    groups.set(id, [...(groups.get(id) ?? []), part]);
+    const group = groups.get(id);
+    if (group) group.push(part);
+    else groups.set(id, [part]);
   }
   const objects: ExportedObject[] = [];
   let events = 0;
@@ -95,7 +97,9 @@ export async function exportOcsf(
       for await (const line of readGzipLines(body)) {
         const event = toOcsfEvent(line as unknown as ArchiveLine, { partKey: part.key, manifestSeq: part.manifestSeq, manifestSha256: part.manifestSha256 });
         const cls = classNameOf(event.class_uid);
-        byClass.set(cls, [...(byClass.get(cls) ?? []), event]);
+        const list = byClass.get(cls);
+        if (list) list.push(event);
+        else byClass.set(cls, [event]);
       }
     }
     for (const [className, list] of [...byClass].sort(([a], [b]) => (a < b ? -1 : 1))) {
