@@ -4,6 +4,7 @@ import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifi
 import { DuckDbParquetEncoder } from '../../lambdas/adapters/local/DuckDbParquetEncoder.ts';
 import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { FolderOcsfDestination } from '../../lambdas/adapters/local/FolderOcsfDestination.ts';
+import { assertWorkspaceId } from '../../lambdas/core/archive/keys.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { chainListedParts } from '../../lambdas/core/ocsf/chainListedParts.ts';
 import { type ExportResult, type OcsfEncoder, exportOcsf, jsonlEncoder } from '../../lambdas/core/ocsf/exportOcsf.ts';
@@ -37,6 +38,7 @@ async function verifierFor(options: ExportOcsfOptions): Promise<{ verifier: Sign
 
 export async function runExportOcsf(options: ExportOcsfOptions, output: Output): Promise<ExportResult> {
   if (options.from > options.to) throw new ConfigurationError(`--from ${options.from} is after --to ${options.to}`);
+  if (options.workspace !== undefined) assertWorkspaceId(options.workspace);
   const store = await openArchive(options.archive, { allowS3: false });
   const { verifier, source } = await verifierFor(options);
   output.info(`checking chain heads with ${source} (fingerprint ${verifier.fingerprint})`);

@@ -105,5 +105,7 @@ describe('export ocsf', () => {
 
   it('is registered on the CLI and rejects a bad day with exit code 2', async () => {
     expect(await runCli(['export', 'ocsf', '--archive', archive, '--from', '2026-13-01', '--to', '2026-01-02', '--out', path.join(tmp, 'x')])).toBe(2);
+    expect(await runCli(['export', 'ocsf', '--archive', archive, '--from', '2026-01-01', '--to', '2026-01-02', '--out', path.join(tmp, 'x'), '--workspace', '../etc'])).toBe(2);
+    expect(await runCli(['export', 'ocsf', '--archive', archive, '--from', '2026-01-01', '--to', '2026-01-02', '--out', path.join(tmp, 'x'), '--format', 'csv'])).toBe(2);
   });
 });

@@ -15,7 +15,9 @@ import { SnsFeedPublisher } from '../../lambdas/adapters/aws/SnsFeedPublisher.ts
 import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
 import { manifestKey } from '../../lambdas/core/archive/keys.ts';
 import type { Manifest } from '../../lambdas/core/archive/manifest.ts';
-import { encodeS3EventKey } from '../../lambdas/core/siem/feed.ts';
+import { type FeedMessage, announceManifest, encodeS3EventKey } from '../../lambdas/core/siem/feed.ts';
+import type { StoredManifest } from '../../lambdas/core/archive/chain.ts';
+import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
 import { createCollectorHandler } from '../../lambdas/handlers/collector.ts';
 import { parseCollectorEnv } from '../../lambdas/handlers/collectorConfig.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
@@ -110,6 +112,21 @@ describe('SIEM feed', () => {
     const { handler, s3 } = setup(true);
     await expect(handler({}, context)).rejects.toThrow(/SNS refused 1 of .* SIEM feed messages/);
     expect([...s3.objects.keys()].some((k) => k.includes('signatures/'))).toBe(true);
+  });
+
+  it('never announces quarantine parts, only the data parts a manifest lists', async () => {
+    const store = new MemoryObjectStore();
+    const part = (key: string) => ({ key, sha256: 'a'.repeat(64), bytes: 10, records: 1, min_created_at: T0, max_created_at: T0 });
+    await store.putIfAbsent('activity_logs/workspace=w/dt=2025-03-03/20250303T000000Z-part-00001.jsonl.gz', Buffer.from('x'), 'x');
+    const manifest = {
+      key: 'manifests/workspace=w/000000000001.json',
+      sha256: 'b'.repeat(64),
+      manifest: { workspace_id: 'w', seq: 1, run: { written_at: '2025-03-04T00:00:00Z' }, parts: [part('activity_logs/workspace=w/dt=2025-03-03/20250303T000000Z-part-00001.jsonl.gz')], quarantine: [part('quarantine/workspace=w/dt=2025-03-03/20250303T000000Z-part-00001.jsonl.gz')] },
+    } as unknown as StoredManifest;
+    const published: FeedMessage[] = [];
+    const count = await announceManifest(store, manifest, { publish: async (m) => void published.push(...m) }, { bucket: 'b', prefix: '', region: 'eu-west-1' });
+    expect(count).toBe(1);
+    expect(published.map((m) => JSON.parse(m.body).Records[0].s3.object.key)).toEqual(['activity_logs/workspace%3Dw/dt%3D2025-03-03/20250303T000000Z-part-00001.jsonl.gz']);
   });
 
   it('URL-encodes keys the way S3 event notifications do', () => {
