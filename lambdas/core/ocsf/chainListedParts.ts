@@ -3,10 +3,11 @@
  * folder listing of activity_logs/ (a planted or rejected object there is not archive data).
  *
  * One small function so it can be swapped for the shared "chain-listed parts" reader once that
- * exists. It walks every workspace's chain from seq 0 to the head, checks each manifest's
- * `prev_sha256` link, and checks the head's signature with a key that does not come from the
- * archive — through the hash chain that signature covers every manifest before it. Readers then
- * compare each part's bytes with the SHA-256 its manifest lists (readChainPart).
+ * exists. It checks each workspace's head signature with a key that does not come from the
+ * archive, then walks back from the head through the `prev_sha256` links (through the hash chain
+ * the head signature covers every manifest before it) only as far as the days asked need, so a
+ * daily export reads a day of manifests, not years. Readers then compare each part's bytes with
+ * the SHA-256 its manifest lists (readChainPart).
  */
 import { IntegrityError } from '../errors.ts';
 import type { ObjectStore, SignatureVerifier } from '../ports.ts';
@@ -48,18 +49,28 @@ export async function chainListedParts(store: ObjectStore, options: ChainListedO
     if (!signed) {
       throw new IntegrityError(head.key, `the chain head ${head.key} of workspace ${workspaceId} has no valid signature under key ${options.verifier.fingerprint}: run verify, and export only once it passes`);
     }
-    let prevSha: string | null = null;
-    for (let seq = 0; seq <= head.manifest.seq; seq++) {
-      const stored = seq === head.manifest.seq ? head : await readManifest(store, workspaceId, seq);
-      if (stored.manifest.prev_sha256 !== prevSha) {
-        throw new IntegrityError(stored.key, `manifest ${stored.key} does not chain to the manifest before it: run verify, and export only once it passes`);
-      }
-      prevSha = stored.sha256;
-      for (const part of stored.manifest.parts) {
+    // Walk back from the signed head: each manifest's SHA-256 is what the one after it names as
+    // prev_sha256, so every manifest visited is covered by the head signature. Stop at the first
+    // window manifest that ends before fromDay: every earlier manifest covers earlier time (a late
+    // manifest only adds to the lookback behind the checkpoint it was written at).
+    const dayStart = Date.parse(`${options.fromDay}T00:00:00Z`) / 1000;
+    let current = head;
+    for (;;) {
+      for (const part of current.manifest.parts) {
         const dt = parsePartKey(part.key)?.dt;
         if (!dt || dt < options.fromDay || dt > options.toDay) continue;
-        parts.push({ workspaceId, key: part.key, dt, sha256: part.sha256, bytes: part.bytes, records: part.records, manifestSeq: stored.manifest.seq, manifestSha256: stored.sha256 });
+        parts.push({ workspaceId, key: part.key, dt, sha256: part.sha256, bytes: part.bytes, records: part.records, manifestSeq: current.manifest.seq, manifestSha256: current.sha256 });
       }
+      const { seq, kind, to, prev_sha256: prev } = current.manifest;
+      if (seq === 0 || (kind === 'window' && to <= dayStart)) {
+        if (seq === 0 && prev !== null) throw new IntegrityError(current.key, `manifest ${current.key} is seq 0 but names a previous manifest: run verify, and export only once it passes`);
+        break;
+      }
+      const earlier = await readManifest(store, workspaceId, seq - 1);
+      if (earlier.sha256 !== prev) {
+        throw new IntegrityError(current.key, `manifest ${current.key} does not chain to the manifest before it: run verify, and export only once it passes`);
+      }
+      current = earlier;
     }
   }
   return parts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
