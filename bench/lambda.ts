@@ -20,6 +20,12 @@ const ENTRY_ENV = {
   TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:bench',
   QUERIES_DIR: path.join(ROOT, 'queries'),
   POWERTOOLS_SERVICE_NAME: 'bench',
+  SIGNING_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/bench',
+  SECURITY_LAKE_BUCKET: 'aws-security-data-lake-eu-west-1-bench',
+  SECURITY_LAKE_REGION: 'eu-west-1',
+  SECURITY_LAKE_ACCOUNT_ID: '123456789012',
+  SECURITY_LAKE_PROVIDER_ROLE_ARN: 'arn:aws:iam::123456789012:role/bench',
+  SECURITY_LAKE_EXTERNAL_ID: 'bench',
 };
 
 export async function lambdaFigures(): Promise<{ name: string; bytes: number; loadMs: number }[]> {

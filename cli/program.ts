@@ -18,6 +18,7 @@ import type { ObjectStore } from '../lambdas/core/ports.ts';
 import path from 'node:path';
 import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
 import { s3Archive } from './archiveLocation.ts';
+import { registerExport } from './commands/exportProgram.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -187,6 +188,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       process.stdout.write(`${result.text}\n`);
       setExit(EXIT.ok);
     });
+
+  registerExport(program, setExit);
 
   program
     .command('simulate')

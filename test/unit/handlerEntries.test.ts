@@ -180,3 +180,23 @@ describe('reporterEntry.ts', () => {
     expect(JSON.stringify(built.args.Logger!.at(-1))).not.toContain('serviceName');
   });
 });
+
+describe('securityLakeEntry.ts', () => {
+  it('builds configuration, the archive and KMS clients and the logger once, at load', async () => {
+    quiet();
+    vi.stubEnv('ARCHIVE_BUCKET', 'archive-bucket');
+    vi.stubEnv('SIGNING_KEY_ID', 'arn:aws:kms:eu-west-1:123456789012:key/k');
+    vi.stubEnv('SECURITY_LAKE_BUCKET', 'aws-security-data-lake-eu-west-1-abc');
+    vi.stubEnv('SECURITY_LAKE_REGION', 'eu-west-1');
+    vi.stubEnv('SECURITY_LAKE_ACCOUNT_ID', '123456789012');
+    vi.stubEnv('SECURITY_LAKE_PROVIDER_ROLE_ARN', 'arn:aws:iam::123456789012:role/provider');
+    vi.stubEnv('SECURITY_LAKE_EXTERNAL_ID', 'external');
+    const before = snapshot();
+    const { handler } = await import('../../lambdas/handlers/securityLakeEntry.ts');
+    const loaded = snapshot();
+    const delta = Object.fromEntries(Object.entries(loaded).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
+    expect(typeof handler).toBe('function');
+    expect(delta).toEqual({ S3Client: 1, KMSClient: 1, Logger: 1 });
+    expect(JSON.stringify(built.args.Logger!.at(-1))).not.toContain('serviceName');
+  });
+});
