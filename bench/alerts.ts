@@ -57,7 +57,7 @@ export async function alertFigures(): Promise<AlertFigures> {
   try {
     const cold = await runAt(liveFrom, 5 * DAY);
     const steady: { counts: RequestCounts & { total: number }; ms: number }[] = [];
-    for (let until = liveFrom + 900, n = 0; until <= end; until += 900, n += 1) {
+    for (let until = liveFrom + 900; until <= end; until += 900) {
       const run = await runAt(until, 900);
       if (until > liveFrom + DAY) steady.push(run);
     }

@@ -7,7 +7,7 @@ import { ConfigurationError } from '../lambdas/core/errors.ts';
 import { DEFAULT_SOURCE_NAMES, type OcsfClassName } from '../lambdas/core/ocsf/mapping.ts';
 import { dottedPath, validate } from '../lambdas/core/validation.ts';
 
-const roleArn = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const roleArn = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const ocsfClass = z.enum(Object.keys(DEFAULT_SOURCE_NAMES) as [OcsfClassName, ...OcsfClassName[]]);
 
 /** Amazon Security Lake custom sources the daily job writes to (one source per OCSF class). */

@@ -179,7 +179,7 @@ export class OcsfSchema {
       if (v === null || v === undefined) continue;
       if (a.isArray) {
         if (!Array.isArray(v)) problems.push(`${at}${name}: should be an array`);
-        else v.forEach((item, i) => this.checkValue(item, a, profiles, `${at}${name}[${i}]`, problems));
+        else for (const [i, item] of v.entries()) this.checkValue(item, a, profiles, `${at}${name}[${i}]`, problems);
       } else this.checkValue(v, a, profiles, `${at}${name}`, problems);
     }
     const atLeastOne = constraints?.at_least_one as string[] | undefined;

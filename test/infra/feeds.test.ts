@@ -10,7 +10,9 @@ process.env.CDK_DISABLE_VERSION_CHECK = '1';
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
 const example = cdkJson.context.auditArchive as Record<string, unknown>;
 const outdirs: string[] = [];
-afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of outdirs) rmSync(d, { recursive: true, force: true });
+});
 
 const securityLake = {
   bucket: 'aws-security-data-lake-eu-west-1-abcdef',

@@ -34,7 +34,11 @@ function countingGets(store: ObjectStore) {
   const manifests: string[] = [];
   const counted = new Proxy(store, {
     get(target, prop, receiver) {
-      if (prop === 'get') return async (key: string) => (key.startsWith('manifests/') && manifests.push(key), target.get(key));
+      if (prop === 'get')
+        return async (key: string) => {
+          if (key.startsWith('manifests/')) manifests.push(key);
+          return target.get(key);
+        };
       const value = Reflect.get(target, prop, receiver);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -168,7 +168,7 @@ describe('live alerts: records that do not verify are ignored', () => {
   }
 
   /** A state that would silence every sign-in-from-new-ip alert of the next days. */
-  async function silencingState(store: MemoryObjectStore, state: Snapshot['state'], from: number): Promise<Snapshot['state']> {
+  async function silencingState(_store: MemoryObjectStore, state: Snapshot['state'], from: number): Promise<Snapshot['state']> {
     const ips = new Map(state.ips.map(([who, list]) => [who, new Map(list.map(([ip, last, before]) => [ip, [last, before] as [number, number | null]]))]));
     for (const entry of sim.workspace.entriesBetween(from, T0 + DAYS * DAY)) {
       const who = String(entry.performed_by.id);

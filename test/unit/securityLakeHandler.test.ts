@@ -92,7 +92,10 @@ describe('S3OcsfDestination', () => {
     mock.on(PutObjectCommand).rejectsOnce(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'exists' })).resolves({});
     const client = new S3Client({ region: 'eu-west-1' });
     const asked: string[] = [];
-    const destination = new S3OcsfDestination((source) => (asked.push(source), client), 'lake');
+    const destination = new S3OcsfDestination((source) => {
+      asked.push(source);
+      return client;
+    }, 'lake');
     await destination.write('ext/a/region=eu-west-1/accountId=1/eventDay=20260101/x.parquet', Buffer.from('PAR1'));
     await destination.write('ext/a/region=eu-west-1/accountId=1/eventDay=20260101/y.parquet', Buffer.from('PAR1'));
     const input = mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
