@@ -9,6 +9,8 @@ const principalArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@\/-]+|user\/[\w+=,.@\/-]+)$/, 'an IAM role, user or account-root ARN (arn:aws:iam::123456789012:role/Name)');
 
+const roleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, 'an IAM role ARN (arn:aws:iam::123456789012:role/Name)');
+
 export const deployConfigSchema = z.strictObject({
   /** Intercom workspaces to archive, each with its API region. */
   workspaces: z
@@ -28,6 +30,19 @@ export const deployConfigSchema = z.strictObject({
   alarmEmail: z.string().email().optional(),
   /** IAM principals allowed to assume the read-only auditor role. Default: the account root (grant via IAM). */
   auditorPrincipals: z.array(principalArn).default([]),
+  /** IAM principals allowed to assume the legal-hold role (place and release legal holds). Default: the account root (grant via IAM). */
+  legalHoldPrincipals: z.array(principalArn).default([]),
+  /**
+   * Break-glass role that administers the KMS keys instead of the account root (it manages, never
+   * signs or decrypts). The CloudFormation execution role stays a key administrator either way.
+   */
+  keyAdminRoleArn: roleArn.optional(),
+  /**
+   * The role CloudFormation deploys this stack with, the only principal allowed to change the
+   * archive bucket's policy, lifecycle and versioning. Default: the CDK bootstrap's
+   * cloudformation execution role. Set it when you deploy with `--role-arn` or a custom synthesizer.
+   */
+  deploymentRoleArn: roleArn.optional(),
   /** First day collected for a new archive (and the start of Athena's date projection). Default: one year back. */
   backfillFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2025-01-01').optional(),
   /** Move archive objects to a colder class Athena and verify still read without a restore. */

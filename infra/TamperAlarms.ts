@@ -1,0 +1,57 @@
+/**
+ * Alarms on every administrative change that could alter or hide the archive's history: the
+ * CloudTrail record of the API call (EventBridge "AWS API Call via CloudTrail") goes to the
+ * alarm topic, naming the caller. Needs a trail recording management events; the legal-hold
+ * calls are S3 data events and need a trail recording those for the archive bucket.
+ */
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+/** Bucket management calls (CloudTrail event names; PutBucketLifecycle is PutBucketLifecycleConfiguration's event). */
+export const BUCKET_TAMPER_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'DeleteBucketLifecycle', 'PutBucketVersioning', 'PutBucketObjectLockConfiguration'] as const;
+/** Legal holds (S3 data events). */
+export const LEGAL_HOLD_EVENTS = ['PutObjectLegalHold'] as const;
+export const KEY_TAMPER_EVENTS = ['PutKeyPolicy', 'CreateGrant', 'DisableKey', 'ScheduleKeyDeletion', 'DeleteAlias'] as const;
+
+export interface TamperAlarmsProps {
+  readonly bucket: s3.IBucket;
+  /** Every key the archive depends on. */
+  readonly keys: readonly kms.IKey[];
+  readonly topic: sns.ITopic;
+}
+
+export class TamperAlarms extends Construct {
+  readonly rules: events.Rule[];
+
+  constructor(scope: Construct, id: string, props: TamperAlarmsProps) {
+    super(scope, id);
+    const message = events.RuleTargetInput.fromText(
+      `Intercom audit archive: ${events.EventField.fromPath('$.detail.eventName')} on ${events.EventField.fromPath('$.detail.eventSource')} ` +
+        `by ${events.EventField.fromPath('$.detail.userIdentity.arn')} from ${events.EventField.fromPath('$.detail.sourceIPAddress')} ` +
+        `at ${events.EventField.fromPath('$.detail.eventTime')} (error: ${events.EventField.fromPath('$.detail.errorCode')}). ` +
+        `Request: ${events.EventField.fromPath('$.detail.requestParameters')}`,
+    );
+    const rule = (ruleId: string, description: string, pattern: events.EventPattern) => {
+      const r = new events.Rule(this, ruleId, { description, eventPattern: pattern });
+      r.addTarget(new targets.SnsTopic(props.topic, { message }));
+      return r;
+    };
+    this.rules = [
+      rule('Bucket', 'Alarms on policy, lifecycle, versioning, Object Lock and legal-hold changes to the archive bucket', {
+        source: ['aws.s3'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: { eventSource: ['s3.amazonaws.com'], eventName: [...BUCKET_TAMPER_EVENTS, ...LEGAL_HOLD_EVENTS], requestParameters: { bucketName: [props.bucket.bucketName] } },
+      }),
+      rule('Keys', 'Alarms on key-policy changes, grants, disabling, deletion and alias removal of the archive keys', {
+        source: ['aws.kms'],
+        detailType: ['AWS API Call via CloudTrail'],
+        // CloudTrail names the key by ARN in `resources`, whatever form (id, ARN, alias) the caller used.
+        detail: { eventSource: ['kms.amazonaws.com'], eventName: [...KEY_TAMPER_EVENTS], resources: { ARN: props.keys.map((k) => k.keyArn) } },
+      }),
+    ];
+  }
+}

@@ -1,0 +1,1 @@
+export const HOLD_ROOT = 'holds/';
