@@ -39,6 +39,8 @@ import { type KeyAdministrators, keyAdministration, useThroughIam } from './key-
 import { TamperAlarms } from './TamperAlarms.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+/** Token secrets are named `<prefix><workspace id>`. */
+const SECRET_NAME_PREFIX = 'intercom-audit-archive/';
 /** The newest Node.js LTS runtime Lambda offers. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -134,7 +136,10 @@ export class AuditArchiveStack extends Stack {
       });
     }
 
-    new TamperAlarms(this, 'TamperAlarms', { bucket, keys: [this.key, this.signingKey, this.tokensKey], topic: this.alarmTopic });
+    // Deleting the stack must not take the bucket's protection with it: the policy outlives it, like the bucket.
+    bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+
+    new TamperAlarms(this, 'TamperAlarms', { bucket, keys: [this.key, this.signingKey, this.tokensKey], topic: this.alarmTopic, secretNamePrefix: SECRET_NAME_PREFIX });
   }
 
   constructor(scope: Construct, id: string, props: AuditArchiveStackProps) {
@@ -277,7 +282,7 @@ export class AuditArchiveStack extends Stack {
     // string that looks like a bad token). The README says how to set it.
     const secrets = config.workspaces.map((workspace) => {
       const secret = new secretsmanager.CfnSecret(this, `Token-${workspace.id}`, {
-        name: `intercom-audit-archive/${workspace.id}`,
+        name: `${SECRET_NAME_PREFIX}${workspace.id}`,
         description: `Intercom access token (Read admin activity logs) for workspace ${workspace.id}`,
         kmsKeyId: this.tokensKey.keyArn,
       });

@@ -16,12 +16,16 @@ export const BUCKET_TAMPER_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy', 'P
 /** Legal holds (S3 data events). */
 export const LEGAL_HOLD_EVENTS = ['PutObjectLegalHold'] as const;
 export const KEY_TAMPER_EVENTS = ['PutKeyPolicy', 'CreateGrant', 'DisableKey', 'ScheduleKeyDeletion', 'DeleteAlias'] as const;
+/** Calls that could open a token secret to someone else (its resource policy, its key) or remove it. */
+export const SECRET_TAMPER_EVENTS = ['PutResourcePolicy', 'DeleteResourcePolicy', 'UpdateSecret', 'DeleteSecret'] as const;
 
 export interface TamperAlarmsProps {
   readonly bucket: s3.IBucket;
   /** Every key the archive depends on. */
   readonly keys: readonly kms.IKey[];
   readonly topic: sns.ITopic;
+  /** Name prefix of the token secrets, e.g. `intercom-audit-archive/`. */
+  readonly secretNamePrefix: string;
 }
 
 export class TamperAlarms extends Construct {
@@ -51,6 +55,12 @@ export class TamperAlarms extends Construct {
         detailType: ['AWS API Call via CloudTrail'],
         // CloudTrail names the key by ARN in `resources`, whatever form (id, ARN, alias) the caller used.
         detail: { eventSource: ['kms.amazonaws.com'], eventName: [...KEY_TAMPER_EVENTS], resources: { ARN: props.keys.map((k) => k.keyArn) } },
+      }),
+      rule('Secrets', 'Alarms on resource-policy, key and deletion changes to the Intercom token secrets', {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS API Call via CloudTrail'],
+        // The caller may name a secret by name or by ARN.
+        detail: { eventSource: ['secretsmanager.amazonaws.com'], eventName: [...SECRET_TAMPER_EVENTS], requestParameters: { secretId: events.Match.wildcard(`*${props.secretNamePrefix}*`) } },
       }),
     ];
   }

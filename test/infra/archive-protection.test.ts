@@ -18,7 +18,7 @@ import { AuditArchiveStack } from '../../infra/AuditArchiveStack.ts';
 import { buildApp } from '../../infra/buildApp.ts';
 import { parseDeployConfig } from '../../infra/config.ts';
 import { KEY_ADMIN_ACTIONS, MIN_KEY_DELETION_DAYS } from '../../infra/key-policies.ts';
-import { BUCKET_TAMPER_EVENTS, KEY_TAMPER_EVENTS, LEGAL_HOLD_EVENTS } from '../../infra/TamperAlarms.ts';
+import { BUCKET_TAMPER_EVENTS, KEY_TAMPER_EVENTS, LEGAL_HOLD_EVENTS, SECRET_TAMPER_EVENTS } from '../../infra/TamperAlarms.ts';
 import { ACCOUNT, REGION, type Template as Tpl, arnOfObject, evaluate, resolve, roleArn } from '../helpers/policyEval.ts';
 
 process.env.CDK_DISABLE_VERSION_CHECK = '1';
@@ -210,6 +210,20 @@ describe('tamper alarms', () => {
     expect(keyRule.Properties.EventPattern.detail.eventName).toEqual([...KEY_TAMPER_EVENTS]);
     const keys = keyRule.Properties.EventPattern.detail.resources.ARN.map((k: { 'Fn::GetAtt': string[] }) => k['Fn::GetAtt'][0]);
     expect(keys.sort()).toEqual([idOf('AWS::KMS::Key', 'ArchiveKey'), idOf('AWS::KMS::Key', 'ManifestSigningKey'), idOf('AWS::KMS::Key', 'TokensKey')].sort());
+  });
+
+  it('sends resource-policy, key and deletion changes of the token secrets to the alarm topic', () => {
+    const [, secretRule] = rules().find(([, r]) => r.Properties.EventPattern.source[0] === 'aws.secretsmanager')!;
+    expect(secretRule.Properties.EventPattern.detail).toEqual({
+      eventSource: ['secretsmanager.amazonaws.com'],
+      eventName: [...SECRET_TAMPER_EVENTS],
+      requestParameters: { secretId: [{ wildcard: '*intercom-audit-archive/*' }] },
+    });
+  });
+
+  it('keeps the bucket policy when the stack is deleted', () => {
+    const [, policy] = ofType('AWS::S3::BucketPolicy').find(([, r]) => r.Properties.Bucket.Ref === archiveId())! as unknown as [string, { DeletionPolicy?: string }];
+    expect(policy.DeletionPolicy).toBe('Retain');
   });
 
   it('names the caller in the message to the alarm topic, which EventBridge may encrypt to', () => {
