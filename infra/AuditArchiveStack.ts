@@ -106,7 +106,7 @@ export class AuditArchiveStack extends Stack {
     bucket.addToResourcePolicy(legalHoldOnlyBy(bucket, this.legalHoldRole.roleArn));
     bucket.addToResourcePolicy(bucketAdministrationOnlyBy(bucket, this.deploymentRoleArn));
 
-    // Only the collector decrypts tokens (through Secrets Manager) and only it may read them.
+    // The collector decrypts tokens through Secrets Manager, and only it may read them.
     this.tokensKey.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CollectorReadsTokens',
@@ -257,8 +257,10 @@ export class AuditArchiveStack extends Stack {
       'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'Nothing reacts to new query results.',
     });
 
-    // Intercom tokens get their own key: operators may set a token through Secrets Manager, and
-    // only the collector may decrypt one (its Decrypt grant is added below, once its role exists).
+    // Intercom tokens get their own key, usable only through Secrets Manager: operators set a token
+    // there (Secrets Manager documents GenerateDataKey and Decrypt for that), and each secret's
+    // resource policy lets only the collector read one. The archive key's users (auditor,
+    // reporter) get nothing here.
     this.tokensKey = new kms.Key(this, 'TokensKey', {
       description: 'Encrypts the Intercom access tokens (only the collector decrypts them)',
       enableKeyRotation: true,
@@ -269,7 +271,7 @@ export class AuditArchiveStack extends Stack {
           new iam.PolicyStatement({
             sid: 'SetTokensThroughSecretsManager',
             principals: [new iam.AccountRootPrincipal()],
-            actions: ['kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
             resources: ['*'],
             conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
           }),

@@ -277,11 +277,13 @@ describe('key policies', () => {
     }
   });
 
-  it('lets the collector alone decrypt the tokens, only through Secrets Manager; operators may only set them', () => {
+  it('lets the tokens key decrypt only through Secrets Manager (where only the collector may read a token)', () => {
     const [, statements] = keys().find(([id]) => id.startsWith('TokensKey'))!;
     const decrypters = statements.filter((st) => st.Effect === 'Allow' && list(st.Action).some((a: string) => /^kms:(Decrypt|\*)$/.test(a)));
-    expect(decrypters).toEqual([
-      { Sid: 'CollectorReadsTokens', Effect: 'Allow', Principal: { AWS: role('CollectorRole') }, Action: 'kms:Decrypt', Resource: '*', Condition: { StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } } },
+    const viaSecretsManager = { StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } };
+    expect(decrypters.map((st) => [st.Sid, st.Principal, st.Condition])).toEqual([
+      ['SetTokensThroughSecretsManager', { AWS: `arn:aws:iam::${ACCOUNT}:root` }, viaSecretsManager],
+      ['CollectorReadsTokens', { AWS: role('CollectorRole') }, viaSecretsManager],
     ]);
     // No role's IAM policy names the tokens key (the archive key is the one the auditor and reporter may use).
     const tokensKeyId = idOf('AWS::KMS::Key', 'TokensKey');
