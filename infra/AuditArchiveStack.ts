@@ -1,10 +1,11 @@
 /**
  * One stack: the locked archive bucket, the scheduled collector, the Glue table, the Athena
- * workgroup with the canned queries, the read-only auditor role, and alarms.
+ * workgroup with the canned queries, the read-only auditor role, the legal-hold role, and alarms.
  *
  * Least privilege is written by hand: CDK's `grantPut` on an Object Lock bucket adds
- * s3:PutObjectRetention and s3:PutObjectLegalHold, which no role here may hold, and no role
- * gets any s3:Delete* or retention-shortening action on the archive.
+ * s3:PutObjectRetention and s3:PutObjectLegalHold, which no writer here may hold (legal holds
+ * belong to the legal-hold role alone), and no role gets any s3:Delete* or retention-shortening
+ * action on the archive. The bucket, key and secret policies enforce the same server-side.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
