@@ -366,3 +366,18 @@ describe('deployment role', () => {
     expect(() => parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }], legalHoldPrincipals: ['x'] })).toThrow(/auditArchive\.legalHoldPrincipals\[0\]/);
   });
 });
+
+describe('policyEval (the test helper)', () => {
+  it('refuses a condition operator it does not model, instead of treating it as matching', () => {
+    const template = {
+      Resources: {
+        B: { Type: 'AWS::S3::Bucket', Properties: {} },
+        P: {
+          Type: 'AWS::S3::BucketPolicy',
+          Properties: { Bucket: { Ref: 'B' }, PolicyDocument: { Statement: [{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }] } },
+        },
+      },
+    };
+    expect(() => evaluate(template, 'B', { action: 's3:PutObject', resource: 'arn:aws:s3:::b/x', principalArn: roleArn('R') })).toThrow(/IpAddress is not modelled/);
+  });
+});
