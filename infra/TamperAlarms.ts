@@ -33,11 +33,12 @@ export class TamperAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: TamperAlarmsProps) {
     super(scope, id);
+    // Strings only: a JSON object placed inside a text template would not be escaped.
+    const field = (p: string) => events.EventField.fromPath(p);
     const message = events.RuleTargetInput.fromText(
-      `Intercom audit archive: ${events.EventField.fromPath('$.detail.eventName')} on ${events.EventField.fromPath('$.detail.eventSource')} ` +
-        `by ${events.EventField.fromPath('$.detail.userIdentity.arn')} from ${events.EventField.fromPath('$.detail.sourceIPAddress')} ` +
-        `at ${events.EventField.fromPath('$.detail.eventTime')} (error: ${events.EventField.fromPath('$.detail.errorCode')}). ` +
-        `Request: ${events.EventField.fromPath('$.detail.requestParameters')}`,
+      `Intercom audit archive: ${field('$.detail.eventName')} (${field('$.detail.eventSource')}) on ${field('$.detail.resources[0].ARN')} ` +
+        `by ${field('$.detail.userIdentity.arn')} from ${field('$.detail.sourceIPAddress')} at ${field('$.detail.eventTime')}; ` +
+        `error code, if refused: ${field('$.detail.errorCode')}`,
     );
     const rule = (ruleId: string, description: string, pattern: events.EventPattern) => {
       const r = new events.Rule(this, ruleId, { description, eventPattern: pattern });
