@@ -12,6 +12,7 @@ import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/ver
 import { createOutput } from './output.ts';
 import { formatTable, runQuery, runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
+import { registerHold } from './commands/hold.ts';
 import { quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { toCsv } from '../lambdas/core/reports/csv.ts';
 import type { ObjectStore } from '../lambdas/core/ports.ts';
@@ -207,6 +208,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       });
       setExit(EXIT.ok);
     });
+  registerHold(program, setExit);
   return program;
 }
 

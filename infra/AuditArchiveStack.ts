@@ -1,14 +1,15 @@
 /**
  * One stack: the locked archive bucket, the scheduled collector, the Glue table, the Athena
- * workgroup with the canned queries, the read-only auditor role, and alarms.
+ * workgroup with the canned queries, the read-only auditor role, the legal-hold role, and alarms.
  *
  * Least privilege is written by hand: CDK's `grantPut` on an Object Lock bucket adds
- * s3:PutObjectRetention and s3:PutObjectLegalHold, which no role here may hold, and no role
- * gets any s3:Delete* or retention-shortening action on the archive.
+ * s3:PutObjectRetention and s3:PutObjectLegalHold, which no writer here may hold (legal holds
+ * belong to the legal-hold role alone), and no role gets any s3:Delete* or retention-shortening
+ * action on the archive. The bucket, key and secret policies enforce the same server-side.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Annotations, Aws, CfnOutput, type CfnResource, Duration, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnOutput, type CfnResource, DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -35,8 +36,14 @@ import { parseRules } from '../lambdas/core/rules/ruleset.ts';
 import { type DeployConfig, scheduleSeconds } from './config.ts';
 import { SecurityLakeExport } from './constructs/SecurityLakeExport.ts';
 import { SiemFeed } from './constructs/SiemFeed.ts';
+import { prefixesWrittenBy } from '../lambdas/contract.ts';
+import { bucketAdministrationOnlyBy, legalHoldOnlyBy, prefixWriterStatements, requireCreateOnlyPuts } from './archive-policies.ts';
+import { type KeyAdministrators, keyAdministration, useThroughIam } from './key-policies.ts';
+import { TamperAlarms } from './TamperAlarms.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+/** Token secrets are named `<prefix><workspace id>`. */
+const SECRET_NAME_PREFIX = 'intercom-audit-archive/';
 /** The newest Node.js LTS runtime Lambda offers. */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
@@ -53,6 +60,10 @@ export class AuditArchiveStack extends Stack {
   readonly key: kms.Key;
   readonly alarmTopic: sns.Topic;
   readonly signingKey!: kms.Key;
+  readonly tokensKey: kms.Key;
+  readonly legalHoldRole: iam.Role;
+  /** The role CloudFormation deploys with: the only one that may change bucket administration and key policies. */
+  readonly deploymentRoleArn: string;
 
   /** A Lambda role that may write only its own KMS-encrypted log group (no managed policy). */
   private functionRole(name: string, description: string): { role: iam.Role; logGroup: logs.LogGroup } {
@@ -67,6 +78,73 @@ export class AuditArchiveStack extends Stack {
     return this.resolve((construct.node.defaultChild as CfnResource).logicalId) as string;
   }
 
+  /** The role that places and releases legal holds; it reads no archive object, only lists keys. */
+  private legalHold(config: DeployConfig): iam.Role {
+    const principals = config.legalHoldPrincipals.length ? config.legalHoldPrincipals.map((arn) => new iam.ArnPrincipal(arn)) : [new iam.AccountRootPrincipal()];
+    const role = new iam.Role(this, 'LegalHoldRole', {
+      assumedBy: new iam.CompositePrincipal(...principals),
+      description: 'Places and releases S3 legal holds on Intercom audit archive objects and records each under holds/; no retention change, no delete, no reads',
+      maxSessionDuration: Duration.hours(1),
+    });
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'LegalHolds', actions: ['s3:PutObjectLegalHold', 's3:GetObjectLegalHold'], resources: [this.archiveBucket.arnForObjects('*')] }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'HoldRecordsWriteOnce', actions: ['s3:PutObject'], resources: prefixesWrittenBy('legalHold').map((p) => this.archiveBucket.arnForObjects(`${p}*`)) }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [this.archiveBucket.bucketArn] }));
+    role.addToPolicy(new iam.PolicyStatement({ sid: 'EncryptHoldRecords', actions: ['kms:GenerateDataKey'], resources: [this.key.keyArn] }));
+    acknowledge(role, {
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/*]`]: 'A legal hold may be placed on any archived object; the role cannot read, delete or change retention of any.',
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/holds/*]`]: 'Each hold is recorded as a new create-only object under holds/.',
+    });
+    return role;
+  }
+
+  /**
+   * Server-side rules that hold whatever IAM says: create-only puts, one writer per prefix,
+   * legal holds by the legal-hold role alone, bucket administration by the deployment role alone,
+   * token secrets read by the collector alone, and alarms on every administrative change.
+   */
+  private protectArchive(collectorRole: iam.IRole, reporterRole: iam.IRole, secrets: secretsmanager.CfnSecret[]): void {
+    const bucket = this.archiveBucket;
+    bucket.addToResourcePolicy(requireCreateOnlyPuts(bucket));
+    for (const st of prefixWriterStatements(bucket, { collector: collectorRole.roleArn, reporter: reporterRole.roleArn, legalHold: this.legalHoldRole.roleArn })) bucket.addToResourcePolicy(st);
+    bucket.addToResourcePolicy(legalHoldOnlyBy(bucket, this.legalHoldRole.roleArn));
+    bucket.addToResourcePolicy(bucketAdministrationOnlyBy(bucket, this.deploymentRoleArn));
+
+    // The collector decrypts tokens through Secrets Manager, and only it may read them.
+    this.tokensKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CollectorReadsTokens',
+        principals: [new iam.ArnPrincipal(collectorRole.roleArn)],
+        actions: ['kms:Decrypt'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+      }),
+    );
+    for (const secret of secrets) {
+      new secretsmanager.CfnResourcePolicy(this, `${secret.node.id}Policy`, {
+        secretId: secret.ref,
+        blockPublicPolicy: true,
+        resourcePolicy: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'OnlyTheCollectorReadsTheToken',
+              Effect: 'Deny',
+              Principal: { AWS: '*' },
+              Action: 'secretsmanager:GetSecretValue',
+              Resource: '*',
+              Condition: { ArnNotEquals: { 'aws:PrincipalArn': collectorRole.roleArn } },
+            },
+          ],
+        },
+      });
+    }
+
+    // Deleting the stack must not take the bucket's protection with it: the policy outlives it, like the bucket.
+    bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
+
+    new TamperAlarms(this, 'TamperAlarms', { bucket, keys: [this.key, this.signingKey, this.tokensKey], topic: this.alarmTopic, secretNamePrefix: SECRET_NAME_PREFIX });
+  }
+
   constructor(scope: Construct, id: string, props: AuditArchiveStackProps) {
     super(scope, id, props);
     const { config } = props;
@@ -77,11 +155,26 @@ export class AuditArchiveStack extends Stack {
       );
     }
 
+    this.deploymentRoleArn = config.deploymentRoleArn ?? defaultDeploymentRole(this);
+    const admins: KeyAdministrators = { deploymentRoleArn: this.deploymentRoleArn, ...(config.keyAdminRoleArn && { breakGlassRoleArn: config.keyAdminRoleArn }) };
+
     this.key = new kms.Key(this, 'ArchiveKey', {
-      description: 'Encrypts the Intercom audit archive, its secrets, query results, queues and alarms',
+      description: 'Encrypts the Intercom audit archive, query results, queues and alarms',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Not CDK's default (root kms:*): administrators manage without PutKeyPolicy; the roles get use through IAM.
+      policy: new iam.PolicyDocument({ statements: [...keyAdministration(admins), useThroughIam()] }),
     });
+    // EventBridge publishes tamper alarms to the encrypted topic and failed schedules to the encrypted queue.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'EventBridgePublishes',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
     // CloudWatch alarms publish to the encrypted topic.
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -128,13 +221,13 @@ export class AuditArchiveStack extends Stack {
       'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'The collector runs on a schedule and verify walks the manifests; nothing needs per-object events.',
     });
     (this.archiveBucket.node.defaultChild as s3.CfnBucket).addPropertyOverride('ObjectLockConfiguration', objectLockConfiguration(config));
-    // Nobody deletes archived objects or versions, or changes the lock rule — whatever IAM says.
+    // Nobody deletes archived objects or versions, shortens retention, or changes the lock rule — whatever IAM says.
     this.archiveBucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'DenyDeletingArchivedObjects',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
-        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention', 's3:PutObjectRetention', 's3:PutObjectLegalHold'],
+        actions: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:BypassGovernanceRetention', 's3:PutObjectRetention'],
         resources: [this.archiveBucket.arnForObjects('*')],
       }),
     );
@@ -167,13 +260,36 @@ export class AuditArchiveStack extends Stack {
       'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'Nothing reacts to new query results.',
     });
 
+    // Intercom tokens get their own key, usable only through Secrets Manager: operators set a token
+    // there (Secrets Manager documents GenerateDataKey and Decrypt for that), and each secret's
+    // resource policy lets only the collector read one. The archive key's users (auditor,
+    // reporter) get nothing here.
+    this.tokensKey = new kms.Key(this, 'TokensKey', {
+      description: 'Encrypts the Intercom access tokens (only the collector decrypts them)',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy: new iam.PolicyDocument({
+        statements: [
+          ...keyAdministration(admins),
+          new iam.PolicyStatement({
+            sid: 'SetTokensThroughSecretsManager',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Aws.REGION}.amazonaws.com` } },
+          }),
+          grantsOnlyForAwsServices(),
+        ],
+      }),
+    });
+
     // One secret per workspace, created without a value (an L2 Secret would generate a random
     // string that looks like a bad token). The README says how to set it.
     const secrets = config.workspaces.map((workspace) => {
       const secret = new secretsmanager.CfnSecret(this, `Token-${workspace.id}`, {
-        name: `intercom-audit-archive/${workspace.id}`,
+        name: `${SECRET_NAME_PREFIX}${workspace.id}`,
         description: `Intercom access token (Read admin activity logs) for workspace ${workspace.id}`,
-        kmsKeyId: this.key.keyArn,
+        kmsKeyId: this.tokensKey.keyArn,
       });
       Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'Intercom access tokens are issued by Intercom and cannot be rotated by a Secrets Manager rotation function.' });
       return { workspace, secret };
@@ -199,7 +315,7 @@ export class AuditArchiveStack extends Stack {
         sid: 'ArchiveWriteOnce',
         // PutObject only: If-None-Match makes it create-only; retention comes from the bucket default.
         actions: ['s3:PutObject', 's3:GetObject'],
-        resources: ['activity_logs/*', 'quarantine/*', 'manifests/*'].map((p) => this.archiveBucket.arnForObjects(p)),
+        resources: prefixesWrittenBy('collector').map((p) => this.archiveBucket.arnForObjects(`${p}*`)),
       }),
     );
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [this.archiveBucket.bucketArn] }));
@@ -207,11 +323,7 @@ export class AuditArchiveStack extends Stack {
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Tokens', actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((s) => s.secret.ref) }));
     const objectKeys = 'Object keys are created at run time; the wildcard covers one archive prefix, nothing else.';
     acknowledge(collectorRole, {
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/activity_logs/*]`]: objectKeys,
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/quarantine/*]`]: objectKeys,
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/signatures/*]`]: objectKeys,
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/alerts/*]`]: objectKeys,
+      ...Object.fromEntries(prefixesWrittenBy('collector').map((p) => [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/${p}*]`, objectKeys])),
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(logGroup)}.Arn>:*]`]: 'Log streams of the collector log group are created by Lambda at run time.',
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
       'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
@@ -227,15 +339,8 @@ export class AuditArchiveStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
       policy: new iam.PolicyDocument({
         statements: [
-          new iam.PolicyStatement({
-            sid: 'AdministerButNeverSign',
-            principals: [new iam.AccountRootPrincipal()],
-            actions: [
-              'kms:Describe*', 'kms:Get*', 'kms:List*', 'kms:Enable*', 'kms:Disable*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*',
-              'kms:TagResource', 'kms:UntagResource', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias',
-            ],
-            resources: ['*'],
-          }),
+          // Administrators manage but can neither sign nor put a key policy that would let them.
+          ...keyAdministration(admins),
           new iam.PolicyStatement({ sid: 'CollectorSigns', principals: [new iam.ArnPrincipal(collectorRole.roleArn)], actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }),
           grantsOnlyForAwsServices(),
         ],
@@ -243,7 +348,6 @@ export class AuditArchiveStack extends Stack {
     });
     acknowledge(signingKey, { 'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.' });
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'SignManifests', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [signingKey.keyArn] }));
-    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Signatures', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.archiveBucket.arnForObjects('signatures/*')] }));
     this.signingKey = signingKey;
 
     // Alert rules: checked here, so a bad rules file fails the synth with the rule and field named.
@@ -262,7 +366,6 @@ export class AuditArchiveStack extends Stack {
     const alertsBus = new events.EventBus(this, 'AlertsBus', { eventBusName: `${Stack.of(this).stackName}-alerts`, description: 'Alerts on risky Intercom teammate actions (source intercom-audit-archive); subscribe a SIEM here' });
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'PublishAlerts', actions: ['sns:Publish'], resources: [alertsTopic.topicArn] }));
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'PutAlertEvents', actions: ['events:PutEvents'], resources: [alertsBus.eventBusArn] }));
-    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'AlertRecords', actions: ['s3:PutObject', 's3:GetObject'], resources: [this.archiveBucket.arnForObjects('alerts/*')] }));
 
     // Local esbuild (no Docker), ESM, minified; files a handler reads at run time are copied beside it.
     const bundlingWith = (copy: (outputDir: string) => string[]) => ({
@@ -497,7 +600,7 @@ export class AuditArchiveStack extends Stack {
       }),
     );
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'manifests/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReportsWriteOnce', actions: ['s3:PutObject'], resources: [this.archiveBucket.arnForObjects('reports/*')] }));
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReportsWriteOnce', actions: ['s3:PutObject'], resources: prefixesWrittenBy('reporter').map((p) => this.archiveBucket.arnForObjects(`${p}*`)) }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [this.archiveBucket.bucketArn] }));
     reporterRole.addToPolicy(
       new iam.PolicyStatement({
@@ -560,8 +663,11 @@ export class AuditArchiveStack extends Stack {
       const { role, logGroup: exportLogs } = this.functionRole('SecurityLakeExport', 'Intercom audit archive Security Lake export: reads chain-listed parts, writes only into Security Lake');
       new SecurityLakeExport(this, 'SecurityLake', { config: config.securityLake, archiveBucket: this.archiveBucket, key: this.key, signingKey, role, logGroup: exportLogs, runtime: LAMBDA_RUNTIME, failures, scheduleDeadLetters: scheduleDlq });
     }
+    this.legalHoldRole = this.legalHold(config);
+    this.protectArchive(collectorRole, reporterRole, secrets.map((s) => s.secret));
 
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archiveBucket.bucketName });
+    new CfnOutput(this, 'LegalHoldRoleArn', { value: this.legalHoldRole.roleArn, description: 'audit-archive hold place|release|list runs with this role' });
     new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
     new CfnOutput(this, 'ManifestSigningKeyArn', { value: signingKey.keyArn, description: 'verify --kms-key-id; record its public key fingerprint' });
     new CfnOutput(this, 'AthenaWorkgroup', { value: workgroup.ref });
@@ -569,6 +675,17 @@ export class AuditArchiveStack extends Stack {
     new CfnOutput(this, 'AlertsBusName', { value: alertsBus.eventBusName });
     for (const { workspace, secret } of secrets) new CfnOutput(this, `TokenSecret${workspace.id.replace(/[^A-Za-z0-9]/g, '')}`, { value: secret.ref, description: `Set the Intercom token of ${workspace.id} here` });
   }
+}
+
+/**
+ * The CDK bootstrap's CloudFormation execution role, which `cdk deploy` passes to CloudFormation.
+ * Other synthesizers have none to name: set auditArchive.deploymentRoleArn then.
+ */
+function defaultDeploymentRole(stack: Stack): string {
+  if (!(stack.synthesizer instanceof DefaultStackSynthesizer)) {
+    throw new ConfigurationError('auditArchive.deploymentRoleArn is required with a synthesizer other than the default one (name the role CloudFormation deploys this stack with)');
+  }
+  return Fn.sub(stack.synthesizer.cloudFormationExecutionRoleArn);
 }
 
 /** Control Tower CT.KMS.PR.3: only AWS services may be granted use of a key. */

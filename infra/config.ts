@@ -7,7 +7,7 @@ import { ConfigurationError } from '../lambdas/core/errors.ts';
 import { DEFAULT_SOURCE_NAMES, type OcsfClassName } from '../lambdas/core/ocsf/mapping.ts';
 import { dottedPath, validate } from '../lambdas/core/validation.ts';
 
-const roleArn = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
+const roleArnPattern = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const ocsfClass = z.enum(Object.keys(DEFAULT_SOURCE_NAMES) as [OcsfClassName, ...OcsfClassName[]]);
 
 /** Amazon Security Lake custom sources the daily job writes to (one source per OCSF class). */
@@ -20,9 +20,9 @@ export const securityLakeSchema = z.strictObject({
   /** Custom source name per OCSF class (at most 20 characters); a class left out uses the default name. */
   sources: z.partialRecord(ocsfClass, z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'a custom source name (1–20 letters, digits, _ or -)')).default({}),
   /** The role Security Lake created for the custom source (AmazonSecurityLake-Provider-<source>-<region>), and its external id. */
-  providerRoleArn: z.string().regex(roleArn, 'an IAM role ARN'),
+  providerRoleArn: z.string().regex(roleArnPattern, 'an IAM role ARN'),
   /** Security Lake creates one provider role per custom source: the role of each class whose role is not providerRoleArn. */
-  providerRoleArns: z.partialRecord(ocsfClass, z.string().regex(roleArn, 'an IAM role ARN')).default({}),
+  providerRoleArns: z.partialRecord(ocsfClass, z.string().regex(roleArnPattern, 'an IAM role ARN')).default({}),
   externalId: z.string().min(2).max(1224),
 });
 
@@ -31,6 +31,8 @@ export type SecurityLakeContext = z.infer<typeof securityLakeSchema>;
 const principalArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/, 'an IAM role, user or account-root ARN (arn:aws:iam::123456789012:role/Name)');
+
+const roleArn = z.string().regex(roleArnPattern, 'an IAM role ARN (arn:aws:iam::123456789012:role/Name)');
 
 export const deployConfigSchema = z.strictObject({
   /** Intercom workspaces to archive, each with its API region. */
@@ -51,6 +53,19 @@ export const deployConfigSchema = z.strictObject({
   alarmEmail: z.string().email().optional(),
   /** IAM principals allowed to assume the read-only auditor role. Default: the account root (grant via IAM). */
   auditorPrincipals: z.array(principalArn).default([]),
+  /** IAM principals allowed to assume the legal-hold role (place and release legal holds). Default: the account root (grant via IAM). */
+  legalHoldPrincipals: z.array(principalArn).default([]),
+  /**
+   * Break-glass role that administers the KMS keys instead of the account root (it manages, never
+   * signs or decrypts). The CloudFormation execution role stays a key administrator either way.
+   */
+  keyAdminRoleArn: roleArn.optional(),
+  /**
+   * The role CloudFormation deploys this stack with, the only principal allowed to change the
+   * archive bucket's policy, lifecycle and versioning. Default: the CDK bootstrap's
+   * cloudformation execution role. Set it when you deploy with `--role-arn` or a custom synthesizer.
+   */
+  deploymentRoleArn: roleArn.optional(),
   /** First day collected for a new archive (and the start of Athena's date projection). Default: one year back. */
   backfillFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2025-01-01').optional(),
   /** Move archive objects to a colder class Athena and verify still read without a restore. */

@@ -74,6 +74,7 @@ export function formatVerifyResult(result: VerifyResult): string {
   if (result.workspaces.length === 0) lines.push('no manifest chain found: nothing has been collected into this archive');
   lines.push(`${result.objectsChecked} objects re-hashed (${(result.bytesChecked / 1e6).toFixed(1)} MB), ${result.signaturesChecked} signatures checked, ${result.lockChecked} lock states checked`);
   if (result.keyFingerprint) lines.push(`key fingerprint: ${result.keyFingerprint}`);
+  if (result.heldObjects) lines.push(`${result.heldObjects.length} objects under legal hold (audit-archive hold list names the holds)`);
   if (result.ok) lines.push('OK: every chain is intact and signed, every object matches its hash, nothing is outside the chain');
   else {
     lines.push(`FAILED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
@@ -96,7 +97,9 @@ export async function writeVerifyReport(file: string, outcome: VerifyOutcome, no
       bytes_rehashed: result.bytesChecked,
       signatures_checked: result.signaturesChecked,
       lock_states_checked: result.lockChecked,
+      objects_under_legal_hold: result.heldObjects?.length ?? 0,
     },
+    legal_holds: result.heldObjects ?? [],
     workspaces: result.workspaces.map((w) => ({
       workspace_id: w.workspaceId,
       chain_length: w.manifests,
@@ -121,6 +124,7 @@ export async function writeVerifyReport(file: string, outcome: VerifyOutcome, no
     `- Verified at: ${now.toISOString()}`,
     `- Signing key fingerprint (SHA-256): \`${result.keyFingerprint ?? 'none'}\` — ${outcome.keySource}`,
     `- Objects re-hashed: ${result.objectsChecked} (${(result.bytesChecked / 1e6).toFixed(1)} MB); signatures checked: ${result.signaturesChecked}; lock states checked: ${result.lockChecked}`,
+    `- Objects under legal hold: ${result.heldObjects?.length ?? 0}`,
     '',
     '| workspace | chain length | first window | covered until | entries | quarantined | signed from |',
     '|---|---|---|---|---|---|---|',

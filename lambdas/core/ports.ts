@@ -45,6 +45,8 @@ export interface ObjectStore {
   list(prefix: string, options?: { startAfter?: string }): AsyncIterable<ObjectInfo>;
   /** How the store holds the object under lock (S3: GetObjectRetention + GetObjectAttributes). */
   objectLock?(key: string): Promise<ObjectLockInfo | undefined>;
+  /** Places (`on`) or releases an S3 legal hold on the object (locally: on its lock record). */
+  setLegalHold?(key: string, on: boolean): Promise<void>;
 }
 
 export interface ObjectLockInfo {
@@ -54,6 +56,8 @@ export interface ObjectLockInfo {
   readonly createdAt?: string;
   /** The SHA-256 the store computed when the object was written, hex. */
   readonly sha256?: string;
+  /** true while a legal hold is placed on the object, where the store tells. */
+  readonly legalHold?: boolean;
 }
 
 /** The Intercom activity-log API, or anything that serves the same pages. */

@@ -55,7 +55,7 @@ function allowStatements() {
   return statements;
 }
 
-const FORBIDDEN = ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectRetention', 's3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration', 's3:PutObjectLegalHold', 's3:DeleteBucket'];
+const FORBIDDEN = ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectRetention', 's3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration', 's3:DeleteBucket'];
 const matches = (pattern: string, action: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action);
 
 describe('AuditArchiveStack', () => {
@@ -70,6 +70,9 @@ describe('AuditArchiveStack', () => {
   it('never lets any role or bucket policy Allow deleting archived objects or shortening retention', () => {
     const offending = allowStatements().filter((st) => st.Action.some((a) => FORBIDDEN.some((f) => matches(a, f))));
     expect(offending).toEqual([]);
+    // Legal holds keep records longer; only the legal-hold role may place them.
+    const holders = allowStatements().filter((st) => st.Action.some((a) => matches(a, 's3:PutObjectLegalHold')));
+    expect(new Set(holders.map((st) => st.source.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['LegalHoldRole']));
   });
 
   it('denies deleting objects and versions and changing the lock rule to every principal', () => {
@@ -77,7 +80,7 @@ describe('AuditArchiveStack', () => {
       Bucket: { Ref: archiveLogicalId() },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectLegalHold', 's3:PutObjectRetention'] }),
+          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectRetention'] }),
           Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:DeleteBucket', 's3:PutBucketObjectLockConfiguration'] }),
         ]),
       },
@@ -98,7 +101,7 @@ describe('AuditArchiveStack', () => {
     const keyRef = { 'Fn::GetAtt': [Match.stringLikeRegexp('ArchiveKey'), 'Arn'] };
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::S3::Bucket', { ObjectLockEnabled: true, BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyRef } })] } });
-    for (const [, secret] of resources('AWS::SecretsManager::Secret')) expect(JSON.stringify(secret.Properties.KmsKeyId)).toContain('ArchiveKey');
+    for (const [, secret] of resources('AWS::SecretsManager::Secret')) expect(JSON.stringify(secret.Properties.KmsKeyId)).toContain('TokensKey');
     for (const type of ['AWS::SQS::Queue', 'AWS::SNS::Topic']) for (const [, r] of resources(type)) expect(JSON.stringify(r.Properties.KmsMasterKeyId)).toContain('ArchiveKey');
     for (const [, r] of resources('AWS::Logs::LogGroup')) expect(JSON.stringify(r.Properties.KmsKeyId)).toContain('ArchiveKey');
     template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: { ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS' } } } });

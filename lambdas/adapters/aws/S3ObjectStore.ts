@@ -9,10 +9,12 @@
 import {
   GetObjectAttributesCommand,
   GetObjectCommand,
+  GetObjectLegalHoldCommand,
   GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectLegalHoldCommand,
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
@@ -148,7 +150,7 @@ export class S3ObjectStore implements ObjectStore {
 
   async objectLock(key: string): Promise<ObjectLockInfo | undefined> {
     try {
-      const [attributes, retention] = await Promise.all([
+      const [attributes, retention, legalHold] = await Promise.all([
         this.s3.send(new GetObjectAttributesCommand({ Bucket: this.bucket, Key: this.prefix + key, ObjectAttributes: ['Checksum', 'ObjectSize'] })),
         (async () => {
           try {
@@ -159,6 +161,7 @@ export class S3ObjectStore implements ObjectStore {
             throw error;
           }
         })(),
+        this.legalHold(key),
       ]);
       const checksum = attributes.Checksum?.ChecksumSHA256;
       return {
@@ -166,9 +169,26 @@ export class S3ObjectStore implements ObjectStore {
         ...(retention.Retention?.RetainUntilDate && { retainUntil: retention.Retention.RetainUntilDate.toISOString() }),
         ...(attributes.LastModified && { createdAt: attributes.LastModified.toISOString() }),
         ...(checksum && !checksum.includes('-') && { sha256: base64ToHex(checksum) }),
+        ...(legalHold !== undefined && { legalHold }),
       };
     } catch (error) {
       if (status(error) === 404 || (error as Error).name === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  /** PutObjectLegalHold on the current version (the bucket policy lets only the legal-hold role do it). */
+  async setLegalHold(key: string, on: boolean): Promise<void> {
+    await this.s3.send(new PutObjectLegalHoldCommand({ Bucket: this.bucket, Key: this.prefix + key, LegalHold: { Status: on ? 'ON' : 'OFF' } }));
+  }
+
+  /** The legal-hold status, or undefined when the object never had one or these credentials may not read it. */
+  private async legalHold(key: string): Promise<boolean | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectLegalHoldCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      return out?.LegalHold?.Status === undefined ? undefined : out.LegalHold.Status === 'ON';
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchObjectLockConfiguration' || status(error) === 404 || status(error) === 403) return undefined;
       throw error;
     }
   }

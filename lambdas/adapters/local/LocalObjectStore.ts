@@ -121,7 +121,38 @@ export class LocalObjectStore implements ObjectStore {
   async objectLock(key: string): Promise<ObjectLockInfo | undefined> {
     const lock = (await this.readLock(key)) as { sha256?: string; retain_until?: string; mode?: string; created_at?: string } | undefined;
     if (!lock) return undefined;
-    return { ...(lock.mode && { mode: lock.mode }), ...(lock.retain_until && { retainUntil: lock.retain_until }), ...(lock.created_at && { createdAt: lock.created_at }), ...(lock.sha256 && { sha256: lock.sha256 }) };
+    const hold = await this.readLegalHold(key);
+    return {
+      ...(lock.mode && { mode: lock.mode }),
+      ...(lock.retain_until && { retainUntil: lock.retain_until }),
+      ...(lock.created_at && { createdAt: lock.created_at }),
+      ...(lock.sha256 && { sha256: lock.sha256 }),
+      ...(hold !== undefined && { legalHold: hold }),
+    };
+  }
+
+  /**
+   * A legal hold lives beside the object's retention record, as `<key>.legal-hold.json`; unlike
+   * retention it changes (placed, released), so it is replaced atomically through a rename.
+   */
+  async setLegalHold(key: string, on: boolean): Promise<void> {
+    if (!(await this.head(key))) throw new ObjectNotFoundError(key);
+    const file = path.join(this.root, LOCK_DIR, `${key}.legal-hold.json`);
+    const tmpDir = path.join(this.root, TMP_DIR);
+    await fs.mkdir(tmpDir, { recursive: true });
+    const tmp = path.join(tmpDir, `${randomBytes(8).toString('hex')}.tmp`);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(tmp, JSON.stringify({ key, status: on ? 'ON' : 'OFF', updated_at: this.now().toISOString() }), { flag: 'wx' });
+    await fs.rename(tmp, file);
+  }
+
+  private async readLegalHold(key: string): Promise<boolean | undefined> {
+    try {
+      const record = JSON.parse(await fs.readFile(path.join(this.root, LOCK_DIR, `${key}.legal-hold.json`), 'utf8')) as { status?: string };
+      return record.status === 'ON';
+    } catch {
+      return undefined;
+    }
   }
 
   /** There is no delete: objects are write-once, as under S3 Object Lock in COMPLIANCE mode. */

@@ -63,6 +63,8 @@ export interface VerifyResult {
   /** Fingerprint (SHA-256 of the public key) the signatures were checked with. */
   readonly keyFingerprint?: string;
   readonly lockChecked: number;
+  /** Objects under a legal hold (of those whose lock state was checked), in key order. */
+  readonly heldObjects?: string[];
 }
 
 export interface VerifyOptions {
@@ -329,6 +331,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   // Object Lock: every part, manifest and signature locked in the expected mode, long enough,
   // with the checksum the store computed when it was written.
   let lockChecked = 0;
+  const heldObjects: string[] = [];
   if (options.lock && store.objectLock) {
     const expected = new Map<string, string | undefined>();
     for (const ref of referenced.values()) expected.set(ref.part.key, ref.part.sha256);
@@ -341,6 +344,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     for (const [key, sha] of expected) {
       const lock = await store.objectLock(key);
       lockChecked += 1;
+      if (lock?.legalHold) heldObjects.push(key);
       if (!lock?.mode) {
         report('not-locked', key, `${key} is not under Object Lock (expected ${options.lock.mode} for ${options.lock.years} years)`);
         continue;
@@ -368,6 +372,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     signaturesChecked,
     ...(options.verifier && { keyFingerprint: options.verifier.fingerprint }),
     lockChecked,
+    ...(heldObjects.length > 0 && { heldObjects: heldObjects.sort(compareText) }),
   };
 }
 
