@@ -30,7 +30,9 @@ const outdir = () => {
   outdirs.push(dir);
   return dir;
 };
-afterAll(() => outdirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of outdirs) rmSync(d, { recursive: true, force: true });
+});
 
 const BREAK_GLASS = 'arn:aws:iam::123456789012:role/BreakGlassKeyAdmin';
 const HOLDER = 'arn:aws:iam::123456789012:role/LegalCounsel';
