@@ -14,6 +14,8 @@ import { alertOnCollected } from '../../lambdas/core/rules/liveAlerts.ts';
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { IntercomClient, type IntercomRegion, REGION_HOSTS } from '../../lambdas/intercom/IntercomClient.ts';
 import type { Output } from '../output.ts';
+import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
+import { formatReceipt, signedHeadReceipt } from '../../lambdas/core/signing/receipts.ts';
 
 export interface CollectCommandOptions {
   readonly archive: string;
@@ -38,6 +40,8 @@ export interface CollectCommandOptions {
   readonly alertsFile?: string;
   readonly alertMaxAgeSeconds?: number;
   readonly alertsToStdout?: boolean;
+  /** Where head receipts go (one line each). @default stdout, also with --quiet */
+  readonly printReceipt?: (line: string) => void;
 }
 
 /** Reads the token from the environment; it is never printed. */
@@ -95,6 +99,8 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const cache = new LocalCheckpointCache(options.archive);
+  let workspaceId: string | undefined;
   try {
     const client = new IntercomClient({
       token: options.token,
@@ -107,8 +113,10 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
         if (event.type === 'rate-limited') output.info(`Intercom rate limit reached; waiting ${event.waitMs} ms for the next window`);
       },
     });
-    const workspaceId = options.workspace ?? (await client.workspaceId());
-    const keys = Ed25519Signer.forArchive(options.archive);
+    workspaceId = options.workspace ?? (await client.workspaceId());
+    // The chain's own key, found by the fingerprint its signatures name (so a moved archive keeps it).
+    const keys = Ed25519Signer.forChain(options.archive, await chainKey(store, workspaceId));
+    if (keys.migratedFrom) output.warn(`found this archive's signing key under its old name ${keys.migratedFrom}; recorded it by fingerprint as ${keys.publicKeyPath} (the old file is kept)`);
     if (keys.created) {
       output.warn(
         `created this archive's signing key pair outside the archive: ${keys.publicKeyPath} (fingerprint ${keys.verifier.fingerprint}). ` +
@@ -132,7 +140,7 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
       runId: newRunId(now()),
       collectorVersion: COLLECTOR_VERSION,
-      cache: new LocalCheckpointCache(options.archive),
+      cache,
       signer: keys.signer,
       shouldStop: () => stopRequested,
       now,
@@ -179,7 +187,18 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // The head receipt, also after a failed run: keep it outside the archive (verify --expect-head).
+    if (workspaceId !== undefined) await printHeadReceipt(store, workspaceId, cache, options.printReceipt ?? ((line) => process.stdout.write(`${line}\n`)), output);
     await lock.release();
+  }
+}
+
+async function printHeadReceipt(store: LocalObjectStore, workspaceId: string, cache: LocalCheckpointCache, print: (line: string) => void, output: Output): Promise<void> {
+  try {
+    const receipt = await signedHeadReceipt(store, workspaceId, cache);
+    if (receipt) print(formatReceipt(receipt));
+  } catch (error) {
+    output.warn(`could not read the chain head for its receipt (${error instanceof Error ? error.message : String(error)}); verify the archive`);
   }
 }
 
