@@ -66,6 +66,7 @@ export async function runVerify(options: VerifyCommandOptions, output: Output): 
     ...(options.requireLocks && { requireLocks: true }),
     ...(options.now && { now: options.now }),
     publicKeyFromPem: (pem) => PublicKeyVerifier.fromPem(pem),
+    checkVersions: options.archive.startsWith('s3://'),
     onProgress: (done, total) => {
       bar ??= output.progress('verifying {bar} {value}/{total} objects | ETA {eta_formatted}', total, {});
       bar.update(done);

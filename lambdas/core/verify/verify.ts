@@ -4,7 +4,7 @@
  * between window manifests.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectInfo, ObjectStore, SignatureVerifier } from '../ports.ts';
+import type { ObjectInfo, ObjectStore, ObjectVersionInfo, SignatureVerifier } from '../ports.ts';
 import { SIGNATURE_ROOT, canonicalMessage, parseSignatureKey, recordFingerprint, signatureKey, signatureSchema, type SignatureRecord } from '../signing/signatures.ts';
 import { KEYS_ROOT, parseRotationKey, readRotations } from '../signing/rotation.ts';
 import type { HeadReceipt } from '../signing/receipts.ts';
@@ -103,6 +103,8 @@ export interface VerifyOptions {
   readonly now?: () => Date;
   /** Builds a verifier from a PEM public key found in a rotation record (checked against both keys' signatures first). */
   readonly publicKeyFromPem?: (pem: string) => SignatureVerifier;
+  /** Also list every object version (S3): delete markers and non-current versions are problems. Needs s3:ListBucketVersions. */
+  readonly checkVersions?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -459,7 +461,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   }
 
   checkHeads(heads, manifestShas, options, report);
-  const versionsChecked = store.listVersions ? await checkVersions(store, report) : undefined;
+  const versionsChecked = options.checkVersions && store.listVersions ? await checkVersions(store, report) : undefined;
 
   problems.sort((a, b) => compareText(a.key, b.key) || compareText(a.code, b.code) || compareText(a.message, b.message));
   return {
@@ -535,7 +537,17 @@ function cleanReceipts(heads: ReadonlyMap<string, { last: number }>, shas: Manif
 async function checkVersions(store: ObjectStore, report: Report): Promise<number> {
   let count = 0;
   for (const root of [DATA_ROOT, QUARANTINE_ROOT, MANIFEST_ROOT, SIGNATURE_ROOT, KEYS_ROOT]) {
-    for await (const v of store.listVersions!(root)) {
+    const versions = store.listVersions!(root)[Symbol.asyncIterator]();
+    for (;;) {
+      let next: IteratorResult<ObjectVersionInfo>;
+      try {
+        next = await versions.next();
+      } catch (error) {
+        report('unreadable', root, `the versions under ${root} cannot be listed (${error instanceof Error ? error.message : String(error)}): grant s3:ListBucketVersions to check for deleted or overwritten objects`);
+        break;
+      }
+      if (next.done) break;
+      const v = next.value;
       count += 1;
       if (v.deleteMarker) {
         report('delete-marker', v.key, `${v.key} has a delete marker (version ${v.versionId}${v.lastModified ? `, ${v.lastModified}` : ''}${v.isLatest ? ', hiding the object' : ''}): someone deleted it; the locked version is still in the bucket`);
