@@ -144,6 +144,14 @@ describe('LocalObjectStore and symbolic links', () => {
     expect(listed).toEqual([{ key: 'activity_logs/a', bytes: 4 }, { key: 'activity_logs/b-dir', bytes: 0, symlink: true }, { key: 'activity_logs/loop', bytes: 0, symlink: true }]);
   });
 
+  it('never writes the checkpoint hint through a symlinked .cache', async () => {
+    await fs.symlink(outside, path.join(dir, '.cache'));
+    const cache = new LocalCheckpointCache(dir);
+    await expect(cache.set('w', 3)).rejects.toThrow(/is a symbolic link/);
+    expect(await cache.get('w')).toBeUndefined();
+    expect(await fs.readdir(outside)).toEqual([]);
+  });
+
   it('says whether the folder has lock records at all', async () => {
     const store = new LocalObjectStore(dir);
     expect(await store.hasLockRecords()).toBe(false);

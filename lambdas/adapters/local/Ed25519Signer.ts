@@ -176,7 +176,12 @@ function findKey(dir: string, expected: ChainKey): LoadedKey | undefined {
   const names = readdirSync(dir).sort();
   if (expected.fingerprint) {
     const paths = fingerprintKeyPaths(dir, expected.fingerprint);
-    if (existsSync(paths.privateKey)) return loaded(paths.privateKey, paths.publicKey);
+    if (existsSync(paths.privateKey)) {
+      const key = loaded(paths.privateKey, paths.publicKey);
+      // A file named by one fingerprint but holding another key was put there by someone else.
+      if (key.verifier.fingerprint !== expected.fingerprint) throw new ConfigurationError(`the key file ${paths.privateKey} holds key ${key.verifier.fingerprint}, not the one its name says: restore the key folder from your backup`);
+      return key;
+    }
   } else {
     const name = names.find((n) => FINGERPRINT_NAME.test(n) && matches(expected, n.slice(0, 64)));
     if (name) {
