@@ -149,6 +149,8 @@ export async function writeVerifyReport(file: string, outcome: VerifyOutcome, no
     '',
     result.ok ? 'No problem found: every window from the first to the last was collected, every object matches its recorded SHA-256, every manifest is signed and chained, and nothing lies outside the chain.' : `## Problems (${result.problems.length})`,
     ...result.problems.map((p) => `- **${p.code}** \`${p.key}\`: ${p.message}`),
+    ...result.notes.map((n) => `- Note: ${n}`),
+    ...(result.receipts.length > 0 ? ['', '## Head receipts (keep them outside the archive; pass them to the next verify with --expect-head)', '', ...result.receipts.map((r) => `- \`${formatReceipt(r)}\``)] : []),
     '',
     `The JSON report is \`${file}\`.`,
     '',

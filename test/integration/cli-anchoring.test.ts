@@ -89,9 +89,12 @@ describe('collect prints a head receipt', () => {
     const m = RECEIPT.exec(receipt)!;
     const names = await fs.readdir(path.join(archive, 'manifests/workspace=sim-acme'));
     expect(Number(m[1])).toBe(names.length - 1);
-    const verify = await cli(['verify', '--archive', archive, '--public-key', await publicKeyOf(archive)]);
+    const report = path.join(tmp, 'receipt-report.json');
+    const verify = await cli(['verify', '--archive', archive, '--public-key', await publicKeyOf(archive), '--report', report]);
     expect(verify.code).toBe(0);
     expect(receiptIn(verify.stdout)).toBe(receipt);
+    expect(JSON.parse(await fs.readFile(report, 'utf8')).head_receipts).toEqual([expect.objectContaining({ workspace_id: 'sim-acme', seq: Number(m[1]), sha256: m[2], line: receipt })]);
+    expect(await fs.readFile(path.join(tmp, 'receipt-report.summary.md'), 'utf8')).toContain(receipt);
   });
 
   it('also with --quiet', async () => {
