@@ -159,6 +159,19 @@ describe('key rotation records', () => {
     expect(problems.filter((p) => p.code === 'signature-invalid').map((p) => p.key)).toContain(signatureKey('sim-acme', head + 1));
   });
 
+  it('verifies a rotated chain without a key (hashes only) and names a garbled rotation record to the collector', async () => {
+    const { store } = await rotated();
+    expect((await verifyArchive(store)).problems).toEqual([]);
+    // Garbled between the rotation and the first run with the new key: the collector cannot know its key.
+    const oldKey = newKey();
+    const next = newKey();
+    const fresh = new MemoryObjectStore();
+    await runCollector(sim, fresh, { since: T0, until: T0 + DAY, windowSeconds: DAY / 2, signer: oldKey.signer });
+    const rotation = await rotateKey(fresh, 'sim-acme', oldKey.signer, next.signer);
+    fresh.tamper.set(rotationKey('sim-acme', rotation.first_seq), Buffer.from('{"format":"nonsense"}'));
+    await expect(runCollector(sim, fresh, { until: T0 + 3 * DAY, windowSeconds: DAY / 2, signer: next.signer })).rejects.toThrow(/is not a valid key rotation record, so the chain's key is unknown/);
+  });
+
   it('fails the chain after a rotation record is deleted (the new key\'s signatures are no longer vouched for)', async () => {
     const { store, oldKey, head } = await rotated();
     store.tamper.delete(rotationKey('sim-acme', head + 1));

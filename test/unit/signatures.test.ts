@@ -147,6 +147,16 @@ describe('signed manifest chain (KMS)', () => {
     expect(verifier.fingerprint).toBe(createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'));
   });
 
+  it('gives the KMS key\'s public key and fingerprint for signature format v2, fetched once', async () => {
+    const signer = new KmsSigner(new KMSClient({ region: 'eu-west-1' }), 'alias/manifest-signing');
+    const before = kms.commandCalls(GetPublicKeyCommand).length;
+    const key = await signer.publicKey();
+    await signer.publicKey();
+    expect(key.fingerprint).toBe(createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'));
+    expect(key.pem).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    expect(kms.commandCalls(GetPublicKeyCommand).length - before).toBe(1);
+  });
+
   it('verifies a chain signed through KMS, and catches a forged manifest', async () => {
     const client = new KMSClient({ region: 'eu-west-1' });
     // A DIGEST signature checks out against the message with the public key's sha256 verify.

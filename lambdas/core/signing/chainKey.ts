@@ -3,7 +3,7 @@
  * latest signature, or the new key of a rotation record recorded after it. The collector
  * refuses any other key; changing it is a deliberate `keys rotate`.
  */
-import { ConfigurationError } from '../errors.ts';
+import { ArchiveError, ConfigurationError, IntegrityError } from '../errors.ts';
 import type { ManifestSigner, ObjectStore } from '../ports.ts';
 import { KEYS_ROOT, parseRotationKey, rotationSchema } from './rotation.ts';
 import { SIGNATURE_ROOT, parseSignatureKey, readSignature, recordFingerprint } from './signatures.ts';
@@ -29,7 +29,13 @@ export async function chainKey(store: ObjectStore, workspaceId: string): Promise
     if (parsed && !object.symlink && (latestRotation === undefined || parsed.firstSeq > latestRotation.firstSeq)) latestRotation = { key: object.key, firstSeq: parsed.firstSeq };
   }
   if (latestRotation && (latestSigned === undefined || latestRotation.firstSeq > latestSigned)) {
-    const record = rotationSchema.parse(JSON.parse((await store.get(latestRotation.key)).toString('utf8')));
+    let record;
+    try {
+      record = rotationSchema.parse(JSON.parse((await store.get(latestRotation.key)).toString('utf8')));
+    } catch (error) {
+      if (error instanceof ArchiveError) throw error;
+      throw new IntegrityError(latestRotation.key, `${latestRotation.key} is not a valid key rotation record, so the chain's key is unknown: run audit-archive verify to see what changed in the archive`);
+    }
     return { fingerprint: record.new_key.fingerprint, keyId: record.new_key.key_id, source: latestRotation.key };
   }
   if (latestSigned === undefined) return undefined;

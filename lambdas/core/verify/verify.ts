@@ -168,9 +168,8 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       rotationObjects.add(object.key);
     } else report('stray-object', object.key, `${object.key} is under keys/ but is not a key rotation record of any chain`);
   }
-  // checkSignatures takes keys out of signatureKeys as it uses them; these copies stay whole.
+  // checkSignatures takes keys out of signatureKeys as it uses them; this copy stays whole.
   const listedSignatures = new Set(signatureKeys);
-  const listedRotations = new Set(rotationObjects);
   const manifestShas = new Map<string, { workspaceId: string; seq: number; sha: string }>();
 
   const referenced = new Map<string, PartRef>();
@@ -328,7 +327,6 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     if (!rotationWorkspaces.has(workspaceId)) return trustedKeySegments([], options.verifier!, undefined, () => undefined, () => undefined);
     const { records, invalid } = await readRotations(store, workspaceId);
     for (const r of invalid) report('rotation-invalid', r.key, `${r.key} ${r.reason}`);
-    for (const r of [...records, ...invalid]) rotationObjects.delete(r.key);
     return trustedKeySegments(
       records,
       options.verifier!,
@@ -417,7 +415,9 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   }
 
   if (options.verifier) for (const key of signatureKeys) report('stray-object', key, `${key} signs no manifest of the chain`);
-  for (const key of rotationObjects) report('stray-object', key, `${key} rotates the key of a workspace that has no manifest chain`);
+  for (const key of rotationObjects) {
+    if (!manifestKeys.has(parseRotationKey(key)!.workspaceId)) report('stray-object', key, `${key} rotates the key of a workspace that has no manifest chain`);
+  }
 
   // Object Lock: every part, manifest and signature locked in the expected mode, long enough,
   // with the checksum the store computed when it was written.
@@ -438,7 +438,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       const sig = signatureKey(m.workspaceId, m.seq);
       if (listedSignatures.has(sig)) expected.set(sig, undefined);
     }
-    for (const key of listedRotations) expected.set(key, undefined);
+    for (const key of rotationObjects) expected.set(key, undefined);
     const minDays = options.lock.years * 365 - 1;
     for (const [key, sha] of expected) {
       const lock = await store.objectLock(key);
