@@ -15,6 +15,7 @@ import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { IntercomClient, type IntercomRegion, REGION_HOSTS } from '../../lambdas/intercom/IntercomClient.ts';
 import type { Output } from '../output.ts';
 import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
+import { findHead } from '../../lambdas/core/archive/chain.ts';
 import { formatReceipt, signedHeadReceipt } from '../../lambdas/core/signing/receipts.ts';
 
 export interface CollectCommandOptions {
@@ -115,7 +116,19 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
     });
     workspaceId = options.workspace ?? (await client.workspaceId());
     // The chain's own key, found by the fingerprint its signatures name (so a moved archive keeps it).
-    const keys = Ed25519Signer.forChain(options.archive, await chainKey(store, workspaceId));
+    const expected = await chainKey(store, workspaceId);
+    // A new key only for a new chain: a chain that already holds manifests but no signature lost
+    // its signatures (or predates signing) — a fresh key would sign whatever it holds now.
+    const head = expected ? undefined : await findHead(store, workspaceId, cache);
+    const keys = Ed25519Signer.forChain(options.archive, expected, undefined, {
+      ...(head &&
+        head.manifest.seq > 0 && {
+          refuseNewKey:
+            `workspace ${workspaceId}'s chain holds ${head.manifest.seq + 1} manifests but not one signature, and no key of this archive is in the key folder: ` +
+            'its signatures were deleted, or it predates signing. Verify it with the public key from your compliance records (and your newest head receipt) before anything else; ' +
+            'restore the key folder if it was lost. A new key is never created for an existing chain.',
+        }),
+    });
     if (keys.migratedFrom) output.warn(`found this archive's signing key under its old name ${keys.migratedFrom}; recorded it by fingerprint as ${keys.publicKeyPath} (the old file is kept)`);
     if (keys.created) {
       output.warn(

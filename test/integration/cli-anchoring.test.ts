@@ -256,6 +256,23 @@ describe('one key per chain', () => {
     expect(await fs.readdir(empty)).toEqual([]);
   });
 
+  it('never creates a new key for a chain whose signatures were deleted (exit 2), so no fresh key signs a forged head', async () => {
+    const archive = path.join(tmp, 'unsigned');
+    const dir = path.join(tmp, 'unsigned-keys');
+    await fs.mkdir(dir, { mode: 0o700 });
+    const env = { AUDIT_ARCHIVE_KEY_DIR: dir };
+    expect((await cli(['collect', '--archive', archive, '--since', String(T0), '--until', String(T0 + 2 * DAY), '--window', '1d', '--settle-lag', '0s'], env)).code).toBe(0);
+    const before = (await fs.readdir(dir)).sort();
+    await fs.rm(path.join(archive, 'signatures'), { recursive: true, force: true });
+    await fs.rm(path.join(archive, '.object-lock', 'signatures'), { recursive: true, force: true });
+    // The archive's key is still in the folder, but nothing in the archive names it any more.
+    const run = await cli(['collect', '--archive', archive, '--until', String(T0 + 3 * DAY), '--window', '1d', '--settle-lag', '0s'], env);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/chain holds 3 manifests but not one signature.*A new key is never created for an existing chain/);
+    expect((await fs.readdir(dir)).sort()).toEqual(before);
+    await expect(fs.stat(path.join(archive, 'signatures'))).rejects.toThrow();
+  });
+
   it('rotates on purpose with keys rotate: the record is followed by verify with the old key and with the new', async () => {
     const archive = path.join(tmp, 'rotate');
     expect((await collect(archive, T0 + 3 * DAY)).code).toBe(0);

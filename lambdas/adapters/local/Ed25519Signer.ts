@@ -113,7 +113,7 @@ export class Ed25519Signer implements ManifestSigner {
    * fingerprint, or once under an old path-hash name), or — for a chain with no signature yet —
    * the archive's old path-hash pair if there is one, else a new pair. Never another key.
    */
-  static forChain(archiveDir: string, expected: ChainKey | undefined, keyDir: string = defaultKeyDir()): LoadedKey {
+  static forChain(archiveDir: string, expected: ChainKey | undefined, keyDir: string = defaultKeyDir(), options: { readonly refuseNewKey?: string } = {}): LoadedKey {
     const dir = keyFolder(archiveDir, keyDir);
     if (expected) {
       const found = findKey(dir, expected);
@@ -129,6 +129,7 @@ export class Ed25519Signer implements ManifestSigner {
       const legacy = keyPaths(archiveDir, dir);
       if (existsSync(legacy.privateKey)) return migrate(dir, legacy.privateKey);
     }
+    if (options.refuseNewKey) throw new ConfigurationError(options.refuseNewKey);
     return create(dir);
   }
 
