@@ -4,11 +4,12 @@
  * between window manifests.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectInfo, ObjectStore, ObjectVersionInfo, SignatureVerifier } from '../ports.ts';
+import type { ObjectInfo, ObjectStore, SignatureVerifier } from '../ports.ts';
 import { SIGNATURE_ROOT, canonicalMessage, parseSignatureKey, recordFingerprint, signatureKey, signatureSchema, type SignatureRecord } from '../signing/signatures.ts';
 import { KEYS_ROOT, parseRotationKey, readRotations } from '../signing/rotation.ts';
 import type { HeadReceipt } from '../signing/receipts.ts';
 import { type KeySegment, trustedKeySegments } from './keySegments.ts';
+import { checkHeads, checkVersions, cleanReceipts } from './anchors.ts';
 import { DATA_ROOT, MANIFEST_ROOT, QUARANTINE_ROOT, manifestKey, parseManifestKey } from '../archive/keys.ts';
 import { lineIdAndTime, readGzipTextLines } from '../archive/lines.ts';
 import { type Manifest, type ManifestPart, iso, manifestSchema } from '../archive/manifest.ts';
@@ -480,92 +481,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   };
 }
 
-type Report = (code: ProblemCode, key: string, message: string) => void;
-type ManifestShas = ReadonlyMap<string, { workspaceId: string; seq: number; sha: string }>;
-
-/** `--expect-head` and `--max-head-age`: the chain must reach what was recorded outside it, and be recent. */
-function checkHeads(heads: ReadonlyMap<string, { last: number; checkpoint: number | null }>, shas: ManifestShas, options: VerifyOptions, report: Report): void {
-  for (const expected of options.expectHeads ?? []) {
-    const key = manifestKey(expected.workspaceId, expected.seq);
-    const head = heads.get(expected.workspaceId);
-    if (!head || head.last < expected.seq) {
-      report(
-        'head-missing',
-        key,
-        `the chain of workspace ${expected.workspaceId} ${head ? `ends at seq ${head.last}` : 'is not in this archive'}, but a head receipt says it reached seq ${expected.seq}: ${head ? 'its tail was deleted or this copy is incomplete' : 'it was deleted, or this is the wrong archive'}`,
-      );
-      continue;
-    }
-    const found = shas.get(key);
-    if (!found) continue; // manifest-missing or manifest-invalid is already reported for it
-    if (found.sha !== expected.sha256) report('head-mismatch', key, `${key} hashes to ${found.sha}, but the head receipt recorded ${expected.sha256}: the chain was replaced from there on`);
-  }
-  if (options.maxHeadAgeSeconds !== undefined) {
-    const now = Math.floor((options.now ?? (() => new Date()))().getTime() / 1000);
-    for (const [workspaceId, head] of heads) {
-      const age = head.checkpoint === null ? Number.POSITIVE_INFINITY : now - head.checkpoint;
-      if (age > options.maxHeadAgeSeconds) {
-        report(
-          'head-stale',
-          manifestKey(workspaceId, head.last),
-          `the newest window of workspace ${workspaceId} ends ${head.checkpoint === null ? 'nowhere' : `at ${iso(head.checkpoint)}, ${formatAge(age)} ago`}, more than the allowed ${formatAge(options.maxHeadAgeSeconds)}: the tail was deleted, or the collector stopped`,
-        );
-      }
-    }
-  }
-}
-
-/** Receipts for workspaces with no problem at all (and none only the archive as a whole has). */
-function cleanReceipts(heads: ReadonlyMap<string, { last: number }>, shas: ManifestShas, problems: readonly Problem[]): HeadReceipt[] {
-  const dirty = new Set<string>();
-  let unattributed = false;
-  for (const p of problems) {
-    const m = /workspace=([A-Za-z0-9_-]+)/.exec(p.key);
-    if (m) dirty.add(m[1]!);
-    else unattributed = true;
-  }
-  if (unattributed) return [];
-  const receipts: HeadReceipt[] = [];
-  for (const [workspaceId, head] of [...heads].sort(([a], [b]) => compareText(a, b))) {
-    const found = shas.get(manifestKey(workspaceId, head.last));
-    if (!dirty.has(workspaceId) && found) receipts.push({ workspaceId, seq: head.last, sha256: found.sha });
-  }
-  return receipts;
-}
-
-/** A versioned bucket: a delete marker or an older version under the archive's prefixes is something someone did. */
-async function checkVersions(store: ObjectStore, report: Report): Promise<number> {
-  let count = 0;
-  for (const root of [DATA_ROOT, QUARANTINE_ROOT, MANIFEST_ROOT, SIGNATURE_ROOT, KEYS_ROOT]) {
-    const versions = store.listVersions!(root)[Symbol.asyncIterator]();
-    for (;;) {
-      let next: IteratorResult<ObjectVersionInfo>;
-      try {
-        next = await versions.next();
-      } catch (error) {
-        report('unreadable', root, `the versions under ${root} cannot be listed (${error instanceof Error ? error.message : String(error)}): grant s3:ListBucketVersions to check for deleted or overwritten objects`);
-        break;
-      }
-      if (next.done) break;
-      const v = next.value;
-      count += 1;
-      if (v.deleteMarker) {
-        report('delete-marker', v.key, `${v.key} has a delete marker (version ${v.versionId}${v.lastModified ? `, ${v.lastModified}` : ''}${v.isLatest ? ', hiding the object' : ''}): someone deleted it; the locked version is still in the bucket`);
-      } else if (!v.isLatest) {
-        report('noncurrent-version', v.key, `${v.key} has a non-current version ${v.versionId}${v.lastModified ? ` (${v.lastModified})` : ''}: the object was written more than once`);
-      }
-    }
-  }
-  return count;
-}
-
-function formatAge(seconds: number): string {
-  if (seconds >= 2 * 86_400) return `${Math.round(seconds / 86_400)} d`;
-  if (seconds >= 2 * 3600) return `${Math.round(seconds / 3600)} h`;
-  return `${Math.round(seconds / 60)} min`;
-}
-
 /** Code-unit order, the same on every machine and locale. */
-function compareText(a: string, b: string): number {
+export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
