@@ -20,6 +20,8 @@ import path from 'node:path';
 import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
 import { s3Archive } from './archiveLocation.ts';
 import { registerExport } from './commands/exportProgram.ts';
+import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
+import { registerKeys } from './commands/keys.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -103,8 +105,13 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--retention-years <n>', 'retention every object must have at least', '7')
     .option('--report <file>', 'write a JSON verification report there, and a one-page summary beside it')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { archive: string; publicKey?: string; kmsKeyId?: string; lockMode: 'COMPLIANCE' | 'GOVERNANCE'; retentionYears: string; report?: string; json?: boolean }) => {
+    .option('--expect-head <receipt>', "a head receipt kept outside the archive (<workspace>:<seq>:<sha256> or the printed 'head receipt: …' line): fail unless the chain reaches it; repeatable", (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--max-head-age <duration>', "fail when a workspace's newest window ends longer ago than this, e.g. 2d")
+    .option('--require-locks', 'fail when the folder has no Object Lock records at all (by default a copy is verified in full and its lock state noted as not checked)')
+    .action(async (opts: { archive: string; publicKey?: string; kmsKeyId?: string; lockMode: 'COMPLIANCE' | 'GOVERNANCE'; retentionYears: string; report?: string; json?: boolean; expectHead: string[]; maxHeadAge?: string; requireLocks?: boolean }) => {
       const years = parseNumber('--retention-years', opts.retentionYears, { min: 1, max: 100, integer: true });
+      const expectHeads = opts.expectHead.map((text) => parseReceipt(text));
+      const maxHeadAgeSeconds = opts.maxHeadAge !== undefined ? parseDuration('--max-head-age', opts.maxHeadAge, { min: 60, max: 3650 * 86_400 }) : undefined;
       const outcome = await runVerify(
         {
           archive: opts.archive,
@@ -112,6 +119,9 @@ function buildProgram(setExit: (code: number) => void): Command {
           ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }),
           lock: { mode: opts.lockMode, years },
           concurrency: 8,
+          ...(expectHeads.length > 0 && { expectHeads }),
+          ...(maxHeadAgeSeconds !== undefined && { maxHeadAgeSeconds }),
+          ...(opts.requireLocks && { requireLocks: true }),
         },
         createOutput(),
       );
@@ -122,6 +132,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       }
       setExit(outcome.result.ok ? EXIT.ok : EXIT.failed);
     });
+
+  registerKeys(program, setExit);
 
   program
     .command('report')

@@ -14,6 +14,9 @@ import { type LiveAlertResult, alertOnCollected } from '../../lambdas/core/rules
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { IntercomClient, type IntercomRegion, REGION_HOSTS } from '../../lambdas/intercom/IntercomClient.ts';
 import type { Output } from '../output.ts';
+import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
+import { findHead } from '../../lambdas/core/archive/chain.ts';
+import { formatReceipt, signedHeadReceipt } from '../../lambdas/core/signing/receipts.ts';
 
 export interface CollectCommandOptions {
   readonly archive: string;
@@ -38,6 +41,8 @@ export interface CollectCommandOptions {
   readonly alertsFile?: string;
   readonly alertMaxAgeSeconds?: number;
   readonly alertsToStdout?: boolean;
+  /** Where head receipts go (one line each). @default stdout, also with --quiet */
+  readonly printReceipt?: (line: string) => void;
 }
 
 /** Reads the token from the environment; it is never printed. */
@@ -95,6 +100,8 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const cache = new LocalCheckpointCache(options.archive);
+  let workspaceId: string | undefined;
   try {
     const client = new IntercomClient({
       token: options.token,
@@ -107,8 +114,22 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
         if (event.type === 'rate-limited') output.info(`Intercom rate limit reached; waiting ${event.waitMs} ms for the next window`);
       },
     });
-    const workspaceId = options.workspace ?? (await client.workspaceId());
-    const keys = Ed25519Signer.forArchive(options.archive);
+    workspaceId = options.workspace ?? (await client.workspaceId());
+    // The chain's own key, found by the fingerprint its signatures name (so a moved archive keeps it).
+    const expected = await chainKey(store, workspaceId);
+    // A new key only for a new chain: a chain that already holds manifests but no signature lost
+    // its signatures (or predates signing) — a fresh key would sign whatever it holds now.
+    const head = expected ? undefined : await findHead(store, workspaceId, cache);
+    const keys = Ed25519Signer.forChain(options.archive, expected, undefined, {
+      ...(head &&
+        head.manifest.seq > 0 && {
+          refuseNewKey:
+            `workspace ${workspaceId}'s chain holds ${head.manifest.seq + 1} manifests but not one signature, and no key of this archive is in the key folder: ` +
+            'its signatures were deleted, or it predates signing. Verify it with the public key from your compliance records (and your newest head receipt) before anything else; ' +
+            'restore the key folder if it was lost. A new key is never created for an existing chain.',
+        }),
+    });
+    if (keys.migratedFrom) output.warn(`found this archive's signing key under its old name ${keys.migratedFrom}; recorded it by fingerprint as ${keys.publicKeyPath} (the old file is kept)`);
     if (keys.created) {
       output.warn(
         `created this archive's signing key pair outside the archive: ${keys.publicKeyPath} (fingerprint ${keys.verifier.fingerprint}). ` +
@@ -132,7 +153,7 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
       runId: newRunId(now()),
       collectorVersion: COLLECTOR_VERSION,
-      cache: new LocalCheckpointCache(options.archive),
+      cache,
       signer: keys.signer,
       shouldStop: () => stopRequested,
       now,
@@ -180,7 +201,18 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // The head receipt, also after a failed run: keep it outside the archive (verify --expect-head).
+    if (workspaceId !== undefined) await printHeadReceipt(store, workspaceId, cache, options.printReceipt ?? ((line) => process.stdout.write(`${line}\n`)), output);
     await lock.release();
+  }
+}
+
+async function printHeadReceipt(store: LocalObjectStore, workspaceId: string, cache: LocalCheckpointCache, print: (line: string) => void, output: Output): Promise<void> {
+  try {
+    const receipt = await signedHeadReceipt(store, workspaceId, cache);
+    if (receipt) print(formatReceipt(receipt));
+  } catch (error) {
+    output.warn(`could not read the chain head for its receipt (${error instanceof Error ? error.message : String(error)}); verify the archive`);
   }
 }
 

@@ -89,6 +89,18 @@ export class IntegrityError extends ArchiveError {
   }
 }
 
+/** A symbolic link inside a local archive: never created, followed or read through. */
+export class SymlinkError extends IntegrityError {
+  constructor(key: string, link: string) {
+    super(
+      key,
+      `refusing to use ${key}: ${link} inside the archive is a symbolic link, which could point outside the archive or loop. ` +
+        'Remove the link and restore the real object from a copy; `audit-archive verify` lists every symlink in the archive.',
+    );
+    this.name = 'SymlinkError';
+  }
+}
+
 /** The object does not exist (a get of a key that was never written, or was lost). */
 export class ObjectNotFoundError extends ArchiveError {
   constructor(readonly key: string) {

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
-import { keyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
+import { fingerprintKeyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
+import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { COLLECTOR_VERSION } from '../../lambdas/core/version.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
@@ -54,6 +55,12 @@ function cli(args: string[], env: Record<string, string | undefined> = {}, killA
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** The public key file of the key an archive's chain names (key files are named by fingerprint). */
+async function publicKeyOf(archive: string, workspace = 'sim-acme'): Promise<string> {
+  const key = await chainKey(new LocalObjectStore(archive), workspace);
+  return fingerprintKeyPaths(path.join(tmp, 'keys'), key!.fingerprint!).publicKey;
 }
 
 const collectArgs = (archive: string, extra: string[] = []) => ['collect', '--archive', archive, '--since', String(T0), '--until', String(UNTIL), '--window', '2d', '--settle-lag', '0s', ...extra];
@@ -190,7 +197,7 @@ describe('audit-archive verify, report, query and rules', () => {
   const archive = () => path.join(tmp, 'plain');
 
   it('verifies with a public key from the records and writes a JSON report with a one-page summary', async () => {
-    const pub = keyPaths(archive(), path.join(tmp, 'keys')).publicKey;
+    const pub = await publicKeyOf(archive());
     const reportFile = path.join(tmp, 'verify-report.json');
     const run = await cli(['verify', '--archive', archive(), '--public-key', pub, '--report', reportFile]);
     expect(run.code).toBe(0);

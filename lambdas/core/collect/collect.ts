@@ -14,6 +14,7 @@
 import { ConfigurationError, IntercomUnavailableError } from '../errors.ts';
 import type { ActivityLogSource, CheckpointCache, ManifestSigner, ObjectStore } from '../ports.ts';
 import { type SignatureRecord, ensureHeadSigned, signManifest } from '../signing/signatures.ts';
+import { assertChainKey } from '../signing/chainKey.ts';
 import type { ActivityPage, QuarantinedEntry, TimeRange } from '../intercom/schema.ts';
 import { type StoredManifest, appendManifest, findHead, readManifest } from '../archive/chain.ts';
 import type { Provenance } from '../archive/columns.ts';
@@ -140,6 +141,8 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   }
   const origin = head.manifest.origin;
   const checkpointBefore = head.manifest.checkpoint;
+  // One key per chain: a different key is refused before anything is signed or fetched.
+  if (settings.signer && !newArchive) await assertChainKey(store, workspaceId, settings.signer);
   // A head left unsigned (a run died between manifest and signature, or signing is new) is signed first.
   let lastSignature: SignatureRecord | undefined = settings.signer ? await ensureHeadSigned(store, settings.signer, head, now()) : undefined;
   observer.onStart?.({ workspaceId, origin, checkpoint: checkpointBefore, until: settings.until, newArchive });
