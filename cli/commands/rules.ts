@@ -6,6 +6,7 @@ import { type RuleBacktest, backtest } from '../../lambdas/core/rules/backtest.t
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { barChart } from '../../lambdas/core/reports/summaryHtml.ts';
 import { openArchive } from '../archiveLocation.ts';
+import { safeText } from '../../lambdas/core/text/safeText.ts';
 import { parseDay } from '../parse.ts';
 
 export interface BacktestOptions {
@@ -31,12 +32,13 @@ export async function runBacktest(options: BacktestOptions): Promise<{ text: str
   const store = await openArchive(options.archive, { allowS3: true });
   const workspaces = options.workspace ? [options.workspace] : await listWorkspaces(store);
   const { rules, entries } = await backtest(store, workspaces, ruleSet, from, to, options.examples);
-  const lines = [`backtest of ${rules.length} rules over ${entries} archived entries, ${options.from} – ${options.to} (${workspaces.join(', ')})`, ''];
+  const lines = [`backtest of ${rules.length} rules over ${entries} archived entries, ${options.from} – ${options.to} (${safeText(workspaces.join(', '))})`, ''];
   for (const r of rules) {
     lines.push(`${r.rule} [${r.severity}]: ${r.total} alerts`);
     const weeks = Object.entries(r.perWeek).sort(([a], [b]) => (a < b ? -1 : 1));
     if (weeks.length) lines.push(`  per week: ${weeks.map(([w, n]) => `${w} ${n}`).join(', ')}`);
-    for (const e of r.examples) lines.push(`  e.g. ${e.time_utc} ${e.teammate_email ?? e.teammate_id ?? '?'} ${e.activity_type} — ${e.reasons.join('; ')}`);
+    // Examples quote archived entries: every field is stripped of control characters.
+    for (const e of r.examples) lines.push(`  e.g. ${e.time_utc} ${safeText(e.teammate_email ?? e.teammate_id ?? '?')} ${safeText(e.activity_type)} — ${safeText(e.reasons.join('; '))}`);
   }
   if (options.html) {
     const charts = rules.map((r) => barChart(`${r.rule} [${r.severity}] — ${r.total} alerts`, Object.entries(r.perWeek).sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, value]) => ({ label, value })), 'No alerts in this period.')).join('\n');
