@@ -12,7 +12,7 @@ import { FileAlertSink, StdoutAlertSink } from '../../lambdas/adapters/local/loc
 import type { AlertSink } from '../../lambdas/core/rules/deliver.ts';
 import { alertOnCollected } from '../../lambdas/core/rules/liveAlerts.ts';
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
-import { IntercomClient, type IntercomRegion, REGION_HOSTS } from '../../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient, type IntercomRegion, REGION_HOSTS, checkToken } from '../../lambdas/intercom/IntercomClient.ts';
 import type { Output } from '../output.ts';
 
 export interface CollectCommandOptions {
@@ -52,7 +52,7 @@ export function tokenFromEnv(env: NodeJS.ProcessEnv = process.env): string {
       "INTERCOM_ACCESS_TOKEN is not set: export an Intercom access token with the 'Read admin activity logs' permission (for the simulator, `audit-archive simulate` prints one)",
     );
   }
-  return token;
+  return checkToken(token, 'INTERCOM_ACCESS_TOKEN');
 }
 
 export function parseRegion(value: string): IntercomRegion {
@@ -186,6 +186,7 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
     if (!ruleSet) return result;
     const sinks: AlertSink[] = [new FileAlertSink(options.alertsFile ?? 'alerts.jsonl'), ...(options.alertsToStdout === false ? [] : [new StdoutAlertSink()])];
     const alerts = await alertOnCollected(store, ruleSet, result, sinks, { lookbackSeconds: options.lookbackSeconds, maxAgeSeconds: options.alertMaxAgeSeconds ?? 86_400, now });
+    if (alerts.ruleFailureCount) output.warn(ruleFailureLine(alerts.ruleFailureCount, alerts.ruleFailures[0]!));
     output.info(`alerts: ${alerts.matches} matches for entries since ${iso(alerts.from)}, ${alerts.sent} sent, ${alerts.alreadySent} sent before (to ${options.alertsFile ?? 'alerts.jsonl'})`);
     return { ...result, alerts };
   } finally {
@@ -193,6 +194,11 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
     process.off('SIGTERM', onSignal);
     await lock.release();
   }
+}
+
+/** One line about entries a rule could not be evaluated on (they stay archived; the rest were evaluated). */
+export function ruleFailureLine(count: number, first: { rule: string; entry_id: string; reason: string }): string {
+  return `${count} rule evaluation${count === 1 ? '' : 's'} failed and were skipped, the other entries were evaluated (first: rule '${first.rule}' on entry ${first.entry_id}: ${first.reason})`;
 }
 
 export function formatCollectSummary(result: CollectResult, seconds: number): string {

@@ -18,7 +18,7 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
   const from = Math.max(result.checkpointBefore - options.lookbackSeconds, nowSeconds - options.maxAgeSeconds, result.origin);
   const to = result.checkpoint;
   const alerts: Alert[] = [];
-  if (from < to) await evaluateArchive(store, result.workspaceId, ruleSet, from, to, (a) => void alerts.push(a));
+  const evaluated = from < to ? await evaluateArchive(store, result.workspaceId, ruleSet, from, to, (a) => void alerts.push(a)) : undefined;
   const delivered = await deliverAlerts(store, alerts, sinks, now());
-  return { from, to, matches: alerts.length, ...delivered };
+  return { from, to, matches: alerts.length, ...delivered, ruleFailures: evaluated?.failures ?? [], ruleFailureCount: evaluated?.failureCount ?? 0 };
 }
