@@ -415,8 +415,8 @@ function redirectOrigin(location: string | null, base: URL): string {
 }
 
 /**
- * How many pages one range may take: the server's own `total_pages`, or the pages its distinct
- * entries fill, whichever is more, plus slack for entries arriving while it is read. A server
+ * How many pages one range may take: the server's own `total_pages` (the largest it reported), or
+ * without one the pages its distinct entries fill, plus slack for entries arriving while it is read. A server
  * that sends empty or repeated pages with ever new `pages.next` links stops within the slack.
  */
 class PageLimit {
@@ -439,7 +439,8 @@ class PageLimit {
       else this.anonymous += 1;
     }
     const filled = Math.ceil((this.ids.size + this.anonymous) / this.pageSize);
-    const base = Math.max(this.totalPages, filled);
+    // The server's own count when it gives one; otherwise the pages its distinct entries fill.
+    const base = this.totalPages > 0 ? this.totalPages : filled;
     const allowed = base + Math.max(3, Math.ceil(base / 10));
     if (this.pages >= allowed) {
       throw new IntercomLimitError(
