@@ -2,13 +2,13 @@
  * The CLI as a user (or a check script) drives it: real child processes, exit codes,
  * SIGKILL at exact write stages and at random instants, then a rerun.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { keyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
@@ -253,6 +253,55 @@ describe('kill -9 and rerun', () => {
     // The killed run's lock file is still there: the rerun takes it over because its pid is gone.
     expect(rerun.code).toBe(0);
     await expectExactlyOnceAndVerified(archive);
+  });
+
+  it.runIf(process.platform === 'linux')('takes the lock at once on a rerun right after kill -9, ten times in a row, though each killed run is still a zombie', async () => {
+    const archive = path.join(tmp, 'kill-zombie');
+    const parents: ChildProcess[] = [];
+    const procState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)[0];
+    const lockOwner = async () => {
+      const names = (await fs.readdir(path.join(archive, '.locks')).catch(() => [] as string[])).filter((n) => /^\d{12}\.json$/.test(n)).sort();
+      const body = names.length ? (JSON.parse(await fs.readFile(path.join(archive, '.locks', names.at(-1)!), 'utf8').catch(() => '{}')) as { pid?: number; released?: boolean }) : {};
+      return body.released ? undefined : body.pid;
+    };
+    let previous: number | undefined;
+    try {
+      for (let i = 0; i < 10; i++) {
+        // sh starts the collector in the background and execs `sleep`, which never reaps it: the
+        // killed collector stays a zombie, as under a container PID 1 that does not reap.
+        const log = path.join(tmp, `kill-zombie-${i}.log`);
+        const parent = spawn('sh', ['-c', '"$0" --import tsx cli/main.ts "$@" >/dev/null 2>"$RUN_LOG" & echo $!; exec sleep 600', process.execPath, ...collectArgs(archive, ['--part-max-mb', '0.05'])], {
+          cwd: ROOT,
+          env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'), RUN_LOG: log },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        parents.push(parent);
+        const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+        await vi.waitFor(
+          async () => {
+            const stderr = await fs.readFile(log, 'utf8').catch(() => '');
+            expect(stderr, `run ${i}`).not.toMatch(/error:/);
+            expect(await lockOwner()).toBe(pid);
+          },
+          { timeout: 60_000, interval: 20 },
+        );
+        // This run took the lock while the run killed before it was still a zombie.
+        if (previous) expect(procState(previous)).toBe('Z');
+        process.kill(pid, 'SIGKILL');
+        await vi.waitFor(() => expect(procState(pid)).toBe('Z'));
+        previous = pid;
+      }
+      // A failed write (a disk that filled up) left a 0-byte file behind: the next run clears it.
+      await fs.mkdir(path.join(archive, '.tmp'), { recursive: true });
+      await fs.writeFile(path.join(archive, '.tmp', 'deadbeef.tmp'), '');
+      const last = await cli(collectArgs(archive, ['--part-max-mb', '0.05']));
+      expect(last.code).toBe(0);
+      expect(last.stderr).toContain('removed 1 temporary file a failed or killed write left in .tmp/');
+      expect(await fs.readdir(path.join(archive, '.tmp'))).toEqual([]);
+      await expectExactlyOnceAndVerified(archive);
+    } finally {
+      for (const parent of parents) parent.kill('SIGKILL');
+    }
   });
 
   it('loses nothing and duplicates nothing when killed at random instants, again and again', async () => {
