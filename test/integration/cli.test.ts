@@ -106,6 +106,8 @@ describe('audit-archive CLI', () => {
     ['a bad --region', ['collect', '--archive', 'x', '--region', 'mars'], /Allowed choices are us, eu, au/],
     ['a bad --request-timeout', ['collect', '--archive', 'x', '--since', '2025-01-01', '--request-timeout', '0s'], /--request-timeout: '0s' is not a duration from 1s to 600s/],
     ['a bad --budget-share', ['collect', '--archive', 'x', '--since', '2025-01-01', '--budget-share', '2'], /--budget-share: '2' is not a number from 0.01 to 1/],
+    ['a bad --lock-wait', ['collect', '--archive', 'x', '--since', '2025-01-01', '--lock-wait', 'forever'], /--lock-wait: 'forever' is not a duration from 0s to 86400s/],
+    ['a bad --max-page-mb', ['collect', '--archive', 'x', '--since', '2025-01-01', '--max-page-mb', '0'], /--max-page-mb: '0' is not a number from 0.001 to 1024/],
     ['verify of a folder that does not exist', ['verify', '--archive', '/nonexistent/archive'], /--archive: '\/nonexistent\/archive' is not a folder/],
   ])('exits 2 for %s, saying what is wrong', async (_name, args, message) => {
     const run = await cli(args);
@@ -117,6 +119,13 @@ describe('audit-archive CLI', () => {
     const run = await cli(collectArgs(path.join(tmp, 'no-token')), { INTERCOM_ACCESS_TOKEN: '' });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('INTERCOM_ACCESS_TOKEN is not set');
+  });
+
+  it('exits 2 for a token with a line break in it, and never prints it', async () => {
+    const run = await cli(collectArgs(path.join(tmp, 'newline-token')), { INTERCOM_ACCESS_TOKEN: 'SECRET-PART-ONE\nSECRET-PART-TWO' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/INTERCOM_ACCESS_TOKEN: the access token contains whitespace, a line break/);
+    expect(run.stdout + run.stderr).not.toContain('SECRET');
   });
 
   it('exits 2 when Intercom rejects the token, and never prints it', async () => {
