@@ -58,16 +58,20 @@ export function failureText(error: unknown): string {
   return text.split('\n')[0]!.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 200);
 }
 
-/** Whether arrays/objects nest deeper than `max`, walked without recursion. */
+/**
+ * Whether arrays/objects nest deeper than `max`. Recursive, but never deeper than `max` + 1
+ * frames (it stops there), so it cannot overflow the stack; no allocation on the hot path.
+ */
 export function nestingExceeds(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop()!;
-    if (current === null || typeof current !== 'object') continue;
-    if (depth + 1 > max) return true;
-    for (const child of Array.isArray(current) ? current : Object.values(current)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
+  if (value === null || typeof value !== 'object') return false;
+  if (max <= 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === 'object' && nestingExceeds(item, max - 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object' && nestingExceeds(child, max - 1)) return true;
   }
   return false;
 }
