@@ -95,8 +95,6 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
     onLost: () => output.warn('another run took over the archive lock (this run stalled longer than the lease); stopping after the current window'),
   });
   await lock.acquire();
-  const cleared = await store.clearTemp();
-  if (cleared) output.info(`removed ${cleared} temporary file${cleared === 1 ? '' : 's'} a failed or killed write left in .tmp/`);
   let stopRequested = false;
   const onSignal = () => {
     if (stopRequested) process.exit(130);
@@ -106,6 +104,9 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
+    // Under the lock, so no live write is cut short.
+    const cleared = await store.clearTemp();
+    if (cleared) output.info(`removed ${cleared} temporary file${cleared === 1 ? '' : 's'} a failed or killed write left in .tmp/`);
     const client = new IntercomClient({
       token: options.token,
       ...(options.apiUrl ? { baseUrl: options.apiUrl } : { region: options.region ?? 'us' }),

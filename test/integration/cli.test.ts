@@ -128,6 +128,20 @@ describe('audit-archive CLI', () => {
     expect(run.stdout + run.stderr).not.toContain('SECRET');
   });
 
+  it('exits 2 with --lock-wait 0s when another host holds the lock, naming it, and takes a dead one over at once', async () => {
+    const archive = path.join(tmp, 'foreign-lock');
+    await fs.mkdir(path.join(archive, '.locks'), { recursive: true });
+    const foreign = { format: 'intercom-audit-archive/lock/v1', gen: 7, pid: 4242, host: 'other-host', boot_id: 'another-kernel', pid_ns: 'pid:[1]', proc_start: '1', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 30_000 };
+    await fs.writeFile(path.join(archive, '.locks', '000000000007.json'), JSON.stringify(foreign));
+    const run = await cli(collectArgs(archive, ['--lock-wait', '0s', '--until', String(T0 + DAY)]));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/the archive is locked by collector pid 4242 on other-host, running since 2026-01-01T00:00:00.000Z, which this host cannot check/);
+    if (process.platform !== 'linux') return;
+    // The same lock written on this host before a reboot is dead at once (Linux: another boot id).
+    await fs.writeFile(path.join(archive, '.locks', '000000000008.json'), JSON.stringify({ ...foreign, gen: 8, host: os.hostname() }));
+    expect((await cli(collectArgs(archive, ['--lock-wait', '0s', '--until', String(T0 + DAY)]))).code).toBe(0);
+  });
+
   it('exits 2 when Intercom rejects the token, and never prints it', async () => {
     const secret = 'dG9rOnNlY3JldC12YWx1ZS0xMjM0NQ==';
     const run = await cli(collectArgs(path.join(tmp, 'bad-token'), ['--workspace', 'sim-acme']), { INTERCOM_ACCESS_TOKEN: secret });

@@ -201,7 +201,17 @@ export class LocalRunLock {
       const gen = gens[0];
       if (gen === undefined) return undefined;
       try {
-        const [text, stat] = await Promise.all([fs.readFile(this.file(gen), 'utf8'), fs.stat(this.file(gen))]);
+        // Open, then fstat and read the same file: on NFS, opening revalidates its attributes
+        // (close-to-open), so the heartbeat (mtime) is not a cached one.
+        const handle = await fs.open(this.file(gen), 'r');
+        let text: string;
+        let stat: Awaited<ReturnType<typeof handle.stat>>;
+        try {
+          stat = await handle.stat();
+          text = await handle.readFile('utf8');
+        } finally {
+          await handle.close();
+        }
         let body: LockBody | undefined;
         try {
           const parsed = JSON.parse(text) as LockBody;
