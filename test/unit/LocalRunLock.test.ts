@@ -98,6 +98,13 @@ describe('LocalRunLock', () => {
     await lock.release();
   });
 
+  it.runIf(linux)('judges a lock by pid and start time even when the host name changed (a new pod on the same kernel)', async () => {
+    await writeLock({ ...self.self(), host: 'collector-7d9f-old-pod', pid: 2 ** 22 + 12345 });
+    const lock = new LocalRunLock(dir, { waitMs: 0 });
+    await lock.acquire();
+    await lock.release();
+  });
+
   it.runIf(linux)('treats a lock from an earlier boot of this host as dead, whatever runs under its pid now', async () => {
     await writeLock({ ...self.self(), boot_id: '00000000-0000-0000-0000-000000000000' });
     const lock = new LocalRunLock(dir);
