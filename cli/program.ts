@@ -4,12 +4,13 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ArchiveError, ConfigurationError, describeError } from '../lambdas/core/errors.ts';
+import { safeLines } from '../lambdas/core/text/safeText.ts';
 import { COLLECTOR_VERSION } from '../lambdas/core/version.ts';
 import { parseFaults } from '../simulator/faults.ts';
 import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './commands/collect.ts';
 import { runSimulate } from './commands/simulate.ts';
 import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/verify.ts';
-import { createOutput } from './output.ts';
+import { createOutput, writeResult } from './output.ts';
 import { formatTable, runQuery, runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
 import { registerHold } from './commands/hold.ts';
@@ -53,6 +54,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--alert-max-age <duration>', 'alert only on entries younger than this (a backfill raises no storm)', '24h')
     .option('--max-retries <n>', 'retries of a failing Intercom request before the run stops', '6')
     .option('--request-timeout <duration>', 'give up on an Intercom request that has not answered after this long (then retry)', '30s')
+    .option('--lock-wait <duration>', 'how long to wait for an archive lock whose owner this host cannot check (another host or container) before giving up; it is taken over once its heartbeat is silent for the 30 s lease', '60s')
+    .option('--max-page-mb <mb>', 'refuse an Intercom page whose body is larger than this', '32')
     .option('--quiet', 'print only warnings and the summary')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const output = createOutput(process.stderr, Boolean(opts.quiet));
@@ -88,10 +91,12 @@ function buildProgram(setExit: (code: number) => void): Command {
           concurrency: parseNumber('--concurrency', opts.concurrency as string, { min: 1, max: 16, integer: true }),
           maxRetries: parseNumber('--max-retries', opts.maxRetries as string, { min: 0, max: 50, integer: true }),
           timeoutMs: parseDuration('--request-timeout', opts.requestTimeout as string, { min: 1, max: 600 }) * 1000,
+          lockWaitMs: parseDuration('--lock-wait', opts.lockWait as string, { min: 0, max: 86_400 }) * 1000,
+          maxPageBytes: Math.round(parseNumber('--max-page-mb', opts.maxPageMb as string, { min: 0.001, max: 1024 }) * 1024 * 1024),
         },
         output,
       );
-      process.stdout.write(`${formatCollectSummary(result, (Date.now() - started) / 1000)}\n`);
+      writeResult(`${formatCollectSummary(result, (Date.now() - started) / 1000)}\n`);
       setExit(EXIT.ok);
     });
 
@@ -125,10 +130,10 @@ function buildProgram(setExit: (code: number) => void): Command {
         },
         createOutput(),
       );
-      process.stdout.write(opts.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : `${formatVerifyResult(outcome.result)}\n`);
+      writeResult(opts.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : `${formatVerifyResult(outcome.result)}\n`, { machine: Boolean(opts.json) });
       if (opts.report) {
         const summary = await writeVerifyReport(opts.report, outcome);
-        process.stdout.write(`report: ${opts.report} and ${summary}\n`);
+        writeResult(`report: ${opts.report} and ${summary}\n`);
       }
       setExit(outcome.result.ok ? EXIT.ok : EXIT.failed);
     });
@@ -164,7 +169,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         },
         output,
       );
-      process.stdout.write(`report pack for ${opts.quarter}: ${result.files.length} files in ${result.out}\n  open ${path.join(result.out, 'summary.html')}\n`);
+      writeResult(`report pack for ${opts.quarter}: ${result.files.length} files in ${result.out}\n  open ${path.join(result.out, 'summary.html')}\n`);
       setExit(EXIT.ok);
     });
 
@@ -181,7 +186,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       parseDay('--to', opts.to);
       if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
       const result = await runQuery(opts);
-      process.stdout.write(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`);
+      writeResult(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`, { machine: Boolean(opts.csv) });
       setExit(EXIT.ok);
     });
 
@@ -198,7 +203,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--html <file>', 'also write an HTML view with a chart per rule')
     .action(async (opts: { archive: string; rules: string; from: string; to: string; workspace?: string; examples: string; html?: string }) => {
       const result = await runBacktest({ ...opts, examples: parseNumber('--examples', opts.examples, { min: 0, max: 50, integer: true }) });
-      process.stdout.write(`${result.text}\n`);
+      writeResult(`${result.text}\n`);
       setExit(EXIT.ok);
     });
 
@@ -239,10 +244,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof ArchiveError) {
-      process.stderr.write(`error: ${error.message}\n`);
+      process.stderr.write(`error: ${safeLines(error.message)}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`error: ${describeError(error)}\n`);
+    process.stderr.write(`error: ${safeLines(describeError(error))}\n`);
     if (process.env.DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
     return EXIT.failed;
   }

@@ -11,6 +11,7 @@ import { type VerifyResult, verifyArchive } from '../../lambdas/core/verify/veri
 import type { Output } from '../output.ts';
 import { collectorKeyVerifier } from '../localVerifier.ts';
 import { type HeadReceipt, formatReceipt } from '../../lambdas/core/signing/receipts.ts';
+import { safeLines, safeText } from '../../lambdas/core/text/safeText.ts';
 
 export interface VerifyCommandOptions {
   readonly archive: string;
@@ -77,7 +78,7 @@ export function formatVerifyResult(result: VerifyResult): string {
   const lines: string[] = [];
   for (const ws of result.workspaces) {
     lines.push(
-      `workspace ${ws.workspaceId}: ${ws.manifests} manifests (${ws.windows} windows, ${ws.lateManifests} late), ` +
+      `workspace ${safeText(ws.workspaceId)}: ${ws.manifests} manifests (${ws.windows} windows, ${ws.lateManifests} late), ` +
         `${ws.origin !== null ? iso(ws.origin) : '?'} – ${ws.checkpoint !== null ? iso(ws.checkpoint) : '?'}, ${ws.parts} parts, ${ws.records} entries, ${ws.quarantined} quarantined` +
         (ws.firstSignedSeq !== undefined ? `, signed from manifest ${ws.firstSignedSeq ?? '—'}` : ''),
     );
@@ -91,7 +92,8 @@ export function formatVerifyResult(result: VerifyResult): string {
   if (result.ok) lines.push('OK: every chain is intact and signed, every object matches its hash, nothing is outside the chain');
   else {
     lines.push(`FAILED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
-    for (const p of result.problems) lines.push(`  [${p.code}] ${p.message}`);
+    // Messages name objects in the archive, which someone without the key may have named: no control characters.
+    for (const p of result.problems) lines.push(`  [${safeText(p.code)}] ${safeText(p.message)}`);
   }
   // Receipts only for clean workspaces: keep them outside the archive and pass them to the next verify.
   for (const r of result.receipts) lines.push(formatReceipt(r));
@@ -146,16 +148,16 @@ export async function writeVerifyReport(file: string, outcome: VerifyOutcome, no
     '',
     '| workspace | chain length | first window | covered until | entries | quarantined | signed from |',
     '|---|---|---|---|---|---|---|',
-    ...report.workspaces.map((w) => `| ${w.workspace_id} | ${w.chain_length} | ${w.first_window_from ?? '—'} | ${w.covered_until ?? '—'} | ${w.entries} | ${w.quarantined} | ${w.first_signed_manifest ?? '—'} |`),
+    ...report.workspaces.map((w) => `| ${safeText(w.workspace_id)} | ${w.chain_length} | ${w.first_window_from ?? '—'} | ${w.covered_until ?? '—'} | ${w.entries} | ${w.quarantined} | ${w.first_signed_manifest ?? '—'} |`),
     '',
     result.ok ? 'No problem found: every window from the first to the last was collected, every object matches its recorded SHA-256, every manifest is signed and chained, and nothing lies outside the chain.' : `## Problems (${result.problems.length})`,
-    ...result.problems.map((p) => `- **${p.code}** \`${p.key}\`: ${p.message}`),
-    ...result.notes.map((n) => `- Note: ${n}`),
-    ...(result.receipts.length > 0 ? ['', '## Head receipts (keep them outside the archive; pass them to the next verify with --expect-head)', '', ...result.receipts.map((r) => `- \`${formatReceipt(r)}\``)] : []),
+    ...result.problems.map((p) => `- **${safeText(p.code)}** \`${safeText(p.key)}\`: ${safeText(p.message)}`),
+    ...result.notes.map((n) => `- Note: ${safeText(n)}`),
+    ...(result.receipts.length > 0 ? ['', '## Head receipts (keep them outside the archive; pass them to the next verify with --expect-head)', '', ...result.receipts.map((r) => `- \`${safeText(formatReceipt(r))}\``)] : []),
     '',
     `The JSON report is \`${file}\`.`,
     '',
   ].join('\n');
-  await fs.writeFile(summaryFile, md);
+  await fs.writeFile(summaryFile, safeLines(md));
   return summaryFile;
 }

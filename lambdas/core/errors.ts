@@ -62,6 +62,28 @@ export class IntercomRequestError extends ArchiveError {
   }
 }
 
+/** Intercom answered with a redirect; the collector never follows one. */
+export class IntercomRedirectError extends ConfigurationError {
+  constructor(
+    readonly status: number,
+    targetOrigin: string,
+  ) {
+    super(
+      `Intercom answered HTTP ${status}, a redirect to ${targetOrigin}; the collector never follows redirects (entries must come from the host it asked, and the token must not go anywhere else). ` +
+        'Check --api-url / the region setting.',
+    );
+    this.name = 'IntercomRedirectError';
+  }
+}
+
+/** Intercom sent more than a run accepts: a page body over the size cap, or pages without end. */
+export class IntercomLimitError extends ArchiveError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntercomLimitError';
+  }
+}
+
 export type TransientKind = 'server' | 'network' | 'timeout' | 'invalid-body' | 'rate-limit';
 
 /** Intercom kept failing transiently until the retry budget ran out. */

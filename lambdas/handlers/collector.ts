@@ -23,7 +23,7 @@ import type { ManifestSigner } from '../core/ports.ts';
 import { collect } from '../core/collect/collect.ts';
 import { ConfigurationError, describeError } from '../core/errors.ts';
 import { COLLECTOR_VERSION, newRunId } from '../core/version.ts';
-import { IntercomClient } from '../intercom/IntercomClient.ts';
+import { IntercomClient, checkToken } from '../intercom/IntercomClient.ts';
 import { type CollectorConfig, type WorkspaceConfig, parseCollectorEnv } from './collectorConfig.ts';
 
 import { METRICS_NAMESPACE } from './constants.ts';
@@ -112,7 +112,7 @@ export function tokenFromSecret(secretId: string, value: string | undefined): st
       `secret ${secretId} has no token yet: set it with aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '<Intercom access token>'`,
     );
   }
-  return token;
+  return checkToken(token, `secret ${secretId}`);
 }
 
 export function createCollectorHandler(deps: CollectorDeps) {
@@ -219,7 +219,7 @@ export function createCollectorHandler(deps: CollectorDeps) {
         const alerts = await alertOnCollected(store, deps.alerts.ruleSet, result, deps.alerts.sinks, { maxAgeSeconds: config.ALERT_MAX_AGE_SECONDS, now });
         metrics.addMetric('AlertsSent', MetricUnit.Count, alerts.sent);
         for (const note of alerts.notes) logger.warn(note, { workspace: workspace.id });
-        logger.info('alerts', { workspace: workspace.id, matches: alerts.matches, sent: alerts.sent, alreadySent: alerts.alreadySent, tooOldToSend: alerts.tooOld, watermark: alerts.watermark.after, snapshotWritten: alerts.snapshot.written });
+        logger.info('alerts', { workspace: workspace.id, matches: alerts.matches, sent: alerts.sent, alreadySent: alerts.alreadySent, tooOldToSend: alerts.tooOld, watermark: alerts.watermark.after, snapshotWritten: alerts.snapshot.written, ruleFailures: alerts.ruleFailures ?? 0 });
       }
       metrics.addMetric('EntriesArchived', MetricUnit.Count, result.entries + result.lateEntries);
       metrics.addMetric('LateEntries', MetricUnit.Count, result.lateEntries);

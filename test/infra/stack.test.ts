@@ -193,6 +193,12 @@ describe('AuditArchiveStack', () => {
     expect(() => buildApp({ context: { auditArchive: { ...example, rulesFile: file } }, outdir: outdir() })).toThrow(/rule 'sloppy' field severity/);
   });
 
+  it('fails synth on a rules file that names an inherited property as a group (constructor), naming the rule and the field', () => {
+    const file = path.join(outdir(), 'proto-rules.yaml');
+    writeFileSync(file, 'version: 1\nrules:\n  - { name: sneaky, severity: low, when: [ { type_in_group: constructor } ] }\n');
+    expect(() => buildApp({ context: { auditArchive: { ...example, rulesFile: file } }, outdir: outdir() })).toThrow(/rule 'sneaky' field when\.0\.type_in_group: 'constructor' is a reserved name/);
+  });
+
   it('creates one secret per workspace, without a value', () => {
     const secrets = resources('AWS::SecretsManager::Secret');
     expect(secrets.map(([, s]) => s.Properties.Name).sort()).toEqual(['intercom-audit-archive/ws1', 'intercom-audit-archive/ws2']);

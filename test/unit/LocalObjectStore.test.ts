@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalObjectStore, ObjectNotFoundError } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { LocalRunLock } from '../../lambdas/adapters/local/LocalRunLock.ts';
 import { LocalCheckpointCache } from '../../lambdas/adapters/local/LocalCheckpointCache.ts';
@@ -82,6 +82,36 @@ describe('LocalObjectStore', () => {
     const store = new LocalObjectStore(dir);
     await expect(store.get('nope')).rejects.toBeInstanceOf(ObjectNotFoundError);
     expect(await store.head('nope')).toBeUndefined();
+  });
+
+  it('leaves nothing in .tmp/ when a write fails (disk full), and the object does not exist', async () => {
+    const store = new LocalObjectStore(dir);
+    const open = fs.open.bind(fs);
+    const spy = vi.spyOn(fs, 'open').mockImplementation(async (...args: Parameters<typeof fs.open>) => {
+      const handle = await open(...args);
+      handle.writeFile = async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      };
+      return handle;
+    });
+    const body = Buffer.from('payload');
+    try {
+      await expect(store.putIfAbsent('a/full.txt', body, sha(body))).rejects.toThrow(/ENOSPC/);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await fs.readdir(path.join(dir, '.tmp'))).toEqual([]);
+    expect(await store.head('a/full.txt')).toBeUndefined();
+  });
+
+  it('clears what failed writes left in .tmp/ (clearTemp, run at the start of each collect under the lock)', async () => {
+    await fs.mkdir(path.join(dir, '.tmp'), { recursive: true });
+    await fs.writeFile(path.join(dir, '.tmp', 'dead.tmp'), '');
+    await fs.writeFile(path.join(dir, '.tmp', 'half.tmp'), 'half');
+    const store = new LocalObjectStore(dir);
+    expect(await store.clearTemp()).toBe(2);
+    expect(await fs.readdir(path.join(dir, '.tmp'))).toEqual([]);
+    expect(await new LocalObjectStore(path.join(dir, 'nothing-here')).clearTemp()).toBe(0);
   });
 
   it('rejects keys that would escape the archive folder', async () => {

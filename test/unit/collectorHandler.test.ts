@@ -99,6 +99,15 @@ describe('collector Lambda', () => {
     expect(logs.join('\n')).toContain('collect failed');
   });
 
+  it('fails with a configuration error, neither logging nor throwing the token, when the secret holds a token with a line break', async () => {
+    const { handler, logs } = setup({}, `${sim.token}\nX-Injected: yes`);
+    const error = await handler({}, context()).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/secret intercom\/sim-acme: the access token contains whitespace, a line break/);
+    expect((error as Error).message).not.toContain(sim.token);
+    expect(logs.join('\n')).toContain('ConfigurationError');
+    expect(logs.join('\n')).not.toContain(sim.token);
+  });
+
   it('never logs the token or entry bodies', async () => {
     const { handler, logs } = setup();
     await handler({}, context());

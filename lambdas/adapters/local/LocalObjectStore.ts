@@ -24,7 +24,7 @@ import type { ObjectInfo, ObjectLockInfo, ObjectStore, PutResult, Retention } fr
 /** Folders inside the archive root that hold bookkeeping, not archive objects. */
 const LOCK_DIR = '.object-lock';
 const TMP_DIR = '.tmp';
-const HIDDEN = new Set([LOCK_DIR, TMP_DIR, '.cache', '.lock']);
+const HIDDEN = new Set([LOCK_DIR, TMP_DIR, '.cache', '.lock', '.locks']);
 
 export interface LocalObjectStoreOptions {
   /** Retention recorded for each new object. @default COMPLIANCE, 7 years */
@@ -112,9 +112,13 @@ export class LocalObjectStore implements ObjectStore {
     try {
       await handle.writeFile(body);
       await handle.sync();
-    } finally {
-      await handle.close();
+    } catch (error) {
+      // Disk full, I/O error: leave no 0-byte or partial file behind.
+      await handle.close().catch(() => undefined);
+      await fs.unlink(tmp).catch(() => undefined);
+      throw error;
     }
+    await handle.close();
     const retainUntil = this.retainUntil();
     this.onWriteStage('temp-written', key);
     try {
@@ -133,6 +137,24 @@ export class LocalObjectStore implements ObjectStore {
     await syncDir(path.dirname(target));
     this.onWriteStage('linked', key);
     return { key, sha256, bytes: body.length, created: true, retainUntil };
+  }
+
+  /**
+   * Removes what failed or killed writes left in `.tmp/` (never an object: those are linked
+   * into place). Call it only while holding the archive's run lock, so no live write is cut.
+   * @returns how many files were removed
+   */
+  async clearTemp(): Promise<number> {
+    const tmpDir = path.join(this.root, TMP_DIR);
+    let names: string[];
+    try {
+      names = await fs.readdir(tmpDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    for (const name of names) await fs.rm(path.join(tmpDir, name), { force: true, recursive: true });
+    return names.length;
   }
 
   async get(key: string): Promise<Buffer> {
