@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createGzip } from 'node:zlib';
 import { once } from 'node:events';
 import { LocalObjectStore } from '../lambdas/adapters/local/LocalObjectStore.ts';
+import { chainKey } from '../lambdas/core/signing/chainKey.ts';
 import { Ed25519Signer } from '../lambdas/adapters/local/Ed25519Signer.ts';
 import { collect } from '../lambdas/core/collect/collect.ts';
 import { IntercomClient } from '../lambdas/intercom/IntercomClient.ts';
@@ -39,7 +40,8 @@ let dir: string | undefined;
 
 if (cfg.mode === 'collect') {
   dir = cfg.archiveDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'bench-archive-')));
-  const result = await collect(client, new LocalObjectStore(dir), {
+  const store = new LocalObjectStore(dir);
+  const result = await collect(client, store, {
     workspaceId: 'bench',
     partMaxBytes: 64 * 1024 * 1024,
     since: cfg.since,
@@ -47,7 +49,7 @@ if (cfg.mode === 'collect') {
     windowSeconds: cfg.windowSeconds,
     lookbackSeconds: 3600,
     concurrency: cfg.concurrency ?? 1,
-    ...(cfg.keyDir && { signer: Ed25519Signer.forArchive(dir, cfg.keyDir).signer }),
+    ...(cfg.keyDir && { signer: Ed25519Signer.forChain(dir, await chainKey(store, 'bench'), cfg.keyDir).signer }),
     runId: 'run-bench',
     collectorVersion: 'bench',
   });

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { LocalObjectStore } from '../lambdas/adapters/local/LocalObjectStore.ts';
 import { Ed25519Signer } from '../lambdas/adapters/local/Ed25519Signer.ts';
 import { verifyArchive } from '../lambdas/core/verify/verify.ts';
+import { listWorkspaces } from '../lambdas/core/archive/chain.ts';
+import { archiveKey } from '../lambdas/core/signing/chainKey.ts';
 
 const cfg = JSON.parse(process.argv[2]!) as { mode: 'verify' | 'floor'; archiveDir: string; keyDir: string };
 const t0 = process.hrtime.bigint();
@@ -15,8 +17,9 @@ const cpu0 = process.cpuUsage();
 let bytes = 0;
 let ok = true;
 if (cfg.mode === 'verify') {
-  const keys = Ed25519Signer.existingVerifier(cfg.archiveDir, cfg.keyDir)!;
-  const result = await verifyArchive(new LocalObjectStore(cfg.archiveDir), { verifier: keys.verifier, lock: { mode: 'COMPLIANCE', years: 7 }, concurrency: 8 });
+  const store = new LocalObjectStore(cfg.archiveDir);
+  const keys = Ed25519Signer.existingVerifier(cfg.archiveDir, (await archiveKey(store, await listWorkspaces(store)))!, cfg.keyDir)!;
+  const result = await verifyArchive(store, { verifier: keys.verifier, lock: { mode: 'COMPLIANCE', years: 7 }, concurrency: 8 });
   bytes = result.bytesChecked;
   ok = result.ok;
 } else {

@@ -3,6 +3,7 @@
  * is not the command's result goes to stderr, so stdout stays clean for pipes.
  */
 import cliProgress from 'cli-progress';
+import { safeLines } from '../lambdas/core/text/safeText.ts';
 
 export interface Progress {
   update(value: number, payload?: Record<string, string | number>): void;
@@ -18,12 +19,20 @@ export interface Output {
   progress(format: string, total: number, payload: Record<string, string | number>): Progress;
 }
 
+/**
+ * Writes a command's result to stdout. Human-readable text never carries control characters;
+ * a machine format (JSON, CSV) is written verbatim to a pipe or file, and stripped on a terminal.
+ */
+export function writeResult(text: string, options: { machine?: boolean } = {}, stream: NodeJS.WriteStream = process.stdout): void {
+  stream.write(options.machine && !stream.isTTY ? text : safeLines(text));
+}
+
 export function createOutput(stream: NodeJS.WriteStream = process.stderr, quiet = false): Output {
   const tty = Boolean(stream.isTTY) && !process.env.CI;
   let bar: cliProgress.SingleBar | undefined;
   const print = (line: string) => {
     if (bar) bar.stop();
-    stream.write(`${line}\n`);
+    stream.write(`${safeLines(line)}\n`);
     if (bar) bar.start(bar.getTotal(), (bar as unknown as { value: number }).value);
   };
   return {

@@ -4,12 +4,13 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ArchiveError, ConfigurationError, describeError } from '../lambdas/core/errors.ts';
+import { safeLines } from '../lambdas/core/text/safeText.ts';
 import { COLLECTOR_VERSION } from '../lambdas/core/version.ts';
 import { parseFaults } from '../simulator/faults.ts';
 import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './commands/collect.ts';
 import { runSimulate } from './commands/simulate.ts';
 import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/verify.ts';
-import { createOutput } from './output.ts';
+import { createOutput, writeResult } from './output.ts';
 import { formatTable, runQuery, runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
 import { registerHold } from './commands/hold.ts';
@@ -20,6 +21,8 @@ import path from 'node:path';
 import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
 import { s3Archive } from './archiveLocation.ts';
 import { registerExport } from './commands/exportProgram.ts';
+import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
+import { registerKeys } from './commands/keys.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -51,6 +54,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--alert-max-age <duration>', 'alert only on entries younger than this (a backfill raises no storm)', '24h')
     .option('--max-retries <n>', 'retries of a failing Intercom request before the run stops', '6')
     .option('--request-timeout <duration>', 'give up on an Intercom request that has not answered after this long (then retry)', '30s')
+    .option('--lock-wait <duration>', 'how long to wait for an archive lock whose owner this host cannot check (another host or container) before giving up; it is taken over once its heartbeat is silent for the 30 s lease', '60s')
+    .option('--max-page-mb <mb>', 'refuse an Intercom page whose body is larger than this', '32')
     .option('--quiet', 'print only warnings and the summary')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       const output = createOutput(process.stderr, Boolean(opts.quiet));
@@ -86,10 +91,12 @@ function buildProgram(setExit: (code: number) => void): Command {
           concurrency: parseNumber('--concurrency', opts.concurrency as string, { min: 1, max: 16, integer: true }),
           maxRetries: parseNumber('--max-retries', opts.maxRetries as string, { min: 0, max: 50, integer: true }),
           timeoutMs: parseDuration('--request-timeout', opts.requestTimeout as string, { min: 1, max: 600 }) * 1000,
+          lockWaitMs: parseDuration('--lock-wait', opts.lockWait as string, { min: 0, max: 86_400 }) * 1000,
+          maxPageBytes: Math.round(parseNumber('--max-page-mb', opts.maxPageMb as string, { min: 0.001, max: 1024 }) * 1024 * 1024),
         },
         output,
       );
-      process.stdout.write(`${formatCollectSummary(result, (Date.now() - started) / 1000)}\n`);
+      writeResult(`${formatCollectSummary(result, (Date.now() - started) / 1000)}\n`);
       setExit(EXIT.ok);
     });
 
@@ -103,8 +110,13 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--retention-years <n>', 'retention every object must have at least', '7')
     .option('--report <file>', 'write a JSON verification report there, and a one-page summary beside it')
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { archive: string; publicKey?: string; kmsKeyId?: string; lockMode: 'COMPLIANCE' | 'GOVERNANCE'; retentionYears: string; report?: string; json?: boolean }) => {
+    .option('--expect-head <receipt>', "a head receipt kept outside the archive (<workspace>:<seq>:<sha256> or the printed 'head receipt: …' line): fail unless the chain reaches it; repeatable", (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('--max-head-age <duration>', "fail when a workspace's newest window ends longer ago than this, e.g. 2d")
+    .option('--require-locks', 'fail when the folder has no Object Lock records at all (by default a copy is verified in full and its lock state noted as not checked)')
+    .action(async (opts: { archive: string; publicKey?: string; kmsKeyId?: string; lockMode: 'COMPLIANCE' | 'GOVERNANCE'; retentionYears: string; report?: string; json?: boolean; expectHead: string[]; maxHeadAge?: string; requireLocks?: boolean }) => {
       const years = parseNumber('--retention-years', opts.retentionYears, { min: 1, max: 100, integer: true });
+      const expectHeads = opts.expectHead.map((text) => parseReceipt(text));
+      const maxHeadAgeSeconds = opts.maxHeadAge !== undefined ? parseDuration('--max-head-age', opts.maxHeadAge, { min: 60, max: 3650 * 86_400 }) : undefined;
       const outcome = await runVerify(
         {
           archive: opts.archive,
@@ -112,16 +124,21 @@ function buildProgram(setExit: (code: number) => void): Command {
           ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }),
           lock: { mode: opts.lockMode, years },
           concurrency: 8,
+          ...(expectHeads.length > 0 && { expectHeads }),
+          ...(maxHeadAgeSeconds !== undefined && { maxHeadAgeSeconds }),
+          ...(opts.requireLocks && { requireLocks: true }),
         },
         createOutput(),
       );
-      process.stdout.write(opts.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : `${formatVerifyResult(outcome.result)}\n`);
+      writeResult(opts.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : `${formatVerifyResult(outcome.result)}\n`, { machine: Boolean(opts.json) });
       if (opts.report) {
         const summary = await writeVerifyReport(opts.report, outcome);
-        process.stdout.write(`report: ${opts.report} and ${summary}\n`);
+        writeResult(`report: ${opts.report} and ${summary}\n`);
       }
       setExit(outcome.result.ok ? EXIT.ok : EXIT.failed);
     });
+
+  registerKeys(program, setExit);
 
   program
     .command('report')
@@ -152,7 +169,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         },
         output,
       );
-      process.stdout.write(`report pack for ${opts.quarter}: ${result.files.length} files in ${result.out}\n  open ${path.join(result.out, 'summary.html')}\n`);
+      writeResult(`report pack for ${opts.quarter}: ${result.files.length} files in ${result.out}\n  open ${path.join(result.out, 'summary.html')}\n`);
       setExit(EXIT.ok);
     });
 
@@ -169,7 +186,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       parseDay('--to', opts.to);
       if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
       const result = await runQuery(opts);
-      process.stdout.write(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`);
+      writeResult(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`, { machine: Boolean(opts.csv) });
       setExit(EXIT.ok);
     });
 
@@ -186,7 +203,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--html <file>', 'also write an HTML view with a chart per rule')
     .action(async (opts: { archive: string; rules: string; from: string; to: string; workspace?: string; examples: string; html?: string }) => {
       const result = await runBacktest({ ...opts, examples: parseNumber('--examples', opts.examples, { min: 0, max: 50, integer: true }) });
-      process.stdout.write(`${result.text}\n`);
+      writeResult(`${result.text}\n`);
       setExit(EXIT.ok);
     });
 
@@ -227,10 +244,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
     }
     if (error instanceof ArchiveError) {
-      process.stderr.write(`error: ${error.message}\n`);
+      process.stderr.write(`error: ${safeLines(error.message)}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`error: ${describeError(error)}\n`);
+    process.stderr.write(`error: ${safeLines(describeError(error))}\n`);
     if (process.env.DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
     return EXIT.failed;
   }

@@ -29,7 +29,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ARCHIVE_COLUMNS } from '../lambdas/core/archive/columns.ts';
-import { METRICS_NAMESPACE, SERVICE_NAMES } from '../lambdas/handlers/constants.ts';
+import { HEAD_RECEIPT_DETAIL_TYPE, HEAD_RECEIPT_SOURCE, METRICS_NAMESPACE, SERVICE_NAMES } from '../lambdas/handlers/constants.ts';
 import { archiveBucketProps, objectLockConfiguration } from './archive-bucket-defaults.ts';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
 import { parseRules } from '../lambdas/core/rules/ruleset.ts';
@@ -348,6 +348,16 @@ export class AuditArchiveStack extends Stack {
     });
     acknowledge(signingKey, { 'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.' });
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'SignManifests', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [signingKey.keyArn] }));
+    // Head receipts go to the account's default bus, from where an operator routes them out of the account.
+    // Only events with this source and detail type: the collector cannot impersonate anything else there.
+    collectorRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'PublishHeadReceipts',
+        actions: ['events:PutEvents'],
+        resources: [Stack.of(this).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' })],
+        conditions: { StringEquals: { 'events:source': HEAD_RECEIPT_SOURCE, 'events:detail-type': HEAD_RECEIPT_DETAIL_TYPE } },
+      }),
+    );
     this.signingKey = signingKey;
 
     // Alert rules: checked here, so a bad rules file fails the synth with the rule and field named.

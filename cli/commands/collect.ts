@@ -5,15 +5,18 @@ import { LocalRunLock } from '../../lambdas/adapters/local/LocalRunLock.ts';
 import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { type CollectResult, collect } from '../../lambdas/core/collect/collect.ts';
 import { iso } from '../../lambdas/core/archive/manifest.ts';
-import { ConfigurationError } from '../../lambdas/core/errors.ts';
+import { ArchiveError, ConfigurationError } from '../../lambdas/core/errors.ts';
 import { COLLECTOR_VERSION, newRunId } from '../../lambdas/core/version.ts';
 import { promises as fs } from 'node:fs';
 import { FileAlertSink, StdoutAlertSink } from '../../lambdas/adapters/local/localAlertSinks.ts';
 import type { AlertSink } from '../../lambdas/core/rules/deliver.ts';
 import { type LiveAlertResult, alertOnCollected } from '../../lambdas/core/rules/liveAlerts.ts';
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
-import { IntercomClient, type IntercomRegion, REGION_HOSTS } from '../../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient, type IntercomRegion, REGION_HOSTS, checkToken } from '../../lambdas/intercom/IntercomClient.ts';
 import type { Output } from '../output.ts';
+import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
+import { findHead } from '../../lambdas/core/archive/chain.ts';
+import { formatReceipt, signedHeadReceipt } from '../../lambdas/core/signing/receipts.ts';
 
 export interface CollectCommandOptions {
   readonly archive: string;
@@ -32,12 +35,18 @@ export interface CollectCommandOptions {
   readonly maxRetries?: number;
   readonly concurrency?: number;
   readonly timeoutMs?: number;
+  /** Longest wait for a lock whose owner this host cannot check. @default twice the lease (60 s) */
+  readonly lockWaitMs?: number;
+  /** Cap on one page's body. @default 32 MiB */
+  readonly maxPageBytes?: number;
   readonly now?: () => Date;
   /** Alert rules file; alerts go to stdout (unless quiet) and `alertsFile`. */
   readonly rulesFile?: string;
   readonly alertsFile?: string;
   readonly alertMaxAgeSeconds?: number;
   readonly alertsToStdout?: boolean;
+  /** Where head receipts go (one line each). @default stdout, also with --quiet */
+  readonly printReceipt?: (line: string) => void;
 }
 
 /** Reads the token from the environment; it is never printed. */
@@ -48,7 +57,7 @@ export function tokenFromEnv(env: NodeJS.ProcessEnv = process.env): string {
       "INTERCOM_ACCESS_TOKEN is not set: export an Intercom access token with the 'Read admin activity logs' permission (for the simulator, `audit-archive simulate` prints one)",
     );
   }
-  return token;
+  return checkToken(token, 'INTERCOM_ACCESS_TOKEN');
 }
 
 export function parseRegion(value: string): IntercomRegion {
@@ -85,7 +94,11 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
     until = latestClosed;
   }
   const store = new LocalObjectStore(options.archive, failpointFromEnv());
-  const lock = new LocalRunLock(options.archive);
+  const lock = new LocalRunLock(options.archive, {
+    ...(options.lockWaitMs !== undefined && { waitMs: options.lockWaitMs }),
+    onWait: (line) => output.info(line),
+    onLost: () => output.warn('another run took over the archive lock (this run stalled longer than the lease); stopping after the current window'),
+  });
   await lock.acquire();
   let stopRequested = false;
   const onSignal = () => {
@@ -95,20 +108,40 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const cache = new LocalCheckpointCache(options.archive);
+  let workspaceId: string | undefined;
   try {
+    // Under the lock, so no live write is cut short.
+    const cleared = await store.clearTemp();
+    if (cleared) output.info(`removed ${cleared} temporary file${cleared === 1 ? '' : 's'} a failed or killed write left in .tmp/`);
     const client = new IntercomClient({
       token: options.token,
       ...(options.apiUrl ? { baseUrl: options.apiUrl } : { region: options.region ?? 'us' }),
       ...(options.budgetShare !== undefined && { budgetShare: options.budgetShare }),
       ...(options.maxRetries !== undefined && { maxRetries: options.maxRetries }),
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      ...(options.maxPageBytes !== undefined && { maxPageBytes: options.maxPageBytes }),
       onEvent: (event) => {
         if (event.type === 'retry') output.info(`retrying Intercom (${event.kind}${event.status ? ` ${event.status}` : ''}, attempt ${event.attempt}) in ${event.waitMs} ms`);
         if (event.type === 'rate-limited') output.info(`Intercom rate limit reached; waiting ${event.waitMs} ms for the next window`);
       },
     });
-    const workspaceId = options.workspace ?? (await client.workspaceId());
-    const keys = Ed25519Signer.forArchive(options.archive);
+    workspaceId = options.workspace ?? (await client.workspaceId());
+    // The chain's own key, found by the fingerprint its signatures name (so a moved archive keeps it).
+    const expected = await chainKey(store, workspaceId);
+    // A new key only for a new chain: a chain that already holds manifests but no signature lost
+    // its signatures (or predates signing) — a fresh key would sign whatever it holds now.
+    const head = expected ? undefined : await findHead(store, workspaceId, cache);
+    const keys = Ed25519Signer.forChain(options.archive, expected, undefined, {
+      ...(head &&
+        head.manifest.seq > 0 && {
+          refuseNewKey:
+            `workspace ${workspaceId}'s chain holds ${head.manifest.seq + 1} manifests but not one signature, and no key of this archive is in the key folder: ` +
+            'its signatures were deleted, or it predates signing. Verify it with the public key from your compliance records (and your newest head receipt) before anything else; ' +
+            'restore the key folder if it was lost. A new key is never created for an existing chain.',
+        }),
+    });
+    if (keys.migratedFrom) output.warn(`found this archive's signing key under its old name ${keys.migratedFrom}; recorded it by fingerprint as ${keys.publicKeyPath} (the old file is kept)`);
     if (keys.created) {
       output.warn(
         `created this archive's signing key pair outside the archive: ${keys.publicKeyPath} (fingerprint ${keys.verifier.fingerprint}). ` +
@@ -132,9 +165,9 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
       runId: newRunId(now()),
       collectorVersion: COLLECTOR_VERSION,
-      cache: new LocalCheckpointCache(options.archive),
+      cache,
       signer: keys.signer,
-      shouldStop: () => stopRequested,
+      shouldStop: () => stopRequested || lock.lost,
       now,
       observer: {
         onStart: (info) => {
@@ -171,6 +204,7 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       },
     });
     bar?.stop();
+    if (lock.lost) throw new ArchiveError('another collector run took over the archive lock while this run was stalled; this run stopped after its current window. Rerun once the other run is done.');
     if (!ruleSet) return result;
     const sinks: AlertSink[] = [new FileAlertSink(options.alertsFile ?? 'alerts.jsonl'), ...(options.alertsToStdout === false ? [] : [new StdoutAlertSink()])];
     const alerts = await alertOnCollected(store, ruleSet, result, sinks, { maxAgeSeconds: options.alertMaxAgeSeconds ?? 86_400, now });
@@ -180,7 +214,18 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    // The head receipt, also after a failed run: keep it outside the archive (verify --expect-head).
+    if (workspaceId !== undefined) await printHeadReceipt(store, workspaceId, cache, options.printReceipt ?? ((line) => process.stdout.write(`${line}\n`)), output);
     await lock.release();
+  }
+}
+
+async function printHeadReceipt(store: LocalObjectStore, workspaceId: string, cache: LocalCheckpointCache, print: (line: string) => void, output: Output): Promise<void> {
+  try {
+    const receipt = await signedHeadReceipt(store, workspaceId, cache);
+    if (receipt) print(formatReceipt(receipt));
+  } catch (error) {
+    output.warn(`could not read the chain head for its receipt (${error instanceof Error ? error.message : String(error)}); verify the archive`);
   }
 }
 

@@ -1,4 +1,5 @@
 /** `audit-archive report` and `audit-archive query`: the report core with DuckDB (local) or Athena. */
+import { safeText } from '../../lambdas/core/text/safeText.ts';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
@@ -82,7 +83,8 @@ export async function runQuery(options: { archive: string; file: string; from: s
 
 /** A plain text table for a terminal, long cells cut. */
 export function formatTable(result: QueryResult, maxWidth = 48): string {
-  const cells = [result.columns, ...result.rows.map((r) => r.map((c) => (c === null ? '' : String(c))))].map((row) => row.map((c) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c)));
+  // Cells are archive data: no control character reaches the terminal, nor a line break that would fake a row.
+  const cells = [result.columns, ...result.rows.map((r) => r.map((c) => (c === null ? '' : String(c))))].map((row) => row.map(safeText)).map((row) => row.map((c) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c)));
   const widths = result.columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
   const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line), `(${result.rows.length} rows)`].join('\n');

@@ -3,13 +3,15 @@ import { promises as fs } from 'node:fs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { kmsVerifier } from '../../lambdas/adapters/aws/KmsSigner.ts';
 import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
-import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { iso } from '../../lambdas/core/archive/manifest.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import type { SignatureVerifier } from '../../lambdas/core/ports.ts';
 import { openArchive } from '../archiveLocation.ts';
 import { type VerifyResult, verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import type { Output } from '../output.ts';
+import { collectorKeyVerifier } from '../localVerifier.ts';
+import { type HeadReceipt, formatReceipt } from '../../lambdas/core/signing/receipts.ts';
+import { safeLines, safeText } from '../../lambdas/core/text/safeText.ts';
 
 export interface VerifyCommandOptions {
   readonly archive: string;
@@ -17,6 +19,10 @@ export interface VerifyCommandOptions {
   readonly kmsKeyId?: string;
   readonly lock?: { mode: 'COMPLIANCE' | 'GOVERNANCE'; years: number };
   readonly concurrency?: number;
+  readonly expectHeads?: readonly HeadReceipt[];
+  readonly maxHeadAgeSeconds?: number;
+  readonly requireLocks?: boolean;
+  readonly now?: () => Date;
 }
 
 export interface VerifyOutcome {
@@ -39,7 +45,7 @@ export async function runVerify(options: VerifyCommandOptions, output: Output): 
     verifier = await kmsVerifier(new KMSClient({}), options.kmsKeyId);
     keySource = `KMS key ${options.kmsKeyId}`;
   } else if (!options.archive.startsWith('s3://')) {
-    const existing = Ed25519Signer.existingVerifier(options.archive);
+    const existing = await collectorKeyVerifier(store, options.archive);
     if (!existing) throw new ConfigurationError('no public key to check signatures with: give --public-key <file> (this machine has no key the collector created for this archive)');
     verifier = existing.verifier;
     keySource = `the key the collector created for this archive (${existing.publicKeyPath}); pass --public-key with the key from your compliance records to verify independently`;
@@ -53,6 +59,12 @@ export async function runVerify(options: VerifyCommandOptions, output: Output): 
     verifier,
     ...(options.lock && { lock: options.lock }),
     ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
+    ...(options.expectHeads && { expectHeads: options.expectHeads }),
+    ...(options.maxHeadAgeSeconds !== undefined && { maxHeadAgeSeconds: options.maxHeadAgeSeconds }),
+    ...(options.requireLocks && { requireLocks: true }),
+    ...(options.now && { now: options.now }),
+    publicKeyFromPem: (pem) => PublicKeyVerifier.fromPem(pem),
+    checkVersions: options.archive.startsWith('s3://'),
     onProgress: (done, total) => {
       bar ??= output.progress('verifying {bar} {value}/{total} objects | ETA {eta_formatted}', total, {});
       bar.update(done);
@@ -66,7 +78,7 @@ export function formatVerifyResult(result: VerifyResult): string {
   const lines: string[] = [];
   for (const ws of result.workspaces) {
     lines.push(
-      `workspace ${ws.workspaceId}: ${ws.manifests} manifests (${ws.windows} windows, ${ws.lateManifests} late), ` +
+      `workspace ${safeText(ws.workspaceId)}: ${ws.manifests} manifests (${ws.windows} windows, ${ws.lateManifests} late), ` +
         `${ws.origin !== null ? iso(ws.origin) : '?'} – ${ws.checkpoint !== null ? iso(ws.checkpoint) : '?'}, ${ws.parts} parts, ${ws.records} entries, ${ws.quarantined} quarantined` +
         (ws.firstSignedSeq !== undefined ? `, signed from manifest ${ws.firstSignedSeq ?? '—'}` : ''),
     );
@@ -75,11 +87,16 @@ export function formatVerifyResult(result: VerifyResult): string {
   lines.push(`${result.objectsChecked} objects re-hashed (${(result.bytesChecked / 1e6).toFixed(1)} MB), ${result.signaturesChecked} signatures checked, ${result.lockChecked} lock states checked`);
   if (result.keyFingerprint) lines.push(`key fingerprint: ${result.keyFingerprint}`);
   if (result.heldObjects) lines.push(`${result.heldObjects.length} objects under legal hold (audit-archive hold list names the holds)`);
+  if (result.versionsChecked !== undefined) lines.push(`${result.versionsChecked} object versions listed`);
+  for (const note of result.notes) lines.push(`note: ${note}`);
   if (result.ok) lines.push('OK: every chain is intact and signed, every object matches its hash, nothing is outside the chain');
   else {
     lines.push(`FAILED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
-    for (const p of result.problems) lines.push(`  [${p.code}] ${p.message}`);
+    // Messages name objects in the archive, which someone without the key may have named: no control characters.
+    for (const p of result.problems) lines.push(`  [${safeText(p.code)}] ${safeText(p.message)}`);
   }
+  // Receipts only for clean workspaces: keep them outside the archive and pass them to the next verify.
+  for (const r of result.receipts) lines.push(formatReceipt(r));
   return lines.join('\n');
 }
 
@@ -98,8 +115,11 @@ export async function writeVerifyReport(file: string, outcome: VerifyOutcome, no
       signatures_checked: result.signaturesChecked,
       lock_states_checked: result.lockChecked,
       objects_under_legal_hold: result.heldObjects?.length ?? 0,
+      lock_state: result.lockState,
     },
     legal_holds: result.heldObjects ?? [],
+    notes: result.notes,
+    head_receipts: result.receipts.map((r) => ({ workspace_id: r.workspaceId, seq: r.seq, sha256: r.sha256, line: formatReceipt(r) })),
     workspaces: result.workspaces.map((w) => ({
       workspace_id: w.workspaceId,
       chain_length: w.manifests,
@@ -128,14 +148,16 @@ export async function writeVerifyReport(file: string, outcome: VerifyOutcome, no
     '',
     '| workspace | chain length | first window | covered until | entries | quarantined | signed from |',
     '|---|---|---|---|---|---|---|',
-    ...report.workspaces.map((w) => `| ${w.workspace_id} | ${w.chain_length} | ${w.first_window_from ?? '—'} | ${w.covered_until ?? '—'} | ${w.entries} | ${w.quarantined} | ${w.first_signed_manifest ?? '—'} |`),
+    ...report.workspaces.map((w) => `| ${safeText(w.workspace_id)} | ${w.chain_length} | ${w.first_window_from ?? '—'} | ${w.covered_until ?? '—'} | ${w.entries} | ${w.quarantined} | ${w.first_signed_manifest ?? '—'} |`),
     '',
     result.ok ? 'No problem found: every window from the first to the last was collected, every object matches its recorded SHA-256, every manifest is signed and chained, and nothing lies outside the chain.' : `## Problems (${result.problems.length})`,
-    ...result.problems.map((p) => `- **${p.code}** \`${p.key}\`: ${p.message}`),
+    ...result.problems.map((p) => `- **${safeText(p.code)}** \`${safeText(p.key)}\`: ${safeText(p.message)}`),
+    ...result.notes.map((n) => `- Note: ${safeText(n)}`),
+    ...(result.receipts.length > 0 ? ['', '## Head receipts (keep them outside the archive; pass them to the next verify with --expect-head)', '', ...result.receipts.map((r) => `- \`${safeText(formatReceipt(r))}\``)] : []),
     '',
     `The JSON report is \`${file}\`.`,
     '',
   ].join('\n');
-  await fs.writeFile(summaryFile, md);
+  await fs.writeFile(summaryFile, safeLines(md));
   return summaryFile;
 }

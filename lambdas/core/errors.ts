@@ -62,6 +62,28 @@ export class IntercomRequestError extends ArchiveError {
   }
 }
 
+/** Intercom answered with a redirect; the collector never follows one. */
+export class IntercomRedirectError extends ConfigurationError {
+  constructor(
+    readonly status: number,
+    targetOrigin: string,
+  ) {
+    super(
+      `Intercom answered HTTP ${status}, a redirect to ${targetOrigin}; the collector never follows redirects (entries must come from the host it asked, and the token must not go anywhere else). ` +
+        'Check --api-url / the region setting.',
+    );
+    this.name = 'IntercomRedirectError';
+  }
+}
+
+/** Intercom sent more than a run accepts: a page body over the size cap, or pages without end. */
+export class IntercomLimitError extends ArchiveError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntercomLimitError';
+  }
+}
+
 export type TransientKind = 'server' | 'network' | 'timeout' | 'invalid-body' | 'rate-limit';
 
 /** Intercom kept failing transiently until the retry budget ran out. */
@@ -86,6 +108,18 @@ export class IntegrityError extends ArchiveError {
   ) {
     super(message);
     this.name = 'IntegrityError';
+  }
+}
+
+/** A symbolic link inside a local archive: never created, followed or read through. */
+export class SymlinkError extends IntegrityError {
+  constructor(key: string, link: string) {
+    super(
+      key,
+      `refusing to use ${key}: ${link} inside the archive is a symbolic link, which could point outside the archive or loop. ` +
+        'Remove the link and restore the real object from a copy; `audit-archive verify` lists every symlink in the archive.',
+    );
+    this.name = 'SymlinkError';
   }
 }
 

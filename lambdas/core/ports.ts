@@ -28,6 +28,19 @@ export interface ObjectInfo {
   readonly retainUntil?: string;
   /** The store's entity tag (S3 ETag, quotes removed), where it has one. */
   readonly etag?: string;
+  /** A local store found a symbolic link here: it is never followed or read. */
+  readonly symlink?: boolean;
+}
+
+/** One version of an object, from a versioned bucket's listing (S3 ListObjectVersions). */
+export interface ObjectVersionInfo {
+  readonly key: string;
+  readonly versionId: string;
+  readonly isLatest: boolean;
+  /** A delete marker: the object was "deleted" (hidden) in a versioned bucket. */
+  readonly deleteMarker: boolean;
+  readonly bytes?: number;
+  readonly lastModified?: string;
 }
 
 /** A write-once object store: S3 with Object Lock, or a local WORM folder. No delete, no overwrite. */
@@ -47,6 +60,13 @@ export interface ObjectStore {
   objectLock?(key: string): Promise<ObjectLockInfo | undefined>;
   /** Places (`on`) or releases an S3 legal hold on the object (locally: on its lock record). */
   setLegalHold?(key: string, on: boolean): Promise<void>;
+  /**
+   * Whether the store keeps lock state at all: false for a folder copied without its
+   * `.object-lock/` records (what `aws s3 sync` or an assessor's download gives).
+   */
+  hasLockRecords?(): Promise<boolean>;
+  /** Every version and delete marker under `prefix` (S3 ListObjectVersions), where the store keeps versions. */
+  listVersions?(prefix: string): AsyncIterable<ObjectVersionInfo>;
 }
 
 export interface ObjectLockInfo {
@@ -114,6 +134,13 @@ export interface ManifestSigner {
   readonly keyId: string;
   readonly algorithm: 'ED25519' | 'RSASSA_PSS_SHA_256';
   sign(message: Buffer): Promise<Buffer>;
+  /** The public key (PEM SPKI) and its fingerprint (SHA-256 hex of the DER SPKI). */
+  publicKey(): Promise<SignerPublicKey>;
+}
+
+export interface SignerPublicKey {
+  readonly pem: string;
+  readonly fingerprint: string;
 }
 
 /** Checks manifest signatures with a public key that never comes from the archive itself. */

@@ -23,12 +23,16 @@ import type { ManifestSigner } from '../core/ports.ts';
 import { collect } from '../core/collect/collect.ts';
 import { ConfigurationError, describeError } from '../core/errors.ts';
 import { COLLECTOR_VERSION, newRunId } from '../core/version.ts';
-import { IntercomClient } from '../intercom/IntercomClient.ts';
+import { IntercomClient, checkToken } from '../intercom/IntercomClient.ts';
 import { type CollectorConfig, type WorkspaceConfig, parseCollectorEnv } from './collectorConfig.ts';
 
 import { METRICS_NAMESPACE } from './constants.ts';
 import { type FeedPublisher, announceManifest } from '../core/siem/feed.ts';
 import { SnsFeedPublisher } from '../adapters/aws/SnsFeedPublisher.ts';
+import { EventBridgeReceiptSink, type HeadReceiptSink } from '../adapters/aws/EventBridgeReceiptSink.ts';
+import { formatReceipt, signedHeadReceipt } from '../core/signing/receipts.ts';
+import { rotateKey } from '../core/signing/rotation.ts';
+import { z } from 'zod';
 
 export { METRICS_NAMESPACE };
 
@@ -45,6 +49,39 @@ export interface CollectorDeps {
   readonly alerts?: { readonly ruleSet: RuleSet; readonly sinks: readonly AlertSink[] };
   /** The SIEM feed (siemFeed: true): announces each signed manifest's parts. */
   readonly feed?: FeedPublisher;
+  /** Where head receipts are published (the default EventBridge bus); they are always logged. */
+  readonly receipts?: HeadReceiptSink;
+  /** The signer of another KMS key (the new key of a rotate-key event). */
+  readonly signerFor?: (keyId: string) => ManifestSigner;
+}
+
+/**
+ * An operator's event, e.g. `{"operation":"rotate-key","new_key_id":"arn:aws:kms:…"}`: the
+ * collector stays the only writer of signatures/ and keys/, and the only signer.
+ */
+const operatorEventSchema = z.strictObject({
+  operation: z.literal('rotate-key'),
+  /** The new KMS key (id, ARN or alias); the collector role must be allowed kms:Sign and kms:GetPublicKey on it. */
+  new_key_id: z.string().min(1),
+  /** Only this workspace (default: every configured workspace). */
+  workspace: z.string().optional(),
+});
+export type OperatorEvent = z.infer<typeof operatorEventSchema>;
+
+export interface RotationOutcome {
+  readonly workspaceId: string;
+  readonly oldFingerprint: string;
+  readonly newFingerprint: string;
+  readonly firstSeq: number;
+}
+
+function operatorEvent(event: unknown): OperatorEvent | undefined {
+  if (typeof event !== 'object' || event === null || !('operation' in event)) return undefined;
+  const parsed = operatorEventSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new ConfigurationError(`operator event is invalid (${parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ')}); send {"operation":"rotate-key","new_key_id":"<KMS key>","workspace":"<optional id>"}`);
+  }
+  return parsed.data;
 }
 
 export interface WorkspaceOutcome {
@@ -75,7 +112,7 @@ export function tokenFromSecret(secretId: string, value: string | undefined): st
       `secret ${secretId} has no token yet: set it with aws secretsmanager put-secret-value --secret-id ${secretId} --secret-string '<Intercom access token>'`,
     );
   }
-  return token;
+  return checkToken(token, `secret ${secretId}`);
 }
 
 export function createCollectorHandler(deps: CollectorDeps) {
@@ -111,6 +148,39 @@ export function createCollectorHandler(deps: CollectorDeps) {
     const announced = await announceManifest(store, manifest, feed, { bucket: config.ARCHIVE_BUCKET, prefix: store.location.replace(/^s3:\/\/[^/]+\//, ''), region: config.AWS_REGION });
     metrics.addMetric('SiemFeedMessages', MetricUnit.Count, announced);
   };
+  /** Logs the signed chain head and publishes it; returns what went wrong, if anything (never throws). */
+  async function anchorHead(workspaceId: string): Promise<string | undefined> {
+    if (!deps.signer) return undefined;
+    try {
+      const receipt = await signedHeadReceipt(store, workspaceId);
+      if (!receipt) return undefined;
+      logger.info('head receipt', { workspace: receipt.workspaceId, seq: receipt.seq, sha256: receipt.sha256, receipt: formatReceipt(receipt) });
+      await deps.receipts?.publish(receipt);
+      return undefined;
+    } catch (error) {
+      logger.error('head receipt not published', { workspace: workspaceId, error: describeError(error) });
+      metrics.addMetric('HeadReceiptFailures', MetricUnit.Count, 1);
+      return `head receipt not published: ${describeError(error)}`;
+    }
+  }
+
+  async function rotate(operation: OperatorEvent): Promise<{ rotations: RotationOutcome[] }> {
+    if (!deps.signer) throw new ConfigurationError('rotate-key: this collector has no signing key (SIGNING_KEY_ID) to hand the chain over from');
+    if (!deps.signerFor) throw new ConfigurationError('rotate-key: this collector cannot build a signer for another key');
+    const next = deps.signerFor(operation.new_key_id);
+    const workspaces = config.WORKSPACES.filter((w) => operation.workspace === undefined || w.id === operation.workspace);
+    if (workspaces.length === 0) throw new ConfigurationError(`rotate-key: workspace ${operation.workspace} is not one of this collector's (${config.WORKSPACES.map((w) => w.id).join(', ')})`);
+    const rotations: RotationOutcome[] = [];
+    for (const workspace of workspaces) {
+      const record = await rotateKey(store, workspace.id, deps.signer, next, now());
+      const outcome = { workspaceId: workspace.id, oldFingerprint: record.old_key.fingerprint, newFingerprint: record.new_key.fingerprint, firstSeq: record.first_seq };
+      logger.info('signing key rotated: set SIGNING_KEY_ID to the new key before the next run', { ...outcome, newKeyId: operation.new_key_id });
+      rotations.push(outcome);
+      const problem = await anchorHead(workspace.id);
+      if (problem) throw new Error(problem);
+    }
+    return { rotations };
+  }
 
   async function runWorkspace(workspace: WorkspaceConfig, context: Context): Promise<WorkspaceOutcome> {
     let rateLimited = 0;
@@ -149,7 +219,7 @@ export function createCollectorHandler(deps: CollectorDeps) {
         const alerts = await alertOnCollected(store, deps.alerts.ruleSet, result, deps.alerts.sinks, { maxAgeSeconds: config.ALERT_MAX_AGE_SECONDS, now });
         metrics.addMetric('AlertsSent', MetricUnit.Count, alerts.sent);
         for (const note of alerts.notes) logger.warn(note, { workspace: workspace.id });
-        logger.info('alerts', { workspace: workspace.id, matches: alerts.matches, sent: alerts.sent, alreadySent: alerts.alreadySent, tooOldToSend: alerts.tooOld, watermark: alerts.watermark.after, snapshotWritten: alerts.snapshot.written });
+        logger.info('alerts', { workspace: workspace.id, matches: alerts.matches, sent: alerts.sent, alreadySent: alerts.alreadySent, tooOldToSend: alerts.tooOld, watermark: alerts.watermark.after, snapshotWritten: alerts.snapshot.written, ruleFailures: alerts.ruleFailures ?? 0 });
       }
       metrics.addMetric('EntriesArchived', MetricUnit.Count, result.entries + result.lateEntries);
       metrics.addMetric('LateEntries', MetricUnit.Count, result.lateEntries);
@@ -171,20 +241,31 @@ export function createCollectorHandler(deps: CollectorDeps) {
     }
   }
 
-  return async (_event: unknown, context: Context): Promise<{ workspaces: WorkspaceOutcome[] }> => {
+  return async (event: unknown, context: Context): Promise<{ workspaces: WorkspaceOutcome[]; rotations?: RotationOutcome[] }> => {
+    const operation = operatorEvent(event);
+    if (operation) {
+      try {
+        return { workspaces: [], ...(await rotate(operation)) };
+      } finally {
+        metrics.publishStoredMetrics();
+      }
+    }
     const outcomes: WorkspaceOutcome[] = [];
     try {
       for (const workspace of config.WORKSPACES) {
+        let outcome: WorkspaceOutcome;
         try {
-          const outcome = await runWorkspace(workspace, context);
+          outcome = await runWorkspace(workspace, context);
           logger.info('collect finished', { ...outcome });
-          outcomes.push(outcome);
         } catch (error) {
           // Only the message: never a token, never an entry body.
           logger.error('collect failed', { workspace: workspace.id, error: describeError(error), errorName: (error as Error)?.name });
           metrics.addMetric('CollectorFailures', MetricUnit.Count, 1);
-          outcomes.push({ workspaceId: workspace.id, ok: false, error: describeError(error) });
+          outcome = { workspaceId: workspace.id, ok: false, error: describeError(error) };
         }
+        // The head receipt, also after a failed run: the anchor outside the archive.
+        const problem = await anchorHead(workspace.id);
+        outcomes.push(problem ? { ...outcome, ok: false, error: outcome.error ? `${outcome.error}; ${problem}` : problem } : outcome);
       }
     } finally {
       metrics.publishStoredMetrics();
@@ -207,15 +288,21 @@ export function collectorDepsFromEnvironment(env: NodeJS.ProcessEnv): CollectorD
   const config = parseCollectorEnv(env);
   // A bad rules file fails here, at start, with the rule and field named.
   const ruleSet = config.RULES_FILE ? parseRules(readFileSync(path.resolve(import.meta.dirname, config.RULES_FILE), 'utf8'), config.RULES_FILE) : undefined;
+  // One client per service, shared by everything that calls it.
+  const kms = new KMSClient({});
+  const sns = new SNSClient({});
+  const events = new EventBridgeClient({});
   const sinks: AlertSink[] = [
-    ...(config.ALERTS_TOPIC_ARN ? [new SnsAlertSink(new SNSClient({}), config.ALERTS_TOPIC_ARN)] : []),
-    ...(config.ALERTS_BUS_NAME ? [new EventBridgeAlertSink(new EventBridgeClient({}), config.ALERTS_BUS_NAME)] : []),
+    ...(config.ALERTS_TOPIC_ARN ? [new SnsAlertSink(sns, config.ALERTS_TOPIC_ARN)] : []),
+    ...(config.ALERTS_BUS_NAME ? [new EventBridgeAlertSink(events, config.ALERTS_BUS_NAME)] : []),
   ];
   return {
     config,
     ...(ruleSet && { alerts: { ruleSet, sinks } }),
-    ...(config.SIGNING_KEY_ID && { signer: new KmsSigner(new KMSClient({}), config.SIGNING_KEY_ID) }),
-    ...(config.SIEM_FEED_TOPIC_ARN && { feed: new SnsFeedPublisher(new SNSClient({}), config.SIEM_FEED_TOPIC_ARN) }),
+    ...(config.SIGNING_KEY_ID && { signer: new KmsSigner(kms, config.SIGNING_KEY_ID) }),
+    ...(config.SIEM_FEED_TOPIC_ARN && { feed: new SnsFeedPublisher(sns, config.SIEM_FEED_TOPIC_ARN) }),
+    signerFor: (keyId) => new KmsSigner(kms, keyId),
+    receipts: new EventBridgeReceiptSink(events),
     s3: new S3Client({}),
     secrets: new SecretsManagerClient({}),
     // The service name comes from POWERTOOLS_SERVICE_NAME, which the stack sets.

@@ -6,3 +6,7 @@ export const METRICS_NAMESPACE = 'IntercomAuditArchive';
  * line and the `service` dimension of the metrics the alarms read. The handlers pass no name.
  */
 export const SERVICE_NAMES = { collector: 'collector', reporter: 'reporter' } as const;
+
+/** Head receipts on the account's default EventBridge bus: the stack's grant and the handler use these. */
+export const HEAD_RECEIPT_SOURCE = 'intercom-audit-archive';
+export const HEAD_RECEIPT_DETAIL_TYPE = 'head receipt';

@@ -9,7 +9,10 @@
  * the per-10-second rate budget, and retries only what is worth retrying.
  */
 import {
+  ConfigurationError,
   IntercomAuthError,
+  IntercomLimitError,
+  IntercomRedirectError,
   IntercomForbiddenError,
   IntercomRequestError,
   IntercomUnavailableError,
@@ -17,6 +20,7 @@ import {
 } from '../core/errors.ts';
 import type { ActivityLogSource, FetchRangeOptions } from '../core/ports.ts';
 import { type ActivityPage, type PageEnvelope, type TimeRange, classifyEntries, pageEnvelopeSchema } from '../core/intercom/schema.ts';
+import { safeText } from '../core/text/safeText.ts';
 
 export const INTERCOM_API_VERSION = '2.17';
 export const MAX_PER_PAGE = 250;
@@ -27,6 +31,26 @@ export const REGION_HOSTS = {
   au: 'https://api.au.intercom.io',
 } as const;
 export type IntercomRegion = keyof typeof REGION_HOSTS;
+
+/** @default 32 MiB: a full page of 250 entries is well under 1 MiB. */
+export const DEFAULT_MAX_PAGE_BYTES = 32 * 1024 * 1024;
+/** Error bodies are small; anything larger is not read past this. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * Checks an access token where it is loaded (environment, secret): printable ASCII without
+ * spaces. A line break or control character would otherwise reach the HTTP library, whose
+ * error message quotes the whole header value — the token — into logs. The message never
+ * contains the token, not even a part of it.
+ */
+export function checkToken(token: string, where: string): string {
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigurationError(
+      `${where}: the access token contains whitespace, a line break, a control or a non-ASCII character (it was probably pasted with one); set the token again exactly as the Intercom Developer Hub shows it`,
+    );
+  }
+  return token;
+}
 
 /** Something the client observed, for metrics and progress (never carries a body or token). */
 export type ClientEvent =
@@ -55,6 +79,8 @@ export interface IntercomClientOptions {
   readonly baseDelayMs?: number;
   /** @default 20000 */
   readonly maxDelayMs?: number;
+  /** Largest page body read; a larger one stops the run. @default 32 MiB */
+  readonly maxPageBytes?: number;
   readonly onEvent?: (event: ClientEvent) => void;
   /** Injected for tests. */
   readonly fetch?: typeof fetch;
@@ -82,7 +108,7 @@ export class IntercomClient implements ActivityLogSource {
   private rate: RateState | undefined;
 
   constructor(options: IntercomClientOptions) {
-    if (!options.token) throw new TypeError('IntercomClient needs a token');
+    checkToken(options.token ?? '', 'IntercomClient');
     const budgetShare = options.budgetShare ?? 1;
     if (!(budgetShare > 0 && budgetShare <= 1)) throw new RangeError(`budgetShare must be in (0, 1], got ${budgetShare}`);
     this.perPage = options.perPage ?? MAX_PER_PAGE;
@@ -104,6 +130,7 @@ export class IntercomClient implements ActivityLogSource {
       timeoutMs: options.timeoutMs ?? 30_000,
       baseDelayMs: options.baseDelayMs ?? 500,
       maxDelayMs: options.maxDelayMs ?? 20_000,
+      maxPageBytes: options.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES,
       onEvent: options.onEvent,
       fetch: options.fetch ?? globalThis.fetch,
       sleep: options.sleep ?? defaultSleep,
@@ -136,10 +163,13 @@ export class IntercomClient implements ActivityLogSource {
       promise.catch(() => undefined); // awaited below; this only stops an early `return` leaving it unhandled
       return promise;
     };
+    const limit = new PageLimit(range);
     let pending: Promise<PageEnvelope> | undefined = request(this.rangeUrl(range));
     while (pending) {
       const body: PageEnvelope = await pending;
       const next: string | null | undefined = body.pages?.next;
+      // A server that keeps sending new `pages.next` URLs would keep a run going until killed.
+      if (next) limit.check(body);
       // Ask for the next page before handing this one over: the caller's work overlaps the
       // network wait, and still only one request of this range is in flight at a time.
       pending = next ? request(this.checkNext(next)) : undefined;
@@ -181,18 +211,22 @@ export class IntercomClient implements ActivityLogSource {
     let rateLimitWaits = 0;
     for (;;) {
       await this.pace();
-      let failure: { kind: TransientKind; detail: string; status?: number; cause?: unknown };
+      // No `cause`: a library's error can quote the request headers, so it is never passed on.
+      let failure: { kind: TransientKind; detail: string; status?: number };
       let response: Response;
       try {
         response = await this.opts.fetch(url, {
           headers: this.headers,
+          // Never follow a redirect: the entries must come from the host asked (it is their
+          // recorded provenance), and the token must not be offered to another one.
+          redirect: 'manual',
           signal: AbortSignal.timeout(this.opts.timeoutMs),
         });
       } catch (error) {
         const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
         failure = timedOut
           ? { kind: 'timeout', detail: `no answer within ${this.opts.timeoutMs} ms` }
-          : { kind: 'network', detail: networkDetail(error), cause: error };
+          : { kind: 'network', detail: networkDetail(error) };
         transientFailures += 1;
         await this.backoffOrThrow(failure, transientFailures, this.opts.maxRetries);
         continue;
@@ -200,6 +234,10 @@ export class IntercomClient implements ActivityLogSource {
       this.opts.onEvent?.({ type: 'request', status: response.status });
       this.updateRate(response.headers);
 
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel().catch(() => undefined);
+        throw new IntercomRedirectError(response.status, redirectOrigin(response.headers.get('location'), url));
+      }
       if (response.status === 429) {
         await response.body?.cancel().catch(() => undefined);
         rateLimitWaits += 1;
@@ -235,10 +273,16 @@ export class IntercomClient implements ActivityLogSource {
 
       let text: string;
       try {
-        text = await response.text();
+        text = await readCapped(response, this.opts.maxPageBytes);
       } catch (error) {
+        if (error instanceof PageTooLargeError) {
+          throw new IntercomLimitError(
+            `Intercom sent a page larger than the ${formatMb(this.opts.maxPageBytes)} limit (${url.pathname}); stopped reading it. ` +
+              'A page of 250 entries is normally well under 1 MB: if this server really sends pages this large, raise --max-page-mb.',
+          );
+        }
         transientFailures += 1;
-        await this.backoffOrThrow({ kind: 'network', detail: `body cut off: ${networkDetail(error)}`, cause: error }, transientFailures, this.opts.maxRetries);
+        await this.backoffOrThrow({ kind: 'network', detail: `body cut off: ${networkDetail(error)}` }, transientFailures, this.opts.maxRetries);
         continue;
       }
       let json: unknown;
@@ -265,12 +309,12 @@ export class IntercomClient implements ActivityLogSource {
   }
 
   private async backoffOrThrow(
-    failure: { kind: TransientKind; detail: string; status?: number; cause?: unknown },
+    failure: { kind: TransientKind; detail: string; status?: number },
     attempt: number,
     maxRetries: number,
   ): Promise<void> {
     if (attempt > maxRetries) {
-      throw new IntercomUnavailableError(failure.kind, attempt, failure.detail, failure.status, { cause: failure.cause });
+      throw new IntercomUnavailableError(failure.kind, attempt, failure.detail, failure.status);
     }
     const waitMs = this.backoffMs(attempt);
     this.opts.onEvent?.({ type: 'retry', kind: failure.kind, attempt, waitMs, ...(failure.status !== undefined && { status: failure.status }) });
@@ -321,10 +365,90 @@ export class IntercomClient implements ActivityLogSource {
   }
 }
 
+/**
+ * What went wrong on the wire, from error codes only: a library's message can quote request
+ * headers (undici: 'Headers.append: "Bearer …" is an invalid header value'), so none is passed on.
+ */
 function networkDetail(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ? `${cause.code}` : cause?.message ?? error.message;
+  const code = (error as { cause?: { code?: unknown } } | undefined)?.cause?.code ?? (error as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return code;
+  const name = error instanceof Error ? error.name : typeof error;
+  return `request failed (${/^[A-Za-z]{1,40}$/.test(name) ? name : 'error'})`;
+}
+
+class PageTooLargeError extends Error {}
+
+/** Reads a body as text, stopping (and cancelling the stream) once it passes `maxBytes`. */
+async function readCapped(response: Response, maxBytes: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new PageTooLargeError();
+  }
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      throw new PageTooLargeError();
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks, total).toString('utf8');
+}
+
+const formatMb = (bytes: number) => `${Number((bytes / 1024 / 1024).toFixed(3))} MB`;
+
+/** The origin a redirect points to, and nothing of its path or query (which may carry anything). */
+function redirectOrigin(location: string | null, base: URL): string {
+  if (!location) return 'no Location header';
+  try {
+    return safeText(new URL(location, base).origin);
+  } catch {
+    return 'an invalid Location header';
+  }
+}
+
+/**
+ * How many pages one range may take: the server's own `total_pages` (the largest it reported), or
+ * without one the pages its distinct entries fill, plus slack for entries arriving while it is read. A server
+ * that sends empty or repeated pages with ever new `pages.next` links stops within the slack.
+ */
+class PageLimit {
+  private pages = 0;
+  private totalPages = 0;
+  private pageSize = 1;
+  private readonly ids = new Set<string>();
+  private anonymous = 0;
+
+  constructor(private readonly range: TimeRange) {}
+
+  check(body: PageEnvelope): void {
+    this.pages += 1;
+    const total = body.pages?.total_pages;
+    if (typeof total === 'number' && total > this.totalPages) this.totalPages = total;
+    this.pageSize = Math.max(this.pageSize, body.activity_logs.length);
+    for (const raw of body.activity_logs) {
+      const id = (raw as { id?: unknown } | null)?.id;
+      if (typeof id === 'string') this.ids.add(id);
+      else this.anonymous += 1;
+    }
+    const filled = Math.ceil((this.ids.size + this.anonymous) / this.pageSize);
+    // The server's own count when it gives one; otherwise the pages its distinct entries fill.
+    const base = this.totalPages > 0 ? this.totalPages : filled;
+    const allowed = base + Math.max(3, Math.ceil(base / 10));
+    if (this.pages >= allowed) {
+      throw new IntercomLimitError(
+        `Intercom kept sending pages.next for the range ${this.range.after}–${this.range.before}: ${this.pages} pages read, but it reported ${this.totalPages || 'no'} total_pages ` +
+          `and served ${this.ids.size + this.anonymous} distinct entries (${filled} pages' worth); stopped instead of following it further. A rerun tries again.`,
+      );
+    }
+  }
 }
 
 function shortIssue(error: unknown): string {
@@ -333,15 +457,19 @@ function shortIssue(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Reads Intercom's `error.list` body; only codes, messages and the request id, never headers. */
+/**
+ * Reads Intercom's `error.list` body; only codes, messages and the request id, never headers.
+ * They are the server's words: control characters are stripped and each is cut to a sane length.
+ */
 async function readErrorBody(response: Response): Promise<{ requestId?: string; codes: string[]; messages: string[] }> {
   try {
-    const body = (await response.json()) as { request_id?: unknown; errors?: { code?: unknown; message?: unknown }[] };
-    const errors = Array.isArray(body.errors) ? body.errors : [];
+    const body = JSON.parse(await readCapped(response, MAX_ERROR_BODY_BYTES)) as { request_id?: unknown; errors?: { code?: unknown; message?: unknown }[] };
+    const errors = Array.isArray(body.errors) ? body.errors.slice(0, 5) : [];
+    const clean = (text: string, max: number) => safeText(text).slice(0, max);
     return {
-      ...(typeof body.request_id === 'string' && { requestId: body.request_id }),
-      codes: errors.map((e) => e.code).filter((c): c is string => typeof c === 'string'),
-      messages: errors.map((e) => e.message).filter((m): m is string => typeof m === 'string'),
+      ...(typeof body.request_id === 'string' && { requestId: clean(body.request_id, 100) }),
+      codes: errors.map((e) => e?.code).filter((c): c is string => typeof c === 'string').map((c) => clean(c, 100)),
+      messages: errors.map((e) => e?.message).filter((m): m is string => typeof m === 'string').map((m) => clean(m, 300)),
     };
   } catch {
     return { codes: [], messages: [] };

@@ -165,6 +165,23 @@ describe('AuditArchiveStack', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RULES_FILE: 'rules/default-rules.yaml', ALERTS_BUS_NAME: Match.anyValue() }) } });
   });
 
+  it('lets the collector publish head receipts on the default bus, with that source and detail type only', () => {
+    const policies = resources('AWS::IAM::Policy').filter(([id]) => id.startsWith('CollectorRole'));
+    const statements = policies.flatMap(([, r]) => asArray(r.Properties.PolicyDocument.Statement) as any[]);
+    const receipts = statements.filter((st) => st.Sid === 'PublishHeadReceipts');
+    expect(receipts).toHaveLength(1);
+    expect(receipts[0]).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents', Condition: { StringEquals: { 'events:source': 'intercom-audit-archive', 'events:detail-type': 'head receipt' } } });
+    expect(JSON.stringify(receipts[0].Resource)).toMatch(/:event-bus\/default"/);
+    // Every PutEvents the collector holds names a bus: its alerts bus, or the default bus under that condition.
+    const putEvents = statements.filter((st) => asArray(st.Action).includes('events:PutEvents'));
+    expect(putEvents.every((st) => st.Resource !== '*' && (st.Sid === 'PublishHeadReceipts' || JSON.stringify(st.Resource).includes('AlertsBus')))).toBe(true);
+  });
+
+  it('lets the collector alone write key rotation records under keys/', () => {
+    const writers = allowStatements().filter((st) => st.Action.includes('s3:PutObject') && JSON.stringify(st.Resource).includes('/keys/*'));
+    expect(writers.map((st) => st.source.replace(/DefaultPolicy.*$/, ''))).toEqual(['CollectorRole']);
+  });
+
   it('turns live alerts off with rulesFile: null', () => {
     const { stack } = buildApp({ context: { auditArchive: { ...example, rulesFile: null } }, outdir: outdir() });
     const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
@@ -176,6 +193,12 @@ describe('AuditArchiveStack', () => {
     const file = path.join(dir, 'bad-rules.yaml');
     writeFileSync(file, 'version: 1\nrules:\n  - { name: sloppy, severity: urgent, when: [ { type_in_group: data_exports } ] }\n');
     expect(() => buildApp({ context: { auditArchive: { ...example, rulesFile: file } }, outdir: outdir() })).toThrow(/rule 'sloppy' field severity/);
+  });
+
+  it('fails synth on a rules file that names an inherited property as a group (constructor), naming the rule and the field', () => {
+    const file = path.join(outdir(), 'proto-rules.yaml');
+    writeFileSync(file, 'version: 1\nrules:\n  - { name: sneaky, severity: low, when: [ { type_in_group: constructor } ] }\n');
+    expect(() => buildApp({ context: { auditArchive: { ...example, rulesFile: file } }, outdir: outdir() })).toThrow(/rule 'sneaky' field when\.0\.type_in_group: 'constructor' is a reserved name/);
   });
 
   it('creates one secret per workspace, without a value', () => {

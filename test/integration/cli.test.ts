@@ -2,15 +2,16 @@
  * The CLI as a user (or a check script) drives it: real child processes, exit codes,
  * SIGKILL at exact write stages and at random instants, then a rerun.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
-import { keyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
+import { fingerprintKeyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
+import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { COLLECTOR_VERSION } from '../../lambdas/core/version.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
@@ -54,6 +55,12 @@ function cli(args: string[], env: Record<string, string | undefined> = {}, killA
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** The public key file of the key an archive's chain names (key files are named by fingerprint). */
+async function publicKeyOf(archive: string, workspace = 'sim-acme'): Promise<string> {
+  const key = await chainKey(new LocalObjectStore(archive), workspace);
+  return fingerprintKeyPaths(path.join(tmp, 'keys'), key!.fingerprint!).publicKey;
 }
 
 const collectArgs = (archive: string, extra: string[] = []) => ['collect', '--archive', archive, '--since', String(T0), '--until', String(UNTIL), '--window', '2d', '--settle-lag', '0s', ...extra];
@@ -106,6 +113,8 @@ describe('audit-archive CLI', () => {
     ['a bad --region', ['collect', '--archive', 'x', '--region', 'mars'], /Allowed choices are us, eu, au/],
     ['a bad --request-timeout', ['collect', '--archive', 'x', '--since', '2025-01-01', '--request-timeout', '0s'], /--request-timeout: '0s' is not a duration from 1s to 600s/],
     ['a bad --budget-share', ['collect', '--archive', 'x', '--since', '2025-01-01', '--budget-share', '2'], /--budget-share: '2' is not a number from 0.01 to 1/],
+    ['a bad --lock-wait', ['collect', '--archive', 'x', '--since', '2025-01-01', '--lock-wait', 'forever'], /--lock-wait: 'forever' is not a duration from 0s to 86400s/],
+    ['a bad --max-page-mb', ['collect', '--archive', 'x', '--since', '2025-01-01', '--max-page-mb', '0'], /--max-page-mb: '0' is not a number from 0.001 to 1024/],
     ['verify of a folder that does not exist', ['verify', '--archive', '/nonexistent/archive'], /--archive: '\/nonexistent\/archive' is not a folder/],
   ])('exits 2 for %s, saying what is wrong', async (_name, args, message) => {
     const run = await cli(args);
@@ -117,6 +126,27 @@ describe('audit-archive CLI', () => {
     const run = await cli(collectArgs(path.join(tmp, 'no-token')), { INTERCOM_ACCESS_TOKEN: '' });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('INTERCOM_ACCESS_TOKEN is not set');
+  });
+
+  it('exits 2 for a token with a line break in it, and never prints it', async () => {
+    const run = await cli(collectArgs(path.join(tmp, 'newline-token')), { INTERCOM_ACCESS_TOKEN: 'SECRET-PART-ONE\nSECRET-PART-TWO' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/INTERCOM_ACCESS_TOKEN: the access token contains whitespace, a line break/);
+    expect(run.stdout + run.stderr).not.toContain('SECRET');
+  });
+
+  it('exits 2 with --lock-wait 0s when another host holds the lock, naming it, and takes a dead one over at once', async () => {
+    const archive = path.join(tmp, 'foreign-lock');
+    await fs.mkdir(path.join(archive, '.locks'), { recursive: true });
+    const foreign = { format: 'intercom-audit-archive/lock/v1', gen: 7, pid: 4242, host: 'other-host', boot_id: 'another-kernel', pid_ns: 'pid:[1]', proc_start: '1', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 30_000 };
+    await fs.writeFile(path.join(archive, '.locks', '000000000007.json'), JSON.stringify(foreign));
+    const run = await cli(collectArgs(archive, ['--lock-wait', '0s', '--until', String(T0 + DAY)]));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/the archive is locked by collector pid 4242 on other-host, running since 2026-01-01T00:00:00.000Z, which this host cannot check/);
+    if (process.platform !== 'linux') return;
+    // The same lock written on this host before a reboot is dead at once (Linux: another boot id).
+    await fs.writeFile(path.join(archive, '.locks', '000000000008.json'), JSON.stringify({ ...foreign, gen: 8, host: os.hostname() }));
+    expect((await cli(collectArgs(archive, ['--lock-wait', '0s', '--until', String(T0 + DAY)]))).code).toBe(0);
   });
 
   it('exits 2 when Intercom rejects the token, and never prints it', async () => {
@@ -190,7 +220,7 @@ describe('audit-archive verify, report, query and rules', () => {
   const archive = () => path.join(tmp, 'plain');
 
   it('verifies with a public key from the records and writes a JSON report with a one-page summary', async () => {
-    const pub = keyPaths(archive(), path.join(tmp, 'keys')).publicKey;
+    const pub = await publicKeyOf(archive());
     const reportFile = path.join(tmp, 'verify-report.json');
     const run = await cli(['verify', '--archive', archive(), '--public-key', pub, '--report', reportFile]);
     expect(run.code).toBe(0);
@@ -265,6 +295,55 @@ describe('kill -9 and rerun', () => {
     // The killed run's lock file is still there: the rerun takes it over because its pid is gone.
     expect(rerun.code).toBe(0);
     await expectExactlyOnceAndVerified(archive);
+  });
+
+  it.runIf(process.platform === 'linux')('takes the lock at once on a rerun right after kill -9, ten times in a row, though each killed run is still a zombie', async () => {
+    const archive = path.join(tmp, 'kill-zombie');
+    const parents: ChildProcess[] = [];
+    const procState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)[0];
+    const lockOwner = async () => {
+      const names = (await fs.readdir(path.join(archive, '.locks')).catch(() => [] as string[])).filter((n) => /^\d{12}\.json$/.test(n)).sort();
+      const body = names.length ? (JSON.parse(await fs.readFile(path.join(archive, '.locks', names.at(-1)!), 'utf8').catch(() => '{}')) as { pid?: number; released?: boolean }) : {};
+      return body.released ? undefined : body.pid;
+    };
+    let previous: number | undefined;
+    try {
+      for (let i = 0; i < 10; i++) {
+        // sh starts the collector in the background and execs `sleep`, which never reaps it: the
+        // killed collector stays a zombie, as under a container PID 1 that does not reap.
+        const log = path.join(tmp, `kill-zombie-${i}.log`);
+        const parent = spawn('sh', ['-c', '"$0" --import tsx cli/main.ts "$@" >/dev/null 2>"$RUN_LOG" & echo $!; exec sleep 600', process.execPath, ...collectArgs(archive, ['--part-max-mb', '0.05'])], {
+          cwd: ROOT,
+          env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'), RUN_LOG: log },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        parents.push(parent);
+        const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+        await vi.waitFor(
+          async () => {
+            const stderr = await fs.readFile(log, 'utf8').catch(() => '');
+            expect(stderr, `run ${i}`).not.toMatch(/error:/);
+            expect(await lockOwner()).toBe(pid);
+          },
+          { timeout: 60_000, interval: 20 },
+        );
+        // This run took the lock while the run killed before it was still a zombie.
+        if (previous) expect(procState(previous)).toBe('Z');
+        process.kill(pid, 'SIGKILL');
+        await vi.waitFor(() => expect(procState(pid)).toBe('Z'));
+        previous = pid;
+      }
+      // A failed write (a disk that filled up) left a 0-byte file behind: the next run clears it.
+      await fs.mkdir(path.join(archive, '.tmp'), { recursive: true });
+      await fs.writeFile(path.join(archive, '.tmp', 'deadbeef.tmp'), '');
+      const last = await cli(collectArgs(archive, ['--part-max-mb', '0.05']));
+      expect(last.code).toBe(0);
+      expect(last.stderr).toContain('removed 1 temporary file a failed or killed write left in .tmp/');
+      expect(await fs.readdir(path.join(archive, '.tmp'))).toEqual([]);
+      await expectExactlyOnceAndVerified(archive);
+    } finally {
+      for (const parent of parents) parent.kill('SIGKILL');
+    }
   });
 
   it('loses nothing and duplicates nothing when killed at random instants, again and again', async () => {

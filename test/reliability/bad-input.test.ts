@@ -74,3 +74,36 @@ describe('bad pages are retried, never a crash that loses the window', () => {
     expect((await verifyArchive(store)).ok).toBe(true);
   });
 });
+
+/** JSON text of an object nested `depth` levels deep (JSON.stringify itself cannot write it). */
+const deepJson = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+const pageText = (entries: string[], next: string | null) =>
+  `{"type":"activity_log.list","pages":{"type":"pages","next":${JSON.stringify(next)},"per_page":250},"activity_logs":[${entries.join(',')}]}`;
+
+describe('a poison entry is quarantined with its reason and never stops the window', () => {
+  it('archives the 3,455 valid entries of a window that also holds metadata nested 5,000 deep', async () => {
+    const valid = Array.from({ length: 3455 }, (_, i) => JSON.stringify(good(`v-${i}`, T + 10 + (i % 3000))));
+    const poison = `{"id":"poison","created_at":${T + 100},"activity_type":"admin_login_success","metadata":${deepJson(5000)}}`;
+    // The same depth with no id: quarantined for the missing id, keyed by a hash of its text.
+    const anonymous = `{"created_at":${T + 101},"activity_type":"x","metadata":${deepJson(5000)}}`;
+    const entries = [...valid.slice(0, 1000), poison, anonymous, ...valid.slice(1000)];
+    const pages: string[] = [];
+    for (let i = 0; i < entries.length; i += 250) {
+      const last = i + 250 >= entries.length;
+      pages.push(pageText(entries.slice(i, i + 250), last ? null : `http://127.0.0.1:1/admins/activity_logs?page=${i / 250 + 2}`));
+    }
+    const { store, result } = await collectOnce(pages);
+    const lines = await archivedLines(store);
+    expect(lines).toHaveLength(3455);
+    expect(result.entries).toBe(3455);
+    expect(result.quarantined).toBe(2);
+    const quarantined = await archivedLines(store, 'quarantine/');
+    const byKey = new Map(quarantined.map((q) => [String(q.quarantine_key), q]));
+    expect(byKey.get('id:poison')!.reason).toMatch(/nested more than 100 levels deep/);
+    expect(byKey.get('id:poison')!.source).toBe(poison);
+    const hashed = [...byKey.keys()].find((k) => k.startsWith('sha256:'));
+    expect(byKey.get(hashed!)!.source).toBe(anonymous);
+    expect(byKey.get(hashed!)!.reason).toMatch(/id/);
+    expect((await verifyArchive(store)).problems).toEqual([]);
+  });
+});

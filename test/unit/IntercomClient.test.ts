@@ -1,9 +1,15 @@
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tokenFromEnv } from '../../cli/commands/collect.ts';
+import { tokenFromSecret } from '../../lambdas/handlers/collector.ts';
 import { IntercomClient, type ClientEvent } from '../../lambdas/intercom/IntercomClient.ts';
 import {
   ConfigurationError,
   IntercomAuthError,
   IntercomForbiddenError,
+  IntercomLimitError,
+  IntercomRedirectError,
   IntercomRequestError,
   IntercomUnavailableError,
 } from '../../lambdas/core/errors.ts';
@@ -247,5 +253,136 @@ describe('IntercomClient.workspaceId()', () => {
   it('reads app.id_code from GET /me', async () => {
     const s = await simulator();
     await expect(clientFor(s).workspaceId()).resolves.toBe('sim-acme');
+  });
+});
+
+/** A real HTTP server on loopback (redirects and streamed bodies go through the real fetch). */
+async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) => void) {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const requests = { count: 0 };
+  server.on('request', () => (requests.count += 1));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe('IntercomClient against a hostile or broken server', () => {
+  const servers: { close: () => Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+  });
+  const serve = async (handler: (req: IncomingMessage, res: ServerResponse) => void) => {
+    const s = await httpServer(handler);
+    servers.push(s);
+    return s;
+  };
+  const entryPage = (entries: unknown[], next: string | null = null) => JSON.stringify({ type: 'activity_log.list', pages: { type: 'pages', next, per_page: 250 }, activity_logs: entries });
+
+  it.each(['SECRET-TOKEN\nX-Injected: 1', 'SECRET TOKEN', 'SECRET\u001b[2J', 'SECRET\u00e9', ''])('refuses a token with whitespace, a control or a non-ASCII character (%j) as a configuration error that does not contain it', (token) => {
+    for (const load of [() => new IntercomClient({ token }), () => tokenFromEnv({ INTERCOM_ACCESS_TOKEN: token }), () => tokenFromSecret('arn:secret', token)]) {
+      const error = (() => {
+        try {
+          load();
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).exitCode).toBe(2);
+      if (token) expect((error as Error).message).not.toContain('SECRET');
+    }
+  });
+
+  it('passes on no library error text, which can quote the Authorization header', async () => {
+    const fn = (async () => {
+      throw new TypeError('Headers.append: "Bearer SECRET-TOKEN" is an invalid header value.');
+    }) as typeof fetch;
+    const error = await drain(new IntercomClient({ token: 'SECRET-TOKEN', fetch: fn, sleep: noSleep, maxRetries: 1 }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntercomUnavailableError);
+    expect((error as Error).message).toContain('request failed (TypeError)');
+    expect((error as Error).message).not.toContain('SECRET');
+    expect((error as Error).cause).toBeUndefined();
+  });
+
+  it.each([301, 302, 303, 307, 308])('refuses a %i redirect, naming the status and only the origin it points to', async (status) => {
+    const other = await serve((_req, res) => res.end(entryPage([{ id: 'elsewhere', created_at: 10, activity_type: 'x' }])));
+    const origin = await serve((_req, res) => {
+      res.writeHead(status, { location: `${other.url}/admins/activity_logs?secret=path-and-query` });
+      res.end();
+    });
+    const error = await drain(new IntercomClient({ token: 't', baseUrl: origin.url, sleep: noSleep }).fetchRange({ after: 1, before: 20 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntercomRedirectError);
+    expect((error as IntercomRedirectError).exitCode).toBe(2);
+    expect((error as Error).message).toContain(`HTTP ${status}, a redirect to ${other.url};`);
+    expect((error as Error).message).not.toContain('secret=');
+    expect(other.requests.count).toBe(0);
+  });
+
+  it('stops reading a page body past --max-page-mb while it streams (a body without end cannot exhaust memory)', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"type":"activity_log.list","activity_logs":["');
+      const chunk = 'x'.repeat(64 * 1024);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      pump();
+    });
+    const client = new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep, maxPageBytes: 1024 * 1024 });
+    const error = await drain(client.fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntercomLimitError);
+    expect((error as Error).message).toMatch(/a page larger than the 1 MB limit .*raise --max-page-mb/);
+  });
+
+  it('refuses a page whose Content-Length is over the cap before reading it', async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(40 * 1024 * 1024) });
+      res.write('{');
+    });
+    const error = await drain(new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/larger than the 32 MB limit/);
+  });
+
+  it.each([
+    ['empty pages', () => []],
+    ['the same entries again', () => [{ id: 'same', created_at: 1, activity_type: 'x' }]],
+  ])('stops a range whose server keeps sending new pages.next links with %s', async (_name, entries) => {
+    let n = 0;
+    const server = await serve((req, res) => {
+      n += 1;
+      res.end(entryPage(entries(), `http://${req.headers.host}/admins/activity_logs?page=${n + 1}`));
+    });
+    const error = await drain(new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IntercomLimitError);
+    expect((error as Error).message).toMatch(/kept sending pages\.next for the range 1–2: [34] pages read/);
+    expect(n).toBeLessThanOrEqual(4);
+  });
+
+  it('stops a range that runs past its own total_pages by more than the slack', async () => {
+    let n = 0;
+    const server = await serve((req, res) => {
+      n += 1;
+      const entries = Array.from({ length: 10 }, (_, i) => ({ id: `p${n}-${i}`, created_at: 1, activity_type: 'x' }));
+      res.end(JSON.stringify({ type: 'activity_log.list', pages: { next: `http://${req.headers.host}/p?page=${n + 1}`, total_pages: 40 }, activity_logs: entries }));
+    });
+    const error = await drain(new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/44 pages read, but it reported 40 total_pages and served 440 distinct entries/);
+    expect(n).toBe(44); // the next page is never asked for
+  });
+
+  it('strips control characters from the error fields Intercom sends, and cuts them short', async () => {
+    const { fn } = scriptedFetch([json(400, { type: 'error.list', request_id: 'r\u001b[2J1', errors: [{ code: 'bad\u001b[1A\u001b[2K', message: `OK\r\n\u001b]0;title\u0007${'m'.repeat(5000)}` }] })]);
+    const error = await drain(new IntercomClient({ token: 't', fetch: fn, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    expect((error as Error).message).toContain('bad[1A[2K — OK]0;title');
+    expect((error as Error).message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect((error as Error).message.length).toBeLessThan(500);
   });
 });

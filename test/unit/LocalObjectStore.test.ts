@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalObjectStore, ObjectNotFoundError } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { LocalRunLock } from '../../lambdas/adapters/local/LocalRunLock.ts';
 import { LocalCheckpointCache } from '../../lambdas/adapters/local/LocalCheckpointCache.ts';
-import { IntegrityError, LockedError, ObjectLockedError } from '../../lambdas/core/errors.ts';
+import { IntegrityError, LockedError, ObjectLockedError, SymlinkError } from '../../lambdas/core/errors.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let dir: string;
@@ -84,9 +84,109 @@ describe('LocalObjectStore', () => {
     expect(await store.head('nope')).toBeUndefined();
   });
 
+  it('leaves nothing in .tmp/ when a write fails (disk full), and the object does not exist', async () => {
+    const store = new LocalObjectStore(dir);
+    const open = fs.open.bind(fs);
+    const spy = vi.spyOn(fs, 'open').mockImplementation(async (...args: Parameters<typeof fs.open>) => {
+      const handle = await open(...args);
+      handle.writeFile = async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      };
+      return handle;
+    });
+    const body = Buffer.from('payload');
+    try {
+      await expect(store.putIfAbsent('a/full.txt', body, sha(body))).rejects.toThrow(/ENOSPC/);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await fs.readdir(path.join(dir, '.tmp'))).toEqual([]);
+    expect(await store.head('a/full.txt')).toBeUndefined();
+  });
+
+  it('clears what failed writes left in .tmp/ (clearTemp, run at the start of each collect under the lock)', async () => {
+    await fs.mkdir(path.join(dir, '.tmp'), { recursive: true });
+    await fs.writeFile(path.join(dir, '.tmp', 'dead.tmp'), '');
+    await fs.writeFile(path.join(dir, '.tmp', 'half.tmp'), 'half');
+    const store = new LocalObjectStore(dir);
+    expect(await store.clearTemp()).toBe(2);
+    expect(await fs.readdir(path.join(dir, '.tmp'))).toEqual([]);
+    expect(await new LocalObjectStore(path.join(dir, 'nothing-here')).clearTemp()).toBe(0);
+  });
+
   it('rejects keys that would escape the archive folder', async () => {
     const store = new LocalObjectStore(dir);
     await expect(store.putIfAbsent('../evil', Buffer.from('x'), sha(Buffer.from('x')))).rejects.toThrow(/invalid object key/);
+  });
+});
+
+describe('LocalObjectStore and symbolic links', () => {
+  const body = Buffer.from('part');
+  let outside: string;
+  beforeEach(async () => {
+    outside = await fs.mkdtemp(path.join(os.tmpdir(), 'outside-'));
+  });
+  afterEach(async () => {
+    await fs.rm(outside, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['a folder of the key', 'activity_logs/workspace=w', 'activity_logs/workspace=w/dt=2026-01-01/p.jsonl.gz'],
+    ['a deeper folder', 'activity_logs/workspace=w/dt=2026-01-01', 'activity_logs/workspace=w/dt=2026-01-01/p.jsonl.gz'],
+    ['the top folder', 'manifests', 'manifests/workspace=w/000000000001.json'],
+  ])('refuses to write through a symlink at %s, and writes nothing outside the archive', async (_name, link, key) => {
+    await fs.mkdir(path.dirname(path.join(dir, link)), { recursive: true });
+    await fs.symlink(outside, path.join(dir, link));
+    const store = new LocalObjectStore(dir);
+    await expect(store.putIfAbsent(key, body, sha(body))).rejects.toThrow(SymlinkError);
+    await expect(store.putIfAbsent(key, body, sha(body))).rejects.toThrow(new RegExp(`${link.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} inside the archive is a symbolic link`));
+    expect(await fs.readdir(outside, { recursive: true })).toEqual([]);
+  });
+
+  it('refuses to read an object that is a symlink (the last component) or lies behind one', async () => {
+    await fs.writeFile(path.join(outside, 'secret'), 'outside');
+    await fs.mkdir(path.join(dir, 'manifests/workspace=w'), { recursive: true });
+    await fs.symlink(path.join(outside, 'secret'), path.join(dir, 'manifests/workspace=w/000000000000.json'));
+    await fs.symlink(outside, path.join(dir, 'signatures'));
+    const store = new LocalObjectStore(dir);
+    await expect(store.get('manifests/workspace=w/000000000000.json')).rejects.toThrow(SymlinkError);
+    await expect(store.head('manifests/workspace=w/000000000000.json')).rejects.toThrow(SymlinkError);
+    await expect(store.get('signatures/secret')).rejects.toThrow(SymlinkError);
+  });
+
+  it('refuses a symlinked bookkeeping folder (.tmp, .object-lock)', async () => {
+    await fs.symlink(outside, path.join(dir, '.tmp'));
+    await expect(new LocalObjectStore(dir).putIfAbsent('activity_logs/a', body, sha(body))).rejects.toThrow(/\.tmp inside the archive is a symbolic link/);
+    await fs.unlink(path.join(dir, '.tmp'));
+    await fs.symlink(outside, path.join(dir, '.object-lock'));
+    await expect(new LocalObjectStore(dir).putIfAbsent('activity_logs/a', body, sha(body))).rejects.toThrow(/\.object-lock inside the archive is a symbolic link/);
+    expect(await fs.readdir(outside)).toEqual([]);
+  });
+
+  it('lists a symlink as such, never following it, and survives a loop', async () => {
+    const store = new LocalObjectStore(dir);
+    await store.putIfAbsent('activity_logs/a', body, sha(body));
+    await fs.symlink(outside, path.join(dir, 'activity_logs/b-dir'));
+    await fs.symlink(path.join(dir, 'activity_logs/loop'), path.join(dir, 'activity_logs/loop'));
+    await fs.writeFile(path.join(outside, 'x'), 'x');
+    const listed = [];
+    for await (const o of store.list('activity_logs/')) listed.push(o);
+    expect(listed).toEqual([{ key: 'activity_logs/a', bytes: 4 }, { key: 'activity_logs/b-dir', bytes: 0, symlink: true }, { key: 'activity_logs/loop', bytes: 0, symlink: true }]);
+  });
+
+  it('never writes the checkpoint hint through a symlinked .cache', async () => {
+    await fs.symlink(outside, path.join(dir, '.cache'));
+    const cache = new LocalCheckpointCache(dir);
+    await expect(cache.set('w', 3)).rejects.toThrow(/is a symbolic link/);
+    expect(await cache.get('w')).toBeUndefined();
+    expect(await fs.readdir(outside)).toEqual([]);
+  });
+
+  it('says whether the folder has lock records at all', async () => {
+    const store = new LocalObjectStore(dir);
+    expect(await store.hasLockRecords()).toBe(false);
+    await store.putIfAbsent('activity_logs/a', body, sha(body));
+    expect(await store.hasLockRecords()).toBe(true);
   });
 });
 

@@ -4,7 +4,14 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createCollectorHandler, tokenFromSecret } from '../../lambdas/handlers/collector.ts';
+import { type CollectorDeps, createCollectorHandler, tokenFromSecret } from '../../lambdas/handlers/collector.ts';
+import { constants, createHash, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeReceiptSink } from '../../lambdas/adapters/aws/EventBridgeReceiptSink.ts';
+import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import type { ManifestSigner } from '../../lambdas/core/ports.ts';
+import { formatReceipt, signedHeadReceipt } from '../../lambdas/core/signing/receipts.ts';
+import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
 import { parseCollectorEnv } from '../../lambdas/handlers/collectorConfig.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
@@ -43,7 +50,7 @@ function context(remainingMs = 900_000): Context {
   return { getRemainingTimeInMillis: () => remainingMs } as unknown as Context;
 }
 
-function setup(extra: Record<string, string> = {}, secret: string | undefined = sim.token) {
+function setup(extra: Record<string, string> = {}, secret: string | undefined = sim.token, more: Partial<CollectorDeps> = {}) {
   const s3 = fakeS3();
   const secrets = mockClient(SecretsManagerClient);
   secrets.on(GetSecretValueCommand).resolves(secret === undefined ? {} : { SecretString: secret });
@@ -58,7 +65,7 @@ function setup(extra: Record<string, string> = {}, secret: string | undefined = 
     published.push(metrics.serializeMetrics());
     return metrics;
   });
-  const handler = createCollectorHandler({ config: parseCollectorEnv(env(extra)), s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger, metrics, now: () => new Date(NOW * 1000) });
+  const handler = createCollectorHandler({ config: parseCollectorEnv(env(extra)), s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger, metrics, now: () => new Date(NOW * 1000), ...more });
   return { handler, s3, secrets, logs, published };
 }
 
@@ -92,12 +99,97 @@ describe('collector Lambda', () => {
     expect(logs.join('\n')).toContain('collect failed');
   });
 
+  it('fails with a configuration error, neither logging nor throwing the token, when the secret holds a token with a line break', async () => {
+    const { handler, logs } = setup({}, `${sim.token}\nX-Injected: yes`);
+    const error = await handler({}, context()).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/secret intercom\/sim-acme: the access token contains whitespace, a line break/);
+    expect((error as Error).message).not.toContain(sim.token);
+    expect(logs.join('\n')).toContain('ConfigurationError');
+    expect(logs.join('\n')).not.toContain(sim.token);
+  });
+
   it('never logs the token or entry bodies', async () => {
     const { handler, logs } = setup();
     await handler({}, context());
     const text = logs.join('\n');
     expect(text).not.toContain(sim.token);
     expect(text).not.toContain('@acme-sim.example');
+  });
+});
+
+/** A KMS-like signer (RSASSA-PSS SHA-256 over the digest) with a fresh RSA-3072 key. */
+function kmsLikeSigner(keyId: string): ManifestSigner & { verifier: PublicKeyVerifier } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+  const verifier = PublicKeyVerifier.fromPem(publicKey.export({ type: 'spki', format: 'pem' }));
+  return {
+    keyId,
+    algorithm: 'RSASSA_PSS_SHA_256',
+    verifier,
+    sign: async (m) => cryptoSign('sha256', m, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
+    publicKey: async () => ({ pem: verifier.pem, fingerprint: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex') }),
+  };
+}
+
+describe('collector Lambda: head receipts and key rotation', () => {
+  const signer = kmsLikeSigner('arn:aws:kms:eu-west-1:123456789012:key/old');
+  const events = mockClient(EventBridgeClient);
+  afterEach(() => events.reset());
+  const receipts = () => new EventBridgeReceiptSink(new EventBridgeClient({ region: 'eu-west-1' }));
+
+  it('logs the signed head (structured) and publishes it on the default bus as source intercom-audit-archive, detail-type head receipt', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    const { handler, s3, logs } = setup({}, sim.token, { signer, receipts: receipts() });
+    await handler({}, context());
+    const receipt = (await signedHeadReceipt(new S3ObjectStore(s3.client, { bucket: 'archive-bucket' }), 'sim-acme'))!;
+    expect(receipt.seq).toBeGreaterThan(0);
+    const logged = logs.map((l) => JSON.parse(l) as unknown[]).find((l) => l[0] === 'head receipt')!;
+    expect(logged[1]).toEqual({ workspace: 'sim-acme', seq: receipt.seq, sha256: receipt.sha256, receipt: formatReceipt(receipt) });
+    const calls = events.commandCalls(PutEventsCommand);
+    expect(calls).toHaveLength(1);
+    const entry = calls[0]!.args[0].input.Entries![0]!;
+    expect(entry).toMatchObject({ Source: 'intercom-audit-archive', DetailType: 'head receipt' });
+    expect(entry.EventBusName).toBeUndefined();
+    expect(JSON.parse(entry.Detail!)).toEqual({ workspace_id: 'sim-acme', seq: receipt.seq, sha256: receipt.sha256, receipt: formatReceipt(receipt) });
+  });
+
+  it('publishes the receipt also when the run failed after writing something', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+    let calls = 0;
+    // Intercom starts refusing the token after a few pages: the run has written (and signed) some windows.
+    const failing: typeof fetch = async (input, init) => (++calls > 3 ? new Response(JSON.stringify({ type: 'error.list', errors: [{ code: 'unauthorized' }] }), { status: 401 }) : fetch(input, init));
+    const { handler, s3 } = setup({}, sim.token, { signer, receipts: receipts(), fetch: failing });
+    await expect(handler({}, context())).rejects.toThrow(/collect failed for sim-acme/);
+    const receipt = (await signedHeadReceipt(new S3ObjectStore(s3.client, { bucket: 'archive-bucket' }), 'sim-acme'))!;
+    expect(receipt.seq).toBeGreaterThan(0);
+    expect(JSON.parse(events.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!)).toMatchObject({ seq: receipt.seq });
+  });
+
+  it('fails the invocation (the alarm fires) when the receipt cannot be published', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException' }] });
+    const { handler, logs } = setup({}, sim.token, { signer, receipts: receipts() });
+    await expect(handler({}, context())).rejects.toThrow(/head receipt not published: EventBridge refused the head receipt of workspace sim-acme \(AccessDeniedException\)/);
+    expect(logs.join('\n')).toContain('head receipt not published');
+  });
+
+  it('runs the rotate-key operator event: a rotation record signed by both keys, then only the new key signs', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+    const next = kmsLikeSigner('arn:aws:kms:eu-west-1:123456789012:key/new');
+    const first = setup({}, sim.token, { signer, receipts: receipts(), signerFor: () => next });
+    await first.handler({}, context());
+    const result = await first.handler({ operation: 'rotate-key', new_key_id: next.keyId }, context());
+    const store = new S3ObjectStore(first.s3.client, { bucket: 'archive-bucket' });
+    expect(result.rotations).toEqual([expect.objectContaining({ workspaceId: 'sim-acme', oldFingerprint: signer.verifier.fingerprint, newFingerprint: next.verifier.fingerprint })]);
+    expect((await chainKey(store, 'sim-acme'))!.fingerprint).toBe(next.verifier.fingerprint);
+    // The old key is refused from now on; verify follows the rotation with the old key.
+    await expect(first.handler({}, context())).rejects.toThrow(/refusing to sign workspace sim-acme's chain with key/);
+    const fromPem = (pem: string) => PublicKeyVerifier.fromPem(pem);
+    expect((await verifyArchive(store, { verifier: signer.verifier, publicKeyFromPem: fromPem })).problems).toEqual([]);
+  });
+
+  it('refuses an operator event it does not understand, saying what it takes', async () => {
+    const { handler } = setup({}, sim.token, { signer });
+    await expect(handler({ operation: 'rotate-key' }, context())).rejects.toThrow(/operator event is invalid \(new_key_id: .*\); send \{"operation":"rotate-key","new_key_id":"<KMS key>"/);
+    await expect(handler({ operation: 'delete-everything' }, context())).rejects.toThrow(ConfigurationError);
   });
 });
 

@@ -5,7 +5,6 @@
  */
 import path from 'node:path';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
@@ -109,7 +108,6 @@ describe('collectorEntry.ts', () => {
   it('builds configuration, rules, clients, logger and metrics once, at load; two invocations build nothing new', async () => {
     const s3 = fakeS3();
     mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: sim.token });
-    mockClient(KMSClient).on(SignCommand).resolves({ Signature: new Uint8Array(256).fill(7) });
     mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm' });
     mockClient(EventBridgeClient).on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [] });
     quiet();
@@ -121,7 +119,6 @@ describe('collectorEntry.ts', () => {
     vi.stubEnv('RULES_FILE', path.join(ROOT, 'rules/default-rules.yaml'));
     vi.stubEnv('ALERTS_TOPIC_ARN', 'arn:aws:sns:eu-west-1:123456789012:alerts');
     vi.stubEnv('ALERTS_BUS_NAME', 'alerts-bus');
-    vi.stubEnv('SIGNING_KEY_ID', 'arn:aws:kms:eu-west-1:123456789012:key/k');
     vi.useFakeTimers({ now: NOW * 1000, toFake: ['Date'] });
 
     const before = snapshot();

@@ -103,8 +103,39 @@ describe('rules file', () => {
     expect(() => rules(yaml)).toThrow(message);
   });
 
+  it.each([
+    ['type_in_group: constructor', '  - { name: r1, severity: low, when: [ { type_in_group: constructor } ] }', /rule 'r1' field when\.0\.type_in_group: 'constructor' is a reserved name/],
+    ['type_in_group: toString', '  - { name: r2, severity: low, when: [ { type_in_group: toString } ] }', /rule 'r2' field when\.0\.type_in_group: 'toString' is a reserved name/],
+    ['type_in_group: __proto__', '  - { name: r3, severity: low, when: [ { type_in_group: __proto__ } ] }', /rule 'r3' field when\.0\.type_in_group: '__proto__' is a reserved name/],
+    ['a burst over group prototype', '  - { name: r4, severity: low, when: [ { burst: { group: prototype, more_than: 1, hours: 1 } } ] }', /rule 'r4' field when\.0\.burst\.group: 'prototype' is a reserved name/],
+    ['a rule named constructor', '  - { name: constructor, severity: low, when: [ { type_in_group: data_exports } ] }', /rule 'constructor' field name: 'constructor' is a reserved name/],
+  ])('rejects an inherited name (%s) at validation, naming the rule and the field', (_name, yaml, message) => {
+    expect(() => rules(yaml)).toThrow(ConfigurationError);
+    expect(() => rules(yaml)).toThrow(message);
+  });
+
+  it.each([
+    ['YAML', 'x.yaml', 'version: 1\ngroups:\n  __proto__: [admin_logout]\n  constructor: [admin_logout]\nrules:\n  - { name: r1, severity: low, when: [ { type_in_group: constructor } ] }\n'],
+    ['JSON', 'x.json', '{"version":1,"groups":{"__proto__":["admin_logout"]},"rules":[{"name":"r1","severity":"low","when":[{"type_in_group":"__proto__"}]}]}'],
+  ])('rejects groups named __proto__ or constructor in %s, before they can reach an object', (_name, file, text) => {
+    expect(() => parseRules(text, file)).toThrow(/groups\.__proto__: '__proto__' is a reserved name/);
+  });
+
   it('rejects a file that is not YAML', () => {
     expect(() => parseRules('version: [1', 'x.yaml')).toThrow(/x\.yaml: not valid YAML/);
+  });
+});
+
+describe('a rule predicate that fails on one entry', () => {
+  it('skips that entry for that rule with the reason, and evaluates every other entry and rule', () => {
+    const set = rules('  - { name: exports, severity: high, when: [ { type_in_group: data_exports } ] }');
+    // A second rule naming a group that is not there (a rules file can no longer say that).
+    const broken = { ...set, rules: [set.rules[0]!, { ...set.rules[0]!, name: 'broken', when: [{ type_in_group: 'missing' }] }] };
+    const ev = new RuleEvaluator(broken);
+    expect(fire(ev, entry({ activity_type: 'bulk_export' }))).toEqual(['exports']);
+    expect(fire(ev, entry({ activity_type: 'bulk_export' }))).toEqual(['exports']);
+    expect(ev.failureCount).toBe(2);
+    expect(ev.failures[0]).toMatchObject({ rule: 'broken', reason: "Error: unknown group 'missing'" });
   });
 });
 

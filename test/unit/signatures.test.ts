@@ -147,10 +147,25 @@ describe('signed manifest chain (KMS)', () => {
     expect(verifier.fingerprint).toBe(createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'));
   });
 
+  it('gives the KMS key\'s public key and fingerprint for signature format v2, fetched once', async () => {
+    const signer = new KmsSigner(new KMSClient({ region: 'eu-west-1' }), 'alias/manifest-signing');
+    const before = kms.commandCalls(GetPublicKeyCommand).length;
+    const key = await signer.publicKey();
+    await signer.publicKey();
+    expect(key.fingerprint).toBe(createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'));
+    expect(key.pem).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    expect(kms.commandCalls(GetPublicKeyCommand).length - before).toBe(1);
+  });
+
   it('verifies a chain signed through KMS, and catches a forged manifest', async () => {
     const client = new KMSClient({ region: 'eu-west-1' });
     // A DIGEST signature checks out against the message with the public key's sha256 verify.
-    const signer = { keyId: 'k', algorithm: 'RSASSA_PSS_SHA_256' as const, sign: async (m: Buffer) => cryptoSign('sha256', m, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) };
+    const signer = {
+      keyId: 'k',
+      algorithm: 'RSASSA_PSS_SHA_256' as const,
+      sign: async (m: Buffer) => cryptoSign('sha256', m, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
+      publicKey: async () => ({ pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), fingerprint: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex') }),
+    };
     const store = new MemoryObjectStore();
     await runCollector(sim, store, { since: T0, until: T0 + DAY, windowSeconds: DAY / 2, signer });
     const verifier = await kmsVerifier(client, 'k');

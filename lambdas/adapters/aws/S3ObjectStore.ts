@@ -13,13 +13,14 @@ import {
   GetObjectRetentionCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
   type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { IntegrityError, ObjectNotFoundError } from '../../core/errors.ts';
-import type { ObjectInfo, ObjectLockInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
+import type { ObjectInfo, ObjectLockInfo, ObjectStore, ObjectVersionInfo, PutResult, Retention } from '../../core/ports.ts';
 
 export interface S3ObjectStoreOptions {
   readonly bucket: string;
@@ -146,6 +147,33 @@ export class S3ObjectStore implements ObjectStore {
       }
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /** Every version and delete marker under `prefix` (s3:ListBucketVersions), in key order. */
+  async *listVersions(prefix: string): AsyncGenerator<ObjectVersionInfo> {
+    let keyMarker: string | undefined;
+    let versionIdMarker: string | undefined;
+    do {
+      const out = await this.s3.send(
+        new ListObjectVersionsCommand({
+          Bucket: this.bucket,
+          Prefix: this.prefix + prefix,
+          ...(keyMarker && { KeyMarker: keyMarker }),
+          ...(versionIdMarker && { VersionIdMarker: versionIdMarker }),
+        }),
+      );
+      const page: ObjectVersionInfo[] = [];
+      for (const v of out.Versions ?? []) {
+        if (v.Key) page.push({ key: v.Key.slice(this.prefix.length), versionId: v.VersionId ?? 'null', isLatest: v.IsLatest ?? false, deleteMarker: false, ...(v.Size !== undefined && { bytes: v.Size }), ...(v.LastModified && { lastModified: v.LastModified.toISOString() }) });
+      }
+      for (const m of out.DeleteMarkers ?? []) {
+        if (m.Key) page.push({ key: m.Key.slice(this.prefix.length), versionId: m.VersionId ?? 'null', isLatest: m.IsLatest ?? false, deleteMarker: true, ...(m.LastModified && { lastModified: m.LastModified.toISOString() }) });
+      }
+      page.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      yield* page;
+      keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+      versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
+    } while (keyMarker);
   }
 
   async objectLock(key: string): Promise<ObjectLockInfo | undefined> {

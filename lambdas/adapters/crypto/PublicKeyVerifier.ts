@@ -12,6 +12,8 @@ export class PublicKeyVerifier implements SignatureVerifier {
   readonly algorithm: 'ED25519' | 'RSASSA_PSS_SHA_256';
   readonly fingerprint: string;
   readonly keyId: string;
+  /** The key as PEM SubjectPublicKeyInfo. */
+  readonly pem: string;
 
   constructor(
     private readonly key: KeyObject,
@@ -21,6 +23,7 @@ export class PublicKeyVerifier implements SignatureVerifier {
     else if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') this.algorithm = 'RSASSA_PSS_SHA_256';
     else throw new ConfigurationError(`public key of type ${key.asymmetricKeyType} is not supported: use Ed25519 (local) or the RSA key of the KMS signing key`);
     this.fingerprint = publicKeyFingerprint(key.export({ type: 'spki', format: 'der' }));
+    this.pem = key.export({ type: 'spki', format: 'pem' }).toString();
     this.keyId = keyId ?? `${this.algorithm.toLowerCase()}:${this.fingerprint.slice(0, 16)}`;
   }
 

@@ -7,11 +7,16 @@
  * Writes go to a temporary file that is flushed (fsync) and then hard-linked into place:
  * link(2) fails if the name exists, which makes the create atomic and create-only, and a
  * kill at any instant leaves either no object or a whole one — never half of one.
+ *
+ * No symlinks: every path component below the archive root is checked with lstat before it is
+ * created, read or listed (O_NOFOLLOW alone guards only the last component), so nothing is
+ * written or read outside the archive through a link, and a link loop cannot hang a walk.
+ * Listing reports a link as an object marked `symlink` instead of following it.
  */
 import { randomBytes, createHash } from 'node:crypto';
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
-import { IntegrityError, ObjectLockedError, ObjectNotFoundError } from '../../core/errors.ts';
+import { IntegrityError, ObjectLockedError, ObjectNotFoundError, SymlinkError } from '../../core/errors.ts';
 
 export { ObjectNotFoundError };
 import type { ObjectInfo, ObjectLockInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
@@ -19,7 +24,7 @@ import type { ObjectInfo, ObjectLockInfo, ObjectStore, PutResult, Retention } fr
 /** Folders inside the archive root that hold bookkeeping, not archive objects. */
 const LOCK_DIR = '.object-lock';
 const TMP_DIR = '.tmp';
-const HIDDEN = new Set([LOCK_DIR, TMP_DIR, '.cache', '.lock']);
+const HIDDEN = new Set([LOCK_DIR, TMP_DIR, '.cache', '.lock', '.locks']);
 
 export interface LocalObjectStoreOptions {
   /** Retention recorded for each new object. @default COMPLIANCE, 7 years */
@@ -58,14 +63,48 @@ export class LocalObjectStore implements ObjectStore {
     return path.join(this.root, ...key.split('/'));
   }
 
+  /**
+   * Throws SymlinkError when any existing component of `parts` (below the root) is a symbolic
+   * link; stops quietly at the first component that does not exist.
+   */
+  private async assertNoSymlink(key: string, parts: readonly string[]): Promise<void> {
+    let current = this.root;
+    for (const part of parts) {
+      current = path.join(current, part);
+      let stat;
+      try {
+        stat = await fs.lstat(current);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw error;
+      }
+      if (stat.isSymbolicLink()) throw new SymlinkError(key, path.relative(this.root, current));
+    }
+  }
+
+  private checkKey(key: string): Promise<void> {
+    this.pathOf(key);
+    return this.assertNoSymlink(key, key.split('/'));
+  }
+
+  private lockFile(key: string): string[] {
+    return [LOCK_DIR, ...`${key}.retention.json`.split('/')];
+  }
+
   async putIfAbsent(key: string, body: Buffer, sha256: string): Promise<PutResult> {
     const target = this.pathOf(key);
     const actual = createHash('sha256').update(body).digest('hex');
     if (actual !== sha256) throw new IntegrityError(key, `refusing to write ${key}: its bytes hash to ${actual}, not the expected ${sha256}`);
+    await this.checkKey(key);
     const existing = await this.readIfExists(target);
     if (existing) return this.sameOrFail(key, existing, body, sha256);
 
+    // mkdir -p would follow a link in an existing component: check first, and again after.
     await fs.mkdir(path.dirname(target), { recursive: true });
+    await this.checkKey(key);
+    await this.assertNoSymlink(key, [TMP_DIR]);
+    await this.assertNoSymlink(key, this.lockFile(key));
     const tmpDir = path.join(this.root, TMP_DIR);
     await fs.mkdir(tmpDir, { recursive: true });
     const tmp = path.join(tmpDir, `${randomBytes(8).toString('hex')}.tmp`);
@@ -73,9 +112,13 @@ export class LocalObjectStore implements ObjectStore {
     try {
       await handle.writeFile(body);
       await handle.sync();
-    } finally {
-      await handle.close();
+    } catch (error) {
+      // Disk full, I/O error: leave no 0-byte or partial file behind.
+      await handle.close().catch(() => undefined);
+      await fs.unlink(tmp).catch(() => undefined);
+      throw error;
     }
+    await handle.close();
     const retainUntil = this.retainUntil();
     this.onWriteStage('temp-written', key);
     try {
@@ -96,7 +139,26 @@ export class LocalObjectStore implements ObjectStore {
     return { key, sha256, bytes: body.length, created: true, retainUntil };
   }
 
+  /**
+   * Removes what failed or killed writes left in `.tmp/` (never an object: those are linked
+   * into place). Call it only while holding the archive's run lock, so no live write is cut.
+   * @returns how many files were removed
+   */
+  async clearTemp(): Promise<number> {
+    const tmpDir = path.join(this.root, TMP_DIR);
+    let names: string[];
+    try {
+      names = await fs.readdir(tmpDir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw error;
+    }
+    for (const name of names) await fs.rm(path.join(tmpDir, name), { force: true, recursive: true });
+    return names.length;
+  }
+
   async get(key: string): Promise<Buffer> {
+    await this.checkKey(key);
     const body = await this.readIfExists(this.pathOf(key));
     if (!body) throw new ObjectNotFoundError(key);
     return body;
@@ -104,7 +166,9 @@ export class LocalObjectStore implements ObjectStore {
 
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
-      const stat = await fs.stat(this.pathOf(key));
+      await this.checkKey(key);
+      const stat = await fs.lstat(this.pathOf(key));
+      if (!stat.isFile()) return undefined;
       const lock = await this.readLock(key);
       return { key, bytes: stat.size, ...(lock?.sha256 && { sha256: lock.sha256 }), ...(lock?.retain_until && { retainUntil: lock.retain_until }) };
     } catch (error) {
@@ -155,6 +219,16 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /** false for a folder without `.object-lock/` at all: a copy (aws s3 sync, a download) carries no lock state. */
+  async hasLockRecords(): Promise<boolean> {
+    try {
+      const stat = await fs.lstat(path.join(this.root, LOCK_DIR));
+      return stat.isDirectory() || stat.isSymbolicLink();
+    } catch {
+      return false;
+    }
+  }
+
   /** There is no delete: objects are write-once, as under S3 Object Lock in COMPLIANCE mode. */
   async delete(key: string): Promise<never> {
     const lock = await this.readLock(key);
@@ -163,26 +237,32 @@ export class LocalObjectStore implements ObjectStore {
 
   /** Walks folders in key order, skipping any folder that cannot hold a key after `startAfter`. */
   private async *walk(dirKey: string, prefix: string, startAfter: string): AsyncGenerator<ObjectInfo> {
-    let names: string[];
+    let entries: import('node:fs').Dirent[];
     try {
-      names = await fs.readdir(dirKey ? this.pathOf(dirKey.slice(0, -1)) : this.root);
+      // Only real folders are ever descended into (never a link), so the walk cannot loop.
+      entries = await fs.readdir(dirKey ? path.join(this.root, ...dirKey.slice(0, -1).split('/')) : this.root, { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
       throw error;
     }
-    names.sort();
-    for (const name of names) {
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const name = entry.name;
       if (!dirKey && HIDDEN.has(name)) continue;
       const key = dirKey + name;
-      const stat = await fs.stat(path.join(this.root, key));
-      if (stat.isDirectory()) {
+      if (entry.isSymbolicLink()) {
+        if ((key.startsWith(prefix) || prefix.startsWith(`${key}/`)) && key > startAfter) yield { key, bytes: 0, symlink: true };
+        continue;
+      }
+      if (entry.isDirectory()) {
         const sub = `${key}/`;
         // Prune folders outside the prefix, and folders whose keys all sort before startAfter.
         if (!(sub.startsWith(prefix) || prefix.startsWith(sub))) continue;
         if (sub < startAfter && !startAfter.startsWith(sub)) continue;
         // Directory names sort as `name/...`; keep S3's byte order by comparing with the slash.
         yield* this.walk(sub, prefix, startAfter);
-      } else if (key.startsWith(prefix) && key > startAfter) {
+      } else if (entry.isFile() && key.startsWith(prefix) && key > startAfter) {
+        const stat = await fs.lstat(path.join(this.root, key));
         yield { key, bytes: stat.size };
       }
     }
@@ -209,18 +289,29 @@ export class LocalObjectStore implements ObjectStore {
 
   private async readLock(key: string): Promise<{ sha256?: string; retain_until?: string } | undefined> {
     try {
-      return JSON.parse(await fs.readFile(path.join(this.root, LOCK_DIR, `${key}.retention.json`), 'utf8')) as { sha256?: string; retain_until?: string };
+      await this.assertNoSymlink(key, this.lockFile(key));
+      const body = await this.readIfExists(path.join(this.root, LOCK_DIR, `${key}.retention.json`));
+      return body && (JSON.parse(body.toString('utf8')) as { sha256?: string; retain_until?: string });
     } catch {
       return undefined;
     }
   }
 
+  /** Reads a file without following a link in its last component (callers check the others). */
   private async readIfExists(file: string): Promise<Buffer | undefined> {
+    let handle;
     try {
-      return await fs.readFile(file);
+      handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return undefined;
+      if (code === 'ELOOP') throw new SymlinkError(path.relative(this.root, file), path.relative(this.root, file));
       throw error;
+    }
+    try {
+      return await handle.readFile();
+    } finally {
+      await handle.close();
     }
   }
 

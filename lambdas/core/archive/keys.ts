@@ -10,6 +10,7 @@
  * run left behind instead of writing the same entries again.
  */
 import { ConfigurationError } from '../errors.ts';
+import { safeText } from '../text/safeText.ts';
 
 export const DATA_ROOT = 'activity_logs/';
 export const QUARANTINE_ROOT = 'quarantine/';
@@ -19,7 +20,7 @@ const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function assertWorkspaceId(id: string): string {
   if (!WORKSPACE_ID.test(id)) {
-    throw new ConfigurationError(`workspace id '${id.slice(0, 80)}' is not valid: use 1–64 letters, digits, '_' or '-' (Intercom's app id_code)`);
+    throw new ConfigurationError(`workspace id '${safeText(id.slice(0, 80))}' is not valid: use 1–64 letters, digits, '_' or '-' (Intercom's app id_code)`);
   }
   return id;
 }

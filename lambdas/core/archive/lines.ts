@@ -29,6 +29,115 @@ export function toArchiveLine(entry: ActivityLog, workspaceId: string, provenanc
   };
 }
 
+/**
+ * Deepest nesting of arrays and objects an archived entry may have. Intercom's entries nest a
+ * few levels; a deeper one is kept verbatim in quarantine, so no reader of the archive (the
+ * SerDe, DuckDB's JSON functions, the rules) has to handle it.
+ */
+export const MAX_ENTRY_NESTING = 100;
+
+/**
+ * The archive line for a valid entry, or why it cannot be one. Whatever goes wrong for one
+ * entry (too deep to serialise, a value JSON cannot hold) becomes a reason to quarantine it:
+ * one poison entry never stops its window.
+ */
+export function toArchiveLineOrReason(entry: ActivityLog, workspaceId: string, provenance: Provenance, ingestedAt: string, late: boolean): { line: ArchiveLine } | { reason: string } {
+  try {
+    if (nestingExceeds(entry, MAX_ENTRY_NESTING)) {
+      return { reason: `(entry): nested more than ${MAX_ENTRY_NESTING} levels deep; kept verbatim here instead of in the archive's columns` };
+    }
+    return { line: toArchiveLine(entry, workspaceId, provenance, ingestedAt, late) };
+  } catch (error) {
+    return { reason: `(entry): could not be serialised (${failureText(error)})` };
+  }
+}
+
+/** A thrown value as a short reason: the error's name and the first line of its message. */
+export function failureText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.split('\n')[0]!.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 200);
+}
+
+/**
+ * Whether arrays/objects nest deeper than `max`. Recursive, but never deeper than `max` + 1
+ * frames (it stops there), so it cannot overflow the stack; no allocation on the hot path.
+ */
+export function nestingExceeds(value: unknown, max: number): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  if (max <= 0) return true;
+  if (Array.isArray(value)) {
+    for (const item of value) if (item !== null && typeof item === 'object' && nestingExceeds(item, max - 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== null && typeof child === 'object' && nestingExceeds(child, max - 1)) return true;
+  }
+  return false;
+}
+
+/**
+ * JSON.stringify without recursion, for any depth: the same text as JSON.stringify for values
+ * that came from JSON.parse (`toJSON` is not called). Hand-written because JSON.stringify
+ * overflows the stack at a few thousand levels, and the maintained alternatives
+ * (safe-stable-stringify, fast-json-stable-stringify) recurse too.
+ */
+export function stringifyDeep(value: unknown): string | undefined {
+  const out: string[] = [];
+  type Frame = { items: unknown[]; keys?: string[]; source?: Record<string, unknown>; i: number; wrote: boolean };
+  const stack: Frame[] = [];
+  const open = new Set<object>();
+  const skipped = (v: unknown) => v === undefined || typeof v === 'function' || typeof v === 'symbol';
+  const emit = (v: unknown): void => {
+    if (v === null || typeof v !== 'object') {
+      out.push(JSON.stringify(v) ?? 'null');
+      return;
+    }
+    if (open.has(v)) throw new TypeError('a value refers to itself');
+    open.add(v);
+    if (Array.isArray(v)) {
+      out.push('[');
+      stack.push({ items: v, i: 0, wrote: false });
+    } else {
+      const source = v as Record<string, unknown>;
+      out.push('{');
+      stack.push({ items: [], keys: Object.keys(source), source, i: 0, wrote: false });
+    }
+  };
+  if (skipped(value)) return undefined;
+  emit(value);
+  while (stack.length > 0) {
+    const frame = stack[stack.length - 1]!;
+    if (frame.keys) {
+      let key: string | undefined;
+      while (frame.i < frame.keys.length && skipped(frame.source![(key = frame.keys[frame.i]!)])) frame.i += 1;
+      if (frame.i >= frame.keys.length) {
+        out.push('}');
+        open.delete(frame.source!);
+        stack.pop();
+        continue;
+      }
+      frame.i += 1;
+      out.push(`${frame.wrote ? ',' : ''}${JSON.stringify(key)}:`);
+      frame.wrote = true;
+      emit(frame.source![key!]);
+    } else {
+      if (frame.i >= frame.items.length) {
+        out.push(']');
+        open.delete(frame.items);
+        stack.pop();
+        continue;
+      }
+      const item = frame.items[frame.i];
+      if (frame.i > 0) out.push(',');
+      frame.i += 1;
+      if (skipped(item)) out.push('null');
+      else emit(item);
+    }
+  }
+  return out.join('');
+}
+
 /** A quarantined entry: the verbatim input, why it failed, and whatever could be read of it. */
 export interface QuarantineLine {
   quarantine_key: string;
@@ -51,7 +160,8 @@ export function toQuarantineLine(entry: QuarantinedEntry, key: string, workspace
     id: entry.id ?? null,
     created_at: entry.createdAt ?? null,
     reason: entry.reason,
-    source: JSON.stringify(entry.raw),
+    // Verbatim at any depth: a quarantined entry is often exactly the one JSON.stringify cannot take.
+    source: stringifyDeep(entry.raw) ?? 'null',
     run_id: provenance.runId,
     collector_version: provenance.collectorVersion,
     api_host: provenance.apiHost,

@@ -14,11 +14,12 @@
 import { ConfigurationError, IntercomUnavailableError } from '../errors.ts';
 import type { ActivityLogSource, CheckpointCache, ManifestSigner, ObjectStore } from '../ports.ts';
 import { type SignatureRecord, ensureHeadSigned, signManifest } from '../signing/signatures.ts';
+import { assertChainKey } from '../signing/chainKey.ts';
 import type { ActivityPage, QuarantinedEntry, TimeRange } from '../intercom/schema.ts';
 import { type StoredManifest, appendManifest, findHead, readManifest } from '../archive/chain.ts';
 import type { Provenance } from '../archive/columns.ts';
 import { type PartKind, assertWorkspaceId, dataKey, dataPrefix, parsePartKey, quarantineKey, quarantinePrefix, stamp, utcDate } from '../archive/keys.ts';
-import { readGzipLines, toArchiveLine, toQuarantineLine } from '../archive/lines.ts';
+import { readGzipLines, stringifyDeep, toArchiveLineOrReason, toQuarantineLine } from '../archive/lines.ts';
 import { type Manifest, type ManifestPart, MANIFEST_FORMAT, iso, sha256Hex } from '../archive/manifest.ts';
 import { PartWriter, type PartRecord } from '../archive/PartWriter.ts';
 
@@ -140,6 +141,8 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   }
   const origin = head.manifest.origin;
   const checkpointBefore = head.manifest.checkpoint;
+  // One key per chain: a different key is refused before anything is signed or fetched.
+  if (settings.signer && !newArchive) await assertChainKey(store, workspaceId, settings.signer);
   // A head left unsigned (a run died between manifest and signature, or signing is new) is signed first.
   let lastSignature: SignatureRecord | undefined = settings.signer ? await ensureHeadSigned(store, settings.signer, head, now()) : undefined;
   observer.onStart?.({ workspaceId, origin, checkpoint: checkpointBefore, until: settings.until, newArchive });
@@ -277,7 +280,7 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   }
 
   function quarantineKeyOf(entry: QuarantinedEntry): string {
-    return entry.id !== undefined ? `id:${entry.id}` : `sha256:${sha256Hex(JSON.stringify(entry.raw) ?? 'undefined')}`;
+    return entry.id !== undefined ? `id:${entry.id}` : `sha256:${sha256Hex(stringifyDeep(entry.raw) ?? 'undefined')}`;
   }
 
   /**
@@ -294,18 +297,25 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
       const ingestedAt = now().toISOString();
       let kept = 0;
       let quarantined = 0;
+      // Valid entries that still cannot be archived (too deep to serialise, …) go to quarantine with the reason.
+      const poisoned: QuarantinedEntry[] = [];
       for (const entry of page.entries) {
         if (entry.created_at < from || entry.created_at >= to) continue;
         if (ids.has(entry.id)) {
           counters.duplicates += 1;
           continue;
         }
+        const converted = toArchiveLineOrReason(entry, workspaceId, provenance, ingestedAt, late);
+        if ('reason' in converted) {
+          poisoned.push({ raw: entry, reason: converted.reason, id: entry.id, createdAt: entry.created_at });
+          continue;
+        }
         ids.add(entry.id);
         kept += 1;
         counters.newest = Math.max(counters.newest ?? entry.created_at, entry.created_at);
-        await writer.add(utcDate(entry.created_at), toArchiveLine(entry, workspaceId, provenance, ingestedAt, late), entry.created_at);
+        await writer.add(utcDate(entry.created_at), converted.line, entry.created_at);
       }
-      for (const entry of page.quarantined) {
+      for (const entry of poisoned.length ? [...page.quarantined, ...poisoned] : page.quarantined) {
         if (entry.createdAt !== undefined && (entry.createdAt < from || entry.createdAt >= to)) continue;
         const key = quarantineKeyOf(entry);
         if (quarantineKeys.has(key)) continue;

@@ -71,7 +71,14 @@ export function classifyEntries(rawEntries: readonly unknown[]): ActivityPage {
   const entries: ActivityLog[] = [];
   const quarantined: QuarantinedEntry[] = [];
   for (const raw of rawEntries) {
-    const parsed = activityLogSchema.safeParse(raw);
+    let parsed: ReturnType<typeof activityLogSchema.safeParse>;
+    try {
+      parsed = activityLogSchema.safeParse(raw);
+    } catch (error) {
+      // Validation itself failed on this entry (never seen, but one entry must not stop a page).
+      quarantined.push({ raw, reason: `(entry): could not be validated (${error instanceof Error ? error.name : 'error'})` });
+      continue;
+    }
     if (parsed.success) {
       // Keep the object as served (zod rebuilds objects with its own key order); the schema
       // has no transforms or defaults, so the raw value is exactly what was validated.

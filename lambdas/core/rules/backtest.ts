@@ -1,6 +1,6 @@
 /** Backtest: the live evaluator over archived history, summarised per rule and per ISO week. */
 import type { ObjectStore } from '../ports.ts';
-import { type Alert, evaluateArchive } from './evaluate.ts';
+import { type Alert, type RuleFailure, evaluateArchive } from './evaluate.ts';
 import type { RuleSet } from './ruleset.ts';
 
 export interface RuleBacktest {
@@ -21,11 +21,13 @@ export function isoWeek(iso: string): string {
   return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
 }
 
-export async function backtest(store: ObjectStore, workspaceIds: readonly string[], ruleSet: RuleSet, from: number, to: number, examples = 3): Promise<{ rules: RuleBacktest[]; entries: number; alerts: Alert[] }> {
+export async function backtest(store: ObjectStore, workspaceIds: readonly string[], ruleSet: RuleSet, from: number, to: number, examples = 3): Promise<{ rules: RuleBacktest[]; entries: number; alerts: Alert[]; failures: RuleFailure[]; failureCount: number }> {
   const byRule = new Map<string, { severity: string; total: number; perWeek: Record<string, number>; examples: Alert[] }>();
   for (const rule of ruleSet.rules) byRule.set(rule.name, { severity: rule.severity, total: 0, perWeek: {}, examples: [] });
   const alerts: Alert[] = [];
   let entries = 0;
+  const failures: RuleFailure[] = [];
+  let failureCount = 0;
   for (const workspaceId of workspaceIds) {
     const result = await evaluateArchive(store, workspaceId, ruleSet, from, to, (alert) => {
       alerts.push(alert);
@@ -36,6 +38,8 @@ export async function backtest(store: ObjectStore, workspaceIds: readonly string
       if (r.examples.length < examples) r.examples.push(alert);
     });
     entries += result.entries;
+    failures.push(...result.failures);
+    failureCount += result.failureCount;
   }
-  return { rules: [...byRule].map(([rule, r]) => ({ rule, ...r })), entries, alerts };
+  return { rules: [...byRule].map(([rule, r]) => ({ rule, ...r })), entries, alerts, failures, failureCount };
 }

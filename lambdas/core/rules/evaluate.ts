@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../ports.ts';
 import { dataPrefix, utcDate } from '../archive/keys.ts';
-import { readGzipLines } from '../archive/lines.ts';
+import { failureText, readGzipLines } from '../archive/lines.ts';
 import type { Predicate, Rule, RuleSet } from './ruleset.ts';
 import { CompactState, type SerializedState, trackingOf } from './state.ts';
 
@@ -64,8 +64,20 @@ function metadataField(entry: AlertEntry, ...path: string[]): unknown {
   } catch {
     return undefined;
   }
-  for (const key of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  for (const key of path) value = value && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
   return value;
+}
+
+/** An entry a rule could not be evaluated on: counted and reported, never the end of the run. */
+export interface RuleFailure {
+  readonly rule: string;
+  readonly entry_id: string;
+  readonly reason: string;
+}
+
+/** One line about (rule, entry) pairs whose evaluation failed (the entries stay archived; the rest were evaluated). */
+export function describeRuleFailures(count: number, first: RuleFailure): string {
+  return `${count} rule evaluation${count === 1 ? '' : 's'} failed and were skipped, the other entries were evaluated (first: rule '${first.rule}' on entry ${first.entry_id}: ${first.reason})`;
 }
 
 /**
@@ -75,6 +87,9 @@ function metadataField(entry: AlertEntry, ...path: string[]): unknown {
  */
 export class RuleEvaluator {
   private readonly state: CompactState;
+  /** The first failures (up to 100); `failureCount` counts them all. */
+  readonly failures: RuleFailure[] = [];
+  failureCount = 0;
 
   constructor(
     private readonly ruleSet: RuleSet,
@@ -90,7 +105,16 @@ export class RuleEvaluator {
     if (emit) {
       for (const rule of this.ruleSet.rules) {
         const reasons: string[] = [];
-        if (rule.when.every((p) => this.holds(p, entry, who, reasons))) {
+        let matched: boolean;
+        try {
+          matched = rule.when.every((p) => this.holds(p, entry, who, reasons));
+        } catch (error) {
+          // One entry a predicate cannot handle is set aside with the reason; the others are still evaluated.
+          this.failureCount += 1;
+          if (this.failures.length < 100) this.failures.push({ rule: rule.name, entry_id: String(entry.id), reason: failureText(error) });
+          continue;
+        }
+        if (matched) {
           alerts.push({
             alert_id: alertId(entry.workspace_id, rule.name, entry.id),
             rule: rule.name,
@@ -118,9 +142,15 @@ export class RuleEvaluator {
     return this.state.serialize();
   }
 
+  private group(name: string): ReadonlySet<string> {
+    const group = this.ruleSet.groups.get(name);
+    if (!group) throw new Error(`unknown group '${name}'`);
+    return group;
+  }
+
   private holds(p: Predicate, entry: AlertEntry, who: string, reasons: string[]): boolean {
     if ('type_in_group' in p) {
-      const ok = this.ruleSet.groups[p.type_in_group]!.has(entry.activity_type);
+      const ok = this.group(p.type_in_group).has(entry.activity_type);
       if (ok) reasons.push(`${entry.activity_type} is in group ${p.type_in_group}`);
       return ok;
     }
@@ -148,14 +178,14 @@ export class RuleEvaluator {
       return ok;
     }
     if ('export_by_new_joiner' in p) {
-      if (!this.ruleSet.groups.data_exports!.has(entry.activity_type)) return false;
+      if (!this.group('data_exports').has(entry.activity_type)) return false;
       const joined = this.state.joinedAt(who);
       const ok = joined !== undefined && joined <= entry.created_at && entry.created_at - joined < p.export_by_new_joiner.days * 86_400;
       if (ok) reasons.push(`data export ${Math.floor((entry.created_at - joined!) / 86_400)} days after joining`);
       return ok;
     }
     const b = p.burst;
-    if (!this.ruleSet.groups[b.group]!.has(entry.activity_type)) return false;
+    if (!this.group(b.group).has(entry.activity_type)) return false;
     const count = 1 + this.state.burstCount(b.group, who, entry.created_at - b.hours * 3600, entry.created_at);
     const ok = count > b.more_than;
     if (ok) reasons.push(`${count} ${b.group} events by this teammate within ${b.hours} h`);
@@ -186,7 +216,14 @@ export async function* archivedEntries(store: ObjectStore, workspaceId: string, 
 }
 
 /** Evaluates [from, to) after warming each teammate's history over the rules' horizon. */
-export async function evaluateArchive(store: ObjectStore, workspaceId: string, ruleSet: RuleSet, from: number, to: number, onAlert: (alert: Alert) => void | Promise<void>): Promise<{ entries: number }> {
+export async function evaluateArchive(
+  store: ObjectStore,
+  workspaceId: string,
+  ruleSet: RuleSet,
+  from: number,
+  to: number,
+  onAlert: (alert: Alert) => void | Promise<void>,
+): Promise<{ entries: number; failures: RuleFailure[]; failureCount: number }> {
   const evaluator = new RuleEvaluator(ruleSet);
   let entries = 0;
   for await (const entry of archivedEntries(store, workspaceId, from - ruleSet.horizonSeconds, to)) {
@@ -194,5 +231,5 @@ export async function evaluateArchive(store: ObjectStore, workspaceId: string, r
     if (emit) entries += 1;
     for (const alert of evaluator.observe(entry, emit)) await onAlert(alert);
   }
-  return { entries };
+  return { entries, failures: evaluator.failures, failureCount: evaluator.failureCount };
 }

@@ -23,7 +23,7 @@ import type { StoredManifest } from '../archive/chain.ts';
 import { readManifest } from '../archive/chain.ts';
 import { readGzipLines } from '../archive/lines.ts';
 import { sha256Hex } from '../archive/manifest.ts';
-import { type Alert, type AlertEntry, RuleEvaluator } from './evaluate.ts';
+import { type Alert, type AlertEntry, RuleEvaluator, describeRuleFailures } from './evaluate.ts';
 import { type AlertSink, deliverAlerts } from './deliver.ts';
 import type { RuleSet } from './ruleset.ts';
 import { ChainWalk } from './chainWalk.ts';
@@ -54,8 +54,10 @@ export interface LiveAlertResult {
   readonly maxAgeCutoff: number;
   readonly watermark: { readonly before: number | null; readonly after: number | null };
   readonly snapshot: { readonly used: string | null; readonly ignored: string | null; readonly written: string | null };
-  /** Things an operator should know (a record ignored, a part skipped). */
+  /** Things an operator should know (a record ignored, a part skipped, a rule that failed on an entry). */
   readonly notes: readonly string[];
+  /** (rule, entry) pairs whose evaluation failed and was skipped; the rest were evaluated. */
+  readonly ruleFailures?: number;
 }
 
 /** Evaluates everything archived after the alerts watermark and delivers it (see the file comment). */
@@ -167,6 +169,7 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
   // At most once a UTC day (the key is the day), a snapshot of the state through the head.
   let written: string | null = null;
   const todayKey = snapshotKey(workspaceId, today);
+  if (evaluator.failureCount) notes.push(describeRuleFailures(evaluator.failureCount, evaluator.failures[0]!));
   const stateNow = evaluator.exportState();
   let delta = snapshot && snapshotRef ? stateDelta(snapshot.state, stateNow) : null;
   if (!snapshotRef || snapshotRef.key < todayKey) {
@@ -218,6 +221,7 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
     watermark: { before: watermarkSeq, after },
     snapshot: { used: snapshot ? watermark!.snapshot!.key : null, ignored, written },
     notes,
+    ruleFailures: evaluator.failureCount,
   };
 }
 

@@ -58,7 +58,8 @@ export type RulesFile = z.infer<typeof rulesFileSchema>;
 
 export interface RuleSet {
   readonly rules: Rule[];
-  readonly groups: Record<string, ReadonlySet<string>>;
+  /** A Map, not an object: a group named `constructor` or `__proto__` can never resolve to an inherited property. */
+  readonly groups: ReadonlyMap<string, ReadonlySet<string>>;
   /** How much teammate history the rules need, seconds. */
   readonly horizonSeconds: number;
 }
@@ -71,21 +72,24 @@ export function parseRules(text: string, source = 'rules file'): RuleSet {
   } catch (error) {
     throw new ConfigurationError(`${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`);
   }
+  const problems: string[] = [];
   const name = (i: unknown) => {
     const rules = (raw as { rules?: { name?: unknown }[] })?.rules;
     const n = typeof i === 'number' ? rules?.[i]?.name : undefined;
     return typeof n === 'string' ? `rule '${n}'` : `rules[${String(i)}]`;
   };
+  // Before zod: a record key `__proto__` would set the parsed object's prototype.
+  problems.push(...reservedNames(raw, name));
+  if (problems.length) throw new ConfigurationError(`${source} is invalid:\n  ${problems.join('\n  ')}`);
   const parsed = validate(rulesFileSchema, raw, (path) => {
     const [head, index, ...rest] = path;
     return head === 'rules' && index !== undefined ? `${name(index)}${rest.length ? ` field ${rest.map(String).join('.')}` : ''}` : path.map(String).join('.') || '(file)';
   });
   if (!parsed.success) throw new ConfigurationError(`${source} is invalid:\n  ${parsed.problems.join('\n  ')}`);
-  const problems: string[] = [];
   const file = parsed.data;
-  const groups: Record<string, ReadonlySet<string>> = {};
-  for (const [g, types] of Object.entries(ACTIVITY_GROUPS)) groups[g] = new Set(types);
-  for (const [g, types] of Object.entries(file.groups)) groups[g] = new Set(types);
+  const groups = new Map<string, ReadonlySet<string>>();
+  for (const [g, types] of Object.entries(ACTIVITY_GROUPS)) groups.set(g, new Set(types));
+  for (const [g, types] of Object.entries(file.groups)) groups.set(g, new Set(types));
   const names = new Set<string>();
   let horizon = 0;
   for (const rule of file.rules) {
@@ -93,7 +97,7 @@ export function parseRules(text: string, source = 'rules file'): RuleSet {
     names.add(rule.name);
     rule.when.forEach((p, j) => {
       const group = 'type_in_group' in p ? p.type_in_group : 'burst' in p ? p.burst.group : undefined;
-      if (group !== undefined && !groups[group]) problems.push(`rule '${rule.name}' field when.${j}: unknown group '${group}' (known: ${Object.keys(groups).join(', ')})`);
+      if (group !== undefined && !groups.has(group)) problems.push(`rule '${rule.name}' field when.${j}: unknown group '${group}' (known: ${[...groups.keys()].join(', ')})`);
       if ('new_ip' in p) horizon = Math.max(horizon, p.new_ip.days * 86_400);
       if ('export_by_new_joiner' in p) horizon = Math.max(horizon, p.export_by_new_joiner.days * 86_400);
       if ('burst' in p) horizon = Math.max(horizon, p.burst.hours * 3600);
@@ -101,4 +105,35 @@ export function parseRules(text: string, source = 'rules file'): RuleSet {
   }
   if (problems.length) throw new ConfigurationError(`${source} is invalid:\n  ${problems.join('\n  ')}`);
   return { rules: file.rules.filter((r) => r.enabled), groups, horizonSeconds: horizon };
+}
+
+/** Names every JavaScript object inherits (`constructor`, `toString`, `__proto__`, …) plus `prototype`. */
+export function isReservedName(name: string): boolean {
+  return name === 'prototype' || name in Object.prototype;
+}
+
+/** Group and rule names that are inherited property names, found by own-property walks of the raw file. */
+function reservedNames(raw: unknown, ruleName: (i: number) => string): string[] {
+  const problems: string[] = [];
+  const why = (n: string) => `'${n}' is a reserved name (every JavaScript object inherits it); choose another name`;
+  const own = (value: unknown, key: string): unknown => (value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
+  const groups = own(raw, 'groups');
+  if (groups !== null && typeof groups === 'object') {
+    for (const key of Object.keys(groups)) if (isReservedName(key)) problems.push(`groups.${key}: ${why(key)}`);
+  }
+  const rules = own(raw, 'rules');
+  if (!Array.isArray(rules)) return problems;
+  rules.forEach((rule, i) => {
+    const n = own(rule, 'name');
+    if (typeof n === 'string' && isReservedName(n)) problems.push(`${ruleName(i)} field name: ${why(n)}`);
+    const when = own(rule, 'when');
+    if (!Array.isArray(when)) return;
+    when.forEach((p, j) => {
+      const inGroup = own(p, 'type_in_group');
+      if (typeof inGroup === 'string' && isReservedName(inGroup)) problems.push(`${ruleName(i)} field when.${j}.type_in_group: ${why(inGroup)}`);
+      const burstGroup = own(own(p, 'burst'), 'group');
+      if (typeof burstGroup === 'string' && isReservedName(burstGroup)) problems.push(`${ruleName(i)} field when.${j}.burst.group: ${why(burstGroup)}`);
+    });
+  });
+  return problems;
 }

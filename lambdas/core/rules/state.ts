@@ -32,7 +32,7 @@ export function trackingOf(ruleSet: RuleSet): Tracking {
       if ('export_by_new_joiner' in p) joinSeconds = Math.max(joinSeconds, p.export_by_new_joiner.days * 86_400);
       if ('burst' in p) {
         const seconds = Math.max(bursts.get(p.burst.group)?.seconds ?? 0, p.burst.hours * 3600);
-        bursts.set(p.burst.group, { seconds, types: ruleSet.groups[p.burst.group]! });
+        bursts.set(p.burst.group, { seconds, types: ruleSet.groups.get(p.burst.group) ?? new Set<string>() });
       }
     }
   }

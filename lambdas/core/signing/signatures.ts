@@ -4,6 +4,10 @@
  * create-only object `signatures/workspace=<id>/<seq>.json`. Manifests already written are
  * locked and never change; the first signature covers the chain head and, through the hash
  * chain, every manifest before it.
+ *
+ * Format v2 adds `key_fingerprint` (SHA-256 hex of the signing key's DER SubjectPublicKeyInfo)
+ * to the record and to the signed message, so a chain names its key and a change of key is
+ * visible; v1 records (key_id only) stay readable and verifiable.
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -12,11 +16,12 @@ import type { ManifestSigner, ObjectStore } from '../ports.ts';
 import type { StoredManifest } from '../archive/chain.ts';
 import { sha256Hex } from '../archive/manifest.ts';
 
-export const SIGNATURE_FORMAT = 'intercom-audit-archive/signature/v1';
+export const SIGNATURE_FORMAT_V1 = 'intercom-audit-archive/signature/v1';
+export const SIGNATURE_FORMAT = 'intercom-audit-archive/signature/v2';
 export const SIGNATURE_ROOT = 'signatures/';
 
-export const signatureSchema = z.strictObject({
-  format: z.literal(SIGNATURE_FORMAT),
+const signatureV1Schema = z.strictObject({
+  format: z.literal(SIGNATURE_FORMAT_V1),
   workspace_id: z.string(),
   seq: z.number().int().nonnegative(),
   manifest_sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -29,6 +34,12 @@ export const signatureSchema = z.strictObject({
   signature: z.string(),
   signed_at: z.string(),
 });
+const signatureV2Schema = signatureV1Schema.extend({
+  format: z.literal(SIGNATURE_FORMAT),
+  /** SHA-256 hex of the signing key's DER SubjectPublicKeyInfo. */
+  key_fingerprint: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export const signatureSchema = z.discriminatedUnion('format', [signatureV1Schema, signatureV2Schema]);
 export type SignatureRecord = z.infer<typeof signatureSchema>;
 
 export function signatureKey(workspaceId: string, seq: number): string {
@@ -40,12 +51,29 @@ export function parseSignatureKey(key: string): { workspaceId: string; seq: numb
   return m ? { workspaceId: m[1]!, seq: Number(m[2]) } : undefined;
 }
 
-/** The exact bytes that are signed: fixed field order, one line each. */
-export function canonicalMessage(r: Pick<SignatureRecord, 'workspace_id' | 'seq' | 'manifest_sha256' | 'prev_signature' | 'prev_signed_seq'>): Buffer {
+type SignedFields = Pick<SignatureRecord, 'workspace_id' | 'seq' | 'manifest_sha256' | 'prev_signature' | 'prev_signed_seq'> & { readonly key_fingerprint?: string };
+
+/** The exact bytes that are signed: fixed field order, one line each (v2 when a key fingerprint is given). */
+export function canonicalMessage(r: SignedFields): Buffer {
+  const v2 = r.key_fingerprint !== undefined;
   return Buffer.from(
-    [SIGNATURE_FORMAT, `workspace_id=${r.workspace_id}`, `seq=${r.seq}`, `manifest_sha256=${r.manifest_sha256}`, `prev_signed_seq=${r.prev_signed_seq ?? 'none'}`, `prev_signature=${r.prev_signature ?? 'none'}`, ''].join('\n'),
+    [
+      v2 ? SIGNATURE_FORMAT : SIGNATURE_FORMAT_V1,
+      `workspace_id=${r.workspace_id}`,
+      `seq=${r.seq}`,
+      `manifest_sha256=${r.manifest_sha256}`,
+      ...(v2 ? [`key_fingerprint=${r.key_fingerprint}`] : []),
+      `prev_signed_seq=${r.prev_signed_seq ?? 'none'}`,
+      `prev_signature=${r.prev_signature ?? 'none'}`,
+      '',
+    ].join('\n'),
     'utf8',
   );
+}
+
+/** The key fingerprint a record names (v2), or undefined for a v1 record. */
+export function recordFingerprint(record: SignatureRecord): string | undefined {
+  return record.format === SIGNATURE_FORMAT ? record.key_fingerprint : undefined;
 }
 
 export async function readSignature(store: ObjectStore, workspaceId: string, seq: number): Promise<SignatureRecord | undefined> {
@@ -75,8 +103,17 @@ export async function signManifest(store: ObjectStore, signer: ManifestSigner, m
     prev_signature: previous?.signature ?? null,
     prev_signed_seq: previous?.seq ?? null,
   };
-  const signature = await signer.sign(canonicalMessage(base));
-  const record: SignatureRecord = { format: SIGNATURE_FORMAT, ...base, key_id: signer.keyId, algorithm: signer.algorithm, signature: signature.toString('base64'), signed_at: now.toISOString() };
+  const { fingerprint } = await signer.publicKey();
+  const signature = await signer.sign(canonicalMessage({ ...base, key_fingerprint: fingerprint }));
+  const record: SignatureRecord = {
+    format: SIGNATURE_FORMAT,
+    ...base,
+    key_id: signer.keyId,
+    key_fingerprint: fingerprint,
+    algorithm: signer.algorithm,
+    signature: signature.toString('base64'),
+    signed_at: now.toISOString(),
+  };
   const body = Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8');
   await store.putIfAbsent(signatureKey(base.workspace_id, base.seq), body, sha256Hex(body));
   return record;

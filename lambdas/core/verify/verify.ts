@@ -4,8 +4,12 @@
  * between window manifests.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectStore, SignatureVerifier } from '../ports.ts';
-import { SIGNATURE_ROOT, canonicalMessage, parseSignatureKey, signatureKey, signatureSchema, type SignatureRecord } from '../signing/signatures.ts';
+import type { ObjectInfo, ObjectStore, SignatureVerifier } from '../ports.ts';
+import { SIGNATURE_ROOT, canonicalMessage, parseSignatureKey, recordFingerprint, signatureKey, signatureSchema, type SignatureRecord } from '../signing/signatures.ts';
+import { KEYS_ROOT, parseRotationKey, readRotations } from '../signing/rotation.ts';
+import type { HeadReceipt } from '../signing/receipts.ts';
+import { type KeySegment, trustedKeySegments } from './keySegments.ts';
+import { checkHeads, checkVersions, cleanReceipts } from './anchors.ts';
 import { DATA_ROOT, MANIFEST_ROOT, QUARANTINE_ROOT, manifestKey, parseManifestKey } from '../archive/keys.ts';
 import { lineIdAndTime, readGzipTextLines } from '../archive/lines.ts';
 import { type Manifest, type ManifestPart, iso, manifestSchema } from '../archive/manifest.ts';
@@ -29,7 +33,16 @@ export type ProblemCode =
   | 'not-locked'
   | 'lock-mode'
   | 'retention-short'
-  | 'checksum-mismatch';
+  | 'checksum-mismatch'
+  | 'lock-records-missing'
+  | 'symlink'
+  | 'unreadable'
+  | 'head-missing'
+  | 'head-mismatch'
+  | 'head-stale'
+  | 'rotation-invalid'
+  | 'delete-marker'
+  | 'noncurrent-version';
 
 export interface Problem {
   readonly code: ProblemCode;
@@ -65,7 +78,17 @@ export interface VerifyResult {
   readonly lockChecked: number;
   /** Objects under a legal hold (of those whose lock state was checked), in key order. */
   readonly heldObjects?: string[];
+  /** 'not-checked' when the store has no lock records at all (a copy), 'unsupported' when it keeps no lock state. */
+  readonly lockState: 'checked' | 'not-checked' | 'unsupported' | 'not-requested';
+  /** Things verify did not check, said once (never counted as problems). */
+  readonly notes: string[];
+  /** A head receipt for each workspace whose chain verified clean and signed (never for one with problems). */
+  readonly receipts: HeadReceipt[];
+  /** Object versions and delete markers listed, where the store keeps versions (S3). */
+  readonly versionsChecked?: number;
 }
+
+export const NO_LOCK_RECORDS_NOTE = 'Object Lock: not checked: this folder has no lock records (a copy?)';
 
 export interface VerifyOptions {
   /** Objects read at once. @default 4 */
@@ -74,6 +97,17 @@ export interface VerifyOptions {
   readonly verifier?: SignatureVerifier;
   /** Checks that every object is locked in this mode for at least this many years. */
   readonly lock?: { readonly mode: 'COMPLIANCE' | 'GOVERNANCE'; readonly years: number };
+  /** A folder without any lock records fails instead of being noted as a copy. */
+  readonly requireLocks?: boolean;
+  /** Each chain must reach these heads, with these manifest hashes (receipts kept outside the archive). */
+  readonly expectHeads?: readonly HeadReceipt[];
+  /** A workspace whose newest window ends longer ago than this fails (a deleted tail, a stopped collector). */
+  readonly maxHeadAgeSeconds?: number;
+  readonly now?: () => Date;
+  /** Builds a verifier from a PEM public key found in a rotation record (checked against both keys' signatures first). */
+  readonly publicKeyFromPem?: (pem: string) => SignatureVerifier;
+  /** Also list every object version (S3): delete markers and non-current versions are problems. Needs s3:ListBucketVersions. */
+  readonly checkVersions?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -86,10 +120,29 @@ interface PartRef {
 export async function verifyArchive(store: ObjectStore, options: VerifyOptions = {}): Promise<VerifyResult> {
   const problems: Problem[] = [];
   const report = (code: ProblemCode, key: string, message: string) => problems.push({ code, key, message });
+  const notes: string[] = [];
+  // A symbolic link is never followed: it is reported, and the object it stands for is absent.
+  async function* listed(root: string): AsyncGenerator<ObjectInfo> {
+    for await (const object of store.list(root)) {
+      if (object.symlink) {
+        report('symlink', object.key, `${object.key} is a symbolic link inside the archive: it is never followed (it could point anywhere, or loop); remove it and restore the real object from a copy`);
+        continue;
+      }
+      yield object;
+    }
+  }
+  const read = async (key: string): Promise<Buffer | undefined> => {
+    try {
+      return await store.get(key);
+    } catch (error) {
+      report('unreadable', key, `${key} cannot be read (${error instanceof Error ? error.message : String(error)})`);
+      return undefined;
+    }
+  };
 
   // Every object the archive holds, by area.
   const manifestKeys = new Map<string, number[]>();
-  for await (const object of store.list(MANIFEST_ROOT)) {
+  for await (const object of listed(MANIFEST_ROOT)) {
     const parsed = parseManifestKey(object.key);
     if (!parsed) {
       report('stray-object', object.key, `${object.key} is under manifests/ but is not a manifest of any chain`);
@@ -101,13 +154,22 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   }
   const dataObjects = new Map<string, number>();
   for (const root of [DATA_ROOT, QUARANTINE_ROOT]) {
-    for await (const object of store.list(root)) dataObjects.set(object.key, object.bytes);
+    for await (const object of listed(root)) dataObjects.set(object.key, object.bytes);
   }
 
   const signatureKeys = new Set<string>();
-  for await (const object of store.list(SIGNATURE_ROOT)) {
+  for await (const object of listed(SIGNATURE_ROOT)) {
     if (parseSignatureKey(object.key)) signatureKeys.add(object.key);
     else report('stray-object', object.key, `${object.key} is under signatures/ but is not a signature of any chain`);
+  }
+  const rotationWorkspaces = new Set<string>();
+  const rotationObjects = new Set<string>();
+  for await (const object of listed(KEYS_ROOT)) {
+    const parsed = parseRotationKey(object.key);
+    if (parsed) {
+      rotationWorkspaces.add(parsed.workspaceId);
+      rotationObjects.add(object.key);
+    } else report('stray-object', object.key, `${object.key} is under keys/ but is not a key rotation record of any chain`);
   }
   // checkSignatures takes keys out of signatureKeys as it uses them; this copy stays whole.
   const listedSignatures = new Set(signatureKeys);
@@ -117,6 +179,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   const summaries: WorkspaceSummary[] = [];
   let signaturesChecked = 0;
   const partsByWorkspace = new Map<string, PartRef[]>();
+  const heads = new Map<string, { last: number; checkpoint: number | null }>();
 
   for (const [workspaceId, seqs] of [...manifestKeys].sort(([a], [b]) => (a < b ? -1 : 1))) {
     seqs.sort((a, b) => a - b);
@@ -136,7 +199,11 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
         prevSha = undefined;
         continue;
       }
-      const body = await store.get(key);
+      const body = await read(key);
+      if (!body) {
+        prevSha = undefined;
+        continue;
+      }
       const sha = createHash('sha256').update(body).digest('hex');
       let manifest: Manifest;
       try {
@@ -192,6 +259,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     partsByWorkspace.set(workspaceId, refs);
     let firstSignedSeq: number | null | undefined;
     if (options.verifier) firstSignedSeq = await checkSignatures(workspaceId, last);
+    heads.set(workspaceId, { last, checkpoint: coveredTo });
     summaries.push({
       ...(firstSignedSeq !== undefined && { firstSignedSeq }),
       workspaceId,
@@ -209,6 +277,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
 
   // Signatures: each manifest's, chained to the previous one, verified with the operator's key.
   async function checkSignatures(workspaceId: string, last: number): Promise<number | null> {
+    const segments = await keySegmentsOf(workspaceId);
     let previous: SignatureRecord | undefined;
     let first: number | null = null;
     for (let seq = 0; seq <= last; seq++) {
@@ -224,8 +293,10 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       }
       signatureKeys.delete(key);
       let record: SignatureRecord;
+      const body = await read(key);
+      if (!body) continue;
       try {
-        record = signatureSchema.parse(JSON.parse((await store.get(key)).toString('utf8')));
+        record = signatureSchema.parse(JSON.parse(body.toString('utf8')));
       } catch {
         report('signature-invalid', key, `signature ${key} is not a valid signature record`);
         continue;
@@ -240,13 +311,32 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       if (record.prev_signature !== (previous?.signature ?? null) || record.prev_signed_seq !== (previous?.seq ?? null)) {
         report('signature-chain-broken', key, `signature ${key} names previous signature of seq ${record.prev_signed_seq ?? 'none'}, but the previous signature found is of seq ${previous?.seq ?? 'none'}`);
       }
-      if (!(await options.verifier!.verify(canonicalMessage(record), Buffer.from(record.signature, 'base64')))) {
-        report('signature-invalid', key, `signature ${key} does not verify with key ${options.verifier!.fingerprint}: forged, or made with another key`);
+      const segment = [...segments].reverse().find((s) => s.firstSeq <= seq)!;
+      const named = recordFingerprint(record);
+      if (named !== undefined && named !== segment.fingerprint) {
+        report('signature-invalid', key, `signature ${key} does not verify with key ${segment.fingerprint}: it names key ${named} (forged, or made with another key; a key changes only through a rotation record)`);
+      } else if (!segment.verifier) {
+        report('signature-invalid', key, `signature ${key} is made with key ${segment.fingerprint}, which no valid rotation record links to the trusted key ${options.verifier!.fingerprint}`);
+      } else if (!(await segment.verifier.verify(canonicalMessage(record), Buffer.from(record.signature, 'base64')))) {
+        report('signature-invalid', key, `signature ${key} does not verify with key ${segment.fingerprint}: forged, or made with another key`);
       }
       previous = record;
       if (first === null) first = seq;
     }
     return first;
+  }
+
+  async function keySegmentsOf(workspaceId: string): Promise<KeySegment[]> {
+    if (!rotationWorkspaces.has(workspaceId)) return trustedKeySegments([], options.verifier!, undefined, () => undefined, () => undefined);
+    const { records, invalid } = await readRotations(store, workspaceId);
+    for (const r of invalid) report('rotation-invalid', r.key, `${r.key} ${r.reason}`);
+    return trustedKeySegments(
+      records,
+      options.verifier!,
+      options.publicKeyFromPem,
+      (seq) => manifestShas.get(manifestKey(workspaceId, seq))?.sha,
+      (key, message) => report('rotation-invalid', key, message),
+    );
   }
 
   // Parts: each listed once, present, unaltered, and consistent with its manifest.
@@ -273,7 +363,8 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   let bytesChecked = 0;
   const checkPart = async (ref: PartRef) => {
     const { part, manifest } = ref;
-    const body = await store.get(part.key);
+    const body = await read(part.key);
+    if (!body) return;
     bytesChecked += body.length;
     const sha = createHash('sha256').update(body).digest('hex');
     if (sha !== part.sha256 || body.length !== part.bytes) {
@@ -327,12 +418,23 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   }
 
   if (options.verifier) for (const key of signatureKeys) report('stray-object', key, `${key} signs no manifest of the chain`);
+  for (const key of rotationObjects) {
+    if (!manifestKeys.has(parseRotationKey(key)!.workspaceId)) report('stray-object', key, `${key} rotates the key of a workspace that has no manifest chain`);
+  }
 
   // Object Lock: every part, manifest and signature locked in the expected mode, long enough,
   // with the checksum the store computed when it was written.
   let lockChecked = 0;
   const heldObjects: string[] = [];
-  if (options.lock && store.objectLock) {
+  let lockState: VerifyResult['lockState'] = !options.lock ? 'not-requested' : store.objectLock ? 'checked' : 'unsupported';
+  if (options.lock && store.objectLock && store.hasLockRecords && !(await store.hasLockRecords())) {
+    // A copy (aws s3 sync, an assessor's download) carries no lock state: said once, not per object.
+    lockState = 'not-checked';
+    if (options.requireLocks) report('lock-records-missing', '.object-lock/', `${store.location} has no Object Lock records at all (a copy?), and --require-locks was given: verify the original archive, or drop --require-locks to verify a copy`);
+    else notes.push(NO_LOCK_RECORDS_NOTE);
+  }
+  if (lockState === 'unsupported' && options.requireLocks) report('lock-records-missing', '.object-lock/', `${store.location} keeps no Object Lock state, and --require-locks was given`);
+  if (options.lock && store.objectLock && lockState === 'checked') {
     const expected = new Map<string, string | undefined>();
     for (const ref of referenced.values()) expected.set(ref.part.key, ref.part.sha256);
     for (const [key, m] of manifestShas) {
@@ -340,6 +442,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       const sig = signatureKey(m.workspaceId, m.seq);
       if (listedSignatures.has(sig)) expected.set(sig, undefined);
     }
+    for (const key of rotationObjects) expected.set(key, undefined);
     const minDays = options.lock.years * 365 - 1;
     for (const [key, sha] of expected) {
       const lock = await store.objectLock(key);
@@ -362,6 +465,9 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     if (!referenced.has(key)) report('stray-object', key, `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing)`);
   }
 
+  checkHeads(heads, manifestShas, options, report);
+  const versionsChecked = options.checkVersions && store.listVersions ? await checkVersions(store, report) : undefined;
+
   problems.sort((a, b) => compareText(a.key, b.key) || compareText(a.code, b.code) || compareText(a.message, b.message));
   return {
     ok: problems.length === 0,
@@ -373,10 +479,14 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     ...(options.verifier && { keyFingerprint: options.verifier.fingerprint }),
     lockChecked,
     ...(heldObjects.length > 0 && { heldObjects: heldObjects.sort(compareText) }),
+    lockState,
+    notes,
+    receipts: options.verifier ? cleanReceipts(heads, manifestShas, problems) : [],
+    ...(versionsChecked !== undefined && { versionsChecked }),
   };
 }
 
 /** Code-unit order, the same on every machine and locale. */
-function compareText(a: string, b: string): number {
+export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
