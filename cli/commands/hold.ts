@@ -75,7 +75,6 @@ export function registerHold(program: Command, setExit: (code: number) => void):
           process.stdout.write(
             `${h.holdId}  ${h.released ? 'released' : 'OPEN    '}  ${describeSelection(h.selection)}` +
               (h.objects !== undefined ? `  ${h.objects} objects` : '') +
-              // biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to strip control characters
               (h.reason !== undefined ? `  — ${h.reason.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')}` : '  (reason not readable with these credentials)') +
               '\n',
           );

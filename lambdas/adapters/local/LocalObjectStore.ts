@@ -71,7 +71,7 @@ export class LocalObjectStore implements ObjectStore {
     let current = this.root;
     for (const part of parts) {
       current = path.join(current, part);
-      let stat;
+      let stat: import('node:fs').Stats;
       try {
         stat = await fs.lstat(current);
       } catch (error) {
@@ -299,7 +299,7 @@ export class LocalObjectStore implements ObjectStore {
 
   /** Reads a file without following a link in its last component (callers check the others). */
   private async readIfExists(file: string): Promise<Buffer | undefined> {
-    let handle;
+    let handle: import('node:fs/promises').FileHandle;
     try {
       handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     } catch (error) {

@@ -110,7 +110,11 @@ export function stringifyDeep(value: unknown): string | undefined {
     const frame = stack[stack.length - 1]!;
     if (frame.keys) {
       let key: string | undefined;
-      while (frame.i < frame.keys.length && skipped(frame.source![(key = frame.keys[frame.i]!)])) frame.i += 1;
+      while (frame.i < frame.keys.length) {
+        key = frame.keys[frame.i]!;
+        if (!skipped(frame.source![key])) break;
+        frame.i += 1;
+      }
       if (frame.i >= frame.keys.length) {
         out.push('}');
         open.delete(frame.source!);

@@ -29,7 +29,7 @@ export async function chainKey(store: ObjectStore, workspaceId: string): Promise
     if (parsed && !object.symlink && (latestRotation === undefined || parsed.firstSeq > latestRotation.firstSeq)) latestRotation = { key: object.key, firstSeq: parsed.firstSeq };
   }
   if (latestRotation && (latestSigned === undefined || latestRotation.firstSeq > latestSigned)) {
-    let record;
+    let record: ReturnType<typeof rotationSchema.parse>;
     try {
       record = rotationSchema.parse(JSON.parse((await store.get(latestRotation.key)).toString('utf8')));
     } catch (error) {
