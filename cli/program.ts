@@ -18,6 +18,7 @@ import type { ObjectStore } from '../lambdas/core/ports.ts';
 import path from 'node:path';
 import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
 import { s3Archive } from './archiveLocation.ts';
+import { assertTimeZone } from '../lambdas/core/reports/timezone.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -128,11 +129,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--out <dir>', 'an empty folder for the pack')
     .option('--archive <dir|s3://bucket/prefix>', 'the archive (a folder for DuckDB; with --athena, the S3 location whose manifest heads are recorded)')
     .addOption(new Option('--lang <lang>', 'language of summary.html').choices(['en', 'ja']).default('en'))
+    .option('--allow-partial', 'build the pack even when the archive does not hold the whole quarter (the pack says so); without it such a period exits 1')
+    .option('--timezone <zone>', 'IANA time zone whose local times summary.html shows beside UTC, e.g. Asia/Tokyo')
     .option('--athena', 'run the queries on Athena instead of local DuckDB')
     .option('--workgroup <name>', 'Athena workgroup (with --athena)', 'intercom-audit-archive')
     .option('--database <name>', 'Glue database (with --athena)', 'intercom_audit_archive')
-    .action(async (opts: { quarter: string; out: string; archive?: string; lang: 'en' | 'ja'; athena?: boolean; workgroup: string; database: string }) => {
+    .action(async (opts: { quarter: string; out: string; archive?: string; lang: 'en' | 'ja'; athena?: boolean; workgroup: string; database: string; allowPartial?: boolean; timezone?: string }) => {
       quarterRange(opts.quarter); // validates the flag before any work
+      if (opts.timezone !== undefined) assertTimeZone(opts.timezone);
       const output = createOutput();
       let archiveStore: ObjectStore | undefined;
       if (opts.athena) {
@@ -147,6 +151,9 @@ function buildProgram(setExit: (code: number) => void): Command {
           ...(opts.archive && !opts.athena && { archive: opts.archive }),
           ...(opts.athena && { athena: { workgroup: opts.workgroup, database: opts.database } }),
           ...(archiveStore && { archiveStore }),
+          ...(opts.allowPartial && { allowPartial: true }),
+          ...(opts.timezone !== undefined && { timezone: opts.timezone }),
+          onStatement: (statement) => process.stdout.write(`${statement}\n`),
         },
         output,
       );
@@ -166,7 +173,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       parseDay('--from', opts.from);
       parseDay('--to', opts.to);
       if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
-      const result = await runQuery(opts);
+      const result = await runQuery({ ...opts, onCoverage: (lines) => process.stderr.write(`${lines.join('\n')}\n`) });
       process.stdout.write(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`);
       setExit(EXIT.ok);
     });

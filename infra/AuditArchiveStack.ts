@@ -27,7 +27,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ARCHIVE_COLUMNS } from '../lambdas/core/archive/columns.ts';
+import { ARCHIVE_COLUMNS, QUARANTINE_COLUMNS } from '../lambdas/core/archive/columns.ts';
+import { hiveJsonTable } from './archiveTables.ts';
 import { METRICS_NAMESPACE } from '../lambdas/handlers/constants.ts';
 import { archiveBucketProps, objectLockConfiguration } from './archive-bucket-defaults.ts';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
@@ -352,6 +353,9 @@ export class AuditArchiveStack extends Stack {
       },
     });
     table.addResourceDependency(database);
+    // Quarantined entries (failed validation, kept verbatim): the report pack lists them as exceptions.
+    const tableProps = { databaseName: 'intercom_audit_archive', bucketName: this.archiveBucket.bucketName, workspaceIds: config.workspaces.map((w) => w.id), start };
+    hiveJsonTable(this, 'QuarantineTable', { ...tableProps, tableName: 'quarantine', prefix: 'quarantine/', description: 'Entries Intercom served that failed validation, verbatim with the reason', columns: QUARANTINE_COLUMNS }).addResourceDependency(database);
 
     const workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: 'intercom-audit-archive',
@@ -491,10 +495,11 @@ export class AuditArchiveStack extends Stack {
           Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
           Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: 'intercom_audit_archive' }),
           Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/activity_logs' }),
+          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/quarantine' }),
         ],
       }),
     );
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'manifests/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReportsWriteOnce', actions: ['s3:PutObject'], resources: [this.archiveBucket.arnForObjects('reports/*')] }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [this.archiveBucket.bucketArn] }));
     reporterRole.addToPolicy(
@@ -509,6 +514,7 @@ export class AuditArchiveStack extends Stack {
     acknowledge(reporterRole, {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/activity_logs/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/quarantine/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/reports/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]: 'Athena writes each query result under results/ with a generated name.',
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(reporterLogs)}.Arn>:*]`]: 'Log streams of the reporter log group are created by Lambda at run time.',

@@ -1,6 +1,9 @@
 -- title: SOC 2 quarterly access review
 -- question: Which teammates were active in the period, when did each first and last act and last sign in, how often did their permissions change, and were they deprovisioned?
 -- control: SOC 2 CC6.2 and CC6.3 (periodic access review); ISO 27001 A.5.18
+-- title_ja: SOC 2 四半期アクセスレビュー
+-- question_ja: どのチームメイトがアクセス権を持っていましたか? それぞれ最初と最後の操作、最後のサインイン、権限変更の回数、休眠かどうか、アカウント停止の有無は?
+-- control_ja: SOC 2 CC6.2 および CC6.3(定期的なアクセスレビュー)、ISO 27001 A.5.18
 -- parameters: start_date, end_date
 WITH period AS (
   SELECT *

@@ -101,6 +101,8 @@ export interface QueryEngine {
 export interface ReportSink {
   readonly location: string;
   write(name: string, body: Buffer): Promise<void>;
+  /** Throws unless the destination holds nothing yet (checked before any query runs). */
+  assertEmpty?(): Promise<void>;
 }
 
 /** Signs manifests: a local Ed25519 key, or a KMS asymmetric key. The core knows neither. */

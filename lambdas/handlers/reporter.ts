@@ -38,6 +38,14 @@ export function parseReporterEnv(env: NodeJS.ProcessEnv): ReporterConfig {
   return parsed.data;
 }
 
+/** `{"quarter": "2026-Q1", "allowPartial": true}`; the schedule sends no quarter (the previous one). */
+export const reporterEventSchema = z
+  .object({ quarter: z.string().optional(), allowPartial: z.boolean().optional() })
+  .passthrough()
+  .optional()
+  .nullable();
+export type ReporterEvent = { quarter?: string; allowPartial?: boolean } | undefined | null;
+
 export interface ReporterDeps {
   readonly config: ReporterConfig;
   readonly athena: AthenaClient;
@@ -51,7 +59,10 @@ export interface ReporterDeps {
 export function createReporterHandler(deps: ReporterDeps) {
   const { config, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  return async (event: { quarter?: string } | undefined) => {
+  return async (input: ReporterEvent) => {
+    const parsed = reporterEventSchema.safeParse(input);
+    if (!parsed.success) throw new ConfigurationError(`reporter event is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ')}; send {"quarter": "2026-Q1", "allowPartial": true} or nothing`);
+    const event = parsed.data;
     const quarter = event?.quarter ?? previousQuarter(now());
     quarterRange(quarter); // validates an explicit quarter
     const store = new S3ObjectStore(deps.s3, { bucket: config.ARCHIVE_BUCKET, prefix: config.ARCHIVE_PREFIX });
@@ -74,6 +85,8 @@ export function createReporterHandler(deps: ReporterDeps) {
         workspaceIds: config.WORKSPACE_IDS,
         lang: config.REPORT_LANG,
         now,
+        ...(event?.allowPartial && { allowPartial: true }),
+        onCoverage: (statement, coverage) => logger.info('coverage', { quarter, statement, complete: coverage.complete }),
         onQuery: (name, rows) => logger.info('query finished', { query: name, rows }),
       });
       const location = `s3://${config.ARCHIVE_BUCKET}/${config.ARCHIVE_PREFIX}${prefix}`;
@@ -81,7 +94,7 @@ export function createReporterHandler(deps: ReporterDeps) {
         new PublishCommand({
           TopicArn: config.TOPIC_ARN,
           Subject: `Intercom audit report pack ${quarter} is ready`,
-          Message: `The report pack for ${quarter} is in ${location} (${result.files.length} files). Start with summary.html; manifest.json lists the SQL, parameters and SHA-256 of every file.`,
+          Message: `${result.statement}\n\nThe report pack for ${quarter} is in ${location} (${result.files.length} files). Start with summary.html; manifest.json lists the SQL, parameters and SHA-256 of every file.`,
         }),
       );
       logger.info('report pack written', { quarter, location, files: result.files.length });
@@ -98,7 +111,7 @@ export function createReporterHandler(deps: ReporterDeps) {
 
 let instance: ReturnType<typeof createReporterHandler> | undefined;
 
-export const handler = (event: { quarter?: string } | undefined) => {
+export const handler = (event: ReporterEvent) => {
   instance ??= createReporterHandler({
     config: parseReporterEnv(process.env),
     athena: new AthenaClient({}),

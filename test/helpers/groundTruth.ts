@@ -46,7 +46,20 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period):
 
   out.gdpr_data_exports = inPeriod
     .filter((e) => inGroup('data_exports', e.activity_type))
-    .map((e) => [iso(e.created_at), workspace, e.performed_by.id, e.performed_by.email, e.performed_by.ip, e.activity_type, e.activity_description, e.id]);
+    .map((e) => [
+      iso(e.created_at),
+      workspace,
+      e.performed_by.id,
+      e.performed_by.email,
+      e.performed_by.ip,
+      e.activity_type,
+      scalar(e.metadata, 'export_type') ?? scalar(e.metadata, 'type'),
+      scalar(e.metadata, 'scope') ?? scalar(e.metadata, 'export_scope'),
+      scalar(e.metadata, 'record_count') ?? scalar(e.metadata, 'count'),
+      metaText(e),
+      e.activity_description,
+      e.id,
+    ]);
 
   out.gdpr_erasure_and_retention = inPeriod
     .filter((e) => inGroup('erasure_and_retention', e.activity_type))
@@ -150,17 +163,23 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period):
     })
     .sort((a, b) => compare(a[2], b[2]) || compare(a[1], b[1]));
 
-  const counts = new Map<string, number>();
-  for (const e of inPeriod) {
-    const month = dt(e.created_at).slice(0, 7);
-    for (const key of [`activity_type|${month}|${e.activity_type}`, `performed_by_type|${month}|${e.performed_by.type}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
+  // Two files, one dimension each, so no column sums twice.
+  for (const [name, dimension] of [
+    ['activity_summary_by_type', (e: RawEntry) => e.activity_type],
+    ['activity_summary_by_actor', (e: RawEntry) => e.performed_by.type],
+  ] as const) {
+    const counts = new Map<string, number>();
+    for (const e of inPeriod) {
+      const key = `${dt(e.created_at).slice(0, 7)}|${dimension(e)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    out[name] = [...counts]
+      .map(([key, n]) => {
+        const [month, value] = key.split('|') as [string, string];
+        return [month, workspace, value, n] as Cell[];
+      })
+      .sort((a, b) => compare(a[0], b[0]) || compare(a[2], b[2]));
   }
-  out.activity_summary = [...counts]
-    .map(([key, n]) => {
-      const [dimension, month, value] = key.split('|') as [string, string, string];
-      return [dimension, month, workspace, value, n] as Cell[];
-    })
-    .sort((a, b) => compare(a[0], b[0]) || compare(a[1], b[1]) || compare(a[3], b[3]));
   return out;
 }
 

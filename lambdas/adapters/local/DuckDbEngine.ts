@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DuckDBInstance, DuckDBDecimalValue } from '@duckdb/node-api';
 import { ARCHIVE_COLUMNS, type ColumnType } from '../../core/archive/columns.ts';
 import type { Cell, QueryEngine, QueryResult } from '../../core/ports.ts';
+import { createArchiveViews } from './duckdbViews.ts';
 
 const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' };
 const MACROS = readFileSync(new URL('./duckdb-trino-macros.sql', import.meta.url), 'utf8');
@@ -66,6 +67,7 @@ export class DuckDbEngine implements QueryEngine {
       const list = ARCHIVE_COLUMNS.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ');
       await connection.run(`CREATE TABLE activity_logs (${list}, workspace VARCHAR, dt VARCHAR)`);
     }
+    await createArchiveViews(connection, archiveDir);
     // The macros, view and cache live in the database; each query gets its own connection.
     connection.closeSync();
     return new DuckDbEngine(instance, version, databaseFile);

@@ -4,12 +4,17 @@
  * archive manifest heads the pack was computed from — so an assessor can re-perform it.
  * The same core runs on DuckDB (local) and Athena (reporter Lambda).
  */
-import { findHead } from '../archive/chain.ts';
 import { iso, sha256Hex } from '../archive/manifest.ts';
+import { ConfigurationError, PartialPeriodError } from '../errors.ts';
 import type { ObjectStore, QueryEngine, QueryResult, ReportSink } from '../ports.ts';
 import { type CannedQuery, bindValues, quarterRange } from '../queries/catalog.ts';
+import { type Coverage, computeCoverage, coverageStatement } from './coverage.ts';
 import { toCsv } from './csv.ts';
-import { type Lang, renderSummary } from './summaryHtml.ts';
+import { collectExceptions } from './exceptions.ts';
+import { type PeriodChain, periodRange, readPeriodChains } from './periodChains.ts';
+import { POPULATION_SQL, populationFrom } from './population.ts';
+import { type AccessReviewBasis, type Lang, renderSummary } from './summaryHtml.ts';
+import { withLocalTime } from './timezone.ts';
 
 export const REPORT_FORMAT = 'intercom-audit-archive/report-pack/v1';
 
@@ -33,6 +38,14 @@ export interface ReportPackOptions {
   readonly onQuery?: (name: string, rows: number) => void;
   /** Queries run at once. @default 3 */
   readonly concurrency?: number;
+  /** Build a pack even when the archive does not hold the whole period (it says so). @default false */
+  readonly allowPartial?: boolean;
+  /** Called with the completeness line before any query runs. */
+  readonly onCoverage?: (statement: string, coverage: Coverage) => void;
+  /** IANA zone whose local times summary.html shows beside UTC. */
+  readonly timezone?: string;
+  /** How the access review's population was drawn. @default the archive's history */
+  readonly accessReview?: (chains: readonly PeriodChain[]) => Promise<AccessReviewBasis>;
 }
 
 export interface ReportFile {
@@ -42,22 +55,57 @@ export interface ReportFile {
 }
 
 export interface ReportPackResult {
+  /** The completeness line the summary opens with. */
+  readonly statement: string;
   readonly files: ReportFile[];
   readonly manifest: Record<string, unknown>;
+}
+
+/** Refuses a period that has not started yet (a pack of it could only be empty). */
+export function assertPeriodStarted(period: { start_date: string }, now: Date): void {
+  if (period.start_date > now.toISOString().slice(0, 10)) {
+    throw new ConfigurationError(`the period starting ${period.start_date} has not begun yet (today is ${now.toISOString().slice(0, 10)} UTC); choose a quarter that has started`);
+  }
+}
+
+export interface PeriodCheck {
+  readonly chains: PeriodChain[];
+  readonly coverage: Coverage;
+  /** The completeness line, in the pack's language. */
+  readonly statement: string;
+  readonly readFrom: number;
+}
+
+/**
+ * Everything a pack is refused for, checked before any query: a period that has not begun
+ * (ConfigurationError, exit 2), a destination that is not empty, and — unless `allowPartial` —
+ * a period the archive does not fully hold (PartialPeriodError, exit 1).
+ */
+export async function checkReportPeriod(options: Pick<ReportPackOptions, 'quarter' | 'queries' | 'archive' | 'workspaceIds' | 'lang' | 'now' | 'allowPartial' | 'timezone' | 'sink'>): Promise<PeriodCheck> {
+  const period = quarterRange(options.quarter);
+  assertPeriodStarted(period, (options.now ?? (() => new Date()))());
+  await options.sink.assertEmpty?.();
+  const range = periodRange(period);
+  const lookbackDays = Math.max(0, ...options.queries.map((q) => q.lookbackDays ?? 0));
+  const readFrom = range.from - lookbackDays * 86_400;
+  const chains = await readPeriodChains(options.archive, options.workspaceIds, readFrom);
+  const coverage = computeCoverage(chains, range);
+  const statement = coverageStatement(coverage, options.lang ?? 'en', (t) => withLocalTime(t, options.timezone));
+  if (!coverage.complete && !options.allowPartial) throw new PartialPeriodError(statement);
+  return { chains, coverage, statement, readFrom };
 }
 
 export async function buildReportPack(options: ReportPackOptions): Promise<ReportPackResult> {
   const period = quarterRange(options.quarter);
   const now = options.now ?? (() => new Date());
   const lang = options.lang ?? 'en';
+  const range = periodRange(period);
+  // The chains first: the pack covers at most what the chain proved when it started.
+  const { chains, coverage, statement, readFrom } = await checkReportPeriod(options);
   const generatedAt = now().toISOString();
-
-  // The heads first: the pack covers at most what the chain proved when it started.
-  const heads = [];
-  for (const workspaceId of options.workspaceIds) {
-    const head = await findHead(options.archive, workspaceId);
-    if (head) heads.push({ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: iso(head.manifest.checkpoint), key: head.key });
-  }
+  const heads = chains.flatMap(({ workspaceId, head }) => (head ? [{ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: iso(head.manifest.checkpoint), key: head.key }] : []));
+  options.onCoverage?.(statement, coverage);
+  const accessReview = (await options.accessReview?.(chains)) ?? { method: 'history' as const, snapshots: [], withoutSnapshot: [...options.workspaceIds] };
 
   const files: ReportFile[] = [];
   const write = async (name: string, body: Buffer) => {
@@ -104,7 +152,18 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     });
   }
 
-  await write('summary.html', Buffer.from(renderSummary({ lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results }), 'utf8'));
+  // The population is the by-type summary's own rows (same SQL, same read), so they always agree.
+  const byType = results.find((r) => r.query.name === 'activity_summary_by_type')?.result ?? (await options.engine.run(POPULATION_SQL, [period.start_date, period.end_date]));
+  const population = populationFrom(byType);
+  const exceptions = await collectExceptions({ store: options.archive, chains, period: range, readFrom, queries: options.queries, population });
+
+  await write(
+    'summary.html',
+    Buffer.from(
+      renderSummary({ lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results, statement, coverage, population, exceptions, accessReview, ...(options.timezone && { timezone: options.timezone }) }),
+      'utf8',
+    ),
+  );
 
   const manifest = {
     format: REPORT_FORMAT,
@@ -113,10 +172,15 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     generated_at: generatedAt,
     engine: options.engine.name,
     lang,
+    ...(options.timezone && { display_timezone: options.timezone }),
     archive: { location: options.archive.location, manifest_heads: heads },
+    coverage,
+    population,
+    exceptions,
+    access_review: { method: accessReview.method, roster_snapshots: accessReview.snapshots },
     queries: queryEntries,
     files: [...files],
   };
   await write('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'));
-  return { files, manifest };
+  return { statement, files, manifest };
 }
