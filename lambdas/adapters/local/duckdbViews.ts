@@ -1,12 +1,13 @@
 /**
  * Views beside `activity_logs` in the local engine, with the columns of their Glue tables:
- * `quarantine` over quarantine/ (entries that failed validation, kept verbatim). An archive
+ * `quarantine` over quarantine/ (entries that failed validation, kept verbatim) and
+ * `teammate_rosters` over rosters/ (the daily GET /admins snapshots). An archive
  * without such objects gets an empty table with the same columns, so the SQL still binds.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { type ColumnDefinition, type ColumnType, QUARANTINE_COLUMNS } from '../../core/archive/columns.ts';
+import { type ColumnDefinition, type ColumnType, QUARANTINE_COLUMNS, ROSTER_COLUMNS } from '../../core/archive/columns.ts';
 
 const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' };
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
@@ -29,4 +30,5 @@ export async function createHiveJsonView(connection: DuckDBConnection, name: str
 /** The views the engine adds for the archive at `archiveDir`. */
 export async function createArchiveViews(connection: DuckDBConnection, archiveDir: string): Promise<void> {
   await createHiveJsonView(connection, 'quarantine', path.resolve(archiveDir, 'quarantine'), QUARANTINE_COLUMNS);
+  await createHiveJsonView(connection, 'teammate_rosters', path.resolve(archiveDir, 'rosters'), ROSTER_COLUMNS);
 }
