@@ -371,7 +371,7 @@ ${lifecycle}
 <table><tr><th>${escape(t.query)}</th><th>${escape(t.control)}</th><th class="n">${escape(t.rows)}</th><th>${escape(t.file)}</th></tr>${queries}</table>
 <h2>${escape(t.typesSection)}</h2>
 <table><tr><th>${escape(t.label)}</th><th>${escape(t.identifier)}</th><th>${escape(t.group)}</th><th class="n">${escape(t.count)}</th></tr>${typeRows}</table>
-<footer>${escape(t.reperform)}</footer>
+<footer>${escape(t.reperform).replace('manifest.json', code('manifest.json'))}</footer>
 <h2>${escape(t.signOff)}</h2>
 <table class="signoff">
 <tr><td>${escape(t.preparedBy)}</td><td></td></tr>
