@@ -27,7 +27,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ARCHIVE_COLUMNS, QUARANTINE_COLUMNS } from '../lambdas/core/archive/columns.ts';
+import { ARCHIVE_COLUMNS, QUARANTINE_COLUMNS, ROSTER_COLUMNS } from '../lambdas/core/archive/columns.ts';
 import { hiveJsonTable } from './archiveTables.ts';
 import { METRICS_NAMESPACE } from '../lambdas/handlers/constants.ts';
 import { archiveBucketProps, objectLockConfiguration } from './archive-bucket-defaults.ts';
@@ -198,7 +198,7 @@ export class AuditArchiveStack extends Stack {
         sid: 'ArchiveWriteOnce',
         // PutObject only: If-None-Match makes it create-only; retention comes from the bucket default.
         actions: ['s3:PutObject', 's3:GetObject'],
-        resources: ['activity_logs/*', 'quarantine/*', 'manifests/*'].map((p) => this.archiveBucket.arnForObjects(p)),
+        resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'rosters/*'].map((p) => this.archiveBucket.arnForObjects(p)),
       }),
     );
     collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [this.archiveBucket.bucketArn] }));
@@ -211,6 +211,7 @@ export class AuditArchiveStack extends Stack {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/signatures/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/alerts/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/rosters/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(logGroup)}.Arn>:*]`]: 'Log streams of the collector log group are created by Lambda at run time.',
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
       'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
@@ -356,6 +357,8 @@ export class AuditArchiveStack extends Stack {
     // Quarantined entries (failed validation, kept verbatim): the report pack lists them as exceptions.
     const tableProps = { databaseName: 'intercom_audit_archive', bucketName: this.archiveBucket.bucketName, workspaceIds: config.workspaces.map((w) => w.id), start };
     hiveJsonTable(this, 'QuarantineTable', { ...tableProps, tableName: 'quarantine', prefix: 'quarantine/', description: 'Entries Intercom served that failed validation, verbatim with the reason', columns: QUARANTINE_COLUMNS }).addResourceDependency(database);
+    // The daily teammate list (GET /admins) the access review reads; listed by roster manifests.
+    hiveJsonTable(this, 'TeammateRostersTable', { ...tableProps, tableName: 'teammate_rosters', prefix: 'rosters/', description: 'Daily snapshots of the Intercom teammate list (GET /admins), one teammate per row', columns: ROSTER_COLUMNS }).addResourceDependency(database);
 
     const workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: 'intercom-audit-archive',
@@ -496,10 +499,11 @@ export class AuditArchiveStack extends Stack {
           Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: 'intercom_audit_archive' }),
           Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/activity_logs' }),
           Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/quarantine' }),
+          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/teammate_rosters' }),
         ],
       }),
     );
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'rosters/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReportsWriteOnce', actions: ['s3:PutObject'], resources: [this.archiveBucket.arnForObjects('reports/*')] }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [this.archiveBucket.bucketArn] }));
     reporterRole.addToPolicy(
@@ -515,6 +519,7 @@ export class AuditArchiveStack extends Stack {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/activity_logs/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/quarantine/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/rosters/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/reports/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]: 'Athena writes each query result under results/ with a generated name.',
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(reporterLogs)}.Arn>:*]`]: 'Log streams of the reporter log group are created by Lambda at run time.',

@@ -4,18 +4,18 @@
 -- title_ja: SOC 2 四半期アクセスレビュー
 -- question_ja: どのチームメイトがアクセス権を持っていましたか? それぞれ最初と最後の操作、最後のサインイン、権限変更の回数、休眠かどうか、アカウント停止の有無は?
 -- control_ja: SOC 2 CC6.2 および CC6.3(定期的なアクセスレビュー)、ISO 27001 A.5.18
--- parameters: end_date, end_date, start_date, end_date
+-- parameters: end_date, start_date, end_date, start_date, end_date
 -- note: reads the archive's whole history up to the period end, to find dormant accounts.
 WITH history AS (
   SELECT *
   FROM activity_logs
   WHERE dt <= ?
 ),
--- The newest roster snapshot on or before the period end, per workspace (saved daily from GET /admins).
+-- The newest roster snapshot inside the period, per workspace (saved daily from GET /admins).
 latest AS (
   SELECT workspace, max(dt) AS dt
   FROM teammate_rosters
-  WHERE dt <= ?
+  WHERE dt BETWEEN ? AND ?
   GROUP BY workspace
 ),
 roster AS (

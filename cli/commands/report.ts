@@ -13,6 +13,7 @@ import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/
 import { type ReportPackResult, buildReportPack, checkReportPeriod, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
 import { computeCoverage, coverageStatement } from '../../lambdas/core/reports/coverage.ts';
 import { periodRange, readPeriodChains } from '../../lambdas/core/reports/periodChains.ts';
+import { chainRosters } from '../../lambdas/core/reports/rosters.ts';
 import type { Lang } from '../../lambdas/core/reports/summaryHtml.ts';
 import type { Output } from '../output.ts';
 import { openArchive } from '../archiveLocation.ts';
@@ -50,15 +51,18 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
   const queries = loadQueries();
   const common = { quarter: options.quarter, queries, archive, workspaceIds, lang: options.lang, sink, ...(options.timezone && { timezone: options.timezone }), ...(options.allowPartial && { allowPartial: true }) };
   // Every refusal (future period, folder not empty, period not covered) comes before any query.
+  let rosterKeys: string[];
   try {
-    options.onStatement?.((await checkReportPeriod(common)).statement);
+    const check = await checkReportPeriod(common);
+    options.onStatement?.(check.statement);
+    rosterKeys = check.rosters.snapshots.map((s) => s.key);
   } catch (error) {
     if (error instanceof PartialPeriodError) options.onStatement?.(error.statement);
     throw error;
   }
   const engine: QueryEngine = options.athena
     ? new AthenaEngine(new AthenaClient(options.athena.region ? { region: options.athena.region } : {}), { workgroup: options.athena.workgroup, database: options.athena.database })
-    : await DuckDbEngine.open(options.archive!, { cacheDays: reportDays(options.quarter) });
+    : await DuckDbEngine.open(options.archive!, { cacheDays: reportDays(options.quarter), rosterKeys });
   const bar = output.progress('report {bar} {value}/{total} queries', queries.length, {});
   let done = 0;
   try {
@@ -78,9 +82,10 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
 }
 
 /** The coverage of a query's range, for stderr: one line, and a warning when it is not whole. */
-export async function queryCoverage(archive: ObjectStore, from: string, to: string, lookbackDays: number): Promise<string[]> {
+export async function queryCoverage(archive: ObjectStore, from: string, to: string, lookbackDays: number): Promise<{ lines: string[]; rosterKeys: string[] }> {
   const range = periodRange({ start_date: from, end_date: to });
   const chains = await readPeriodChains(archive, await listWorkspaces(archive), range.from - lookbackDays * 86_400);
+  const rosterKeys = (await chainRosters(archive, chains)).snapshots.map((s) => s.key);
   const coverage = computeCoverage(chains, range);
   const lines = [`coverage: ${coverageStatement(coverage)}`];
   if (!coverage.complete) lines.push(`warning: the archive does not hold all of ${from} – ${to}; an empty or small answer does not mean nothing happened there`);
@@ -89,7 +94,7 @@ export async function queryCoverage(archive: ObjectStore, from: string, to: stri
       lines.push(`warning: this query looks back ${lookbackDays} days, before ${chain.workspaceId}'s archive starts (${iso(chain.origin)}); first sightings there may be reported as new`);
     }
   }
-  return lines;
+  return { lines, rosterKeys };
 }
 
 export async function runQuery(options: { archive: string; file: string; from: string; to: string; onCoverage?: (lines: string[]) => void }): Promise<QueryResult> {
@@ -99,8 +104,9 @@ export async function runQuery(options: { archive: string; file: string; from: s
     throw new ConfigurationError(`--file: cannot read '${options.file}' (the canned queries are in ${path.relative(process.cwd(), QUERIES_DIR) || QUERIES_DIR}/)`);
   });
   const query = parseQuery(path.basename(file), sql);
-  options.onCoverage?.(await queryCoverage(archive, options.from, options.to, query.lookbackDays ?? 0));
-  const engine = await DuckDbEngine.open(options.archive);
+  const coverage = await queryCoverage(archive, options.from, options.to, query.lookbackDays ?? 0);
+  options.onCoverage?.(coverage.lines);
+  const engine = await DuckDbEngine.open(options.archive, { rosterKeys: coverage.rosterKeys });
   try {
     return await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
   } finally {

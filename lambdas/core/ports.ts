@@ -64,6 +64,8 @@ export interface ActivityLogSource {
   fetchRange(range: TimeRange, options?: FetchRangeOptions): AsyncIterable<ActivityPage>;
   /** The workspace (app) id the token belongs to. */
   workspaceId(): Promise<string>;
+  /** The teammate list (GET /admins), each admin object as served; absent where the source has none. */
+  listAdmins?(): Promise<unknown[]>;
 }
 
 export interface FetchRangeOptions {

@@ -3,6 +3,7 @@
  * bounds like the API, so tests can build an archive with exactly the entries they need:
  * quarantined ones, ungrouped types, a dormant teammate.
  */
+import { IntercomForbiddenError } from '../../lambdas/core/errors.ts';
 import type { ActivityLogSource } from '../../lambdas/core/ports.ts';
 import { type ActivityPage, type TimeRange, classifyEntries } from '../../lambdas/core/intercom/schema.ts';
 
@@ -11,10 +12,17 @@ export class ScriptedSource implements ActivityLogSource {
   readonly apiVersion = '2.17';
   readonly perPage = 250;
 
+  /** GET /admins: the admins to serve, 'forbidden' for a token without the permission; none by default. */
+  readonly listAdmins?: () => Promise<unknown[]>;
+
   constructor(
     private readonly entries: readonly Record<string, unknown>[],
     private readonly workspace = 'ws-test',
-  ) {}
+    admins?: readonly unknown[] | 'forbidden',
+  ) {
+    if (admins === 'forbidden') this.listAdmins = async () => Promise.reject(new IntercomForbiddenError('token_unauthorized'));
+    else if (admins) this.listAdmins = async () => [...admins];
+  }
 
   async *fetchRange(range: TimeRange): AsyncGenerator<ActivityPage> {
     const inRange = this.entries.filter((e) => {

@@ -292,3 +292,101 @@ describe('charts', () => {
     expect(barChart('T', topWithTies(bars, 2), 'none', 'top 2 of 5 (4 shown: ties at the cut are kept), total 15')).toContain('top 2 of 5 (4 shown: ties at the cut are kept), total 15');
   });
 });
+
+describe('a report pack with a roster snapshot', () => {
+  const dave = { id: '104', email: 'dave@example.test' };
+  const admin = (t: { id: string; email: string }, name: string) => ({ type: 'admin', id: t.id, name, email: t.email, has_inbox_seat: true, team_ids: [] });
+  let rosterDir: string;
+  let rosterStore: LocalObjectStore;
+  let rosterEngine: DuckDbEngine;
+  const plantedRoster = `rosters/workspace=${WS}/dt=2026-03-30/roster.jsonl.gz`;
+
+  beforeAll(async () => {
+    rosterDir = path.join(tmp, 'roster-archive');
+    rosterStore = new LocalObjectStore(rosterDir);
+    const run = (until: string, now: string, admins: unknown[] | 'forbidden') =>
+      collect(new ScriptedSource(ENTRIES, WS, admins), rosterStore, {
+        workspaceId: WS,
+        since: Date.parse('2025-12-01T00:00:00Z') / 1000,
+        until: Date.parse(until) / 1000,
+        windowSeconds: 10 * 86_400,
+        runId: `run-${now}`,
+        collectorVersion: '0.0.0-test',
+        now: () => new Date(now),
+      });
+    // Carol was removed in December; Dave never acts; Bob last acted in December.
+    const roster = [admin(alice, 'Alice'), admin(bob, 'Bob'), admin(dave, 'Dave')];
+    await run('2026-03-31T00:00:00Z', '2026-03-31T06:00:00Z', roster);
+    await run('2026-03-31T00:00:00Z', '2026-03-31T18:00:00Z', roster); // same day: no second snapshot
+    await run('2026-04-01T00:00:00Z', '2026-04-01T06:00:00Z', 'forbidden');
+    // A roster object no manifest lists, naming someone who never had access.
+    const fake = gzipSync(`${JSON.stringify({ workspace_id: WS, id: '999', email: 'mallory@example.test' })}\n`);
+    await rosterStore.putIfAbsent(plantedRoster, fake, sha256Hex(fake));
+    const check = await import('../../lambdas/core/reports/buildReportPack.ts').then((m) =>
+      m.checkReportPeriod({ quarter: '2026-Q1', queries: loadQueries(), archive: rosterStore, workspaceIds: [WS], now: () => NOW, sink: new FolderReportSink(path.join(tmp, 'unused')) }),
+    );
+    rosterEngine = await DuckDbEngine.open(rosterDir, { rosterKeys: check.rosters.snapshots.map((s) => s.key) });
+  });
+  afterAll(async () => {
+    await rosterEngine.close();
+  });
+
+  it('saves one roster a day as a create-only object listed by a signed-like roster manifest, and the chain still verifies', async () => {
+    const { verifyArchive } = await import('../../lambdas/core/verify/verify.ts');
+    expect((await verifyArchive(rosterStore)).problems).toEqual([]);
+    const { readPeriodChains } = await import('../../lambdas/core/reports/periodChains.ts');
+    const [chain] = await readPeriodChains(rosterStore, [WS], 0);
+    const rosters = chain!.manifests.filter((m) => m.manifest.kind === 'roster');
+    expect(rosters.map((m) => m.manifest.roster)).toEqual([
+      { key: `rosters/workspace=${WS}/dt=2026-03-31/roster.jsonl.gz`, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: expect.any(Number), teammates: 3, dt: '2026-03-31', fetched_at: '2026-03-31T06:00:00.000Z' },
+    ]);
+    const body = await rosterStore.get(rosters[0]!.manifest.roster!.key);
+    expect(sha256Hex(body)).toBe(rosters[0]!.manifest.roster!.sha256);
+    const { readGzipLines } = await import('../../lambdas/core/archive/lines.ts');
+    const lines = [];
+    for await (const line of readGzipLines(body)) lines.push(line);
+    expect(lines.map((l) => [l.id, l.email, l.has_inbox_seat, l.role, l.two_factor])).toEqual([
+      ['101', alice.email, true, null, null],
+      ['102', bob.email, true, null, null],
+      ['104', dave.email, true, null, null],
+    ]);
+    expect(JSON.parse(String(lines[2]!.source))).toEqual(admin(dave, 'Dave'));
+  });
+
+  it('lists everyone in the snapshot at period end or active in the period, marks the dormant, and never reads an unlisted roster', async () => {
+    const out = path.join(tmp, 'roster-pack');
+    await buildReportPack({ quarter: '2026-Q1', queries: loadQueries(), engine: rosterEngine, sink: new FolderReportSink(out), archive: rosterStore, workspaceIds: [WS], now: () => NOW });
+    const csv = (await fs.readFile(path.join(out, 'soc2_access_review.csv'), 'utf8')).trimEnd().split('\r\n').map((l) => l.split(','));
+    const header = csv[0]!;
+    const pick = (row: string[]) => ['teammate_id', 'teammate_email', 'dormant', 'events', 'basis'].map((c) => row[header.indexOf(c)]);
+    expect(csv.slice(1).map(pick)).toEqual([
+      [alice.id, alice.email, 'no', '5', 'roster'],
+      [bob.id, bob.email, 'yes', '0', 'roster'],
+      [dave.id, dave.email, 'yes', '0', 'roster'],
+    ]);
+    const manifest = JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.access_review).toEqual({ method: 'roster', roster_snapshots: [{ workspace_id: WS, date: '2026-03-31' }] });
+    expect(manifest.exceptions.unlisted_objects).toEqual(expect.arrayContaining([{ key: plantedRoster }]));
+    const html = await fs.readFile(path.join(out, 'summary.html'), 'utf8');
+    expect(html).toContain('The access review lists every teammate in the roster snapshot saved at the end of the period (ws-test 2026-03-31) or active in the period.');
+  });
+
+  it('warns once and saves no roster when the token may not read admins', async () => {
+    const warnings: string[] = [];
+    const store = new LocalObjectStore(path.join(tmp, 'forbidden-archive'));
+    const result = await collect(new ScriptedSource(ENTRIES, WS, 'forbidden'), store, {
+      workspaceId: WS,
+      since: Date.parse('2026-03-01T00:00:00Z') / 1000,
+      until: Date.parse('2026-03-31T00:00:00Z') / 1000,
+      runId: 'run-forbidden',
+      collectorVersion: '0.0.0-test',
+      now: () => new Date('2026-03-31T06:00:00Z'),
+      observer: { onWarning: (m) => warnings.push(m) },
+    });
+    expect(result.rosterTeammates).toBeUndefined();
+    expect(warnings).toEqual([expect.stringContaining('Intercom refused GET /admins (HTTP 403 token_unauthorized): the token lacks the "Read admins" permission')]);
+    const objects = [];
+    for await (const o of store.list('rosters/')) objects.push(o.key);
+    expect(objects).toEqual([]);
+  });
+});

@@ -12,14 +12,20 @@ import { type ColumnDefinition, type ColumnType, QUARANTINE_COLUMNS, ROSTER_COLU
 const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' };
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-/** `<root>/workspace=*\/dt=*\/*.jsonl.gz` as a view named `name`, or an empty table when there is none. */
-export async function createHiveJsonView(connection: DuckDBConnection, name: string, root: string, columns: readonly ColumnDefinition[]): Promise<void> {
-  const hasFiles = existsSync(root) && readdirSync(root).some((ws) => ws.startsWith('workspace=') && readdirSync(path.join(root, ws)).length > 0);
+/**
+ * A view named `name` over hive-partitioned gzip JSON lines — `files` (an explicit list), or
+ * `<root>/workspace=*\/dt=*\/*.jsonl.gz` — or an empty table with the same columns when there are none
+ * (DuckDB rejects an empty file list).
+ */
+export async function createHiveJsonView(connection: DuckDBConnection, name: string, source: { root: string } | { files: readonly string[] }, columns: readonly ColumnDefinition[]): Promise<void> {
+  const files = 'files' in source ? source.files : undefined;
+  const root = 'root' in source ? source.root : '';
+  const hasFiles = files ? files.length > 0 : existsSync(root) && readdirSync(root).some((ws) => ws.startsWith('workspace=') && readdirSync(path.join(root, ws)).length > 0);
   if (hasFiles) {
     const spec = columns.map((c) => `${quote(c.name)}: ${quote(DUCK_TYPES[c.type])}`).join(', ');
-    const glob = path.join(root, 'workspace=*', 'dt=*', '*.jsonl.gz');
+    const from = files ? `[${files.map(quote).join(', ')}]` : quote(path.join(root, 'workspace=*', 'dt=*', '*.jsonl.gz'));
     await connection.run(
-      `CREATE VIEW ${name} AS SELECT * FROM read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', ` +
+      `CREATE VIEW ${name} AS SELECT * FROM read_json(${from}, format = 'newline_delimited', compression = 'gzip', ` +
         `hive_partitioning = true, hive_types = {'workspace': 'VARCHAR', 'dt': 'VARCHAR'}, columns = {${spec}})`,
     );
   } else {
@@ -27,8 +33,11 @@ export async function createHiveJsonView(connection: DuckDBConnection, name: str
   }
 }
 
-/** The views the engine adds for the archive at `archiveDir`. */
-export async function createArchiveViews(connection: DuckDBConnection, archiveDir: string): Promise<void> {
-  await createHiveJsonView(connection, 'quarantine', path.resolve(archiveDir, 'quarantine'), QUARANTINE_COLUMNS);
-  await createHiveJsonView(connection, 'teammate_rosters', path.resolve(archiveDir, 'rosters'), ROSTER_COLUMNS);
+/**
+ * The views the engine adds for the archive at `archiveDir`. `rosterKeys` are the chain-listed,
+ * hash-checked roster objects (reports/rosters.ts): nothing else under rosters/ is read.
+ */
+export async function createArchiveViews(connection: DuckDBConnection, archiveDir: string, rosterKeys: readonly string[] = []): Promise<void> {
+  await createHiveJsonView(connection, 'quarantine', { root: path.resolve(archiveDir, 'quarantine') }, QUARANTINE_COLUMNS);
+  await createHiveJsonView(connection, 'teammate_rosters', { files: rosterKeys.map((key) => path.resolve(archiveDir, key)) }, ROSTER_COLUMNS);
 }

@@ -13,6 +13,7 @@ import { toCsv } from './csv.ts';
 import { collectExceptions } from './exceptions.ts';
 import { type PeriodChain, periodRange, readPeriodChains } from './periodChains.ts';
 import { POPULATION_SQL, populationFrom } from './population.ts';
+import { type ChainRosters, chainRosters, snapshotsAtPeriodEnd } from './rosters.ts';
 import { type AccessReviewBasis, type Lang, renderSummary } from './summaryHtml.ts';
 import { withLocalTime } from './timezone.ts';
 
@@ -44,8 +45,6 @@ export interface ReportPackOptions {
   readonly onCoverage?: (statement: string, coverage: Coverage) => void;
   /** IANA zone whose local times summary.html shows beside UTC. */
   readonly timezone?: string;
-  /** How the access review's population was drawn. @default the archive's history */
-  readonly accessReview?: (chains: readonly PeriodChain[]) => Promise<AccessReviewBasis>;
 }
 
 export interface ReportFile {
@@ -74,6 +73,8 @@ export interface PeriodCheck {
   /** The completeness line, in the pack's language. */
   readonly statement: string;
   readonly readFrom: number;
+  /** The chain-listed, hash-checked roster snapshots the engine may read (`teammate_rosters`). */
+  readonly rosters: ChainRosters;
 }
 
 /**
@@ -92,7 +93,7 @@ export async function checkReportPeriod(options: Pick<ReportPackOptions, 'quarte
   const coverage = computeCoverage(chains, range);
   const statement = coverageStatement(coverage, options.lang ?? 'en', (t) => withLocalTime(t, options.timezone));
   if (!coverage.complete && !options.allowPartial) throw new PartialPeriodError(statement);
-  return { chains, coverage, statement, readFrom };
+  return { chains, coverage, statement, readFrom, rosters: await chainRosters(options.archive, chains) };
 }
 
 export async function buildReportPack(options: ReportPackOptions): Promise<ReportPackResult> {
@@ -101,11 +102,12 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
   const lang = options.lang ?? 'en';
   const range = periodRange(period);
   // The chains first: the pack covers at most what the chain proved when it started.
-  const { chains, coverage, statement, readFrom } = await checkReportPeriod(options);
+  const { chains, coverage, statement, readFrom, rosters } = await checkReportPeriod(options);
   const generatedAt = now().toISOString();
   const heads = chains.flatMap(({ workspaceId, head }) => (head ? [{ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: iso(head.manifest.checkpoint), key: head.key }] : []));
   options.onCoverage?.(statement, coverage);
-  const accessReview = (await options.accessReview?.(chains)) ?? { method: 'history' as const, snapshots: [], withoutSnapshot: [...options.workspaceIds] };
+  const atEnd = snapshotsAtPeriodEnd(rosters, options.workspaceIds, period);
+  const accessReview: AccessReviewBasis = { method: atEnd.snapshots.length ? 'roster' : 'history', ...atEnd };
 
   const files: ReportFile[] = [];
   const write = async (name: string, body: Buffer) => {
@@ -155,7 +157,7 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
   // The population is the by-type summary's own rows (same SQL, same read), so they always agree.
   const byType = results.find((r) => r.query.name === 'activity_summary_by_type')?.result ?? (await options.engine.run(POPULATION_SQL, [period.start_date, period.end_date]));
   const population = populationFrom(byType);
-  const exceptions = await collectExceptions({ store: options.archive, chains, period: range, readFrom, queries: options.queries, population });
+  const exceptions = await collectExceptions({ store: options.archive, chains, period: range, readFrom, queries: options.queries, population, rosters });
 
   await write(
     'summary.html',

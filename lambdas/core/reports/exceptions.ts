@@ -4,7 +4,7 @@
  * period no manifest lists (never read, disclosed), activity types outside every query group,
  * and look-backs that reach before the archive's origin.
  */
-import { DATA_ROOT, QUARANTINE_ROOT, parsePartKey, utcDate } from '../archive/keys.ts';
+import { DATA_ROOT, QUARANTINE_ROOT, ROSTER_ROOT, parsePartKey, utcDate } from '../archive/keys.ts';
 import { readGzipLines } from '../archive/lines.ts';
 import { iso } from '../archive/manifest.ts';
 import type { ObjectStore } from '../ports.ts';
@@ -12,6 +12,7 @@ import type { CannedQuery } from '../queries/catalog.ts';
 import { ACTIVITY_GROUPS } from '../queries/groups.ts';
 import { COVERING_KINDS, type PeriodChain, type PeriodRange, manifestExtras } from './periodChains.ts';
 import type { Population } from './population.ts';
+import type { ChainRosters } from './rosters.ts';
 
 export interface QuarantinedException {
   readonly time: string | null;
@@ -45,6 +46,7 @@ export async function collectExceptions(options: {
   readonly readFrom: number;
   readonly queries: readonly CannedQuery[];
   readonly population: Population;
+  readonly rosters?: ChainRosters;
 }): Promise<Exceptions> {
   const { store, chains, period, readFrom } = options;
   const quarantined: QuarantinedException[] = [];
@@ -60,6 +62,7 @@ export async function collectExceptions(options: {
       if (chain.superseded.has(m.seq)) continue;
       const extras = manifestExtras(stored);
       for (const part of [...m.parts, ...m.quarantine]) listed.add(part.key);
+      if (m.roster) listed.add(m.roster.key);
       const where = { workspace_id: chain.workspaceId, manifest_seq: m.seq };
       const inPeriod = overlaps(m, period.from, period.to);
       if (inPeriod) for (const c of extras.conflicts) conflicts.push({ ...c, ...where });
@@ -85,7 +88,7 @@ export async function collectExceptions(options: {
       }
     }
     // Objects in the days the pack reads that no manifest lists are never read: disclosed here.
-    for (const root of [DATA_ROOT, QUARANTINE_ROOT]) {
+    for (const root of [DATA_ROOT, QUARANTINE_ROOT, ROSTER_ROOT]) {
       const prefix = `${root}workspace=${chain.workspaceId}/`;
       for await (const object of store.list(prefix, { startAfter: `${prefix}dt=${utcDate(readFrom)}/` })) {
         const dt = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(object.key)?.[1];
@@ -100,6 +103,12 @@ export async function collectExceptions(options: {
     }
   }
 
+  // A listed roster whose bytes changed is never read: disclosed in the rejected parts' shape.
+  for (const a of options.rosters?.altered ?? []) {
+    if (a.key.slice(a.key.indexOf('/dt=') + 4, a.key.indexOf('/dt=') + 14) >= utcDate(readFrom)) {
+      rejected.push({ key: a.key, sha256: a.sha256, lines: null, confirmed: 0, unconfirmed: null, reason: a.reason, workspace_id: a.workspace_id, manifest_seq: a.manifest_seq });
+    }
+  }
   const ungrouped = options.population.by_activity_type.filter((t) => !GROUPED.has(t.activity_type)).map((t) => ({ activity_type: t.activity_type, count: t.count }));
   ungrouped.sort((a, b) => b.count - a.count || (a.activity_type < b.activity_type ? -1 : 1));
   quarantined.sort((a, b) => (a.time ?? '') .localeCompare(b.time ?? '') || a.workspace_id.localeCompare(b.workspace_id) || (a.id ?? '').localeCompare(b.id ?? '') || a.part.localeCompare(b.part));
