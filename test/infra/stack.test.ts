@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARCHIVE_COLUMNS } from '../../lambdas/core/archive/columns.ts';
+import { ARCHIVE_COLUMNS, QUARANTINE_COLUMNS, ROSTER_COLUMNS } from '../../lambdas/core/archive/columns.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { buildApp } from '../../infra/buildApp.ts';
 import { parseDeployConfig } from '../../infra/config.ts';
@@ -204,6 +204,34 @@ describe('AuditArchiveStack', () => {
         }),
       },
     });
+  });
+
+  it.each([
+    ['quarantine', 'quarantine/', QUARANTINE_COLUMNS],
+    ['teammate_rosters', 'rosters/', ROSTER_COLUMNS],
+  ] as const)('projects the %s table over %s the same way, with the writer\'s columns', (name, prefix, columns) => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: name,
+        Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.workspace.values': 'ws1,ws2', 'projection.dt.range': '2025-12-01,NOW' }),
+        StorageDescriptor: Match.objectLike({
+          Location: { 'Fn::Join': ['', ['s3://', { Ref: archiveLogicalId() }, `/${prefix}`]] },
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe' }),
+          Columns: columns.map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment })),
+        }),
+      }),
+    });
+  });
+
+  it('lets the collector write rosters/ create-only and the reporter read quarantine/ and rosters/ without writing them', () => {
+    const statements = allowStatements();
+    const arnOf = (prefix: string) => JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [archiveLogicalId(), 'Arn'] }, `/${prefix}*`]] });
+    const grants = (source: string, action: string, prefix: string) =>
+      statements.some((st) => st.source.startsWith(source) && st.Action.includes(action) && st.Resource.some((r) => JSON.stringify(r) === arnOf(prefix)));
+    expect(grants('CollectorRole', 's3:PutObject', 'rosters/')).toBe(true);
+    expect(grants('ReporterRole', 's3:GetObject', 'quarantine/')).toBe(true);
+    expect(grants('ReporterRole', 's3:GetObject', 'rosters/')).toBe(true);
+    expect(grants('ReporterRole', 's3:PutObject', 'rosters/') || grants('ReporterRole', 's3:PutObject', 'quarantine/')).toBe(false);
   });
 
   it('enforces the Athena workgroup configuration with a scan cutoff', () => {
