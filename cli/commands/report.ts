@@ -10,7 +10,8 @@ import { ConfigurationError, PartialPeriodError } from '../../lambdas/core/error
 import { iso } from '../../lambdas/core/archive/manifest.ts';
 import type { ObjectStore, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
 import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/core/queries/catalog.ts';
-import { type ReportPackResult, buildReportPack, checkReportPeriod, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
+import { type ReportPackOptions, type ReportPackResult, buildReportPack, checkReportPeriod, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
+import type { ReportSigner } from '../../lambdas/core/reports/packSigning.ts';
 import { computeCoverage, coverageStatement } from '../../lambdas/core/reports/coverage.ts';
 import { periodRange, readPeriodChains } from '../../lambdas/core/reports/periodChains.ts';
 import { chainRosters } from '../../lambdas/core/reports/rosters.ts';
@@ -31,6 +32,9 @@ export interface ReportCommandOptions {
   /** Build a pack that says it is partial instead of refusing the period. */
   readonly allowPartial?: boolean;
   readonly timezone?: string;
+  readonly reportSigner?: ReportSigner;
+  readonly generator?: ReportPackOptions['generator'];
+  readonly bom?: boolean;
   /** Gets the completeness line before any query runs (and before a refusal). */
   readonly onStatement?: (statement: string) => void;
 }
@@ -69,6 +73,9 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
     const result = await buildReportPack({
       ...common,
       engine,
+      ...(options.reportSigner && { reportSigner: options.reportSigner }),
+      ...(options.generator && { generator: options.generator }),
+      ...(options.bom && { bom: true }),
       onQuery: (name, rows) => {
         bar.update(++done);
         if (!output.tty) output.info(`${name}: ${rows} rows`);

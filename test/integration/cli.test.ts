@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { keyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
+import { reportKeyPaths } from '../../lambdas/adapters/local/reportKey.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { COLLECTOR_VERSION } from '../../lambdas/core/version.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
@@ -227,6 +228,24 @@ describe('audit-archive verify, report, query and rules', () => {
     const again = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out, '--allow-partial']);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists; a report pack is evidence/);
+  });
+
+  it('checks a pack with report verify and the report-signing public key, naming a tampered file', async () => {
+    const out = path.join(tmp, 'pack');
+    const pub = reportKeyPaths(archive(), path.join(tmp, 'keys')).publicKey;
+    const ok = await cli(['report', 'verify', out, '--public-key', pub]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: the pack in .* is signed by key [0-9a-f]{64} and all \d+ files match their SHA-256/);
+    const csv = path.join(out, 'gdpr_data_exports.csv');
+    await fs.chmod(csv, 0o644);
+    await fs.appendFile(csv, 'x');
+    const bad = await cli(['report', 'verify', out, '--public-key', pub]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('FAILED: 1 problem in');
+    expect(bad.stdout).toMatch(/ {2}gdpr_data_exports\.csv: gdpr_data_exports\.csv differs: SHA-256/);
+    const noKey = await cli(['report', 'verify', out]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('report verify needs the report-signing public key');
   });
 
   it('exits 1 for a partial quarter without --allow-partial, printing the completeness line first and writing nothing', async () => {

@@ -77,7 +77,7 @@ describe('reporter Lambda', () => {
     expect(result.quarter).toBe('2026-Q3');
     const keys = reportKeys(s3);
     expect(keys).toEqual(
-      [...loadQueries().map((q) => `${q.name}.csv`), 'summary.html', 'manifest.json'].map((f) => `archive-bucket/reports/quarter=2026-Q3/${f}`).sort(),
+      [...loadQueries().map((q) => `${q.name}.csv`), 'summary.html', 'manifest.json', 'SHA256SUMS'].map((f) => `archive-bucket/reports/quarter=2026-Q3/${f}`).sort(),
     );
     const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
     expect(starts).toHaveLength(loadQueries().length);

@@ -29,7 +29,8 @@ export class FolderReportSink implements ReportSink {
     await fs.mkdir(this.location, { recursive: true });
     const file = path.join(this.location, name);
     try {
-      await fs.writeFile(file, body, { flag: 'wx' });
+      // Create-only, and read-only once written: a pack is evidence.
+      await fs.writeFile(file, body, { flag: 'wx', mode: 0o444 });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new ConfigurationError(`--out: ${file} already exists; a report pack is evidence and is never overwritten — choose an empty folder`);

@@ -14,6 +14,7 @@ import { collectExceptions } from './exceptions.ts';
 import { type PeriodChain, periodRange, readPeriodChains } from './periodChains.ts';
 import { POPULATION_SQL, populationFrom } from './population.ts';
 import { type ChainRosters, chainRosters, snapshotsAtPeriodEnd } from './rosters.ts';
+import { type ReportSigner, SIGNATURE_FILE, SUMS_FILE, sha256Sums, signPack } from './packSigning.ts';
 import { type AccessReviewBasis, type Lang, renderSummary } from './summaryHtml.ts';
 import { withLocalTime } from './timezone.ts';
 
@@ -45,6 +46,12 @@ export interface ReportPackOptions {
   readonly onCoverage?: (statement: string, coverage: Coverage) => void;
   /** IANA zone whose local times summary.html shows beside UTC. */
   readonly timezone?: string;
+  /** Signs the pack (manifest.sig.json) with the report-signing key, never the manifest key. */
+  readonly reportSigner?: ReportSigner;
+  /** Who and what generated the pack (the core reads no environment). */
+  readonly generator?: { readonly tool: string; readonly version: string; readonly commit?: string; readonly host?: string; readonly user?: string };
+  /** CSVs start with a UTF-8 byte order mark (for spreadsheets that need one). @default false */
+  readonly bom?: boolean;
 }
 
 export interface ReportFile {
@@ -96,6 +103,21 @@ export async function checkReportPeriod(options: Pick<ReportPackOptions, 'quarte
   return { chains, coverage, statement, readFrom, rosters: await chainRosters(options.archive, chains) };
 }
 
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The Intercom hosts and API versions the period's manifests were fetched from. */
+function sourceSystem(chains: readonly PeriodChain[]) {
+  const seen = new Map<string, { workspace_id: string; api_host: string; api_version: string }>();
+  for (const chain of chains) {
+    for (const { manifest } of chain.manifests) {
+      if (manifest.kind === 'genesis') continue;
+      const key = `${chain.workspaceId}|${manifest.api.host}|${manifest.api.version}`;
+      if (!seen.has(key)) seen.set(key, { workspace_id: chain.workspaceId, api_host: manifest.api.host, api_version: manifest.api.version });
+    }
+  }
+  return { system: 'Intercom admin activity logs (GET /admins/activity_logs)', endpoints: [...seen.values()] };
+}
+
 export async function buildReportPack(options: ReportPackOptions): Promise<ReportPackResult> {
   const period = quarterRange(options.quarter);
   const now = options.now ?? (() => new Date());
@@ -136,7 +158,8 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     start(i);
     const result = await item.result!;
     start(i + concurrency);
-    const file = await write(`${query.name}.csv`, toCsv(result));
+    const csv = toCsv(result);
+    const file = await write(`${query.name}.csv`, options.bom ? Buffer.concat([UTF8_BOM, csv]) : csv);
     options.onQuery?.(query.name, result.rows.length);
     results.push({ query, result, file: file.name, sha256: file.sha256 });
     queryEntries.push({
@@ -180,9 +203,18 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     population,
     exceptions,
     access_review: { method: accessReview.method, roster_snapshots: accessReview.snapshots },
+    ...(options.generator && { generator: options.generator }),
+    source_system: sourceSystem(chains),
+    ...(options.reportSigner && { report_signing_key: { fingerprint: options.reportSigner.fingerprint, key_id: options.reportSigner.signer.keyId, algorithm: options.reportSigner.signer.algorithm } }),
+    options: { bom: Boolean(options.bom), allow_partial: Boolean(options.allowPartial), ...(options.timezone && { timezone: options.timezone }) },
     queries: queryEntries,
     files: [...files],
   };
-  await write('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'));
+  const manifestBody = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+  await write('manifest.json', manifestBody);
+  // Every file of the pack, in `sha256sum -c` format; then the signature over both.
+  const sums = sha256Sums(files);
+  await write(SUMS_FILE, sums);
+  if (options.reportSigner) await write(SIGNATURE_FILE, await signPack({ quarter: options.quarter, manifest: manifestBody, sums, signer: options.reportSigner, now: now() }));
   return { statement, files, manifest };
 }
