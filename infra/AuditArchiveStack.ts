@@ -29,6 +29,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ARCHIVE_COLUMNS, QUARANTINE_COLUMNS, ROSTER_COLUMNS } from '../lambdas/core/archive/columns.ts';
 import { hiveJsonTable } from './archiveTables.ts';
+import { reportSigningKey } from './reportSigningKey.ts';
 import { METRICS_NAMESPACE } from '../lambdas/handlers/constants.ts';
 import { archiveBucketProps, objectLockConfiguration } from './archive-bucket-defaults.ts';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
@@ -515,6 +516,10 @@ export class AuditArchiveStack extends Stack {
     );
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Encrypt', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [this.alarmTopic.topicArn] }));
+    const reportKey = reportSigningKey(this, { reporterRole, auditorRole: this.auditorRole, grantsOnlyForAwsServices: grantsOnlyForAwsServices() });
+    acknowledge(reportKey, { 'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.' });
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'SignReports', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [reportKey.keyArn] }));
+    new CfnOutput(this, 'ReportSigningKeyArn', { value: reportKey.keyArn, description: 'report verify --kms-key-id; record its public key fingerprint' });
     acknowledge(reporterRole, {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/activity_logs/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
@@ -546,6 +551,7 @@ export class AuditArchiveStack extends Stack {
         ATHENA_DATABASE: 'intercom_audit_archive',
         TOPIC_ARN: this.alarmTopic.topicArn,
         REPORT_LANG: config.reportLang,
+        REPORT_SIGNING_KEY_ID: reportKey.keyArn,
         POWERTOOLS_SERVICE_NAME: 'reporter',
         NODE_OPTIONS: '--enable-source-maps',
       },

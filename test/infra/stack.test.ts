@@ -139,9 +139,17 @@ describe('AuditArchiveStack', () => {
     expect(new Set(readers.map((r) => r.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole', 'ReporterRole', 'AuditorPolicy']));
   });
 
-  it('lets the collector alone sign manifests; auditors verify; nobody holds kms:* on the signing key', () => {
+  it('lets the collector alone sign with the manifest key and the reporter alone with the report key; auditors verify; nobody holds kms:* on either', () => {
     const signers = allowStatements().filter((st) => st.Action.some((a) => matches(a, 'kms:Sign')));
-    expect(new Set(signers.map((st) => st.source.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole']));
+    expect(new Set(signers.map((st) => st.source.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole', 'ReporterRole']));
+    const keyId = (name: string) => resources('AWS::KMS::Key').find(([id]) => id.startsWith(name))![0];
+    const signs = (role: string) => signers.filter((st) => st.source.startsWith(role)).flatMap((st) => st.Resource.map((r) => JSON.stringify(r)));
+    expect(signs('CollectorRole')).toEqual([JSON.stringify({ 'Fn::GetAtt': [keyId('ManifestSigningKey'), 'Arn'] })]);
+    expect(signs('ReporterRole')).toEqual([JSON.stringify({ 'Fn::GetAtt': [keyId('ReportSigningKey'), 'Arn'] })]);
+    const [, reportKey] = resources('AWS::KMS::Key').find(([id]) => id.startsWith('ReportSigningKey'))!;
+    const reportStatements = reportKey.Properties.KeyPolicy.Statement as { Effect: string; Action: string | string[]; Sid?: string }[];
+    expect(reportStatements.filter((st) => st.Effect === 'Allow' && asArray(st.Action).some((a) => matches(a, 'kms:Sign'))).map((st) => st.Sid)).toEqual(['ReporterSigns']);
+    expect(reportStatements.some((st) => asArray(st.Action).includes('kms:*'))).toBe(false);
     const [, key] = resources('AWS::KMS::Key').find(([, k]) => k.Properties.KeyUsage === 'SIGN_VERIFY')!;
     expect(key.Properties).toMatchObject({ KeySpec: 'RSA_3072', KeyUsage: 'SIGN_VERIFY' });
     const statements = key.Properties.KeyPolicy.Statement as { Effect: string; Action: string | string[]; Principal: unknown; Sid?: string }[];

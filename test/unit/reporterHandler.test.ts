@@ -1,5 +1,9 @@
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { constants, createHash, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { verifyPack } from '../../lambdas/core/reports/packSigning.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,10 +16,12 @@ import { PartialPeriodError } from '../../lambdas/core/errors.ts';
 import { ScriptedSource, entry } from '../helpers/scriptedSource.ts';
 
 const athena = mockClient(AthenaClient);
+const kms = mockClient(KMSClient);
 const sns = mockClient(SNSClient);
 beforeEach(() => {
   athena.reset();
   sns.reset();
+  kms.reset();
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
 });
 
@@ -38,7 +44,7 @@ async function seedArchive(s3: ReturnType<typeof fakeS3>) {
   );
 }
 
-function setup(options: { seeded?: boolean } = { seeded: true }) {
+function setup(options: { seeded?: boolean; env?: Record<string, string> } = { seeded: true }) {
   const s3 = fakeS3();
   const seeded = options.seeded === false ? Promise.resolve() : seedArchive(s3);
   let t = Date.parse('2026-10-01T06:00:00Z');
@@ -54,7 +60,9 @@ function setup(options: { seeded?: boolean } = { seeded: true }) {
       TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:alarms',
       QUERY_TIMEOUT_SECONDS: '60',
       QUERIES_DIR,
+      ...options.env,
     }),
+    kms: new KMSClient({ region: 'eu-west-1' }),
     athena: new AthenaClient({ region: 'eu-west-1' }),
     s3: s3.client,
     sns: new SNSClient({ region: 'eu-west-1' }),
@@ -182,6 +190,35 @@ describe('reporter Lambda', () => {
   ])('rejects a malformed event %j, naming the field', async (event, message) => {
     const { handler } = setup({ seeded: false });
     await expect(handler(event as never)).rejects.toThrow(message);
+  });
+
+  it('signs the pack with the report-signing key (not the manifest key) and names its fingerprint on the topic', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+    kms.on(SignCommand).callsFake((input: { Message: Uint8Array }) => ({ Signature: cryptoSign(null, Buffer.from(input.Message), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) }));
+    kms.on(GetPublicKeyCommand).resolves({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:key/report', PublicKey: publicKey.export({ type: 'spki', format: 'der' }) });
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q' });
+    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }] } });
+    const { handler, s3 } = setup({ seeded: true, env: { REPORT_SIGNING_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/report' } });
+    await handler({ quarter: '2026-Q3' });
+    expect(reportKeys(s3)).toEqual(expect.arrayContaining(['archive-bucket/reports/quarter=2026-Q3/SHA256SUMS', 'archive-bucket/reports/quarter=2026-Q3/manifest.sig.json']));
+    expect(kms.commandCalls(SignCommand).map((c) => c.args[0].input.KeyId)).toEqual(['arn:aws:kms:eu-west-1:123456789012:key/report']);
+    const prefix = 'archive-bucket/reports/quarter=2026-Q3/';
+    const real = PublicKeyVerifier.fromDer(publicKey.export({ type: 'spki', format: 'der' }));
+    // The mock cannot sign a bare digest the way KMS does (node's sign() hashes its input again),
+    // so this verifier checks what the mock signed: the digest KmsSigner sent.
+    const verifier = { ...real, fingerprint: real.fingerprint, algorithm: real.algorithm, keyId: real.keyId, verify: async (m: Buffer, sig: Buffer) => cryptoVerify('sha256', createHash('sha256').update(m).digest(), { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig) };
+    const names = reportKeys(s3).map((k) => k.slice(prefix.length));
+    const result = await verifyPack({ names, read: async (name) => s3.objects.get(`${prefix}${name}`)?.body, verifier });
+    expect(result.problems).toEqual([]);
+    // …and a CSV changed afterwards is named.
+    const csvKey = `${prefix}gdpr_data_exports.csv`;
+    s3.objects.set(csvKey, { ...s3.objects.get(csvKey)!, body: Buffer.from('changed') });
+    expect((await verifyPack({ names, read: async (name) => s3.objects.get(`${prefix}${name}`)?.body, verifier })).problems.map((p) => p.file)).toEqual(['gdpr_data_exports.csv']);
+    s3.objects.delete(csvKey);
+    const manifest = JSON.parse(s3.objects.get(`${prefix}manifest.json`)!.body.toString());
+    expect(manifest.report_signing_key).toEqual({ fingerprint: verifier.fingerprint, key_id: 'arn:aws:kms:eu-west-1:123456789012:key/report', algorithm: 'RSASSA_PSS_SHA_256' });
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).toContain(`by the report-signing key with fingerprint ${verifier.fingerprint}`);
   });
 
   it('rejects a malformed quarter in the event', async () => {
