@@ -21,6 +21,7 @@ import { openArchive, s3Archive } from './archiveLocation.ts';
 import { assertTimeZone } from '../lambdas/core/reports/timezone.ts';
 import { reportSignerForArchive } from '../lambdas/adapters/local/reportKey.ts';
 import { runReportVerify } from './commands/reportVerify.ts';
+import { registerTrace } from './commands/trace.ts';
 import os from 'node:os';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -202,6 +203,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       process.stdout.write(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`);
       setExit(EXIT.ok);
     });
+
+  registerTrace(program, setExit);
 
   const rules = program.command('rules').description('alert rules: try them on archived history before enabling them');
   rules

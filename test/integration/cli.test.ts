@@ -312,6 +312,25 @@ describe('audit-archive verify, report, query and rules', () => {
     expect(run.stderr).toMatch(message);
   });
 
+  it('traces an entry to its part, manifest and signature, and the proof verifies offline until a byte changes', async () => {
+    const id = sim.workspace.entriesBetween(T0 + 3 * DAY, T0 + 4 * DAY)[0]!.id;
+    const proofFile = path.join(tmp, 'proof.json');
+    const run = await cli(['trace', id, '--archive', archive(), '--out', proofFile]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^entry ${id} \\(workspace sim-acme\\)\n  part {6}activity_logs/workspace=sim-acme/dt=2025-03-0\\d/\\S+ {2}sha256 [0-9a-f]{64}`));
+    expect(run.stdout).toMatch(/ {2}signature ED25519 by \S+ {2}key fingerprint [0-9a-f]{64}/);
+    const pub = keyPaths(archive(), path.join(tmp, 'keys')).publicKey;
+    const ok = await cli(['trace', 'verify', proofFile, '--public-key', pub]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^OK: entry ${id} is in activity_logs/`));
+    const proof = JSON.parse(await fs.readFile(proofFile, 'utf8'));
+    const forged = path.join(tmp, 'proof-forged.json');
+    await fs.writeFile(forged, JSON.stringify({ ...proof, entry_line: proof.entry_line.replace(/"performed_by_email":"[^"]*"/, '"performed_by_email":"someone@else.example"') }));
+    const bad = await cli(['trace', 'verify', forged, '--public-key', pub]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('entry: the entry line is not in the part');
+  });
+
   it('backtests the default rules and shows per-rule counts', async () => {
     const run = await cli(['rules', 'backtest', '--archive', archive(), '--rules', 'rules/default-rules.yaml', '--from', '2025-03-03', '--to', '2025-03-22']);
     expect(run.code).toBe(0);
