@@ -19,14 +19,17 @@ export function registerTrace(program: Command, setExit: (code: number) => void)
     .command('trace')
     .description("print one archived entry's chain of custody (part, manifest, signature) and write a self-contained proof")
     .argument('<entry-id>', 'the Intercom activity id')
-    .requiredOption('--archive <dir|s3://bucket/prefix>', 'the archive')
+    // Not requiredOption: commander would demand it of `trace verify` too.
+    .option('--archive <dir|s3://bucket/prefix>', 'the archive (required)')
     .option('--out <proof.json>', 'write the proof there (create-only)')
-    .option('--public-key <pem>', 'public key to put in the proof (default locally: the key the collector made for this archive)')
-    .action(async (entryId: string, opts: { archive: string; out?: string; publicKey?: string }) => {
-      const store = await openArchive(opts.archive, { allowS3: true });
-      const pem = opts.publicKey ? (await readKey(opts.publicKey)).toString('utf8') : opts.archive.startsWith('s3://') ? null : await existingPem(opts.archive);
+    .action(async (entryId: string, opts: { archive?: string; out?: string }) => {
+      if (opts.archive === undefined) throw new ConfigurationError("required option '--archive <dir|s3://bucket/prefix>' not specified");
+      const archive = opts.archive;
+      const store = await openArchive(archive, { allowS3: true });
+      // The proof carries the local archive's public key for convenience; checking it needs your own copy.
+      const pem = archive.startsWith('s3://') ? null : await existingPem(archive);
       const proof = await traceEntry(store, entryId, await listWorkspaces(store), pem);
-      if (!proof) throw new ConfigurationError(`entry ${entryId} is in no part that a manifest of ${opts.archive} lists`);
+      if (!proof) throw new ConfigurationError(`entry ${entryId} is in no part that a manifest of ${archive} lists`);
       const sig = proof.signature;
       const key = pem ? PublicKeyVerifier.fromPem(pem) : undefined;
       process.stdout.write(
