@@ -23,6 +23,7 @@ import { reportSignerForArchive } from '../lambdas/adapters/local/reportKey.ts';
 import { runReportVerify } from './commands/reportVerify.ts';
 import { registerTrace } from './commands/trace.ts';
 import os from 'node:os';
+import { registerExport } from './commands/exportProgram.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -222,6 +223,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       process.stdout.write(`${result.text}\n`);
       setExit(EXIT.ok);
     });
+
+  registerExport(program, setExit);
 
   program
     .command('simulate')

@@ -51,6 +51,8 @@ export interface CollectSettings {
   readonly now?: () => Date;
   /** Signs every new manifest (and an unsigned chain head) when given. */
   readonly signer?: ManifestSigner;
+  /** Called after each new manifest is written and signed (never for an unsigned one): the SIEM feed. */
+  readonly afterManifestSigned?: (manifest: StoredManifest) => Promise<void>;
 }
 
 export interface WindowReport {
@@ -339,7 +341,10 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     manifest.api.ranges = filled.ranges;
     manifest.api.pages = filled.pages;
     head = await appendManifest(store, manifest, settings.cache);
-    if (settings.signer) lastSignature = await signManifest(store, settings.signer, head, lastSignature, now());
+    if (settings.signer) {
+      lastSignature = await signManifest(store, settings.signer, head, lastSignature, now());
+      await settings.afterManifestSigned?.(head);
+    }
     observer.onWindowClosed?.({ kind, from, to, records: manifest.records, quarantined: manifest.quarantined, adoptedParts: adopted.parts.length + adopted.quarantine.length, seq: manifest.seq });
   }
 
