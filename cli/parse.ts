@@ -8,14 +8,20 @@ export function parseTime(flag: string, value: string): number {
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) {
     const withZone = /T|\s/.test(text) && !/(Z|[+-]\d{2}:?\d{2})$/.test(text) ? `${text}Z` : text;
     const ms = Date.parse(withZone);
-    if (Number.isFinite(ms)) return Math.floor(ms / 1000);
+    // Date.parse rolls impossible days over (2026-02-30 → March 2): the day must round-trip.
+    const day = text.slice(0, 10);
+    const dayMs = Date.parse(`${day}T00:00:00Z`);
+    const realDay = Number.isFinite(dayMs) && new Date(dayMs).toISOString().slice(0, 10) === day;
+    if (Number.isFinite(ms) && realDay) return Math.floor(ms / 1000);
   }
   throw new ConfigurationError(`${flag}: '${value}' is not a time; give ISO-8601 (2026-01-01 or 2026-01-01T00:00:00Z, UTC unless a zone is given) or UNIX seconds`);
 }
 
 /** `--from 2026-01-31`: a calendar day, returned as given. */
 export function parseDay(flag: string, value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(value))) throw new ConfigurationError(`${flag}: '${value}' is not a date like 2026-01-31`);
+  // Date.parse rolls impossible days over (2026-02-30 → March 2): the round trip must give the same day.
+  const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) throw new ConfigurationError(`${flag}: '${value}' is not a date like 2026-01-31 (a real calendar day)`);
   return value;
 }
 

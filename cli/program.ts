@@ -19,7 +19,12 @@ import { toCsv } from '../lambdas/core/reports/csv.ts';
 import type { ObjectStore } from '../lambdas/core/ports.ts';
 import path from 'node:path';
 import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
-import { s3Archive } from './archiveLocation.ts';
+import { openArchive, s3Archive } from './archiveLocation.ts';
+import { assertTimeZone } from '../lambdas/core/reports/timezone.ts';
+import { reportSignerForArchive } from '../lambdas/adapters/local/reportKey.ts';
+import { runReportVerify } from './commands/reportVerify.ts';
+import { registerTrace } from './commands/trace.ts';
+import os from 'node:os';
 import { registerExport } from './commands/exportProgram.ts';
 import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
 import { registerKeys } from './commands/keys.ts';
@@ -143,34 +148,62 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('report')
     .description('build the quarterly report pack: one CSV per canned query, summary.html and manifest.json')
-    .requiredOption('--quarter <YYYY-Qn>', 'the quarter, e.g. 2026-Q1')
-    .requiredOption('--out <dir>', 'an empty folder for the pack')
+    .option('--quarter <YYYY-Qn>', 'the quarter, e.g. 2026-Q1 (required)')
+    .option('--out <dir>', 'a missing or empty folder for the pack (required)')
     .option('--archive <dir|s3://bucket/prefix>', 'the archive (a folder for DuckDB; with --athena, the S3 location whose manifest heads are recorded)')
     .addOption(new Option('--lang <lang>', 'language of summary.html').choices(['en', 'ja']).default('en'))
+    .option('--allow-partial', 'build the pack even when the archive does not hold the whole quarter (the pack says so); without it such a period exits 1')
+    .option('--timezone <zone>', 'IANA time zone whose local times summary.html shows beside UTC, e.g. Asia/Tokyo')
+    .option('--bom', 'start each CSV with a UTF-8 byte order mark (for spreadsheets that need it; recorded in manifest.json)')
     .option('--athena', 'run the queries on Athena instead of local DuckDB')
     .option('--workgroup <name>', 'Athena workgroup (with --athena)', 'intercom-audit-archive')
     .option('--database <name>', 'Glue database (with --athena)', 'intercom_audit_archive')
-    .action(async (opts: { quarter: string; out: string; archive?: string; lang: 'en' | 'ja'; athena?: boolean; workgroup: string; database: string }) => {
-      quarterRange(opts.quarter); // validates the flag before any work
+    .action(async (opts: { quarter?: string; out?: string; archive?: string; lang: 'en' | 'ja'; athena?: boolean; workgroup: string; database: string; allowPartial?: boolean; timezone?: string; bom?: boolean }) => {
+      // Not commander's requiredOption: `report verify` is a subcommand and must not need them.
+      if (opts.quarter === undefined) throw new ConfigurationError("required option '--quarter <YYYY-Qn>' not specified");
+      if (opts.out === undefined) throw new ConfigurationError("required option '--out <dir>' not specified");
+      const quarter = opts.quarter;
+      const out = opts.out;
+      quarterRange(quarter); // validates the flag before any work
+      if (opts.timezone !== undefined) assertTimeZone(opts.timezone);
       const output = createOutput();
       let archiveStore: ObjectStore | undefined;
       if (opts.athena) {
         if (!opts.archive?.startsWith('s3://')) throw new ConfigurationError('--archive: with --athena give the archive as s3://bucket[/prefix]');
         archiveStore = s3Archive(opts.archive);
       }
+      if (!opts.athena && !opts.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
+      if (!opts.athena) await openArchive(opts.archive!, { allowS3: false }); // before a key is made for it
+      const keyed = reportSignerForArchive(opts.archive ?? '.');
+      if (keyed.created) output.warn(`created a report-signing key pair beside the archive's manifest key: ${keyed.publicKeyPath} (fingerprint ${keyed.reportSigner.fingerprint}). Record it: report verify checks packs with it.`);
       const result = await runReport(
         {
-          quarter: opts.quarter,
-          out: opts.out,
+          quarter,
+          out,
+          reportSigner: keyed.reportSigner,
+          generator: { tool: 'intercom-audit-archive', version: COLLECTOR_VERSION, ...(process.env.AUDIT_ARCHIVE_COMMIT && { commit: process.env.AUDIT_ARCHIVE_COMMIT }), host: os.hostname(), user: os.userInfo().username },
+          ...(opts.bom && { bom: true }),
           lang: opts.lang,
           ...(opts.archive && !opts.athena && { archive: opts.archive }),
           ...(opts.athena && { athena: { workgroup: opts.workgroup, database: opts.database } }),
           ...(archiveStore && { archiveStore }),
+          ...(opts.allowPartial && { allowPartial: true }),
+          ...(opts.timezone !== undefined && { timezone: opts.timezone }),
+          onStatement: (statement) => process.stdout.write(`${statement}\n`),
         },
         output,
       );
-      writeResult(`report pack for ${opts.quarter}: ${result.files.length} files in ${result.out}\n  open ${path.join(result.out, 'summary.html')}\n`);
+      writeResult(`report pack for ${quarter}: ${result.files.length} files in ${result.out}, signed by report key ${keyed.reportSigner.fingerprint}\n  open ${path.join(result.out, 'summary.html')}\n`);
       setExit(EXIT.ok);
+    })
+    .command('verify <pack>')
+    .description("check a report pack: its signature (with the report-signing public key from your records) and every file's SHA-256; exit 1 naming each file that differs")
+    .option('--public-key <pem>', 'the report-signing public key (PEM)')
+    .option('--kms-key-id <id>', 'the KMS report-signing key (packs the reporter Lambda signed)')
+    .action(async (pack: string, opts: { publicKey?: string; kmsKeyId?: string }) => {
+      const result = await runReportVerify({ pack, ...(opts.publicKey && { publicKey: opts.publicKey }), ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }) });
+      process.stdout.write(`${result.text}\n`);
+      setExit(result.ok ? EXIT.ok : EXIT.failed);
     });
 
   program
@@ -185,10 +218,12 @@ function buildProgram(setExit: (code: number) => void): Command {
       parseDay('--from', opts.from);
       parseDay('--to', opts.to);
       if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
-      const result = await runQuery(opts);
+      const result = await runQuery({ ...opts, onCoverage: (lines) => process.stderr.write(`${lines.join('\n')}\n`) });
       writeResult(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`, { machine: Boolean(opts.csv) });
       setExit(EXIT.ok);
     });
+
+  registerTrace(program, setExit);
 
   const rules = program.command('rules').description('alert rules: try them on archived history before enabling them');
   rules

@@ -28,8 +28,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ARCHIVE_COLUMNS } from '../lambdas/core/archive/columns.ts';
 import { HEAD_RECEIPT_DETAIL_TYPE, HEAD_RECEIPT_SOURCE, METRICS_NAMESPACE, SERVICE_NAMES } from '../lambdas/handlers/constants.ts';
+import { ARCHIVE_COLUMNS, QUARANTINE_COLUMNS, ROSTER_COLUMNS } from '../lambdas/core/archive/columns.ts';
+import { hiveJsonTable } from './archiveTables.ts';
+import { reportSigningKey } from './reportSigningKey.ts';
 import { archiveBucketProps, objectLockConfiguration } from './archive-bucket-defaults.ts';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
 import { parseRules } from '../lambdas/core/rules/ruleset.ts';
@@ -467,6 +469,11 @@ export class AuditArchiveStack extends Stack {
       },
     });
     table.addResourceDependency(database);
+    // Quarantined entries (failed validation, kept verbatim): the report pack lists them as exceptions.
+    const tableProps = { databaseName: 'intercom_audit_archive', bucketName: this.archiveBucket.bucketName, workspaceIds: config.workspaces.map((w) => w.id), start };
+    hiveJsonTable(this, 'QuarantineTable', { ...tableProps, tableName: 'quarantine', prefix: 'quarantine/', description: 'Entries Intercom served that failed validation, verbatim with the reason', columns: QUARANTINE_COLUMNS }).addResourceDependency(database);
+    // The daily teammate list (GET /admins) the access review reads; listed by roster manifests.
+    hiveJsonTable(this, 'TeammateRostersTable', { ...tableProps, tableName: 'teammate_rosters', prefix: 'rosters/', description: 'Daily snapshots of the Intercom teammate list (GET /admins), one teammate per row', columns: ROSTER_COLUMNS }).addResourceDependency(database);
 
     const workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: 'intercom-audit-archive',
@@ -606,10 +613,12 @@ export class AuditArchiveStack extends Stack {
           Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
           Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: 'intercom_audit_archive' }),
           Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/activity_logs' }),
+          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/quarantine' }),
+          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/teammate_rosters' }),
         ],
       }),
     );
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'manifests/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'rosters/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReportsWriteOnce', actions: ['s3:PutObject'], resources: prefixesWrittenBy('reporter').map((p) => this.archiveBucket.arnForObjects(`${p}*`)) }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [this.archiveBucket.bucketArn] }));
     reporterRole.addToPolicy(
@@ -621,9 +630,15 @@ export class AuditArchiveStack extends Stack {
     );
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Encrypt', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [this.alarmTopic.topicArn] }));
+    const reportKey = reportSigningKey(this, { reporterRole, auditorRole: this.auditorRole, grantsOnlyForAwsServices: grantsOnlyForAwsServices() });
+    acknowledge(reportKey, { 'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.' });
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'SignReports', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [reportKey.keyArn] }));
+    new CfnOutput(this, 'ReportSigningKeyArn', { value: reportKey.keyArn, description: 'report verify --kms-key-id; record its public key fingerprint' });
     acknowledge(reporterRole, {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/activity_logs/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/quarantine/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/rosters/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/reports/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]: 'Athena writes each query result under results/ with a generated name.',
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(reporterLogs)}.Arn>:*]`]: 'Log streams of the reporter log group are created by Lambda at run time.',
@@ -650,6 +665,7 @@ export class AuditArchiveStack extends Stack {
         ATHENA_DATABASE: 'intercom_audit_archive',
         TOPIC_ARN: this.alarmTopic.topicArn,
         REPORT_LANG: config.reportLang,
+        REPORT_SIGNING_KEY_ID: reportKey.keyArn,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAMES.reporter,
         NODE_OPTIONS: '--enable-source-maps',
       },

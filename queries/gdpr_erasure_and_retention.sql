@@ -1,6 +1,9 @@
 -- title: GDPR erasure and retention
 -- question: What was deleted or redacted in the period, and who created, changed or removed deletion schedules and redaction rules?
 -- control: GDPR Art. 17 (right to erasure) and Art. 5(1)(e) (storage limitation); SOC 2 C1.2
+-- title_ja: GDPR 消去と保持
+-- question_ja: 対象期間に何が削除または墨消しされ、誰が削除スケジュールと墨消しルールを作成、変更、削除しましたか?
+-- control_ja: GDPR 第17条(消去の権利)および第5条1項(e)(保存の制限)、SOC 2 C1.2
 -- parameters: start_date, end_date
 SELECT
   to_iso8601(from_unixtime(created_at)) AS time_utc,

@@ -1,6 +1,9 @@
 -- title: Intercom staff impersonation
 -- question: When did Intercom staff impersonate a teammate, under which consent, and who approved or revoked that consent?
 -- control: SOC 2 CC6.1 and CC9.2 (third-party/vendor access); GDPR Art. 28 (processor access)
+-- title_ja: Intercom スタッフによる代理ログイン
+-- question_ja: Intercom のスタッフがいつ、どの同意に基づいてチームメイトとして代理ログインし、誰がその同意を承認または取り消しましたか?
+-- control_ja: SOC 2 CC6.1 および CC9.2(第三者・委託先のアクセス)、GDPR 第28条(処理者のアクセス)
 -- parameters: start_date, end_date
 SELECT
   to_iso8601(from_unixtime(created_at)) AS time_utc,

@@ -1,6 +1,9 @@
 -- title: Security settings changes
 -- question: Who changed authentication methods, two-factor settings, SSO domains, identity verification, trusted or malicious domains, or other security settings in the period, from what to what?
 -- control: SOC 2 CC6.1, CC6.6 and CC8.1 (change management of security configuration)
+-- title_ja: セキュリティ設定の変更
+-- question_ja: 対象期間に、誰が認証方式、二要素認証、SSO ドメイン、本人確認、信頼済みドメイン・悪意あるドメイン、その他のセキュリティ設定を、何から何に変更しましたか?
+-- control_ja: SOC 2 CC6.1、CC6.6 および CC8.1(セキュリティ構成の変更管理)
 -- parameters: start_date, end_date
 SELECT
   to_iso8601(from_unixtime(created_at)) AS time_utc,

@@ -1,7 +1,11 @@
 -- title: Sign-in anomalies
 -- question: Which sign-ins failed in the period, and which successful sign-ins came from an IP address not seen for that teammate in the 90 days before?
 -- control: SOC 2 CC6.1 and CC7.2 (monitoring for anomalies); GDPR Art. 32
+-- title_ja: サインインの異常
+-- question_ja: 対象期間に失敗したサインインはどれですか? また、成功したサインインのうち、そのチームメイトが直前 90 日間に使っていない IP アドレスからのものはどれですか?
+-- control_ja: SOC 2 CC6.1 および CC7.2(異常の監視)、GDPR 第32条
 -- parameters: start_date, end_date, start_date, end_date
+-- lookback_days: 90
 -- note: reads 90 days before the period by design, to know which addresses each teammate used.
 WITH history AS (
   SELECT

@@ -1,6 +1,9 @@
 -- title: SOC 2 permission changes
 -- question: Which permission, role, seat, inbox-access and team-membership changes were made in the period, by whom, to whom, from what to what?
 -- control: SOC 2 CC6.1 (logical access) and CC6.3 (modification of access)
+-- title_ja: SOC 2 権限変更
+-- question_ja: 対象期間に、どの権限、ロール、シート、受信箱アクセス、チーム所属の変更が、誰によって、誰に対して、何から何に行われましたか?
+-- control_ja: SOC 2 CC6.1(論理アクセス)および CC6.3(アクセスの変更)
 -- parameters: start_date, end_date
 SELECT
   to_iso8601(from_unixtime(created_at)) AS time_utc,

@@ -1,7 +1,11 @@
 -- title: SOC 2 teammate lifecycle
 -- question: Who was invited, joined, was provisioned, deprovisioned or deleted in the period; how long from invite to join, and how long a leaver's access outlived their last activity?
 -- control: SOC 2 CC6.2 (registration and authorization of new users) and CC6.3 (removal of access)
+-- title_ja: SOC 2 チームメイトのライフサイクル
+-- question_ja: 対象期間に誰が招待、参加、プロビジョニング、プロビジョニング解除、削除されましたか? 招待から参加までの時間と、退職者のアクセスが最後の操作の後どれだけ残ったかは?
+-- control_ja: SOC 2 CC6.2(新規ユーザーの登録と承認)および CC6.3(アクセスの削除)
 -- parameters: start_date, end_date, start_date, end_date
+-- lookback_days: 90
 WITH history AS (
   -- The 90 days before the period are read too, so an invite sent before the quarter still counts.
   SELECT

@@ -156,6 +156,24 @@ export class SimulatedWorkspace {
     return out;
   }
 
+  /** GET /admins at `at`: every teammate who has joined and is not deprovisioned, as Intercom shapes an admin. */
+  adminsAt(at: number): Record<string, unknown>[] {
+    return this.teammates
+      .filter((t) => t.joinedAt <= at && (t.leftAt === undefined || t.leftAt > at))
+      .map((t) => ({
+        type: 'admin',
+        id: t.id,
+        name: t.name,
+        email: t.email,
+        email_verified: true,
+        job_title: null,
+        away_mode_enabled: false,
+        away_mode_reassign: false,
+        has_inbox_seat: t.index % 5 !== 4,
+        team_ids: [],
+      }));
+  }
+
   /** The seconds that hold a bulk update (more than 250 entries) in [from, to). */
   burstSeconds(from: number, to: number): number[] {
     const first = Math.floor(this.historyStart / HOUR) + 37;

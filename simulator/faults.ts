@@ -34,6 +34,8 @@ export const faultsSchema = z.strictObject({
   malformed: probability.default(0),
   /** Serve 20 per page whatever `per_page` says. */
   ignorePerPage: z.boolean().default(false),
+  /** Answer GET /admins with 403, as for a token without the "Read admins" permission. */
+  noAdmins: z.boolean().default(false),
   /** Requests allowed per rate window (Intercom: 10,000/min per app ≈ 1,666 per 10 s). */
   budget: z.number().int().min(1).default(1666),
   /** Length of a rate window in seconds. */
@@ -57,6 +59,7 @@ const FLAG_KEYS: Record<string, keyof Faults> = {
   latency: 'latencyMs',
   malformed: 'malformed',
   'ignore-per-page': 'ignorePerPage',
+  'no-admins': 'noAdmins',
   budget: 'budget',
   'rate-window': 'rateWindowSeconds',
   seed: 'seed',
@@ -77,7 +80,7 @@ export function parseFaults(spec: string): Faults {
     if (!key) {
       throw new ConfigurationError(`--faults: unknown switch '${name}'. Known: ${[...Object.keys(FLAG_KEYS), 'late'].join(', ')}`);
     }
-    input[key] = key === 'ignorePerPage' ? value === undefined || value === 'true' : Number(value);
+    input[key] = key === 'ignorePerPage' || key === 'noAdmins' ? value === undefined || value === 'true' : Number(value);
   }
   const parsed = validate(faultsSchema, input);
   if (!parsed.success) throw new ConfigurationError(`--faults: ${parsed.problems.join('; ')}`);

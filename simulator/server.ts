@@ -2,7 +2,8 @@
  * An HTTP server that behaves like Intercom's activity-log API (see shared/intercom/):
  * `GET /admins/activity_logs` with a required `created_at_after`, inclusive bounds,
  * `page`/`per_page` (max 250), `pages.next` as a full URL, rate-limit headers on every
- * authenticated answer, Intercom's `error.list` shape; and `GET /me`. Fault switches
+ * authenticated answer, Intercom's `error.list` shape; `GET /me`; and `GET /admins` (the teammates
+ * with access at the simulator's clock). Fault switches
  * reproduce what the real API does on a bad day.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -124,6 +125,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
         { type: 'admin', id: workspace.teammates[0]!.id, email: workspace.teammates[0]!.email, name: workspace.teammates[0]!.name, app: { type: 'app', id_code: workspace.workspaceId, name: 'Acme (simulated)', region: 'US', timezone: 'Etc/UTC' } },
         rateHeaders,
       );
+    }
+    if (url.pathname === '/admins') {
+      if (faults.noAdmins) return send(res, 403, errorList('token_unauthorized', 'The access token does not have the read_admins scope'), rateHeaders);
+      // The teammates who have access at the simulator's clock: joined, not yet deprovisioned —
+      // the same roster the activity is generated from.
+      return send(res, 200, { type: 'admin.list', admins: workspace.adminsAt(now()) }, rateHeaders);
     }
     if (url.pathname !== '/admins/activity_logs') {
       return send(res, 404, errorList('not_found', 'Resource Not Found'), rateHeaders);

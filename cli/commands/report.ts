@@ -7,10 +7,15 @@ import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { FolderReportSink } from '../../lambdas/adapters/local/FolderReportSink.ts';
 import { AthenaEngine } from '../../lambdas/adapters/aws/AthenaEngine.ts';
 import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
-import { ConfigurationError } from '../../lambdas/core/errors.ts';
+import { ConfigurationError, PartialPeriodError } from '../../lambdas/core/errors.ts';
+import { iso } from '../../lambdas/core/archive/manifest.ts';
 import type { ObjectStore, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
 import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/core/queries/catalog.ts';
-import { type ReportPackResult, buildReportPack, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
+import { type ReportPackOptions, type ReportPackResult, buildReportPack, checkReportPeriod, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
+import type { ReportSigner } from '../../lambdas/core/reports/packSigning.ts';
+import { computeCoverage, coverageStatement } from '../../lambdas/core/reports/coverage.ts';
+import { periodRange, readPeriodChains } from '../../lambdas/core/reports/periodChains.ts';
+import { chainRosters } from '../../lambdas/core/reports/rosters.ts';
 import type { Lang } from '../../lambdas/core/reports/summaryHtml.ts';
 import type { Output } from '../output.ts';
 import { openArchive } from '../archiveLocation.ts';
@@ -25,35 +30,53 @@ export interface ReportCommandOptions {
   readonly athena?: { workgroup: string; database: string; region?: string };
   readonly archiveStore?: ObjectStore;
   readonly workspaceIds?: readonly string[];
+  /** Build a pack that says it is partial instead of refusing the period. */
+  readonly allowPartial?: boolean;
+  readonly timezone?: string;
+  readonly reportSigner?: ReportSigner;
+  readonly generator?: ReportPackOptions['generator'];
+  readonly bom?: boolean;
+  /** Gets the completeness line before any query runs (and before a refusal). */
+  readonly onStatement?: (statement: string) => void;
 }
 
 export async function runReport(options: ReportCommandOptions, output: Output): Promise<ReportPackResult & { out: string }> {
-  let engine: QueryEngine;
   let archive: ObjectStore;
   let workspaceIds: readonly string[];
+  const sink = new FolderReportSink(options.out);
   if (options.athena) {
-    engine = new AthenaEngine(new AthenaClient(options.athena.region ? { region: options.athena.region } : {}), { workgroup: options.athena.workgroup, database: options.athena.database });
     if (!options.archiveStore) throw new ConfigurationError('--athena needs --archive s3://bucket/prefix to record the manifest heads');
     archive = options.archiveStore;
     workspaceIds = options.workspaceIds ?? (await listWorkspaces(archive));
   } else {
     if (!options.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
     archive = await openArchive(options.archive, { allowS3: false });
-    engine = await DuckDbEngine.open(options.archive, { cacheDays: reportDays(options.quarter) });
     workspaceIds = await listWorkspaces(archive);
   }
   const queries = loadQueries();
+  const common = { quarter: options.quarter, queries, archive, workspaceIds, lang: options.lang, sink, ...(options.timezone && { timezone: options.timezone }), ...(options.allowPartial && { allowPartial: true }) };
+  // Every refusal (future period, folder not empty, period not covered) comes before any query.
+  let rosterKeys: string[];
+  try {
+    const check = await checkReportPeriod(common);
+    options.onStatement?.(check.statement);
+    rosterKeys = check.rosters.snapshots.map((s) => s.key);
+  } catch (error) {
+    if (error instanceof PartialPeriodError) options.onStatement?.(error.statement);
+    throw error;
+  }
+  const engine: QueryEngine = options.athena
+    ? new AthenaEngine(new AthenaClient(options.athena.region ? { region: options.athena.region } : {}), { workgroup: options.athena.workgroup, database: options.athena.database })
+    : await DuckDbEngine.open(options.archive!, { cacheDays: reportDays(options.quarter), rosterKeys });
   const bar = output.progress('report {bar} {value}/{total} queries', queries.length, {});
   let done = 0;
   try {
     const result = await buildReportPack({
-      quarter: options.quarter,
-      queries,
+      ...common,
       engine,
-      sink: new FolderReportSink(options.out),
-      archive,
-      workspaceIds,
-      lang: options.lang,
+      ...(options.reportSigner && { reportSigner: options.reportSigner }),
+      ...(options.generator && { generator: options.generator }),
+      ...(options.bom && { bom: true }),
       onQuery: (name, rows) => {
         bar.update(++done);
         if (!output.tty) output.info(`${name}: ${rows} rows`);
@@ -66,14 +89,32 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
   }
 }
 
-export async function runQuery(options: { archive: string; file: string; from: string; to: string }): Promise<QueryResult> {
-  await openArchive(options.archive, { allowS3: false });
+/** The coverage of a query's range, for stderr: one line, and a warning when it is not whole. */
+export async function queryCoverage(archive: ObjectStore, from: string, to: string, lookbackDays: number): Promise<{ lines: string[]; rosterKeys: string[] }> {
+  const range = periodRange({ start_date: from, end_date: to });
+  const chains = await readPeriodChains(archive, await listWorkspaces(archive), range.from - lookbackDays * 86_400);
+  const rosterKeys = (await chainRosters(archive, chains)).snapshots.map((s) => s.key);
+  const coverage = computeCoverage(chains, range);
+  const lines = [`coverage: ${coverageStatement(coverage)}`];
+  if (!coverage.complete) lines.push(`warning: the archive does not hold all of ${from} – ${to}; an empty or small answer does not mean nothing happened there`);
+  for (const chain of chains) {
+    if (lookbackDays > 0 && chain.origin !== undefined && range.from - lookbackDays * 86_400 < chain.origin) {
+      lines.push(`warning: this query looks back ${lookbackDays} days, before ${chain.workspaceId}'s archive starts (${iso(chain.origin)}); first sightings there may be reported as new`);
+    }
+  }
+  return { lines, rosterKeys };
+}
+
+export async function runQuery(options: { archive: string; file: string; from: string; to: string; onCoverage?: (lines: string[]) => void }): Promise<QueryResult> {
+  const archive = await openArchive(options.archive, { allowS3: false });
   const file = path.resolve(options.file);
   const sql = await fs.readFile(file, 'utf8').catch(() => {
     throw new ConfigurationError(`--file: cannot read '${options.file}' (the canned queries are in ${path.relative(process.cwd(), QUERIES_DIR) || QUERIES_DIR}/)`);
   });
   const query = parseQuery(path.basename(file), sql);
-  const engine = await DuckDbEngine.open(options.archive);
+  const coverage = await queryCoverage(archive, options.from, options.to, query.lookbackDays ?? 0);
+  options.onCoverage?.(coverage.lines);
+  const engine = await DuckDbEngine.open(options.archive, { rosterKeys: coverage.rosterKeys });
   try {
     return await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
   } finally {

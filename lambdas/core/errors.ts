@@ -180,6 +180,14 @@ export class ObjectLockedError extends ArchiveError {
   }
 }
 
+/** A report asked for a period the archive does not fully hold, without `--allow-partial`. Exit code 1. */
+export class PartialPeriodError extends ArchiveError {
+  constructor(readonly statement: string) {
+    super(`${statement}. No pack was written: collect the missing range first, or pass --allow-partial (reporter Lambda: "allowPartial": true) for a pack that says it is partial.`);
+    this.name = 'PartialPeriodError';
+  }
+}
+
 /** Turns any thrown value into a one-line message that is safe to print. */
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.message;

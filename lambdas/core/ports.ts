@@ -90,6 +90,8 @@ export interface ActivityLogSource {
   fetchRange(range: TimeRange, options?: FetchRangeOptions): AsyncIterable<ActivityPage>;
   /** The workspace (app) id the token belongs to. */
   workspaceId(): Promise<string>;
+  /** The teammate list (GET /admins), each admin object as served; absent where the source has none. */
+  listAdmins?(): Promise<unknown[]>;
 }
 
 export interface FetchRangeOptions {
@@ -127,6 +129,8 @@ export interface QueryEngine {
 export interface ReportSink {
   readonly location: string;
   write(name: string, body: Buffer): Promise<void>;
+  /** Throws unless the destination holds nothing yet (checked before any query runs). */
+  assertEmpty?(): Promise<void>;
 }
 
 /** Signs manifests: a local Ed25519 key, or a KMS asymmetric key. The core knows neither. */

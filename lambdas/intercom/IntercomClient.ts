@@ -188,6 +188,21 @@ export class IntercomClient implements ActivityLogSource {
     return body;
   }
 
+  /**
+   * The workspace's teammates (`GET /admins`, not paginated), each admin object as served.
+   * Needs the app's "Read admins" permission: without it Intercom answers 401/403 and this throws
+   * the client's usual auth errors (the collector turns them into one warning).
+   */
+  async listAdmins(): Promise<unknown[]> {
+    const url = new URL('admins', this.withSlash(this.base));
+    return this.getJson(url, undefined, (json) => {
+      const body = json as { type?: unknown; admins?: unknown } | null;
+      return body?.type === 'admin.list' && Array.isArray(body.admins)
+        ? { success: true as const, data: body.admins as unknown[] }
+        : { success: false as const, error: new Error("GET /admins is not an 'admin.list' with an 'admins' array") };
+    });
+  }
+
   private withSlash(url: URL): URL {
     return url.pathname.endsWith('/') ? url : new URL(`${url.href}/`);
   }

@@ -37,7 +37,8 @@ export interface Period {
   readonly end_date: string;
 }
 
-export function groundTruth(all: RawEntry[], workspace: string, period: Period): Record<string, Cell[][]> {
+/** `roster`: the teammates of the roster snapshot at period end, when the archive holds one. */
+export function groundTruth(all: RawEntry[], workspace: string, period: Period, roster?: readonly { id: string; email: string }[]): Record<string, Cell[][]> {
   const within = (e: RawEntry, from: string, to: string) => dt(e.created_at) >= from && dt(e.created_at) <= to;
   const inPeriod = all.filter((e) => within(e, period.start_date, period.end_date)).sort(byTimeThenId);
   const history = all.filter((e) => within(e, dayBefore(period.start_date, 90), period.end_date)).sort(byTimeThenId);
@@ -46,7 +47,20 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period):
 
   out.gdpr_data_exports = inPeriod
     .filter((e) => inGroup('data_exports', e.activity_type))
-    .map((e) => [iso(e.created_at), workspace, e.performed_by.id, e.performed_by.email, e.performed_by.ip, e.activity_type, e.activity_description, e.id]);
+    .map((e) => [
+      iso(e.created_at),
+      workspace,
+      e.performed_by.id,
+      e.performed_by.email,
+      e.performed_by.ip,
+      e.activity_type,
+      scalar(e.metadata, 'export_type') ?? scalar(e.metadata, 'type'),
+      scalar(e.metadata, 'scope') ?? scalar(e.metadata, 'export_scope'),
+      scalar(e.metadata, 'record_count') ?? scalar(e.metadata, 'count'),
+      metaText(e),
+      e.activity_description,
+      e.id,
+    ]);
 
   out.gdpr_erasure_and_retention = inPeriod
     .filter((e) => inGroup('erasure_and_retention', e.activity_type))
@@ -110,61 +124,92 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period):
     })
     .map((e) => [iso(e.created_at), workspace, inGroup('failed_sign_ins', e.activity_type) ? 'failed_sign_in' : 'new_ip_address', e.performed_by.id, e.performed_by.email, e.performed_by.ip, e.activity_type, e.id]);
 
-  // Access review: one row per teammate seen as actor or as subject of a permission change or deprovisioning.
-  type Row = { id: string; emails: string[]; actor: RawEntry[]; subjectPerm: number; deprov: number };
+  // Access review: the roster at period end (when given) or everyone the history up to the period
+  // end knows and did not see removed before it, plus everyone who acted or had access changed.
+  type Row = { id: string; mentionEmails: string[]; anyEmails: string[]; actor: RawEntry[]; lastSeen: number | null; perm: number; deprov: number; twoFactor: number; mentions: number; removedAt: number | null; presentAt: number | null };
   const people = new Map<string, Row>();
   const person = (id: string) => {
     let row = people.get(id);
     if (!row) {
-      row = { id, emails: [], actor: [], subjectPerm: 0, deprov: 0 };
+      row = { id, mentionEmails: [], anyEmails: [], actor: [], lastSeen: null, perm: 0, deprov: 0, twoFactor: 0, mentions: 0, removedAt: null, presentAt: null };
       people.set(id, row);
     }
     return row;
   };
-  for (const e of inPeriod) {
+  const maxN = (a: number | null, b: number) => (a === null ? b : Math.max(a, b));
+  for (const e of all.filter((x) => dt(x.created_at) <= period.end_date)) {
+    const inP = within(e, period.start_date, period.end_date);
     const actor = person(e.performed_by.id);
-    actor.actor.push(e);
-    actor.emails.push(e.performed_by.email);
+    actor.anyEmails.push(e.performed_by.email);
+    actor.lastSeen = maxN(actor.lastSeen, e.created_at);
+    if (e.activity_type === 'admin_two_factor_auth_change' && inP) actor.twoFactor += 1;
+    if (inP) {
+      actor.actor.push(e);
+      actor.mentionEmails.push(e.performed_by.email);
+      actor.mentions += 1;
+    } else actor.presentAt = maxN(actor.presentAt, e.created_at);
     const subjectId = scalar(e.metadata, 'teammate', 'id');
-    if (subjectId !== null && (inGroup('permission_changes', e.activity_type) || inGroup('deprovisioning', e.activity_type))) {
-      const subject = person(subjectId);
-      const email = scalar(e.metadata, 'teammate', 'email');
-      if (email !== null) subject.emails.push(email);
-      if (inGroup('permission_changes', e.activity_type)) subject.subjectPerm += 1;
-      else subject.deprov += 1;
+    const groups = ['permission_changes', 'deprovisioning', 'teammate_lifecycle', 'security_settings'] as const;
+    if (subjectId === null || !groups.some((g) => inGroup(g, e.activity_type))) continue;
+    const subject = person(subjectId);
+    const email = scalar(e.metadata, 'teammate', 'email');
+    if (email !== null) subject.anyEmails.push(email);
+    const perm = inGroup('permission_changes', e.activity_type);
+    const deprov = inGroup('deprovisioning', e.activity_type);
+    if (e.activity_type === 'admin_two_factor_auth_change' && inP) subject.twoFactor += 1;
+    if (inP && (perm || deprov)) {
+      subject.mentions += 1;
+      if (email !== null) subject.mentionEmails.push(email);
+      if (perm) subject.perm += 1;
+      if (deprov) subject.deprov += 1;
     }
+    if (!inP && deprov) subject.removedAt = maxN(subject.removedAt, e.created_at);
+    if (!inP && (e.activity_type === 'app_admin_join' || e.activity_type === 'admin_provisioned')) subject.presentAt = maxN(subject.presentAt, e.created_at);
   }
+  const rosterById = new Map((roster ?? []).map((r) => [r.id, r]));
+  for (const r of roster ?? []) person(r.id);
   const maxOrNull = (xs: number[]) => (xs.length ? iso(Math.max(...xs)) : null);
+  const maxText = (xs: string[]) => (xs.length ? xs.reduce((a, b) => (b > a ? b : a)) : null);
   out.soc2_access_review = [...people.values()]
+    .filter((p) => p.mentions > 0 || rosterById.has(p.id) || (roster === undefined && (p.removedAt === null || (p.presentAt !== null && p.presentAt > p.removedAt))))
     .map((p) => {
-      // biome-ignore lint/complexity/useMathMinMax: the greatest string, not a number
-      const email = p.emails.length ? p.emails.reduce((a, b) => (b > a ? b : a)) : null;
       const times = p.actor.map((e) => e.created_at);
+      const inRoster = rosterById.get(p.id);
       return [
         workspace,
         p.id,
-        email,
+        maxText(p.mentionEmails) ?? inRoster?.email ?? maxText(p.anyEmails),
         times.length ? iso(Math.min(...times)) : null,
         maxOrNull(times),
         maxOrNull(p.actor.filter((e) => inGroup('sign_ins', e.activity_type)).map((e) => e.created_at)),
         p.actor.length,
-        p.subjectPerm,
+        p.perm,
         p.deprov > 0 ? 'deprovisioned' : 'active',
+        p.actor.length === 0 ? 'yes' : 'no',
+        p.lastSeen === null ? null : iso(p.lastSeen),
+        p.twoFactor,
+        inRoster ? 'roster' : p.mentions > 0 ? 'period activity' : 'archive history',
       ] as Cell[];
     })
     .sort((a, b) => compare(a[2], b[2]) || compare(a[1], b[1]));
 
-  const counts = new Map<string, number>();
-  for (const e of inPeriod) {
-    const month = dt(e.created_at).slice(0, 7);
-    for (const key of [`activity_type|${month}|${e.activity_type}`, `performed_by_type|${month}|${e.performed_by.type}`]) counts.set(key, (counts.get(key) ?? 0) + 1);
+  // Two files, one dimension each, so no column sums twice.
+  for (const [name, dimension] of [
+    ['activity_summary_by_type', (e: RawEntry) => e.activity_type],
+    ['activity_summary_by_actor', (e: RawEntry) => e.performed_by.type],
+  ] as const) {
+    const counts = new Map<string, number>();
+    for (const e of inPeriod) {
+      const key = `${dt(e.created_at).slice(0, 7)}|${dimension(e)}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    out[name] = [...counts]
+      .map(([key, n]) => {
+        const [month, value] = key.split('|') as [string, string];
+        return [month, workspace, value, n] as Cell[];
+      })
+      .sort((a, b) => compare(a[0], b[0]) || compare(a[2], b[2]));
   }
-  out.activity_summary = [...counts]
-    .map(([key, n]) => {
-      const [dimension, month, value] = key.split('|') as [string, string, string];
-      return [dimension, month, workspace, value, n] as Cell[];
-    })
-    .sort((a, b) => compare(a[0], b[0]) || compare(a[1], b[1]) || compare(a[3], b[3]));
   return out;
 }
 

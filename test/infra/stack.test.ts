@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARCHIVE_COLUMNS } from '../../lambdas/core/archive/columns.ts';
+import { ARCHIVE_COLUMNS, QUARANTINE_COLUMNS, ROSTER_COLUMNS } from '../../lambdas/core/archive/columns.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { buildApp } from '../../infra/buildApp.ts';
 import { parseDeployConfig } from '../../infra/config.ts';
@@ -144,9 +144,17 @@ describe('AuditArchiveStack', () => {
     expect(new Set(readers.map((r) => r.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole', 'ReporterRole', 'AuditorPolicy']));
   });
 
-  it('lets the collector alone sign manifests; auditors verify; nobody holds kms:* on the signing key', () => {
+  it('lets the collector alone sign with the manifest key and the reporter alone with the report key; auditors verify; nobody holds kms:* on either', () => {
     const signers = allowStatements().filter((st) => st.Action.some((a) => matches(a, 'kms:Sign')));
-    expect(new Set(signers.map((st) => st.source.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole']));
+    expect(new Set(signers.map((st) => st.source.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole', 'ReporterRole']));
+    const keyId = (name: string) => resources('AWS::KMS::Key').find(([id]) => id.startsWith(name))![0];
+    const signs = (role: string) => signers.filter((st) => st.source.startsWith(role)).flatMap((st) => st.Resource.map((r) => JSON.stringify(r)));
+    expect(signs('CollectorRole')).toEqual([JSON.stringify({ 'Fn::GetAtt': [keyId('ManifestSigningKey'), 'Arn'] })]);
+    expect(signs('ReporterRole')).toEqual([JSON.stringify({ 'Fn::GetAtt': [keyId('ReportSigningKey'), 'Arn'] })]);
+    const [, reportKey] = resources('AWS::KMS::Key').find(([id]) => id.startsWith('ReportSigningKey'))!;
+    const reportStatements = reportKey.Properties.KeyPolicy.Statement as { Effect: string; Action: string | string[]; Sid?: string }[];
+    expect(reportStatements.filter((st) => st.Effect === 'Allow' && asArray(st.Action).some((a) => matches(a, 'kms:Sign'))).map((st) => st.Sid)).toEqual(['ReporterSigns']);
+    expect(reportStatements.some((st) => asArray(st.Action).includes('kms:*'))).toBe(false);
     const [, key] = resources('AWS::KMS::Key').find(([, k]) => k.Properties.KeyUsage === 'SIGN_VERIFY')!;
     expect(key.Properties).toMatchObject({ KeySpec: 'RSA_3072', KeyUsage: 'SIGN_VERIFY' });
     const statements = key.Properties.KeyPolicy.Statement as { Effect: string; Action: string | string[]; Principal: unknown; Sid?: string }[];
@@ -232,6 +240,34 @@ describe('AuditArchiveStack', () => {
         }),
       },
     });
+  });
+
+  it.each([
+    ['quarantine', 'quarantine/', QUARANTINE_COLUMNS],
+    ['teammate_rosters', 'rosters/', ROSTER_COLUMNS],
+  ] as const)('projects the %s table over %s the same way, with the writer\'s columns', (name, prefix, columns) => {
+    template.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: name,
+        Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.workspace.values': 'ws1,ws2', 'projection.dt.range': '2025-12-01,NOW' }),
+        StorageDescriptor: Match.objectLike({
+          Location: { 'Fn::Join': ['', ['s3://', { Ref: archiveLogicalId() }, `/${prefix}`]] },
+          SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe' }),
+          Columns: columns.map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment })),
+        }),
+      }),
+    });
+  });
+
+  it('lets the collector write rosters/ create-only and the reporter read quarantine/ and rosters/ without writing them', () => {
+    const statements = allowStatements();
+    const arnOf = (prefix: string) => JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [archiveLogicalId(), 'Arn'] }, `/${prefix}*`]] });
+    const grants = (source: string, action: string, prefix: string) =>
+      statements.some((st) => st.source.startsWith(source) && st.Action.includes(action) && st.Resource.some((r) => JSON.stringify(r) === arnOf(prefix)));
+    expect(grants('CollectorRole', 's3:PutObject', 'rosters/')).toBe(true);
+    expect(grants('ReporterRole', 's3:GetObject', 'quarantine/')).toBe(true);
+    expect(grants('ReporterRole', 's3:GetObject', 'rosters/')).toBe(true);
+    expect(grants('ReporterRole', 's3:PutObject', 'rosters/') || grants('ReporterRole', 's3:PutObject', 'quarantine/')).toBe(false);
   });
 
   it('enforces the Athena workgroup configuration with a scan cutoff', () => {

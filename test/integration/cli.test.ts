@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { fingerprintKeyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
+import { keyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
+import { reportKeyPaths } from '../../lambdas/adapters/local/reportKey.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { COLLECTOR_VERSION } from '../../lambdas/core/version.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
@@ -249,10 +251,12 @@ describe('audit-archive verify, report, query and rules', () => {
 
   it('builds a report pack, and refuses to overwrite it', async () => {
     const out = path.join(tmp, 'pack');
-    const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out]);
+    // The archive holds 2025-03-03 – 2025-03-23 only: the quarter is partial, so --allow-partial.
+    const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out, '--allow-partial']);
     expect(run.code).toBe(0);
-    expect((await fs.readdir(out)).sort()).toEqual(expect.arrayContaining(['manifest.json', 'summary.html', 'gdpr_data_exports.csv', 'activity_summary.csv']));
-    const again = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out]);
+    expect(run.stdout.split('\n')[0]).toBe('NOT COMPLETE: sim-acme does not hold 2025-01-01T00:00:00Z – 2025-03-03T00:00:00Z, 2025-03-23T00:00:00Z – 2025-04-01T00:00:00Z (results for this period are partial)');
+    expect((await fs.readdir(out)).sort()).toEqual(expect.arrayContaining(['manifest.json', 'summary.html', 'gdpr_data_exports.csv', 'activity_summary_by_type.csv', 'activity_summary_by_actor.csv']));
+    const again = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out, '--allow-partial']);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists; a report pack is evidence/);
   });
@@ -260,8 +264,8 @@ describe('audit-archive verify, report, query and rules', () => {
   it('runs a report pack from the build (dist/) as the package bin, with the same queries and DuckDB macros as the sources', async () => {
     const fromSources = path.join(tmp, 'pack-sources');
     const fromBuild = path.join(tmp, 'pack-build');
-    expect((await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', fromSources])).code).toBe(0);
-    const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', fromBuild], {}, undefined, [path.join(ROOT, 'bin/audit-archive.mjs')]);
+    expect((await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--allow-partial', '--out', fromSources])).code).toBe(0);
+    const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--allow-partial', '--out', fromBuild], {}, undefined, [path.join(ROOT, 'bin/audit-archive.mjs')]);
     expect(run.code).toBe(0);
     const csvs = (await fs.readdir(fromSources)).filter((f) => f.endsWith('.csv')).sort();
     expect(csvs.length).toBeGreaterThan(5);
@@ -269,14 +273,105 @@ describe('audit-archive verify, report, query and rules', () => {
     for (const file of csvs) expect(await fs.readFile(path.join(fromBuild, file), 'utf8'), file).toBe(await fs.readFile(path.join(fromSources, file), 'utf8'));
   });
 
+  it('checks a pack with report verify and the report-signing public key, naming a tampered file', async () => {
+    const out = path.join(tmp, 'pack');
+    const pub = reportKeyPaths(archive(), path.join(tmp, 'keys')).publicKey;
+    const ok = await cli(['report', 'verify', out, '--public-key', pub]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^OK: the pack in .* is signed by key [0-9a-f]{64} and all \d+ files match their SHA-256/);
+    const csv = path.join(out, 'gdpr_data_exports.csv');
+    await fs.chmod(csv, 0o644);
+    await fs.appendFile(csv, 'x');
+    const bad = await cli(['report', 'verify', out, '--public-key', pub]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('FAILED: 1 problem in');
+    expect(bad.stdout).toMatch(/ {2}gdpr_data_exports\.csv: gdpr_data_exports\.csv differs: SHA-256/);
+    const noKey = await cli(['report', 'verify', out]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toContain('report verify needs the report-signing public key');
+  });
+
+  it('exits 1 for a partial quarter without --allow-partial, printing the completeness line first and writing nothing', async () => {
+    const out = path.join(tmp, 'pack-partial');
+    const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out]);
+    expect(run.code).toBe(1);
+    expect(run.stdout.split('\n')[0]).toMatch(/^NOT COMPLETE: sim-acme does not hold 2025-01-01T00:00:00Z – 2025-03-03T00:00:00Z/);
+    expect(run.stderr).toMatch(/No pack was written: collect the missing range first, or pass --allow-partial/);
+    await expect(fs.readdir(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it.each([
+    ['a quarter that has not begun', ['--quarter', '2099-Q1'], /the period starting 2099-01-01 has not begun yet/],
+    ['an unknown time zone', ['--quarter', '2025-Q1', '--timezone', 'Mars/Olympus'], /--timezone: 'Mars\/Olympus' is not an IANA time zone/],
+  ])('exits 2 from report for %s', async (_name, args, message) => {
+    const run = await cli(['report', '--archive', archive(), '--out', path.join(tmp, 'never'), ...args]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it('refuses a non-empty --out folder before any query', async () => {
+    const out = path.join(tmp, 'not-empty');
+    await fs.mkdir(out, { recursive: true });
+    await fs.writeFile(path.join(out, 'holiday.jpg'), 'x');
+    const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out, '--allow-partial']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--out: .*not-empty is not empty \(it holds 1 entries, e\.g\. 'holiday\.jpg'\)/);
+    expect(await fs.readdir(out)).toEqual(['holiday.jpg']);
+  });
+
+  it('prints the coverage of a query range to stderr, and warns when the archive does not hold it', async () => {
+    const covered = await cli(['query', '--archive', archive(), '--file', 'queries/gdpr_data_exports.sql', '--from', '2025-03-03', '--to', '2025-03-22']);
+    expect(covered.stderr).toMatch(/^coverage: The archive covers the whole period: windows \d+–\d+, no gaps$/m);
+    expect(covered.stderr).not.toContain('warning');
+    const before = await cli(['query', '--archive', archive(), '--file', 'queries/sign_in_anomalies.sql', '--from', '2025-02-01', '--to', '2025-03-10']);
+    expect(before.code).toBe(0);
+    expect(before.stderr).toContain('coverage: NOT COMPLETE: sim-acme does not hold 2025-02-01T00:00:00Z – 2025-03-03T00:00:00Z');
+    expect(before.stderr).toContain('warning: the archive does not hold all of 2025-02-01 – 2025-03-10; an empty or small answer does not mean nothing happened there');
+    expect(before.stderr).toContain("warning: this query looks back 90 days, before sim-acme's archive starts (2025-03-03T00:00:00Z)");
+  });
+
+  it('ends quietly when the reader closes the pipe', async () => {
+    const command = `"${process.execPath}" --import tsx cli/main.ts query --archive "${archive()}" --file queries/soc2_permission_changes.sql --from 2025-03-03 --to 2025-03-22 --csv | true; echo "exit=\${PIPESTATUS[0]}" >&2`;
+    const run = await new Promise<{ stderr: string }>((resolve, reject) => {
+      const child = spawn('bash', ['-c', command], { cwd: ROOT, env: { ...process.env, AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys') }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', () => resolve({ stderr }));
+    });
+    expect(run.stderr).toContain('exit=0');
+    expect(run.stderr).not.toMatch(/EPIPE|Error|at /);
+  });
+
   it.each([
     [['report', '--archive', 'x', '--quarter', '2025-5', '--out', 'y'], /--quarter: '2025-5' is not a quarter/],
     [['query', '--archive', 'x', '--file', 'q.sql', '--from', 'yesterday', '--to', '2025-01-01'], /--from: 'yesterday' is not a date/],
+    [['query', '--archive', 'x', '--file', 'q.sql', '--from', '2026-02-30', '--to', '2026-03-01'], /--from: '2026-02-30' is not a date like 2026-01-31 \(a real calendar day\)/],
+    [['collect', '--archive', 'x', '--since', '2026-02-30'], /--since: '2026-02-30' is not a time/],
     [['rules', 'backtest', '--archive', 'x', '--rules', 'nope.yaml', '--from', '2025-01-01', '--to', '2025-01-02'], /--rules: cannot read 'nope.yaml'|--archive: 'x' is not a folder/],
   ])('exits 2 for %j', async (args, message) => {
     const run = await cli(args);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
+  });
+
+  it('traces an entry to its part, manifest and signature, and the proof verifies offline until a byte changes', async () => {
+    const id = sim.workspace.entriesBetween(T0 + 3 * DAY, T0 + 4 * DAY)[0]!.id;
+    const proofFile = path.join(tmp, 'proof.json');
+    const run = await cli(['trace', id, '--archive', archive(), '--out', proofFile]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^entry ${id} \\(workspace sim-acme\\)\n  part {6}activity_logs/workspace=sim-acme/dt=2025-03-0\\d/\\S+ {2}sha256 [0-9a-f]{64}`));
+    expect(run.stdout).toMatch(/ {2}signature ED25519 by \S+ {2}key fingerprint [0-9a-f]{64}/);
+    const pub = keyPaths(archive(), path.join(tmp, 'keys')).publicKey;
+    const ok = await cli(['trace', 'verify', proofFile, '--public-key', pub]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^OK: entry ${id} is in activity_logs/`));
+    const proof = JSON.parse(await fs.readFile(proofFile, 'utf8'));
+    const forged = path.join(tmp, 'proof-forged.json');
+    await fs.writeFile(forged, JSON.stringify({ ...proof, entry_line: proof.entry_line.replace(/"performed_by_email":"[^"]*"/, '"performed_by_email":"someone@else.example"') }));
+    const bad = await cli(['trace', 'verify', forged, '--public-key', pub]);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('entry: the entry line is not in the part');
   });
 
   it('backtests the default rules and shows per-rule counts', async () => {

@@ -13,7 +13,7 @@ const trino = new TrinoSQL();
 const asAthenaWould = (sql: string) => sql.replace(/\?/g, "'2026-01-01'");
 
 describe('canned queries', () => {
-  it('include the ten required queries', () => {
+  it('include the required queries (activity_summary split by type and by actor)', () => {
     expect(queries.map((q) => q.name)).toEqual(
       expect.arrayContaining([
         'gdpr_data_exports',
@@ -25,7 +25,8 @@ describe('canned queries', () => {
         'intercom_staff_impersonation',
         'credentials_and_integrations',
         'sign_in_anomalies',
-        'activity_summary',
+        'activity_summary_by_type',
+        'activity_summary_by_actor',
       ]),
     );
   });

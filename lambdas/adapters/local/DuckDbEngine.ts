@@ -10,6 +10,7 @@ import path from 'node:path';
 import { DuckDBInstance, DuckDBDecimalValue } from '@duckdb/node-api';
 import { ARCHIVE_COLUMNS, type ColumnType } from '../../core/archive/columns.ts';
 import type { Cell, QueryEngine, QueryResult } from '../../core/ports.ts';
+import { createArchiveViews } from './duckdbViews.ts';
 
 const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' };
 const MACROS = readFileSync(new URL('./duckdb-trino-macros.sql', import.meta.url), 'utf8');
@@ -35,7 +36,7 @@ export class DuckDbEngine implements QueryEngine {
    * UNION ALL the archive's other days read from JSON, and partition pruning skips the JSON
    * branch for queries that stay inside the cached days — same rows, one parse.
    */
-  static async open(archiveDir: string, options: { threads?: number; memoryLimit?: string; cacheDays?: { from: string; to: string } } = {}): Promise<DuckDbEngine> {
+  static async open(archiveDir: string, options: { threads?: number; memoryLimit?: string; cacheDays?: { from: string; to: string }; rosterKeys?: readonly string[] } = {}): Promise<DuckDbEngine> {
     // With a cache the days are stored in a temporary database file: DuckDB compresses tables on
     // disk (the JSON-text columns shrink several times), so memory stays within the limit.
     const databaseFile = options.cacheDays ? path.join(os.tmpdir(), `audit-archive-cache-${randomBytes(6).toString('hex')}.duckdb`) : undefined;
@@ -66,6 +67,7 @@ export class DuckDbEngine implements QueryEngine {
       const list = ARCHIVE_COLUMNS.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ');
       await connection.run(`CREATE TABLE activity_logs (${list}, workspace VARCHAR, dt VARCHAR)`);
     }
+    await createArchiveViews(connection, archiveDir, options.rosterKeys);
     // The macros, view and cache live in the database; each query gets its own connection.
     connection.closeSync();
     return new DuckDbEngine(instance, version, databaseFile);

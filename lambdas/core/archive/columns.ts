@@ -32,6 +32,21 @@ export const ARCHIVE_COLUMNS = [
 
 export type ColumnName = (typeof ARCHIVE_COLUMNS)[number]['name'];
 
+/** Columns of a quarantine line (lines.ts `QuarantineLine`): the Glue table and DuckDB view over quarantine/. */
+export const QUARANTINE_COLUMNS = [
+  { name: 'quarantine_key', type: 'string', comment: 'id:<id>, or sha256:<hash> of the input when no id was readable' },
+  { name: 'workspace_id', type: 'string', comment: 'Intercom workspace (app id_code)' },
+  { name: 'id', type: 'string', comment: 'the entry id when readable, else null' },
+  { name: 'created_at', type: 'bigint', comment: 'the entry time when readable, UNIX seconds, else null' },
+  { name: 'reason', type: 'string', comment: 'why validation failed' },
+  { name: 'source', type: 'string', comment: 'the verbatim input as served, JSON text' },
+  { name: 'run_id', type: 'string', comment: 'collector run that quarantined it' },
+  { name: 'collector_version', type: 'string', comment: 'collector version' },
+  { name: 'api_host', type: 'string', comment: 'Intercom API host' },
+  { name: 'api_version', type: 'string', comment: 'Intercom-Version header used' },
+  { name: 'ingested_at', type: 'string', comment: 'when the collector fetched it, ISO-8601 UTC' },
+] as const satisfies readonly ColumnDefinition[];
+
 /** One archived line, with every column of ARCHIVE_COLUMNS. */
 export type ArchiveLine = {
   id: string;
@@ -60,3 +75,20 @@ export interface Provenance {
   readonly apiHost: string;
   readonly apiVersion: string;
 }
+
+/** Columns of a roster line (`rosters/…/roster.jsonl.gz`, one teammate from GET /admins per line). */
+export const ROSTER_COLUMNS = [
+  { name: 'workspace_id', type: 'string', comment: 'Intercom workspace (app id_code)' },
+  { name: 'snapshot_at', type: 'string', comment: 'when the collector fetched the list, ISO-8601 UTC' },
+  { name: 'id', type: 'string', comment: 'teammate (admin) id' },
+  { name: 'name', type: 'string', comment: 'teammate name (personal data)' },
+  { name: 'email', type: 'string', comment: 'teammate e-mail (personal data)' },
+  { name: 'role', type: 'string', comment: 'role or permission set where Intercom serves one, JSON text, else null' },
+  { name: 'has_inbox_seat', type: 'boolean', comment: 'whether the teammate holds an inbox seat, where served' },
+  { name: 'two_factor', type: 'string', comment: 'two-factor status where Intercom serves it, JSON text, else null' },
+  { name: 'source', type: 'string', comment: 'the admin object exactly as served, JSON text' },
+  { name: 'run_id', type: 'string', comment: 'collector run that saved the snapshot' },
+  { name: 'collector_version', type: 'string', comment: 'collector version' },
+  { name: 'api_host', type: 'string', comment: 'Intercom API host' },
+  { name: 'api_version', type: 'string', comment: 'Intercom-Version header used' },
+] as const satisfies readonly ColumnDefinition[];

@@ -5,6 +5,7 @@
  *   activity_logs/workspace=<id>/dt=<YYYY-MM-DD>/<lookback start>-late-<n>.jsonl.gz
  *   quarantine/workspace=<id>/dt=<YYYY-MM-DD>/<window start>-part-<n>.jsonl.gz
  *   manifests/workspace=<id>/<seq, 12 digits>.json
+ *   rosters/workspace=<id>/dt=<YYYY-MM-DD>/roster.jsonl.gz
  *
  * Part names are deterministic in the window start, so a rerun finds (adopts) what a dead
  * run left behind instead of writing the same entries again.
@@ -15,6 +16,7 @@ import { safeText } from '../text/safeText.ts';
 export const DATA_ROOT = 'activity_logs/';
 export const QUARANTINE_ROOT = 'quarantine/';
 export const MANIFEST_ROOT = 'manifests/';
+export const ROSTER_ROOT = 'rosters/';
 
 const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -69,6 +71,11 @@ export function dataKey(workspaceId: string, dt: string, windowStart: number, ki
 
 export function quarantineKey(workspaceId: string, windowStart: number, kind: PartKind, n: number): string {
   return `${quarantinePrefix(workspaceId)}dt=${utcDate(windowStart)}/${stamp(windowStart)}-${kind}-${String(n).padStart(5, '0')}.jsonl.gz`;
+}
+
+/** The daily teammate list (GET /admins): `rosters/workspace=<id>/dt=<YYYY-MM-DD>/roster.jsonl.gz`. */
+export function rosterKey(workspaceId: string, dt: string): string {
+  return `${ROSTER_ROOT}workspace=${workspaceId}/dt=${dt}/roster.jsonl.gz`;
 }
 
 export function manifestKey(workspaceId: string, seq: number): string {

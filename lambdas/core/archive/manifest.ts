@@ -4,7 +4,8 @@
  * One chain per workspace, sequence-numbered and create-only. `genesis` (seq 0) fixes where
  * the archive starts; each `window` manifest covers a half-open window [from, to) that starts
  * exactly where the previous window ended (empty windows included); a `late` manifest adds
- * entries found later in a range already covered, like CloudTrail's backfill digests.
+ * entries found later in a range already covered, like CloudTrail's backfill digests; a `roster`
+ * manifest lists the day's teammate list (GET /admins) and covers no range.
  * Each manifest names the SHA-256 of the previous one.
  */
 import { createHash } from 'node:crypto';
@@ -26,7 +27,7 @@ export const manifestSchema = z.strictObject({
   format: z.literal(MANIFEST_FORMAT),
   workspace_id: z.string(),
   seq: z.number().int().nonnegative(),
-  kind: z.enum(['genesis', 'window', 'late']),
+  kind: z.enum(['genesis', 'window', 'late', 'roster']),
   /** The half-open range this manifest covers (genesis: empty, at the archive's start). */
   from: z.number().int(),
   to: z.number().int(),
@@ -50,6 +51,10 @@ export const manifestSchema = z.strictObject({
     pages: z.number().int().nonnegative(),
   }),
   retain_until: z.string().nullable(),
+  /** kind `roster`: the day's teammate list (GET /admins) the collector saved; covers no time range. */
+  roster: z
+    .strictObject({ key: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative(), teammates: z.number().int().nonnegative(), dt: z.string(), fetched_at: z.string() })
+    .optional(),
   run: z.strictObject({ run_id: z.string(), collector_version: z.string(), written_at: z.string() }),
 });
 

@@ -22,6 +22,7 @@ import { type PartKind, assertWorkspaceId, dataKey, dataPrefix, parsePartKey, qu
 import { readGzipLines, stringifyDeep, toArchiveLineOrReason, toQuarantineLine } from '../archive/lines.ts';
 import { type Manifest, type ManifestPart, MANIFEST_FORMAT, iso, sha256Hex } from '../archive/manifest.ts';
 import { PartWriter, type PartRecord } from '../archive/PartWriter.ts';
+import { saveDailyRoster } from './roster.ts';
 
 export const DAY_SECONDS = 86_400;
 
@@ -92,6 +93,8 @@ export interface CollectResult {
   readonly newestCreatedAt: number | null;
   /** true when shouldStop() ended the run before `until`. */
   readonly stoppedEarly: boolean;
+  /** Teammates in the roster this run saved (once a day, when caught up), if it saved one. */
+  readonly rosterTeammates?: number;
 }
 
 interface Counters {
@@ -400,6 +403,26 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     previousQuarantineKeys = quarantineKeys;
   }
 
+  // 3. Once a day, when caught up: the teammate roster (GET /admins) for access reviews.
+  const roster = stoppedEarly
+    ? undefined
+    : await saveDailyRoster({
+        source,
+        store,
+        workspaceId,
+        provenance,
+        now: now(),
+        checkpoint: head.manifest.checkpoint,
+        onWarning: (message) => observer.onWarning?.(message),
+        append: async (saved) => {
+          const cp = head!.manifest.checkpoint;
+          const manifest = baseManifest(workspaceId, head!.manifest.seq + 1, 'roster', cp, cp, origin, cp, head!.sha256);
+          manifest.roster = saved;
+          head = await appendManifest(store, manifest, settings.cache);
+          if (settings.signer) lastSignature = await signManifest(store, settings.signer, head, lastSignature, now());
+        },
+      });
+
   return {
     workspaceId,
     origin,
@@ -418,6 +441,7 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     pages: counters.pages,
     newestCreatedAt: counters.newest,
     stoppedEarly,
+    ...(roster && { rosterTeammates: roster.teammates }),
   };
 }
 

@@ -16,6 +16,10 @@ export interface CannedQuery {
   /** Parameter names, one per `?` mark, in order (a name may repeat). */
   readonly parameters: readonly string[];
   readonly sql: string;
+  /** Japanese title, question and control (`-- title_ja:` …), for `--lang ja`. */
+  readonly ja?: { readonly title: string; readonly question: string; readonly control: string };
+  /** Days before the period the query reads by design (`-- lookback_days: 90`). */
+  readonly lookbackDays?: number;
 }
 
 export type QueryParameters = Record<string, string>;
@@ -49,7 +53,20 @@ export function parseQuery(file: string, sql: string): CannedQuery {
   const parameters = params!.split(',').map((p) => p.trim()).filter(Boolean);
   const marks = countPlaceholders(sql);
   if (marks !== parameters.length) throw new ConfigurationError(`query ${file}: its header names ${parameters.length} parameters but the SQL has ${marks} '?' marks`);
-  return { name, file, title: title!, question: question!, control: control!, parameters, sql };
+  const ja = { title: header('title_ja'), question: header('question_ja'), control: header('control_ja') };
+  const lookback = header('lookback_days');
+  if (lookback !== undefined && !/^\d{1,4}$/.test(lookback)) throw new ConfigurationError(`query ${file}: '-- lookback_days: ${lookback}' is not a whole number of days`);
+  return {
+    name,
+    file,
+    title: title!,
+    question: question!,
+    control: control!,
+    parameters,
+    sql,
+    ...(ja.title && ja.question && ja.control && { ja: { title: ja.title, question: ja.question, control: ja.control } }),
+    ...(lookback !== undefined && { lookbackDays: Number(lookback) }),
+  };
 }
 
 /** Every `*.sql` file of a folder, in name order. */

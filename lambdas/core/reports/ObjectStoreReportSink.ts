@@ -1,5 +1,6 @@
 /** Writes a report pack into the archive itself, create-only and locked like the data. */
 import { sha256Hex } from '../archive/manifest.ts';
+import { ConfigurationError } from '../errors.ts';
 import type { ObjectStore, ReportSink } from '../ports.ts';
 
 export class ObjectStoreReportSink implements ReportSink {
@@ -11,6 +12,12 @@ export class ObjectStoreReportSink implements ReportSink {
     private readonly prefix: string,
   ) {
     this.location = `${store.location}${prefix}`;
+  }
+
+  async assertEmpty(): Promise<void> {
+    for await (const object of this.store.list(this.prefix)) {
+      throw new ConfigurationError(`${this.store.location}${object.key} already exists; a report pack is evidence and is never overwritten — this quarter's pack was already written`);
+    }
   }
 
   async write(name: string, body: Buffer): Promise<void> {

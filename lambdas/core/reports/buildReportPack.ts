@@ -4,12 +4,19 @@
  * archive manifest heads the pack was computed from — so an assessor can re-perform it.
  * The same core runs on DuckDB (local) and Athena (reporter Lambda).
  */
-import { findHead } from '../archive/chain.ts';
 import { iso, sha256Hex } from '../archive/manifest.ts';
+import { ConfigurationError, PartialPeriodError } from '../errors.ts';
 import type { ObjectStore, QueryEngine, QueryResult, ReportSink } from '../ports.ts';
 import { type CannedQuery, bindValues, quarterRange } from '../queries/catalog.ts';
+import { type Coverage, computeCoverage, coverageStatement } from './coverage.ts';
 import { toCsv } from './csv.ts';
-import { type Lang, renderSummary } from './summaryHtml.ts';
+import { collectExceptions } from './exceptions.ts';
+import { type PeriodChain, periodRange, readPeriodChains } from './periodChains.ts';
+import { POPULATION_SQL, populationFrom } from './population.ts';
+import { type ChainRosters, chainRosters, snapshotsAtPeriodEnd } from './rosters.ts';
+import { type ReportSigner, SIGNATURE_FILE, SUMS_FILE, sha256Sums, signPack } from './packSigning.ts';
+import { type AccessReviewBasis, type Lang, renderSummary } from './summaryHtml.ts';
+import { withLocalTime } from './timezone.ts';
 
 export const REPORT_FORMAT = 'intercom-audit-archive/report-pack/v1';
 
@@ -33,6 +40,18 @@ export interface ReportPackOptions {
   readonly onQuery?: (name: string, rows: number) => void;
   /** Queries run at once. @default 3 */
   readonly concurrency?: number;
+  /** Build a pack even when the archive does not hold the whole period (it says so). @default false */
+  readonly allowPartial?: boolean;
+  /** Called with the completeness line before any query runs. */
+  readonly onCoverage?: (statement: string, coverage: Coverage) => void;
+  /** IANA zone whose local times summary.html shows beside UTC. */
+  readonly timezone?: string;
+  /** Signs the pack (manifest.sig.json) with the report-signing key, never the manifest key. */
+  readonly reportSigner?: ReportSigner;
+  /** Who and what generated the pack (the core reads no environment). */
+  readonly generator?: { readonly tool: string; readonly version: string; readonly commit?: string; readonly host?: string; readonly user?: string };
+  /** CSVs start with a UTF-8 byte order mark (for spreadsheets that need one). @default false */
+  readonly bom?: boolean;
 }
 
 export interface ReportFile {
@@ -42,22 +61,75 @@ export interface ReportFile {
 }
 
 export interface ReportPackResult {
+  /** The completeness line the summary opens with. */
+  readonly statement: string;
   readonly files: ReportFile[];
   readonly manifest: Record<string, unknown>;
+}
+
+/** Refuses a period that has not started yet (a pack of it could only be empty). */
+export function assertPeriodStarted(period: { start_date: string }, now: Date): void {
+  if (period.start_date > now.toISOString().slice(0, 10)) {
+    throw new ConfigurationError(`the period starting ${period.start_date} has not begun yet (today is ${now.toISOString().slice(0, 10)} UTC); choose a quarter that has started`);
+  }
+}
+
+export interface PeriodCheck {
+  readonly chains: PeriodChain[];
+  readonly coverage: Coverage;
+  /** The completeness line, in the pack's language. */
+  readonly statement: string;
+  readonly readFrom: number;
+  /** The chain-listed, hash-checked roster snapshots the engine may read (`teammate_rosters`). */
+  readonly rosters: ChainRosters;
+}
+
+/**
+ * Everything a pack is refused for, checked before any query: a period that has not begun
+ * (ConfigurationError, exit 2), a destination that is not empty, and — unless `allowPartial` —
+ * a period the archive does not fully hold (PartialPeriodError, exit 1).
+ */
+export async function checkReportPeriod(options: Pick<ReportPackOptions, 'quarter' | 'queries' | 'archive' | 'workspaceIds' | 'lang' | 'now' | 'allowPartial' | 'timezone' | 'sink'>): Promise<PeriodCheck> {
+  const period = quarterRange(options.quarter);
+  assertPeriodStarted(period, (options.now ?? (() => new Date()))());
+  await options.sink.assertEmpty?.();
+  const range = periodRange(period);
+  const lookbackDays = Math.max(0, ...options.queries.map((q) => q.lookbackDays ?? 0));
+  const readFrom = range.from - lookbackDays * 86_400;
+  const chains = await readPeriodChains(options.archive, options.workspaceIds, readFrom);
+  const coverage = computeCoverage(chains, range);
+  const statement = coverageStatement(coverage, options.lang ?? 'en', (t) => withLocalTime(t, options.timezone));
+  if (!coverage.complete && !options.allowPartial) throw new PartialPeriodError(statement);
+  return { chains, coverage, statement, readFrom, rosters: await chainRosters(options.archive, chains) };
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** The Intercom hosts and API versions the period's manifests were fetched from. */
+function sourceSystem(chains: readonly PeriodChain[]) {
+  const seen = new Map<string, { workspace_id: string; api_host: string; api_version: string }>();
+  for (const chain of chains) {
+    for (const { manifest } of chain.manifests) {
+      if (manifest.kind === 'genesis') continue;
+      const key = `${chain.workspaceId}|${manifest.api.host}|${manifest.api.version}`;
+      if (!seen.has(key)) seen.set(key, { workspace_id: chain.workspaceId, api_host: manifest.api.host, api_version: manifest.api.version });
+    }
+  }
+  return { system: 'Intercom admin activity logs (GET /admins/activity_logs)', endpoints: [...seen.values()] };
 }
 
 export async function buildReportPack(options: ReportPackOptions): Promise<ReportPackResult> {
   const period = quarterRange(options.quarter);
   const now = options.now ?? (() => new Date());
   const lang = options.lang ?? 'en';
+  const range = periodRange(period);
+  // The chains first: the pack covers at most what the chain proved when it started.
+  const { chains, coverage, statement, readFrom, rosters } = await checkReportPeriod(options);
   const generatedAt = now().toISOString();
-
-  // The heads first: the pack covers at most what the chain proved when it started.
-  const heads = [];
-  for (const workspaceId of options.workspaceIds) {
-    const head = await findHead(options.archive, workspaceId);
-    if (head) heads.push({ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: iso(head.manifest.checkpoint), key: head.key });
-  }
+  const heads = chains.flatMap(({ workspaceId, head }) => (head ? [{ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: iso(head.manifest.checkpoint), key: head.key }] : []));
+  options.onCoverage?.(statement, coverage);
+  const atEnd = snapshotsAtPeriodEnd(rosters, options.workspaceIds, period);
+  const accessReview: AccessReviewBasis = { method: atEnd.snapshots.length ? 'roster' : 'history', ...atEnd };
 
   const files: ReportFile[] = [];
   const write = async (name: string, body: Buffer) => {
@@ -86,7 +158,8 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     start(i);
     const result = await item.result!;
     start(i + concurrency);
-    const file = await write(`${query.name}.csv`, toCsv(result));
+    const csv = toCsv(result);
+    const file = await write(`${query.name}.csv`, options.bom ? Buffer.concat([UTF8_BOM, csv]) : csv);
     options.onQuery?.(query.name, result.rows.length);
     results.push({ query, result, file: file.name, sha256: file.sha256 });
     queryEntries.push({
@@ -104,7 +177,18 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     });
   }
 
-  await write('summary.html', Buffer.from(renderSummary({ lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results }), 'utf8'));
+  // The population is the by-type summary's own rows (same SQL, same read), so they always agree.
+  const byType = results.find((r) => r.query.name === 'activity_summary_by_type')?.result ?? (await options.engine.run(POPULATION_SQL, [period.start_date, period.end_date]));
+  const population = populationFrom(byType);
+  const exceptions = await collectExceptions({ store: options.archive, chains, period: range, readFrom, queries: options.queries, population, rosters });
+
+  await write(
+    'summary.html',
+    Buffer.from(
+      renderSummary({ lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results, statement, coverage, population, exceptions, accessReview, ...(options.timezone && { timezone: options.timezone }) }),
+      'utf8',
+    ),
+  );
 
   const manifest = {
     format: REPORT_FORMAT,
@@ -113,10 +197,24 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     generated_at: generatedAt,
     engine: options.engine.name,
     lang,
+    ...(options.timezone && { display_timezone: options.timezone }),
     archive: { location: options.archive.location, manifest_heads: heads },
+    coverage,
+    population,
+    exceptions,
+    access_review: { method: accessReview.method, roster_snapshots: accessReview.snapshots },
+    ...(options.generator && { generator: options.generator }),
+    source_system: sourceSystem(chains),
+    ...(options.reportSigner && { report_signing_key: { fingerprint: options.reportSigner.fingerprint, key_id: options.reportSigner.signer.keyId, algorithm: options.reportSigner.signer.algorithm } }),
+    options: { bom: Boolean(options.bom), allow_partial: Boolean(options.allowPartial), ...(options.timezone && { timezone: options.timezone }) },
     queries: queryEntries,
     files: [...files],
   };
-  await write('manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8'));
-  return { files, manifest };
+  const manifestBody = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
+  await write('manifest.json', manifestBody);
+  // Every file of the pack, in `sha256sum -c` format; then the signature over both.
+  const sums = sha256Sums(files);
+  await write(SUMS_FILE, sums);
+  if (options.reportSigner) await write(SIGNATURE_FILE, await signPack({ quarter: options.quarter, manifest: manifestBody, sums, signer: options.reportSigner, now: now() }));
+  return { statement, files, manifest };
 }
