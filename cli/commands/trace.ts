@@ -2,7 +2,6 @@
 import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
 import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
-import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { proofSchema, traceEntry, verifyProof } from '../../lambdas/core/trace/trace.ts';

@@ -254,7 +254,10 @@ describe('a report pack over a period the archive does not fully hold', () => {
 
   it('refuses a quarter that has not begun (a configuration error) before any query', async () => {
     let runs = 0;
-    const counting: QueryEngine = { name: 'counting', run: async (sql, values) => (runs++, engine.run(sql, values)), close: async () => undefined };
+    const counting: QueryEngine = { name: 'counting', run: async (sql, values) => {
+        runs++;
+        return engine.run(sql, values);
+      }, close: async () => undefined };
     const error = await pack('2026-Q3', { engine: counting, allowPartial: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toBe('the period starting 2026-07-01 has not begun yet (today is 2026-04-02 UTC); choose a quarter that has started');
@@ -263,7 +266,10 @@ describe('a report pack over a period the archive does not fully hold', () => {
 
   it('refuses a non-empty folder before any query, and an old pack in words that keep their meaning', async () => {
     let runs = 0;
-    const counting: QueryEngine = { name: 'counting', run: async (sql, values) => (runs++, engine.run(sql, values)), close: async () => undefined };
+    const counting: QueryEngine = { name: 'counting', run: async (sql, values) => {
+        runs++;
+        return engine.run(sql, values);
+      }, close: async () => undefined };
     const unrelated = path.join(tmp, 'unrelated');
     await fs.mkdir(unrelated);
     await fs.writeFile(path.join(unrelated, 'notes.txt'), 'x');

@@ -72,7 +72,13 @@ function setup(options: { seeded?: boolean; env?: Record<string, string> } = { s
       t += ms;
     },
   });
-  return { handler: async (event: Parameters<typeof handler>[0]) => (await seeded, handler(event)), s3 };
+  return {
+    handler: async (event: Parameters<typeof handler>[0]) => {
+      await seeded;
+      return handler(event);
+    },
+    s3,
+  };
 }
 const reportKeys = (s3: ReturnType<typeof fakeS3>) => [...s3.objects.keys()].filter((k) => k.includes('/reports/')).sort();
 
