@@ -607,14 +607,19 @@ function emptyKnown() {
 async function rejectSupersededParts(store: ObjectStore, superseded: readonly StoredManifest[], reobservable: (key: string) => boolean): Promise<RejectedPart[]> {
   const rejected = new Map<string, RejectedPart>();
   for (const { manifest } of superseded) {
-    for (const part of [...manifest.parts, ...manifest.quarantine]) {
+    // Its index too: Athena must not read what it lists (the recovery's own index rejects nothing it lists).
+    const index = manifest.index ? [{ key: manifest.index.key }] : [];
+    for (const part of [...manifest.parts, ...manifest.quarantine, ...index]) {
       if (rejected.has(part.key) || reobservable(part.key) || !(await store.head(part.key))) continue;
       const body = await store.get(part.key);
       let lines = 0;
-      try {
-        for await (const _line of readGzipLines(body)) lines += 1;
-      } catch {
-        // unreadable: counted as far as it could be read
+      if (part.key.endsWith('.jsonl')) lines = body.toString('utf8').split('\n').filter(Boolean).length;
+      else {
+        try {
+          for await (const _line of readGzipLines(body)) lines += 1;
+        } catch {
+          // unreadable: counted as far as it could be read
+        }
       }
       rejected.set(part.key, {
         key: part.key,

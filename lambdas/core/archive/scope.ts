@@ -1,0 +1,134 @@
+/**
+ * What queries, reports and exports may read: exactly the data parts listed by the manifests
+ * of each chain, never a folder glob or a prefix listing. Manifests superseded by a recovery
+ * manifest carry no weight; with a verifier, an unsigned manifest after the chain's first
+ * signature (and not superseded or adopted) carries none either. Every other object in the data
+ * area is an exception to disclose — unlisted, rejected, acknowledged — and never read.
+ */
+import type { ObjectStore, SignatureVerifier } from '../ports.ts';
+import { canonicalMessage, readSignature } from '../signing/signatures.ts';
+import { type StoredManifest, findHead, listWorkspaces, readManifest } from './chain.ts';
+import { dataPrefix, parsePartKey } from './keys.ts';
+import type { Conflict, ManifestPart } from './manifest.ts';
+
+export interface ScopeException {
+  readonly workspaceId: string;
+  readonly key: string;
+  /** UTC day of the object's folder (`dt=`), or null when its key has none. */
+  readonly dt: string | null;
+  /** unlisted: no manifest lists it; rejected: the collector found it and Intercom did not confirm it; acknowledged: an operator's exception manifest; unsigned: listed only by a manifest no signature covers. */
+  readonly kind: 'unlisted' | 'rejected' | 'acknowledged' | 'unsigned';
+  readonly reason: string;
+  /** The manifest that rejects or acknowledges it. */
+  readonly seq?: number;
+}
+
+export interface ScopeConflict extends Conflict {
+  readonly workspaceId: string;
+  readonly seq: number;
+  readonly dt: string | null;
+}
+
+export interface ScopeHead {
+  readonly workspaceId: string;
+  readonly seq: number;
+  readonly sha256: string;
+  readonly checkpoint: number;
+  readonly key: string;
+}
+
+export interface ArchiveScope {
+  readonly heads: ScopeHead[];
+  /** The data parts to read, in key order. */
+  readonly parts: (ManifestPart & { readonly workspaceId: string; readonly dt: string | null })[];
+  readonly exceptions: ScopeException[];
+  readonly conflicts: ScopeConflict[];
+  /** How the manifests were trusted: signatures checked with a key, or the hash chain only. */
+  readonly trust: 'signatures' | 'hash chain only';
+}
+
+export interface ScopeOptions {
+  readonly workspaceIds?: readonly string[];
+  /** Checks signatures (cheaply: each manifest's own) so unsigned manifests after the first signature are not read. */
+  readonly verifier?: SignatureVerifier;
+}
+
+const dtOf = (key: string) => parsePartKey(key)?.dt ?? /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1] ?? null;
+
+/** The chain-listed parts of every workspace (or those named), and what else lies in the data area. */
+export async function archiveScope(store: ObjectStore, options: ScopeOptions = {}): Promise<ArchiveScope> {
+  const workspaceIds = options.workspaceIds ?? (await listWorkspaces(store));
+  const scope: { heads: ScopeHead[]; parts: ArchiveScope['parts'][number][]; exceptions: ScopeException[]; conflicts: ScopeConflict[] } = { heads: [], parts: [], exceptions: [], conflicts: [] };
+  for (const workspaceId of workspaceIds) {
+    const head = await findHead(store, workspaceId);
+    if (!head) continue;
+    scope.heads.push({ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: head.manifest.checkpoint, key: head.key });
+    const chain: StoredManifest[] = [];
+    for (let seq = 0; seq < head.manifest.seq; seq++) chain.push(await readManifest(store, workspaceId, seq));
+    chain.push(head);
+
+    const superseded = new Set<number>();
+    const adopted = new Set<number>();
+    for (const { manifest } of chain) {
+      for (const ref of manifest.supersedes ?? []) if (chain[ref.seq]?.sha256 === ref.sha256) superseded.add(ref.seq);
+      for (const ref of manifest.adopts ?? []) if (chain[ref.seq]?.sha256 === ref.sha256) adopted.add(ref.seq);
+    }
+    const untrusted = new Set<number>(superseded);
+    if (options.verifier) {
+      let signedYet = false;
+      for (const stored of chain) {
+        const signed = await isSigned(store, stored, options.verifier);
+        signedYet ||= signed;
+        if (signedYet && !signed && !superseded.has(stored.manifest.seq) && !adopted.has(stored.manifest.seq)) untrusted.add(stored.manifest.seq);
+      }
+    }
+
+    const accounted = new Set<string>();
+    for (const { manifest } of chain) {
+      if (untrusted.has(manifest.seq)) continue;
+      for (const part of manifest.parts) {
+        accounted.add(part.key);
+        scope.parts.push({ ...part, workspaceId, dt: dtOf(part.key) });
+      }
+      for (const part of manifest.quarantine) accounted.add(part.key);
+      for (const rejected of manifest.rejected_parts ?? []) {
+        if (accounted.has(rejected.key)) continue;
+        accounted.add(rejected.key);
+        const acknowledged = manifest.kind === 'exception';
+        scope.exceptions.push({ workspaceId, key: rejected.key, dt: dtOf(rejected.key), kind: acknowledged ? 'acknowledged' : 'rejected', reason: acknowledged ? `acknowledged by an operator: ${rejected.reason}` : rejected.reason, seq: manifest.seq });
+      }
+      for (const conflict of manifest.conflicts ?? []) scope.conflicts.push({ ...conflict, workspaceId, seq: manifest.seq, dt: dtOf(conflict.archived_part) });
+    }
+    for (const seq of untrusted) {
+      const manifest = chain[seq]!.manifest;
+      for (const part of manifest.parts) {
+        if (accounted.has(part.key)) continue;
+        accounted.add(part.key);
+        const why = superseded.has(seq) ? `listed only by manifest ${seq}, which a signed recovery manifest superseded` : `listed only by manifest ${seq}, which no signature covers`;
+        scope.exceptions.push({ workspaceId, key: part.key, dt: dtOf(part.key), kind: 'unsigned', reason: why, seq });
+      }
+    }
+    for await (const object of store.list(dataPrefix(workspaceId))) {
+      if (accounted.has(object.key)) continue;
+      scope.exceptions.push({ workspaceId, key: object.key, dt: dtOf(object.key), kind: 'unlisted', reason: 'no manifest of the chain lists it: it was never read' });
+    }
+  }
+  scope.parts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  scope.exceptions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { ...scope, trust: options.verifier ? 'signatures' : 'hash chain only' };
+}
+
+async function isSigned(store: ObjectStore, stored: StoredManifest, verifier: SignatureVerifier): Promise<boolean> {
+  try {
+    const record = await readSignature(store, stored.manifest.workspace_id, stored.manifest.seq);
+    if (!record || record.manifest_sha256 !== stored.sha256) return false;
+    return await verifier.verify(canonicalMessage(record), Buffer.from(record.signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/** The exceptions and conflicts whose day falls in [from, to] (YYYY-MM-DD, inclusive); undated ones always. */
+export function inPeriod<T extends { readonly dt: string | null }>(items: readonly T[], from: string, to: string): T[] {
+  return items.filter((i) => i.dt === null || (i.dt >= from && i.dt <= to));
+}
