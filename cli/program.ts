@@ -10,7 +10,7 @@ import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './c
 import { runSimulate } from './commands/simulate.ts';
 import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/verify.ts';
 import { createOutput } from './output.ts';
-import { formatTable, runQuery, runReport } from './commands/report.ts';
+import { formatDisclosures, formatTable, runQuery, runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
 import { quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { toCsv } from '../lambdas/core/reports/csv.ts';
@@ -18,6 +18,8 @@ import type { ObjectStore } from '../lambdas/core/ports.ts';
 import path from 'node:path';
 import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
 import { s3Archive } from './archiveLocation.ts';
+import { addAdoptUnsignedCommand, keysCommand } from './commands/keys.ts';
+import { addAcknowledgeCommand } from './commands/acknowledge.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -168,6 +170,10 @@ function buildProgram(setExit: (code: number) => void): Command {
       if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
       const result = await runQuery(opts);
       process.stdout.write(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`);
+      // Disclosed with every answer: on stdout under the table, on stderr beside a CSV.
+      const disclosures = formatDisclosures(result).join('\n');
+      if (opts.csv) process.stderr.write(`${disclosures}\n`);
+      else process.stdout.write(`${disclosures}\n`);
       setExit(EXIT.ok);
     });
 
@@ -204,6 +210,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       });
       setExit(EXIT.ok);
     });
+  addAdoptUnsignedCommand(keysCommand(program), setExit);
+  addAcknowledgeCommand(program, setExit);
   return program;
 }
 

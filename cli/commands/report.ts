@@ -6,6 +6,8 @@ import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { FolderReportSink } from '../../lambdas/adapters/local/FolderReportSink.ts';
 import { AthenaEngine } from '../../lambdas/adapters/aws/AthenaEngine.ts';
 import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
+import { type ArchiveScope, type ScopeConflict, type ScopeException, archiveScope, inPeriod } from '../../lambdas/core/archive/scope.ts';
+import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import type { ObjectStore, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
 import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/core/queries/catalog.ts';
@@ -30,6 +32,7 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
   let engine: QueryEngine;
   let archive: ObjectStore;
   let workspaceIds: readonly string[];
+  let scope: ArchiveScope | undefined;
   if (options.athena) {
     engine = new AthenaEngine(new AthenaClient(options.athena.region ? { region: options.athena.region } : {}), { workgroup: options.athena.workgroup, database: options.athena.database });
     if (!options.archiveStore) throw new ConfigurationError('--athena needs --archive s3://bucket/prefix to record the manifest heads');
@@ -38,8 +41,9 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
   } else {
     if (!options.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
     archive = await openArchive(options.archive, { allowS3: false });
-    engine = await DuckDbEngine.open(options.archive, { cacheDays: reportDays(options.quarter) });
     workspaceIds = await listWorkspaces(archive);
+    scope = await localScope(archive, options.archive, workspaceIds);
+    engine = await DuckDbEngine.open(options.archive, { cacheDays: reportDays(options.quarter), parts: scope.parts.map((p) => p.key) });
   }
   const queries = loadQueries();
   const bar = output.progress('report {bar} {value}/{total} queries', queries.length, {});
@@ -52,6 +56,7 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
       sink: new FolderReportSink(options.out),
       archive,
       workspaceIds,
+      ...(scope ? { scope } : { readsIndex: true }),
       lang: options.lang,
       onQuery: (name, rows) => {
         bar.update(++done);
@@ -65,16 +70,43 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
   }
 }
 
-export async function runQuery(options: { archive: string; file: string; from: string; to: string }): Promise<QueryResult> {
-  await openArchive(options.archive, { allowS3: false });
+/**
+ * The chain-listed parts of a local archive: signatures checked with the key the collector made
+ * for it when this machine has one (unsigned manifests after the first signature are not read),
+ * the hash chain only otherwise.
+ */
+async function localScope(store: ObjectStore, archiveDir: string, workspaceIds?: readonly string[]): Promise<ArchiveScope> {
+  const existing = Ed25519Signer.existingVerifier(archiveDir);
+  return archiveScope(store, { ...(workspaceIds && { workspaceIds }), ...(existing && { verifier: existing.verifier }) });
+}
+
+export interface QueryAnswer extends QueryResult {
+  /** Objects of the period that are not chain-listed data (never read), and conflicting versions. */
+  readonly exceptions: ScopeException[];
+  readonly conflicts: ScopeConflict[];
+  readonly trust: ArchiveScope['trust'];
+}
+
+/** The exceptions and conflicts of a query answer, as lines to print after the result. */
+export function formatDisclosures(answer: QueryAnswer): string[] {
+  const lines = [`read ${answer.trust === 'signatures' ? 'the parts listed by signed manifests' : 'the parts listed by the manifest chain (unsigned: hash chain only)'}`];
+  for (const e of answer.exceptions) lines.push(`exception (${e.kind}, not read): ${e.key} — ${e.reason}`);
+  for (const c of answer.conflicts) lines.push(`conflict: id ${c.id} served again with different content (archived ${c.archived_sha256} in ${c.archived_part}; served ${c.served_sha256}, quarantined in ${c.quarantine_part})`);
+  return lines;
+}
+
+export async function runQuery(options: { archive: string; file: string; from: string; to: string }): Promise<QueryAnswer> {
+  const store = await openArchive(options.archive, { allowS3: false });
   const file = path.resolve(options.file);
   const sql = await fs.readFile(file, 'utf8').catch(() => {
     throw new ConfigurationError(`--file: cannot read '${options.file}' (the canned queries are in ${path.relative(process.cwd(), QUERIES_DIR) || QUERIES_DIR}/)`);
   });
   const query = parseQuery(path.basename(file), sql);
-  const engine = await DuckDbEngine.open(options.archive);
+  const scope = await localScope(store, options.archive);
+  const engine = await DuckDbEngine.open(options.archive, { parts: scope.parts.map((p) => p.key) });
   try {
-    return await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
+    const result = await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
+    return { ...result, exceptions: inPeriod(scope.exceptions, options.from, options.to), conflicts: inPeriod(scope.conflicts, options.from, options.to), trust: scope.trust };
   } finally {
     await engine.close();
   }

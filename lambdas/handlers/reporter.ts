@@ -72,6 +72,7 @@ export function createReporterHandler(deps: ReporterDeps) {
         sink: new ObjectStoreReportSink(store, prefix),
         archive: store,
         workspaceIds: config.WORKSPACE_IDS,
+        readsIndex: true,
         lang: config.REPORT_LANG,
         now,
         onQuery: (name, rows) => logger.info('query finished', { query: name, rows }),

@@ -9,6 +9,7 @@ import type { ObjectStore, SignatureVerifier } from '../ports.ts';
 import { canonicalMessage, readSignature } from '../signing/signatures.ts';
 import { type StoredManifest, findHead, listWorkspaces, readManifest } from './chain.ts';
 import { dataPrefix, parsePartKey } from './keys.ts';
+import { indexPrefix } from './partIndex.ts';
 import type { Conflict, ManifestPart } from './manifest.ts';
 
 export interface ScopeException {
@@ -45,6 +46,11 @@ export interface ArchiveScope {
   readonly conflicts: ScopeConflict[];
   /** How the manifests were trusted: signatures checked with a key, or the hash chain only. */
   readonly trust: 'signatures' | 'hash chain only';
+  /**
+   * Index objects no trusted manifest names that list a part the chain does not list: Athena's
+   * view would read that part, so an Athena report must not run (see buildReportPack).
+   */
+  readonly unsafeIndexes: { readonly workspaceId: string; readonly key: string; readonly lists: string[] }[];
 }
 
 export interface ScopeOptions {
@@ -58,7 +64,13 @@ const dtOf = (key: string) => parsePartKey(key)?.dt ?? /\/dt=(\d{4}-\d{2}-\d{2})
 /** The chain-listed parts of every workspace (or those named), and what else lies in the data area. */
 export async function archiveScope(store: ObjectStore, options: ScopeOptions = {}): Promise<ArchiveScope> {
   const workspaceIds = options.workspaceIds ?? (await listWorkspaces(store));
-  const scope: { heads: ScopeHead[]; parts: ArchiveScope['parts'][number][]; exceptions: ScopeException[]; conflicts: ScopeConflict[] } = { heads: [], parts: [], exceptions: [], conflicts: [] };
+  const scope: { heads: ScopeHead[]; parts: ArchiveScope['parts'][number][]; exceptions: ScopeException[]; conflicts: ScopeConflict[]; unsafeIndexes: ArchiveScope['unsafeIndexes'][number][] } = {
+    heads: [],
+    parts: [],
+    exceptions: [],
+    conflicts: [],
+    unsafeIndexes: [],
+  };
   for (const workspaceId of workspaceIds) {
     const head = await findHead(store, workspaceId);
     if (!head) continue;
@@ -84,6 +96,13 @@ export async function archiveScope(store: ObjectStore, options: ScopeOptions = {
     }
 
     const accounted = new Set<string>();
+    const listedParts = new Set<string>();
+    const namedIndexes = new Set<string>();
+    for (const { manifest } of chain) {
+      if (untrusted.has(manifest.seq)) continue;
+      if (manifest.index) namedIndexes.add(manifest.index.key);
+      for (const part of manifest.parts) listedParts.add(part.key);
+    }
     for (const { manifest } of chain) {
       if (untrusted.has(manifest.seq)) continue;
       for (const part of manifest.parts) {
@@ -111,6 +130,19 @@ export async function archiveScope(store: ObjectStore, options: ScopeOptions = {
     for await (const object of store.list(dataPrefix(workspaceId))) {
       if (accounted.has(object.key)) continue;
       scope.exceptions.push({ workspaceId, key: object.key, dt: dtOf(object.key), kind: 'unlisted', reason: 'no manifest of the chain lists it: it was never read' });
+    }
+    for await (const object of store.list(indexPrefix(workspaceId))) {
+      if (namedIndexes.has(object.key) || accounted.has(object.key)) continue;
+      const lists: string[] = [];
+      for (const line of (await store.get(object.key)).toString('utf8').split('\n')) {
+        try {
+          const row = JSON.parse(line) as { key?: unknown; status?: unknown };
+          if (row.status === 'listed' && typeof row.key === 'string' && !listedParts.has(row.key)) lists.push(row.key);
+        } catch {
+          // not a row: the view's JSON SerDe reads no key from it either
+        }
+      }
+      if (lists.length > 0) scope.unsafeIndexes.push({ workspaceId, key: object.key, lists });
     }
   }
   scope.parts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -4,8 +4,9 @@
  * archive manifest heads the pack was computed from — so an assessor can re-perform it.
  * The same core runs on DuckDB (local) and Athena (reporter Lambda).
  */
-import { findHead } from '../archive/chain.ts';
+import { type ArchiveScope, archiveScope, inPeriod } from '../archive/scope.ts';
 import { iso, sha256Hex } from '../archive/manifest.ts';
+import { IntegrityError } from '../errors.ts';
 import type { ObjectStore, QueryEngine, QueryResult, ReportSink } from '../ports.ts';
 import { type CannedQuery, bindValues, quarterRange } from '../queries/catalog.ts';
 import { toCsv } from './csv.ts';
@@ -33,6 +34,10 @@ export interface ReportPackOptions {
   readonly onQuery?: (name: string, rows: number) => void;
   /** Queries run at once. @default 3 */
   readonly concurrency?: number;
+  /** The chain-listed parts the engine reads and the exceptions to disclose (computed from `archive` when absent). */
+  readonly scope?: ArchiveScope;
+  /** The engine reads through the part index (Athena's view): an index object no manifest names stops the pack. */
+  readonly readsIndex?: boolean;
 }
 
 export interface ReportFile {
@@ -53,11 +58,23 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
   const generatedAt = now().toISOString();
 
   // The heads first: the pack covers at most what the chain proved when it started.
-  const heads = [];
-  for (const workspaceId of options.workspaceIds) {
-    const head = await findHead(options.archive, workspaceId);
-    if (head) heads.push({ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: iso(head.manifest.checkpoint), key: head.key });
+  const scope = options.scope ?? (await archiveScope(options.archive, { workspaceIds: options.workspaceIds }));
+  const heads = scope.heads.filter((h) => options.workspaceIds.includes(h.workspaceId)).map((h) => ({ workspaceId: h.workspaceId, seq: h.seq, sha256: h.sha256, checkpoint: iso(h.checkpoint), key: h.key }));
+  if (options.readsIndex && scope.unsafeIndexes.length > 0) {
+    const first = scope.unsafeIndexes[0]!;
+    throw new IntegrityError(
+      first.key,
+      `${scope.unsafeIndexes.map((i) => i.key).join(', ')}: index object${scope.unsafeIndexes.length > 1 ? 's' : ''} no manifest names, listing ${first.lists.length} part(s) the chain does not list (e.g. ${first.lists[0]}); Athena would read them, so no pack is built — run verify, then acknowledge the objects it names`,
+    );
   }
+  // Disclosed, never read: objects of the read period that are not chain-listed data, and conflicts.
+  const days = reportDays(options.quarter);
+  const exceptions = inPeriod(scope.exceptions, days.from, days.to);
+  const conflicts = inPeriod(scope.conflicts, days.from, days.to);
+  const disclosures = [
+    ...exceptions.map((e) => ({ kind: e.kind, key: e.key, reason: e.reason })),
+    ...conflicts.map((c) => ({ kind: 'conflict', key: c.quarantine_part, reason: `id ${c.id} served again with different content (archived ${c.archived_sha256} in ${c.archived_part}; served ${c.served_sha256})` })),
+  ];
 
   const files: ReportFile[] = [];
   const write = async (name: string, body: Buffer) => {
@@ -104,7 +121,8 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     });
   }
 
-  await write('summary.html', Buffer.from(renderSummary({ lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results }), 'utf8'));
+  await write('exceptions.csv', toCsv({ columns: ['kind', 'object', 'reason'], rows: disclosures.map((d) => [d.kind, d.key, d.reason]) }));
+  await write('summary.html', Buffer.from(renderSummary({ lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results, disclosures }), 'utf8'));
 
   const manifest = {
     format: REPORT_FORMAT,
@@ -113,7 +131,8 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     generated_at: generatedAt,
     engine: options.engine.name,
     lang,
-    archive: { location: options.archive.location, manifest_heads: heads },
+    archive: { location: options.archive.location, manifest_heads: heads, trust: scope.trust, parts_read: scope.parts.filter((p) => p.dt !== null && p.dt >= days.from && p.dt <= days.to).length },
+    exceptions: { read_period: days, objects: exceptions, conflicts },
     queries: queryEntries,
     files: [...files],
   };

@@ -68,6 +68,8 @@ export interface SummaryInput {
   readonly engine: string;
   readonly heads: readonly { workspaceId: string; seq: number; sha256: string; checkpoint: string }[];
   readonly results: readonly { query: CannedQuery; result: QueryResult; file: string; sha256: string }[];
+  /** Objects in the period the chain does not list as data (never read), and conflicting versions. */
+  readonly disclosures?: readonly { kind: string; key: string; reason: string }[];
 }
 
 const escape = (text: unknown) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -128,6 +130,11 @@ export function renderSummary(input: SummaryInput): string {
   const heads = input.heads
     .map((h) => `<tr><td>${escape(h.workspaceId)}</td><td>#${h.seq} <code>${escape(h.sha256.slice(0, 16))}…</code></td><td>${escape(h.checkpoint)}</td></tr>`)
     .join('');
+  const disclosures = input.disclosures?.length
+    ? `<h2>Exceptions — objects not read as data (${input.disclosures.length})</h2><table><tr><th>kind</th><th>object</th><th>reason</th></tr>${input.disclosures
+        .map((d) => `<tr><td>${escape(d.kind)}</td><td><code>${escape(d.key)}</code></td><td>${escape(d.reason)}</td></tr>`)
+        .join('')}</table>`
+    : '';
   const queries = input.results
     .map(
       (r) =>
@@ -161,6 +168,7 @@ figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.5rem}svg text{f
 </table>
 <h2>${escape(t.archive)}</h2>
 <table><tr><th>${escape(t.workspace)}</th><th>${escape(t.head)}</th><th>${escape(t.coveredUntil)}</th></tr>${heads}</table>
+${disclosures}
 <h2>${escape(t.activitySection)}</h2>
 ${barChart(t.activity, activity, t.none)}
 ${barChart(t.topTypes, topTypes, t.none)}
