@@ -121,7 +121,6 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     });
   }
 
-  await write('exceptions.csv', toCsv({ columns: ['kind', 'object', 'reason'], rows: disclosures.map((d) => [d.kind, d.key, d.reason]) }));
   await write('summary.html', Buffer.from(renderSummary({ lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results, disclosures }), 'utf8'));
 
   const manifest = {
