@@ -27,6 +27,7 @@ import { IntercomClient } from '../intercom/IntercomClient.ts';
 import { type CollectorConfig, type WorkspaceConfig, parseCollectorEnv } from './collectorConfig.ts';
 
 import { METRICS_NAMESPACE } from './constants.ts';
+import { isOperatorEvent, runOperatorEvent } from './operatorEvent.ts';
 
 export { METRICS_NAMESPACE };
 
@@ -160,7 +161,9 @@ export function createCollectorHandler(deps: CollectorDeps) {
     }
   }
 
-  return async (_event: unknown, context: Context): Promise<{ workspaces: WorkspaceOutcome[] }> => {
+  return async (event: unknown, context: Context): Promise<{ workspaces: WorkspaceOutcome[]; operator?: Awaited<ReturnType<typeof runOperatorEvent>> }> => {
+    // An operator's explicit request (adopt-unsigned, acknowledge) instead of a scheduled run.
+    if (isOperatorEvent(event)) return { workspaces: [], operator: await runOperatorEvent(event, { store, ...(deps.signer && { signer: deps.signer }), logger, now }) };
     const outcomes: WorkspaceOutcome[] = [];
     try {
       for (const workspace of config.WORKSPACES) {
