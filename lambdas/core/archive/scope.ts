@@ -47,10 +47,11 @@ export interface ArchiveScope {
   /** How the manifests were trusted: signatures checked with a key, or the hash chain only. */
   readonly trust: 'signatures' | 'hash chain only';
   /**
-   * Index objects no trusted manifest names that list a part the chain does not list: Athena's
-   * view would read that part, so an Athena report must not run (see buildReportPack).
+   * Index objects no trusted manifest names that list a part the chain does not list, or
+   * reject one it lists: Athena's view would read (or hide) that part, so an Athena report must
+   * not run (see buildReportPack).
    */
-  readonly unsafeIndexes: { readonly workspaceId: string; readonly key: string; readonly lists: string[] }[];
+  readonly unsafeIndexes: { readonly workspaceId: string; readonly key: string; /** The keys it would wrongly let Athena read or hide. */ readonly lists: string[] }[];
 }
 
 export interface ScopeOptions {
@@ -137,7 +138,8 @@ export async function archiveScope(store: ObjectStore, options: ScopeOptions = {
       for (const line of (await store.get(object.key)).toString('utf8').split('\n')) {
         try {
           const row = JSON.parse(line) as { key?: unknown; status?: unknown };
-          if (row.status === 'listed' && typeof row.key === 'string' && !listedParts.has(row.key)) lists.push(row.key);
+          if (typeof row.key !== 'string') continue;
+          if ((row.status === 'listed' && !listedParts.has(row.key)) || (row.status === 'rejected' && listedParts.has(row.key))) lists.push(row.key);
         } catch {
           // not a row: the view's JSON SerDe reads no key from it either
         }
