@@ -36,6 +36,7 @@ import { type RunningSimulator, startSimulator } from '../../simulator/server.ts
 import { duplicateIds, listedLines } from '../helpers/archive.ts';
 import { DAY, T0, runCollector, simClient } from '../helpers/collecting.ts';
 import { fakeS3 } from '../helpers/fakeS3.ts';
+import { ARCHIVE_WRITER_ATTACKS as A, ARCHIVE_WRITER_STORES } from '../reliability/cases.ts';
 
 const WS = 'sim-acme';
 let sim: RunningSimulator;
@@ -92,9 +93,9 @@ interface Archive {
 }
 
 let n = 0;
-const archives: [string, () => Promise<Archive>][] = [
+const archives: [(typeof ARCHIVE_WRITER_STORES)[number], () => Promise<Archive>][] = [
   [
-    'local store',
+    ARCHIVE_WRITER_STORES[0],
     async () => {
       const dir = path.join(tmp, `archive-${++n}`);
       const keys = Ed25519Signer.forArchive(dir, path.join(tmp, 'keys'));
@@ -111,7 +112,7 @@ const archives: [string, () => Promise<Archive>][] = [
     },
   ],
   [
-    'S3 adapter (KMS signer)',
+    ARCHIVE_WRITER_STORES[1],
     async () => {
       const s3 = fakeS3();
       const client = new KMSClient({ region: 'eu-west-1' });
@@ -137,7 +138,7 @@ async function expectExactlyOnceListed(store: ObjectStore, from: number, to: num
 }
 
 describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
-  it('a forged unsigned head costs a re-fetch and hides nothing: it is superseded by a signed recovery manifest, never signed', async () => {
+  it(`${A[0]} costs a re-fetch and hides nothing: it is superseded by a signed recovery manifest, never signed`, async () => {
     const a = await open();
     await runCollector(sim, a.store, { since: T0, until: T0 + 2 * DAY, windowSeconds: DAY, signer: a.signer });
     const head = (await findHead(a.store, WS))!;
@@ -160,7 +161,7 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     expect(verified.workspaces[0]!.checkpoint).toBe(T0 + 20 * DAY);
   });
 
-  it('a planted part (a fabricated export, an entry dated 2027) is rejected: never listed, signed, queried or reported, and the checkpoint does not move past until', async () => {
+  it(`${A[1]} (a fabricated export, an entry dated 2027) is rejected: never listed, signed, queried or reported, and the checkpoint does not move past until`, async () => {
     const a = await open();
     await runCollector(sim, a.store, { since: T0, until: T0 + 2 * DAY, windowSeconds: DAY, signer: a.signer });
     const cp = T0 + 2 * DAY;
@@ -194,7 +195,7 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     }
   });
 
-  it('a planted part that re-attributes a real entry is rejected, its verbatim entries are written again, and Intercom’s true copy is archived', async () => {
+  it(`${A[2]} is rejected, its verbatim entries are written again, and Intercom’s true copy is archived`, async () => {
     const a = await open();
     await runCollector(sim, a.store, { since: T0, until: T0 + 2 * DAY, windowSeconds: DAY, signer: a.signer });
     const cp = T0 + 2 * DAY;
@@ -215,7 +216,7 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     expect((await verifyArchive(a.store, { verifier: a.verifier })).problems).toEqual([]);
   });
 
-  it('an object no manifest lists is never read: disclosed by scope and the pack, stopping an Athena pack when an index names it, until acknowledged', async () => {
+  it(`${A[3]}: an object no manifest lists is never read: disclosed by scope and the pack, stopping an Athena pack when an index names it, until acknowledged`, async () => {
     const a = await open();
     await runCollector(sim, a.store, { since: T0, until: T0 + 3 * DAY, windowSeconds: DAY, signer: a.signer });
     const planted = `activity_logs/workspace=${WS}/dt=${utcDate(T0 + DAY)}/zzz.jsonl.gz`;
@@ -246,7 +247,7 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     expect((result.manifest.exceptions as { objects: unknown[] }).objects).toEqual(expect.arrayContaining([expect.objectContaining({ key: planted, kind: 'acknowledged' })]));
   });
 
-  it('an id served again with different content is quarantined and recorded as a conflict', async () => {
+  it(`${A[4]} is quarantined and recorded as a conflict`, async () => {
     const a = await open();
     await runCollector(sim, a.store, { since: T0, until: T0 + DAY, windowSeconds: DAY, signer: a.signer });
     const victim = sim.workspace.entriesBetween(T0 + DAY - 3600, T0 + DAY - 1)[0] as unknown as ActivityLog;
@@ -275,9 +276,9 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
   });
 
   it.each([
-    ['between a window manifest and its signature', 3],
-    ['between the genesis and its signature', 1],
-  ])('a run killed %s ends in a recovery manifest, losing and duplicating nothing', async (_when, nth) => {
+    [A[5], 3],
+    [A[6], 1],
+  ])('%s ends in a recovery manifest, losing and duplicating nothing', async (_when, nth) => {
     const a = await open();
     let signatures = 0;
     const dying = new Proxy(a.store, {
