@@ -32,6 +32,7 @@ import type { ActivityLogSource, ManifestSigner, ObjectStore, QueryEngine, Repor
 import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
+import { archivedEntries } from '../../lambdas/core/rules/evaluate.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { duplicateIds, listedLines } from '../helpers/archive.ts';
 import { DAY, T0, runCollector, simClient } from '../helpers/collecting.ts';
@@ -225,6 +226,11 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     expect(scope.parts.map((p) => p.key)).not.toContain(planted);
     expect(scope.exceptions).toEqual([expect.objectContaining({ key: planted, kind: 'unlisted' })]);
     expect((await verifyArchive(a.store, { verifier: a.verifier })).problems).toEqual([expect.objectContaining({ code: 'stray-object', key: planted })]);
+    // Alert rules (live and backtests) evaluate only chain-listed parts too.
+    const evaluated: string[] = [];
+    for await (const entry of archivedEntries(a.store, WS, T0, T0 + 3 * DAY)) evaluated.push(entry.id);
+    expect(evaluated).not.toContain('zzz');
+    expect(evaluated.sort()).toEqual(served(T0, T0 + 3 * DAY));
 
     // An index object that lists it (what Athena's view would read): the pack stops.
     const forgedIndex = indexKey(WS, 999);

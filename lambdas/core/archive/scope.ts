@@ -166,3 +166,25 @@ async function isSigned(store: ObjectStore, stored: StoredManifest, verifier: Si
 export function inPeriod<T extends { readonly dt: string | null }>(items: readonly T[], from: string, to: string): T[] {
   return items.filter((i) => i.dt === null || (i.dt >= from && i.dt <= to));
 }
+
+/**
+ * The data parts the chain lists for entries at or after `from`, found by walking back from the
+ * head to the first window that starts before `from` (cheap: a live alert run reads a few
+ * manifests, not the whole chain). Superseded manifests carry no weight; rejected parts and
+ * objects no manifest lists are not in the set.
+ */
+export async function listedKeysSince(store: ObjectStore, workspaceId: string, from: number): Promise<Set<string>> {
+  const keys = new Set<string>();
+  const superseded = new Set<number>();
+  let current: StoredManifest | undefined = await findHead(store, workspaceId);
+  while (current) {
+    const m = current.manifest;
+    for (const ref of m.supersedes ?? []) superseded.add(ref.seq);
+    if (!superseded.has(m.seq)) {
+      for (const part of m.parts) keys.add(part.key);
+      if ((m.kind === 'window' || m.kind === 'recovery') && m.from < from) break;
+    }
+    current = m.seq > 0 ? await readManifest(store, workspaceId, m.seq - 1) : undefined;
+  }
+  return keys;
+}
