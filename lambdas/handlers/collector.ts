@@ -145,6 +145,9 @@ export function createCollectorHandler(deps: CollectorDeps) {
       metrics.addMetric('LateEntries', MetricUnit.Count, result.lateEntries);
       metrics.addMetric('WindowsClosed', MetricUnit.Count, result.windows);
       metrics.addMetric('EntriesQuarantined', MetricUnit.Count, result.quarantined);
+      metrics.addMetric('PartsRejected', MetricUnit.Count, result.partsRejected);
+      metrics.addMetric('Conflicts', MetricUnit.Count, result.conflicts);
+      if (result.superseded.length > 0) logger.warn('unsigned manifests superseded by a signed recovery manifest', { workspace: workspace.id, superseded: result.superseded });
       metrics.addMetric('ArchiveLagSeconds', MetricUnit.Seconds, nowSeconds - result.checkpoint);
       if (result.newestCreatedAt !== null) metrics.addMetric('NewestEntryAgeSeconds', MetricUnit.Seconds, nowSeconds - result.newestCreatedAt);
       return {
