@@ -10,7 +10,7 @@ import { COLLECTOR_VERSION, newRunId } from '../../lambdas/core/version.ts';
 import { promises as fs } from 'node:fs';
 import { FileAlertSink, StdoutAlertSink } from '../../lambdas/adapters/local/localAlertSinks.ts';
 import type { AlertSink } from '../../lambdas/core/rules/deliver.ts';
-import { alertOnCollected } from '../../lambdas/core/rules/liveAlerts.ts';
+import { type LiveAlertResult, alertOnCollected } from '../../lambdas/core/rules/liveAlerts.ts';
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { IntercomClient, type IntercomRegion, REGION_HOSTS } from '../../lambdas/intercom/IntercomClient.ts';
 import type { Output } from '../output.ts';
@@ -174,8 +174,9 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
     bar?.stop();
     if (!ruleSet) return result;
     const sinks: AlertSink[] = [new FileAlertSink(options.alertsFile ?? 'alerts.jsonl'), ...(options.alertsToStdout === false ? [] : [new StdoutAlertSink()])];
-    const alerts = await alertOnCollected(store, ruleSet, result, sinks, { lookbackSeconds: options.lookbackSeconds, maxAgeSeconds: options.alertMaxAgeSeconds ?? 86_400, now });
-    output.info(`alerts: ${alerts.matches} matches for entries since ${iso(alerts.from)}, ${alerts.sent} sent, ${alerts.alreadySent} sent before (to ${options.alertsFile ?? 'alerts.jsonl'})`);
+    const alerts = await alertOnCollected(store, ruleSet, result, sinks, { maxAgeSeconds: options.alertMaxAgeSeconds ?? 86_400, now });
+    for (const note of alerts.notes) output.warn(note);
+    output.info(formatAlertSummary(alerts, options.alertsFile ?? 'alerts.jsonl'));
     return { ...result, alerts };
   } finally {
     process.off('SIGINT', onSignal);
@@ -193,4 +194,14 @@ export function formatCollectSummary(result: CollectResult, seconds: number): st
     ...(result.superseded.length ? [`  unsigned manifests ${result.superseded.join(', ')} superseded by a signed recovery manifest (re-collected, not signed)`] : []),
     ...(result.stoppedEarly ? ['  stopped early on request; the next run continues from the checkpoint'] : []),
   ].join('\n');
+}
+
+/** One line on what live alerting did, including what was too old to send. */
+export function formatAlertSummary(alerts: LiveAlertResult, file: string): string {
+  const scope =
+    alerts.from === null
+      ? 'nothing archived after the alerts watermark'
+      : `${alerts.entries} entries after ${alerts.watermark.before === null ? `${iso(alerts.maxAgeCutoff)} (no alerts watermark yet)` : `the alerts watermark (manifest ${alerts.watermark.before})`}`;
+  const old = alerts.tooOld > 0 ? `, ${alerts.tooOld} not sent live: their entries are older than --alert-max-age (before ${iso(alerts.maxAgeCutoff)}; rules backtest shows them)` : '';
+  return `alerts: ${alerts.matches} matches in ${scope}, ${alerts.sent} sent, ${alerts.alreadySent} sent before${old} (to ${file}); watermark at manifest ${alerts.watermark.after ?? 'none'}${alerts.snapshot.written ? `, state snapshot ${alerts.snapshot.written}` : ''}`;
 }

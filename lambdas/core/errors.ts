@@ -116,6 +116,14 @@ export class ConcurrentWriterError extends ArchiveError {
   }
 }
 
+/** A channel refused live alerts; the watermark stays where it was, so the next run delivers them. */
+export class AlertDeliveryError extends ArchiveError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AlertDeliveryError';
+  }
+}
+
 /** The archive is locked by another live process. */
 export class LockedError extends ConfigurationError {
   constructor(message: string) {

@@ -137,9 +137,10 @@ export function createCollectorHandler(deps: CollectorDeps) {
         },
       });
       if (deps.alerts) {
-        const alerts = await alertOnCollected(store, deps.alerts.ruleSet, result, deps.alerts.sinks, { lookbackSeconds: config.LOOKBACK_SECONDS, maxAgeSeconds: config.ALERT_MAX_AGE_SECONDS, now });
+        const alerts = await alertOnCollected(store, deps.alerts.ruleSet, result, deps.alerts.sinks, { maxAgeSeconds: config.ALERT_MAX_AGE_SECONDS, now });
         metrics.addMetric('AlertsSent', MetricUnit.Count, alerts.sent);
-        logger.info('alerts', { workspace: workspace.id, matches: alerts.matches, sent: alerts.sent, alreadySent: alerts.alreadySent });
+        for (const note of alerts.notes) logger.warn(note, { workspace: workspace.id });
+        logger.info('alerts', { workspace: workspace.id, matches: alerts.matches, sent: alerts.sent, alreadySent: alerts.alreadySent, tooOldToSend: alerts.tooOld, watermark: alerts.watermark.after, snapshotWritten: alerts.snapshot.written });
       }
       metrics.addMetric('EntriesArchived', MetricUnit.Count, result.entries + result.lateEntries);
       metrics.addMetric('LateEntries', MetricUnit.Count, result.lateEntries);

@@ -1,6 +1,6 @@
 /** In-memory write-once store for unit tests; `tamper` lets tests break it on purpose. */
 import { createHash } from 'node:crypto';
-import { IntegrityError } from '../../lambdas/core/errors.ts';
+import { IntegrityError, ObjectNotFoundError } from '../../lambdas/core/errors.ts';
 import type { ObjectInfo, ObjectStore, PutResult } from '../../lambdas/core/ports.ts';
 
 export class MemoryObjectStore implements ObjectStore {
@@ -21,7 +21,7 @@ export class MemoryObjectStore implements ObjectStore {
 
   async get(key: string): Promise<Buffer> {
     const body = this.objects.get(key);
-    if (!body) throw new Error(`object ${key} does not exist`);
+    if (!body) throw new ObjectNotFoundError(key);
     return body;
   }
 

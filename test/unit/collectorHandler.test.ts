@@ -14,6 +14,11 @@ import { type RunningSimulator, startSimulator } from '../../simulator/server.ts
 import { fakeS3 } from '../helpers/fakeS3.ts';
 import { archivedLines, duplicateIds } from '../helpers/archive.ts';
 import { DAY, T0 } from '../helpers/collecting.ts';
+import { readFileSync } from 'node:fs';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SnsAlertSink } from '../../lambdas/adapters/aws/awsAlertSinks.ts';
+import { backtest } from '../../lambdas/core/rules/backtest.ts';
+import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 
 let sim: RunningSimulator;
 const NOW = T0 + 3 * DAY;
@@ -157,5 +162,44 @@ describe('collector Lambda operator events', () => {
   it('rejects a malformed operator event with the field named', async () => {
     const { handler } = setup();
     await expect(handler({ operation: 'acknowledge', workspace: 'sim-acme', reason: 'x' }, context())).rejects.toThrow(/operator event is invalid: keys/);
+  });
+});
+
+describe('collector Lambda live alerts', () => {
+  it('delivers the alerts of an invocation whose SNS publish failed on the next invocation, with the same alert_id', async () => {
+    const rules = parseRules(readFileSync(new URL('../../rules/default-rules.yaml', import.meta.url), 'utf8'), 'default-rules.yaml');
+    const s3 = fakeS3();
+    const secrets = mockClient(SecretsManagerClient);
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: sim.token });
+    const sns = mockClient(SNSClient);
+    let down = true;
+    sns.on(PublishCommand).callsFake(() => {
+      if (down) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+      return { MessageId: 'm' };
+    });
+    const logger = new Logger({ serviceName: 'test' });
+    vi.spyOn(logger, 'info').mockImplementation(() => undefined);
+    vi.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    vi.spyOn(logger, 'error').mockImplementation(() => undefined);
+    const metrics = new Metrics({ namespace: 'Test', serviceName: 'collector' });
+    vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    const config = parseCollectorEnv(env({ ALERT_MAX_AGE_SECONDS: String(2 * DAY) }));
+    const handler = createCollectorHandler({ config, s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger, metrics, now: () => new Date(NOW * 1000), alerts: { ruleSet: rules, sinks: [new SnsAlertSink(new SNSClient({ region: 'eu-west-1' }), 'arn:aws:sns:eu-west-1:111122223333:alerts')] } });
+
+    await expect(handler({}, context())).rejects.toThrow(/sim-acme \(alerts could not be delivered \(Rate exceeded\)/);
+    down = false;
+    sns.resetHistory();
+    const second = await handler({}, context());
+    expect(second.workspaces[0]!.ok).toBe(true);
+
+    const published = sns.commandCalls(PublishCommand).map((c) => c.args[0].input.MessageAttributes!.alert_id!.StringValue);
+    const store = new S3ObjectStore(s3.client, { bucket: 'archive-bucket' });
+    const { alerts } = await backtest(store, ['sim-acme'], rules, NOW - 2 * DAY, NOW);
+    expect(alerts.length).toBeGreaterThan(0);
+    expect([...published].sort()).toEqual(alerts.map((a) => a.alert_id).sort());
+    // Recorded as sent, and the watermark reached the head.
+    for (const a of alerts) expect(await store.head(`alerts/workspace=sim-acme/${a.alert_id}.json`)).toBeDefined();
+    expect(await store.head('alerts/workspace=sim-acme/watermark/000000000003.json')).toBeDefined();
+    sns.restore();
   });
 });

@@ -1,8 +1,10 @@
 /**
  * One evaluator for live alerts and backtests: entries are fed in time order, each teammate's
- * recent history is kept for the rules' horizon only, and every (entry, rule) match becomes an
- * alert with a deterministic id, so consumers can drop repeats. History comes from the archive
- * itself (archivedEntries), never from a second store.
+ * recent history is kept for the rules' horizon only (a compact state, state.ts), and every
+ * (entry, rule) match becomes an alert with a deterministic id, so consumers can drop repeats.
+ * History comes from the archive itself, never from a second store: backtests read it here
+ * (archivedEntries), live alerts from a snapshot of the state plus the parts the chain lists
+ * after it (liveAlerts.ts).
  */
 import { listedKeysSince } from '../archive/scope.ts';
 import { createHash } from 'node:crypto';
@@ -10,6 +12,7 @@ import type { ObjectStore } from '../ports.ts';
 import { dataPrefix, utcDate } from '../archive/keys.ts';
 import { readGzipLines } from '../archive/lines.ts';
 import type { Predicate, Rule, RuleSet } from './ruleset.ts';
+import { CompactState, type SerializedState, trackingOf } from './state.ts';
 
 export interface AlertEntry {
   readonly id: string;
@@ -41,12 +44,6 @@ export function alertId(workspaceId: string, rule: string, entryId: string): str
   return createHash('sha256').update(`${workspaceId}\n${rule}\n${entryId}`).digest('hex').slice(0, 32);
 }
 
-interface Seen {
-  t: number;
-  type: string;
-  ip: string | null;
-}
-
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function localTime(t: number, timeZone: string): { weekday: number; minutes: number } {
   let f = formatters.get(timeZone);
@@ -72,25 +69,29 @@ function metadataField(entry: AlertEntry, ...path: string[]): unknown {
   return value;
 }
 
+/**
+ * One evaluator for live alerts and backtests. Its history is a compact, serialisable state
+ * (see state.ts) that depends only on the set of entries observed, so a state restored from a
+ * snapshot and a state rebuilt from the archive give the same alerts.
+ */
 export class RuleEvaluator {
-  private readonly history = new Map<string, Seen[]>();
-  private readonly joinedAt = new Map<string, number>();
+  private readonly state: CompactState;
 
-  constructor(private readonly ruleSet: RuleSet) {}
+  constructor(
+    private readonly ruleSet: RuleSet,
+    state?: SerializedState,
+  ) {
+    this.state = new CompactState(trackingOf(ruleSet), state);
+  }
 
   /** Feeds one entry (in time order); returns the alerts it raises when `emit`. */
   observe(entry: AlertEntry, emit = true): Alert[] {
     const who = entry.performed_by_id ?? entry.performed_by_email ?? '(unknown)';
-    const seen = this.history.get(who) ?? [];
-    // Keep only the horizon the rules need.
-    const oldest = entry.created_at - this.ruleSet.horizonSeconds;
-    while (seen.length && seen[0]!.t < oldest) seen.shift();
-
     const alerts: Alert[] = [];
     if (emit) {
       for (const rule of this.ruleSet.rules) {
         const reasons: string[] = [];
-        if (rule.when.every((p) => this.holds(p, entry, who, seen, reasons))) {
+        if (rule.when.every((p) => this.holds(p, entry, who, reasons))) {
           alerts.push({
             alert_id: alertId(entry.workspace_id, rule.name, entry.id),
             rule: rule.name,
@@ -108,17 +109,17 @@ export class RuleEvaluator {
         }
       }
     }
-    seen.push({ t: entry.created_at, type: entry.activity_type, ip: entry.performed_by_ip });
-    this.history.set(who, seen);
-    if (entry.activity_type === 'app_admin_join') this.joinedAt.set(who, entry.created_at);
-    if (entry.activity_type === 'admin_provisioned') {
-      const subject = metadataField(entry, 'teammate', 'id');
-      if (typeof subject === 'string') this.joinedAt.set(subject, entry.created_at);
-    }
+    const subject = entry.activity_type === 'admin_provisioned' ? metadataField(entry, 'teammate', 'id') : undefined;
+    this.state.observe(who, entry.created_at, entry.activity_type, entry.performed_by_ip, typeof subject === 'string' ? subject : undefined);
     return alerts;
   }
 
-  private holds(p: Predicate, entry: AlertEntry, who: string, seen: Seen[], reasons: string[]): boolean {
+  /** The evaluator's history as a canonical JSON-able value (pruned to the rules' horizons). */
+  exportState(): SerializedState {
+    return this.state.serialize();
+  }
+
+  private holds(p: Predicate, entry: AlertEntry, who: string, reasons: string[]): boolean {
     if ('type_in_group' in p) {
       const ok = this.ruleSet.groups[p.type_in_group]!.has(entry.activity_type);
       if (ok) reasons.push(`${entry.activity_type} is in group ${p.type_in_group}`);
@@ -134,7 +135,7 @@ export class RuleEvaluator {
     if ('new_ip' in p) {
       if (entry.activity_type !== 'admin_login_success' || !entry.performed_by_ip) return false;
       const since = entry.created_at - p.new_ip.days * 86_400;
-      const ok = !seen.some((s) => s.ip === entry.performed_by_ip && s.t >= since && s.t < entry.created_at);
+      const ok = !this.state.ipSeen(who, entry.performed_by_ip, since, entry.created_at);
       if (ok) reasons.push(`sign-in from ${entry.performed_by_ip}, not seen for this teammate in ${p.new_ip.days} days`);
       return ok;
     }
@@ -149,16 +150,14 @@ export class RuleEvaluator {
     }
     if ('export_by_new_joiner' in p) {
       if (!this.ruleSet.groups.data_exports!.has(entry.activity_type)) return false;
-      const joined = this.joinedAt.get(who);
-      const ok = joined !== undefined && entry.created_at - joined < p.export_by_new_joiner.days * 86_400;
+      const joined = this.state.joinedAt(who);
+      const ok = joined !== undefined && joined <= entry.created_at && entry.created_at - joined < p.export_by_new_joiner.days * 86_400;
       if (ok) reasons.push(`data export ${Math.floor((entry.created_at - joined!) / 86_400)} days after joining`);
       return ok;
     }
     const b = p.burst;
-    const group = this.ruleSet.groups[b.group]!;
-    if (!group.has(entry.activity_type)) return false;
-    const since = entry.created_at - b.hours * 3600;
-    const count = 1 + seen.filter((s) => s.t > since && group.has(s.type)).length;
+    if (!this.ruleSet.groups[b.group]!.has(entry.activity_type)) return false;
+    const count = 1 + this.state.burstCount(b.group, who, entry.created_at - b.hours * 3600, entry.created_at);
     const ok = count > b.more_than;
     if (ok) reasons.push(`${count} ${b.group} events by this teammate within ${b.hours} h`);
     return ok;
