@@ -5,7 +5,7 @@
  * a report or a checkpoint the collector did not fetch itself.
  */
 import { constants, createHash, generateKeyPairSync, privateEncrypt, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -33,6 +33,9 @@ import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { archivedEntries } from '../../lambdas/core/rules/evaluate.ts';
+import { alertOnCollected } from '../../lambdas/core/rules/liveAlerts.ts';
+import type { AlertSink } from '../../lambdas/core/rules/deliver.ts';
+import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { duplicateIds, listedLines } from '../helpers/archive.ts';
 import { DAY, T0, runCollector, simClient } from '../helpers/collecting.ts';
@@ -160,6 +163,28 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     expect(verified.problems).toEqual([]);
     expect(verified.workspaces[0]!.superseded).toEqual([forged.seq]);
     expect(verified.workspaces[0]!.checkpoint).toBe(T0 + 20 * DAY);
+  });
+
+  it(`${A[0]} listing a planted part raises no live alert once superseded`, async () => {
+    const a = await open();
+    await runCollector(sim, a.store, { since: T0, until: T0 + 2 * DAY, windowSeconds: DAY, signer: a.signer });
+    const head = (await findHead(a.store, WS))!;
+    const cp = head.manifest.checkpoint;
+    const body = gz([{ id: 'forged-2fa-off', created_at: cp + 60, activity_type: 'admin_two_factor_auth_change', performed_by: { type: 'admin', id: '1' } } as ActivityLog]);
+    const partKey = dataKey(WS, utcDate(cp), cp, 'part', 1);
+    a.plant(partKey, body);
+    const forged = newManifest({ workspaceId: WS, seq: head.manifest.seq + 1, kind: 'window', from: cp, to: cp + DAY, origin: T0, checkpoint: cp + DAY, prevSha256: head.sha256, api: { host: 'api.intercom.io', version: '2.17', perPage: 250 }, runId: 'run-x', collectorVersion: '0.1.0', writtenAt: new Date(), store: a.store });
+    forged.parts = [{ key: partKey, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length, records: 1, min_created_at: cp + 60, max_created_at: cp + 60 }];
+    forged.records = 1;
+    a.plant(manifestKey(WS, forged.seq), serializeManifest(forged));
+    const result = await runCollector(sim, a.store, { until: T0 + 3 * DAY, windowSeconds: DAY, signer: a.signer });
+    expect(result.superseded).toEqual([forged.seq]);
+    const published: string[] = [];
+    const sinks: AlertSink[] = (['sns', 'eventbridge', 'stdout', 'file'] as const).map((channel) => ({ channel, publish: async (alerts) => void published.push(...alerts.map((x) => x.entry_id)) }));
+    const rules = parseRules(readFileSync(new URL('../../rules/default-rules.yaml', import.meta.url), 'utf8'), 'default-rules.yaml');
+    await alertOnCollected(a.store, rules, result, sinks, { maxAgeSeconds: 400 * DAY, now: () => new Date((T0 + 3 * DAY + 600) * 1000) });
+    expect(published).not.toContain('forged-2fa-off');
+    expect(await listedIds(a.store)).not.toContain('forged-2fa-off');
   });
 
   it(`${A[1]} (a fabricated export, an entry dated 2027) is rejected: never listed, signed, queried or reported, and the checkpoint does not move past until`, async () => {
