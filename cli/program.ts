@@ -20,6 +20,7 @@ import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
 import { s3Archive } from './archiveLocation.ts';
 import { addAdoptUnsignedCommand, keysCommand } from './commands/keys.ts';
 import { addAcknowledgeCommand } from './commands/acknowledge.ts';
+import { registerExport } from './commands/exportProgram.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -193,6 +194,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       process.stdout.write(`${result.text}\n`);
       setExit(EXIT.ok);
     });
+
+  registerExport(program, setExit);
 
   program
     .command('simulate')

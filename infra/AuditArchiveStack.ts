@@ -34,6 +34,8 @@ import { archiveBucketProps, objectLockConfiguration } from './archive-bucket-de
 import { ConfigurationError } from '../lambdas/core/errors.ts';
 import { parseRules } from '../lambdas/core/rules/ruleset.ts';
 import { type DeployConfig, scheduleSeconds } from './config.ts';
+import { SecurityLakeExport } from './constructs/SecurityLakeExport.ts';
+import { SiemFeed } from './constructs/SiemFeed.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 /** The newest Node.js LTS runtime Lambda offers. */
@@ -599,6 +601,16 @@ export class AuditArchiveStack extends Stack {
       description: 'Builds the report pack of the previous quarter',
       schedule: events.Schedule.cron({ minute: '0', hour: '6', day: '1', month: '1,4,7,10' }),
     }).addTarget(new targets.LambdaFunction(reporter, { retryAttempts: 0, deadLetterQueue: scheduleDlq, maxEventAge: Duration.hours(1) }));
+
+    // Optional feeds, each in its own construct.
+    if (config.siemFeed) {
+      const feed = new SiemFeed(this, 'SiemFeed', { key: this.key, publisher: collectorRole, archiveBucket: this.archiveBucket, alarmTopic: this.alarmTopic });
+      this.collector.addEnvironment('SIEM_FEED_TOPIC_ARN', feed.topic.topicArn);
+    }
+    if (config.securityLake) {
+      const { role, logGroup: exportLogs } = this.functionRole('SecurityLakeExport', 'Intercom audit archive Security Lake export: reads chain-listed parts, writes only into Security Lake');
+      new SecurityLakeExport(this, 'SecurityLake', { config: config.securityLake, archiveBucket: this.archiveBucket, key: this.key, signingKey, role, logGroup: exportLogs, runtime: LAMBDA_RUNTIME, failures, scheduleDeadLetters: scheduleDlq });
+    }
 
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archiveBucket.bucketName });
     new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });

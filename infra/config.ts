@@ -4,6 +4,28 @@
  */
 import { z } from 'zod';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
+import { DEFAULT_SOURCE_NAMES, type OcsfClassName } from '../lambdas/core/ocsf/mapping.ts';
+
+const roleArn = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const ocsfClass = z.enum(Object.keys(DEFAULT_SOURCE_NAMES) as [OcsfClassName, ...OcsfClassName[]]);
+
+/** Amazon Security Lake custom sources the daily job writes to (one source per OCSF class). */
+export const securityLakeSchema = z.strictObject({
+  /** The Security Lake bucket of the region (aws-security-data-lake-<region>-…). */
+  bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region like eu-west-1'),
+  /** The accountId=… partition: the account the custom sources are registered in. */
+  accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+  /** Custom source name per OCSF class (at most 20 characters); a class left out uses the default name. */
+  sources: z.partialRecord(ocsfClass, z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'a custom source name (1–20 letters, digits, _ or -)')).default({}),
+  /** The role Security Lake created for the custom source (AmazonSecurityLake-Provider-<source>-<region>), and its external id. */
+  providerRoleArn: z.string().regex(roleArn, 'an IAM role ARN'),
+  /** Security Lake creates one provider role per custom source: the role of each class whose role is not providerRoleArn. */
+  providerRoleArns: z.partialRecord(ocsfClass, z.string().regex(roleArn, 'an IAM role ARN')).default({}),
+  externalId: z.string().min(2).max(1224),
+});
+
+export type SecurityLakeContext = z.infer<typeof securityLakeSchema>;
 
 const principalArn = z
   .string()
@@ -48,6 +70,10 @@ export const deployConfigSchema = z.strictObject({
   reportLang: z.enum(['en', 'ja']).default('en'),
   /** Lambda timeout in minutes (the collector stops taking windows 2 minutes before it). */
   collectorTimeoutMinutes: z.number().int().min(3).max(15).default(15),
+  /** SIEM feed: after each signed manifest, an S3-event-shaped message per listed part to SNS → SQS. */
+  siemFeed: z.boolean().default(false),
+  /** Daily OCSF Parquet export into Amazon Security Lake custom sources. */
+  securityLake: securityLakeSchema.optional(),
 });
 
 export type DeployConfig = z.infer<typeof deployConfigSchema>;

@@ -26,6 +26,8 @@ export interface ObjectInfo {
   /** Hex SHA-256 the store recorded, where it keeps one. */
   readonly sha256?: string;
   readonly retainUntil?: string;
+  /** The store's entity tag (S3 ETag, quotes removed), where it has one. */
+  readonly etag?: string;
 }
 
 /** A write-once object store: S3 with Object Lock, or a local WORM folder. No delete, no overwrite. */

@@ -28,6 +28,8 @@ import { type CollectorConfig, type WorkspaceConfig, parseCollectorEnv } from '.
 
 import { METRICS_NAMESPACE } from './constants.ts';
 import { isOperatorEvent, runOperatorEvent } from './operatorEvent.ts';
+import { type FeedPublisher, announceManifest } from '../core/siem/feed.ts';
+import { SnsFeedPublisher } from '../adapters/aws/SnsFeedPublisher.ts';
 
 export { METRICS_NAMESPACE };
 
@@ -42,6 +44,8 @@ export interface CollectorDeps {
   readonly signer?: ManifestSigner;
   /** Alert rules and the channels matches go to (SNS, EventBridge). */
   readonly alerts?: { readonly ruleSet: RuleSet; readonly sinks: readonly AlertSink[] };
+  /** The SIEM feed (siemFeed: true): announces each signed manifest's parts. */
+  readonly feed?: FeedPublisher;
 }
 
 export interface WorkspaceOutcome {
@@ -104,6 +108,11 @@ export function createCollectorHandler(deps: CollectorDeps) {
     retention: { mode: config.OBJECT_LOCK_MODE, years: config.RETENTION_YEARS },
   });
 
+  const feedHook = (feed: FeedPublisher) => async (manifest: Parameters<typeof announceManifest>[1]) => {
+    const announced = await announceManifest(store, manifest, feed, { bucket: config.ARCHIVE_BUCKET, prefix: store.location.replace(/^s3:\/\/[^/]+\//, ''), region: config.AWS_REGION });
+    metrics.addMetric('SiemFeedMessages', MetricUnit.Count, announced);
+  };
+
   async function runWorkspace(workspace: WorkspaceConfig, context: Context): Promise<WorkspaceOutcome> {
     let rateLimited = 0;
     let serverErrors = 0;
@@ -130,6 +139,7 @@ export function createCollectorHandler(deps: CollectorDeps) {
         collectorVersion: COLLECTOR_VERSION,
         now,
         ...(deps.signer && { signer: deps.signer }),
+        ...(deps.feed && { afterManifestSigned: feedHook(deps.feed) }),
         shouldStop: () => context.getRemainingTimeInMillis() < config.DEADLINE_MARGIN_SECONDS * 1000,
         observer: {
           onWarning: (message) => logger.warn(message, { workspace: workspace.id }),
@@ -209,6 +219,7 @@ export const handler = (event: unknown, context: Context) => {
     config,
     ...(ruleSet && { alerts: { ruleSet, sinks } }),
     ...(config.SIGNING_KEY_ID && { signer: new KmsSigner(new KMSClient({}), config.SIGNING_KEY_ID) }),
+    ...(config.SIEM_FEED_TOPIC_ARN && { feed: new SnsFeedPublisher(new SNSClient({}), config.SIEM_FEED_TOPIC_ARN) }),
     s3: new S3Client({}),
     secrets: new SecretsManagerClient({}),
     logger: new Logger({ serviceName: 'intercom-audit-archive-collector' }),

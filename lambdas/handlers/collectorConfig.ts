@@ -44,6 +44,10 @@ export const collectorEnvSchema = z.object({
   ALERT_MAX_AGE_SECONDS: seconds(86_400, 60, 400 * 86_400),
   /** KMS asymmetric key (RSASSA-PSS SHA-256) that signs every manifest. */
   SIGNING_KEY_ID: z.string().min(1).optional(),
+  /** SNS topic of the SIEM feed: one S3-event-shaped message per part a signed manifest lists. */
+  SIEM_FEED_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  /** Set by Lambda; the feed's messages carry it as awsRegion. */
+  AWS_REGION: z.string().default('us-east-1'),
 });
 
 export type CollectorConfig = z.infer<typeof collectorEnvSchema>;

@@ -29,7 +29,9 @@ export function fakeS3() {
   mock.on(HeadObjectCommand).callsFake((input) => {
     const object = objects.get(`${input.Bucket}/${input.Key}`);
     if (!object) throw error('NotFound', 404);
-    return { ContentLength: object.body.length, ...(input.ChecksumMode === 'ENABLED' && { ChecksumSHA256: object.checksum }) };
+    // S3's ETag of a single-part upload without SSE-KMS is the MD5 of the body, in quotes.
+    const eTag = `"${createHash('md5').update(object.body).digest('hex')}"`;
+    return { ContentLength: object.body.length, ETag: eTag, ...(input.ChecksumMode === 'ENABLED' && { ChecksumSHA256: object.checksum }) };
   });
   mock.on(ListObjectsV2Command).callsFake((input) => {
     const prefix = `${input.Bucket}/${input.Prefix ?? ''}`;

@@ -120,6 +120,7 @@ export class S3ObjectStore implements ObjectStore {
         bytes: out.ContentLength ?? 0,
         ...(sha && { sha256: sha }),
         ...(out.ObjectLockRetainUntilDate && { retainUntil: out.ObjectLockRetainUntilDate.toISOString() }),
+        ...(out.ETag && { etag: out.ETag.replace(/"/g, '') }),
       };
     } catch (error) {
       if (status(error) === 404 || (error as Error).name === 'NotFound') return undefined;

@@ -60,6 +60,8 @@ export interface CollectSettings {
    * superseded by a signed recovery manifest.
    */
   readonly signer?: ManifestSigner;
+  /** Called after each new manifest is written and signed (never for an unsigned one): the SIEM feed. */
+  readonly afterManifestSigned?: (manifest: StoredManifest) => Promise<void>;
 }
 
 export interface WindowReport {
@@ -484,7 +486,10 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     if (filled.conflicts.length > 0) manifest.conflicts = filled.conflicts;
     manifest = withIndex(manifest);
     head = await appendManifest(store, manifest, settings.cache);
-    if (settings.signer) lastSignature = await signManifest(store, settings.signer, head, lastSignature, now());
+    if (settings.signer) {
+      lastSignature = await signManifest(store, settings.signer, head, lastSignature, now());
+      await settings.afterManifestSigned?.(head);
+    }
     const warning = await writeIndex(store, head);
     if (warning) observer.onWarning?.(warning);
     observer.onWindowClosed?.({
