@@ -16,6 +16,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import { INDEX_TABLE, LISTED_VIEW, RAW_TABLE, prestoViewText } from '../lambdas/core/queries/listedView.ts';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -439,9 +440,10 @@ export class AuditArchiveStack extends Stack {
       catalogId: Aws.ACCOUNT_ID,
       databaseName: 'intercom_audit_archive',
       tableInput: {
-        name: 'activity_logs',
+        // Every object under activity_logs/, listed or not: the canned queries read the view below instead.
+        name: RAW_TABLE,
         tableType: 'EXTERNAL_TABLE',
-        description: 'One row per archived Intercom activity (quarantined entries are not here)',
+        description: 'Every object under activity_logs/, chain-listed or not; query the activity_logs view, which reads only the parts the manifest chain lists',
         parameters: {
           classification: 'json',
           'projection.enabled': 'true',
@@ -474,6 +476,53 @@ export class AuditArchiveStack extends Stack {
     hiveJsonTable(this, 'QuarantineTable', { ...tableProps, tableName: 'quarantine', prefix: 'quarantine/', description: 'Entries Intercom served that failed validation, verbatim with the reason', columns: QUARANTINE_COLUMNS }).addResourceDependency(database);
     // The daily teammate list (GET /admins) the access review reads; listed by roster manifests.
     hiveJsonTable(this, 'TeammateRostersTable', { ...tableProps, tableName: 'teammate_rosters', prefix: 'rosters/', description: 'Daily snapshots of the Intercom teammate list (GET /admins), one teammate per row', columns: ROSTER_COLUMNS }).addResourceDependency(database);
+
+    // The part index the collector writes beside each manifest, and the view the queries read.
+    const indexTable = new glue.CfnTable(this, 'ArchiveIndexTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: 'intercom_audit_archive',
+      tableInput: {
+        name: INDEX_TABLE,
+        tableType: 'EXTERNAL_TABLE',
+        description: 'One row per data part a manifest lists (status listed) or rejects (status rejected); written by the collector',
+        parameters: {
+          classification: 'json',
+          'projection.enabled': 'true',
+          'projection.workspace.type': 'enum',
+          'projection.workspace.values': config.workspaces.map((w) => w.id).join(','),
+          'storage.location.template': `s3://${this.archiveBucket.bucketName}/index/workspace=\${workspace}/`,
+        },
+        partitionKeys: [{ name: 'workspace', type: 'string' }],
+        storageDescriptor: {
+          location: `s3://${this.archiveBucket.bucketName}/index/`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe', parameters: { 'ignore.malformed.json': 'true' } },
+          columns: [
+            { name: 'seq', type: 'bigint', comment: 'Manifest sequence number' },
+            { name: 'key', type: 'string', comment: 'Archive key of the part' },
+            { name: 'status', type: 'string', comment: 'listed or rejected' },
+          ],
+        },
+      },
+    });
+    indexTable.addResourceDependency(database);
+    const viewColumns = [...ARCHIVE_COLUMNS.map((c) => ({ name: c.name, type: c.type })), { name: 'workspace', type: 'string' as const }, { name: 'dt', type: 'string' as const }];
+    const view = new glue.CfnTable(this, 'ActivityLogsView', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: 'intercom_audit_archive',
+      tableInput: {
+        name: LISTED_VIEW,
+        tableType: 'VIRTUAL_VIEW',
+        description: 'One row per archived Intercom activity in a part the manifest chain lists (never an unlisted or rejected object)',
+        parameters: { presto_view: 'true', comment: 'Presto View' },
+        viewOriginalText: prestoViewText('intercom_audit_archive', viewColumns),
+        viewExpandedText: '/* Presto View */',
+        storageDescriptor: { columns: viewColumns.map((c) => ({ name: c.name, type: c.type })) },
+      },
+    });
+    view.addResourceDependency(table);
+    view.addResourceDependency(indexTable);
 
     const workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: 'intercom-audit-archive',
@@ -612,13 +661,11 @@ export class AuditArchiveStack extends Stack {
         resources: [
           Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
           Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: 'intercom_audit_archive' }),
-          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/activity_logs' }),
-          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/quarantine' }),
-          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/teammate_rosters' }),
+          ...[LISTED_VIEW, RAW_TABLE, INDEX_TABLE, 'quarantine', 'teammate_rosters'].map((name) => Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `intercom_audit_archive/${name}` })),
         ],
       }),
     );
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'rosters/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'index/*', 'rosters/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReportsWriteOnce', actions: ['s3:PutObject'], resources: prefixesWrittenBy('reporter').map((p) => this.archiveBucket.arnForObjects(`${p}*`)) }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [this.archiveBucket.bucketArn] }));
     reporterRole.addToPolicy(
@@ -639,6 +686,7 @@ export class AuditArchiveStack extends Stack {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/quarantine/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/rosters/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/index/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/reports/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]: 'Athena writes each query result under results/ with a generated name.',
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(reporterLogs)}.Arn>:*]`]: 'Log streams of the reporter log group are created by Lambda at run time.',
