@@ -64,6 +64,8 @@ export class AuditArchiveStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly signingKey!: kms.Key;
   readonly tokensKey: kms.Key;
+  /** Signs report packs; only the reporter may use it. */
+  readonly reportSigningKey: kms.Key;
   readonly legalHoldRole: iam.Role;
   /** The role CloudFormation deploys with: the only one that may change bucket administration and key policies. */
   readonly deploymentRoleArn: string;
@@ -145,7 +147,7 @@ export class AuditArchiveStack extends Stack {
     // Deleting the stack must not take the bucket's protection with it: the policy outlives it, like the bucket.
     bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
-    new TamperAlarms(this, 'TamperAlarms', { bucket, keys: [this.key, this.signingKey, this.tokensKey], topic: this.alarmTopic, secretNamePrefix: SECRET_NAME_PREFIX });
+    new TamperAlarms(this, 'TamperAlarms', { bucket, keys: [this.key, this.signingKey, this.tokensKey, this.reportSigningKey], topic: this.alarmTopic, secretNamePrefix: SECRET_NAME_PREFIX });
   }
 
   constructor(scope: Construct, id: string, props: AuditArchiveStackProps) {
@@ -677,7 +679,8 @@ export class AuditArchiveStack extends Stack {
     );
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Encrypt', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [this.alarmTopic.topicArn] }));
-    const reportKey = reportSigningKey(this, { reporterRole, auditorRole: this.auditorRole, grantsOnlyForAwsServices: grantsOnlyForAwsServices() });
+    const reportKey = reportSigningKey(this, { reporterRole, auditorRole: this.auditorRole, administration: keyAdministration(admins), grantsOnlyForAwsServices: grantsOnlyForAwsServices() });
+    this.reportSigningKey = reportKey;
     acknowledge(reportKey, { 'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.' });
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'SignReports', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [reportKey.keyArn] }));
     new CfnOutput(this, 'ReportSigningKeyArn', { value: reportKey.keyArn, description: 'report verify --kms-key-id; record its public key fingerprint' });

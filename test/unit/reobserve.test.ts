@@ -262,7 +262,7 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     a.plant(forgedIndex, Buffer.from(`${JSON.stringify({ seq: 999, key: planted, status: 'listed' })}\n`));
     const engine: QueryEngine = { name: 'athena:test', run: async () => ({ columns: ['x'], rows: [] }), close: async () => undefined };
     const sink: ReportSink = { location: 'memory', write: async () => undefined };
-    const pack = () => buildReportPack({ quarter: '2025-Q1', queries: loadQueries(), engine, sink, archive: a.store, workspaceIds: [WS], readsIndex: true });
+    const pack = () => buildReportPack({ quarter: '2025-Q1', queries: loadQueries(), engine, sink, archive: a.store, workspaceIds: [WS], readsIndex: true, allowPartial: true });
     await expect(pack()).rejects.toThrow(IntegrityError);
     await expect(pack()).rejects.toThrow(/index object no manifest names/);
 
