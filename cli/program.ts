@@ -4,14 +4,14 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ArchiveError, ConfigurationError, describeError } from '../lambdas/core/errors.ts';
-import { safeLines } from '../lambdas/core/text/safeText.ts';
+import { safeLines, safeText } from '../lambdas/core/text/safeText.ts';
 import { COLLECTOR_VERSION } from '../lambdas/core/version.ts';
 import { parseFaults } from '../simulator/faults.ts';
 import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './commands/collect.ts';
 import { runSimulate } from './commands/simulate.ts';
 import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/verify.ts';
 import { createOutput, writeResult } from './output.ts';
-import { formatTable, runQuery, runReport } from './commands/report.ts';
+import { formatDisclosures, formatTable, runQuery, runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
 import { registerHold } from './commands/hold.ts';
 import { quarterRange } from '../lambdas/core/queries/catalog.ts';
@@ -25,6 +25,7 @@ import { reportSignerForArchive } from '../lambdas/adapters/local/reportKey.ts';
 import { runReportVerify } from './commands/reportVerify.ts';
 import { registerTrace } from './commands/trace.ts';
 import os from 'node:os';
+import { addAcknowledgeCommand } from './commands/acknowledge.ts';
 import { registerExport } from './commands/exportProgram.ts';
 import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
 import { registerKeys } from './commands/keys.ts';
@@ -220,6 +221,10 @@ function buildProgram(setExit: (code: number) => void): Command {
       if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
       const result = await runQuery({ ...opts, onCoverage: (lines) => process.stderr.write(`${lines.join('\n')}\n`) });
       writeResult(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`, { machine: Boolean(opts.csv) });
+      // Disclosed with every answer: on stdout under the table, on stderr beside a CSV.
+      const disclosures = formatDisclosures(result).join('\n');
+      if (opts.csv) process.stderr.write(`${safeText(disclosures)}\n`);
+      else writeResult(`${disclosures}\n`);
       setExit(EXIT.ok);
     });
 
@@ -261,6 +266,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(EXIT.ok);
     });
   registerHold(program, setExit);
+  addAcknowledgeCommand(program, setExit);
   return program;
 }
 

@@ -16,6 +16,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import { INDEX_TABLE, LISTED_VIEW, RAW_TABLE, prestoViewText } from '../lambdas/core/queries/listedView.ts';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -63,6 +64,8 @@ export class AuditArchiveStack extends Stack {
   readonly alarmTopic: sns.Topic;
   readonly signingKey!: kms.Key;
   readonly tokensKey: kms.Key;
+  /** Signs report packs; only the reporter may use it. */
+  readonly reportSigningKey: kms.Key;
   readonly legalHoldRole: iam.Role;
   /** The role CloudFormation deploys with: the only one that may change bucket administration and key policies. */
   readonly deploymentRoleArn: string;
@@ -144,7 +147,7 @@ export class AuditArchiveStack extends Stack {
     // Deleting the stack must not take the bucket's protection with it: the policy outlives it, like the bucket.
     bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
-    new TamperAlarms(this, 'TamperAlarms', { bucket, keys: [this.key, this.signingKey, this.tokensKey], topic: this.alarmTopic, secretNamePrefix: SECRET_NAME_PREFIX });
+    new TamperAlarms(this, 'TamperAlarms', { bucket, keys: [this.key, this.signingKey, this.tokensKey, this.reportSigningKey], topic: this.alarmTopic, secretNamePrefix: SECRET_NAME_PREFIX });
   }
 
   constructor(scope: Construct, id: string, props: AuditArchiveStackProps) {
@@ -439,9 +442,10 @@ export class AuditArchiveStack extends Stack {
       catalogId: Aws.ACCOUNT_ID,
       databaseName: 'intercom_audit_archive',
       tableInput: {
-        name: 'activity_logs',
+        // Every object under activity_logs/, listed or not: the canned queries read the view below instead.
+        name: RAW_TABLE,
         tableType: 'EXTERNAL_TABLE',
-        description: 'One row per archived Intercom activity (quarantined entries are not here)',
+        description: 'Every object under activity_logs/, chain-listed or not; query the activity_logs view, which reads only the parts the manifest chain lists',
         parameters: {
           classification: 'json',
           'projection.enabled': 'true',
@@ -474,6 +478,53 @@ export class AuditArchiveStack extends Stack {
     hiveJsonTable(this, 'QuarantineTable', { ...tableProps, tableName: 'quarantine', prefix: 'quarantine/', description: 'Entries Intercom served that failed validation, verbatim with the reason', columns: QUARANTINE_COLUMNS }).addResourceDependency(database);
     // The daily teammate list (GET /admins) the access review reads; listed by roster manifests.
     hiveJsonTable(this, 'TeammateRostersTable', { ...tableProps, tableName: 'teammate_rosters', prefix: 'rosters/', description: 'Daily snapshots of the Intercom teammate list (GET /admins), one teammate per row', columns: ROSTER_COLUMNS }).addResourceDependency(database);
+
+    // The part index the collector writes beside each manifest, and the view the queries read.
+    const indexTable = new glue.CfnTable(this, 'ArchiveIndexTable', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: 'intercom_audit_archive',
+      tableInput: {
+        name: INDEX_TABLE,
+        tableType: 'EXTERNAL_TABLE',
+        description: 'One row per data part a manifest lists (status listed) or rejects (status rejected); written by the collector',
+        parameters: {
+          classification: 'json',
+          'projection.enabled': 'true',
+          'projection.workspace.type': 'enum',
+          'projection.workspace.values': config.workspaces.map((w) => w.id).join(','),
+          'storage.location.template': `s3://${this.archiveBucket.bucketName}/index/workspace=\${workspace}/`,
+        },
+        partitionKeys: [{ name: 'workspace', type: 'string' }],
+        storageDescriptor: {
+          location: `s3://${this.archiveBucket.bucketName}/index/`,
+          inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+          outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+          serdeInfo: { serializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe', parameters: { 'ignore.malformed.json': 'true' } },
+          columns: [
+            { name: 'seq', type: 'bigint', comment: 'Manifest sequence number' },
+            { name: 'key', type: 'string', comment: 'Archive key of the part' },
+            { name: 'status', type: 'string', comment: 'listed or rejected' },
+          ],
+        },
+      },
+    });
+    indexTable.addResourceDependency(database);
+    const viewColumns = [...ARCHIVE_COLUMNS.map((c) => ({ name: c.name, type: c.type })), { name: 'workspace', type: 'string' as const }, { name: 'dt', type: 'string' as const }];
+    const view = new glue.CfnTable(this, 'ActivityLogsView', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: 'intercom_audit_archive',
+      tableInput: {
+        name: LISTED_VIEW,
+        tableType: 'VIRTUAL_VIEW',
+        description: 'One row per archived Intercom activity in a part the manifest chain lists (never an unlisted or rejected object)',
+        parameters: { presto_view: 'true', comment: 'Presto View' },
+        viewOriginalText: prestoViewText('intercom_audit_archive', viewColumns),
+        viewExpandedText: '/* Presto View */',
+        storageDescriptor: { columns: viewColumns.map((c) => ({ name: c.name, type: c.type })) },
+      },
+    });
+    view.addResourceDependency(table);
+    view.addResourceDependency(indexTable);
 
     const workgroup = new athena.CfnWorkGroup(this, 'Workgroup', {
       name: 'intercom-audit-archive',
@@ -612,13 +663,11 @@ export class AuditArchiveStack extends Stack {
         resources: [
           Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
           Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: 'intercom_audit_archive' }),
-          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/activity_logs' }),
-          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/quarantine' }),
-          Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: 'intercom_audit_archive/teammate_rosters' }),
+          ...[LISTED_VIEW, RAW_TABLE, INDEX_TABLE, 'quarantine', 'teammate_rosters'].map((name) => Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `intercom_audit_archive/${name}` })),
         ],
       }),
     );
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'rosters/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
+    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'index/*', 'rosters/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReportsWriteOnce', actions: ['s3:PutObject'], resources: prefixesWrittenBy('reporter').map((p) => this.archiveBucket.arnForObjects(`${p}*`)) }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [this.archiveBucket.bucketArn] }));
     reporterRole.addToPolicy(
@@ -630,7 +679,8 @@ export class AuditArchiveStack extends Stack {
     );
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Encrypt', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [this.alarmTopic.topicArn] }));
-    const reportKey = reportSigningKey(this, { reporterRole, auditorRole: this.auditorRole, grantsOnlyForAwsServices: grantsOnlyForAwsServices() });
+    const reportKey = reportSigningKey(this, { reporterRole, auditorRole: this.auditorRole, administration: keyAdministration(admins), grantsOnlyForAwsServices: grantsOnlyForAwsServices() });
+    this.reportSigningKey = reportKey;
     acknowledge(reportKey, { 'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.' });
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'SignReports', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [reportKey.keyArn] }));
     new CfnOutput(this, 'ReportSigningKeyArn', { value: reportKey.keyArn, description: 'report verify --kms-key-id; record its public key fingerprint' });
@@ -639,6 +689,7 @@ export class AuditArchiveStack extends Stack {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/quarantine/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/rosters/*]`]: objectKeys,
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/index/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/reports/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]: 'Athena writes each query result under results/ with a generated name.',
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(reporterLogs)}.Arn>:*]`]: 'Log streams of the reporter log group are created by Lambda at run time.',

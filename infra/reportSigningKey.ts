@@ -12,6 +12,8 @@ import type { Construct } from 'constructs';
 export interface ReportSigningKeyProps {
   readonly reporterRole: iam.IRole;
   readonly auditorRole: iam.IRole;
+  /** The stack's key administration statements (key-policies.ts), the same on every key. */
+  readonly administration: readonly iam.PolicyStatement[];
   /** The statement that keeps KMS grants to AWS services (the stack's shared one). */
   readonly grantsOnlyForAwsServices: iam.PolicyStatement;
 }
@@ -24,15 +26,8 @@ export function reportSigningKey(scope: Construct, props: ReportSigningKeyProps)
     removalPolicy: RemovalPolicy.RETAIN,
     policy: new iam.PolicyDocument({
       statements: [
-        new iam.PolicyStatement({
-          sid: 'AdministerButNeverSign',
-          principals: [new iam.AccountRootPrincipal()],
-          actions: [
-            'kms:Describe*', 'kms:Get*', 'kms:List*', 'kms:Enable*', 'kms:Disable*', 'kms:Put*', 'kms:Update*', 'kms:Revoke*',
-            'kms:TagResource', 'kms:UntagResource', 'kms:ScheduleKeyDeletion', 'kms:CancelKeyDeletion', 'kms:CreateAlias', 'kms:DeleteAlias',
-          ],
-          resources: ['*'],
-        }),
+        // Administrators manage but can neither sign nor put a key policy that would let them.
+        ...props.administration,
         new iam.PolicyStatement({ sid: 'ReporterSigns', principals: [new iam.ArnPrincipal(props.reporterRole.roleArn)], actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }),
         new iam.PolicyStatement({ sid: 'AuditorsVerify', principals: [new iam.ArnPrincipal(props.auditorRole.roleArn)], actions: ['kms:Verify', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }),
         props.grantsOnlyForAwsServices,

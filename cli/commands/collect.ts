@@ -188,7 +188,7 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
           bar?.update(Math.max(0, (windows && lastTo ? lastTo : base) - base), { entries, windows, rate });
         },
         onWindowClosed: (report) => {
-          if (report.kind === 'window') {
+          if (report.kind === 'window' || report.kind === 'recovery') {
             windows += 1;
             lastTo = report.to;
           }
@@ -196,8 +196,9 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
           bar?.update(Math.max(0, report.to - base), { entries, windows, rate });
           if (!output.tty) {
             output.info(
-              `${report.kind === 'late' ? 'late manifest' : 'window'} ${iso(report.from)} – ${iso(report.to)}: ${report.records} entries` +
-                `${report.quarantined ? `, ${report.quarantined} quarantined` : ''}${report.adoptedParts ? `, ${report.adoptedParts} parts adopted from an interrupted run` : ''} (manifest ${report.seq})`,
+              `${report.kind === 'late' ? 'late manifest' : report.kind === 'recovery' ? 'recovery window' : 'window'} ${iso(report.from)} – ${iso(report.to)}: ${report.records} entries` +
+                `${report.quarantined ? `, ${report.quarantined} quarantined` : ''}${report.adoptedParts ? `, ${report.adoptedParts} parts adopted from an interrupted run (Intercom served every entry again)` : ''}` +
+                `${report.rejectedParts ? `, ${report.rejectedParts} unlisted parts rejected (not confirmed by Intercom; never read)` : ''}${report.conflicts ? `, ${report.conflicts} conflicts (an id served again with other content)` : ''} (manifest ${report.seq})`,
             );
           }
         },
@@ -234,6 +235,8 @@ export function formatCollectSummary(result: CollectResult, seconds: number): st
     `workspace ${result.workspaceId}: archive covers ${iso(result.origin)} – ${iso(result.checkpoint)} (chain head: manifest ${result.headSeq})`,
     `  this run: ${result.entries} entries in ${result.windows} windows (${result.emptyWindows} empty), ${result.lateEntries} late entries in ${result.lateManifests} late manifests`,
     `  ${result.quarantined} quarantined, ${result.duplicatesDropped} duplicates dropped, ${result.partsWritten} parts written, ${result.partsAdopted} adopted, ${result.pages} API pages, ${seconds.toFixed(1)} s`,
+    ...(result.partsRejected || result.conflicts ? [`  ${result.partsRejected} unlisted parts rejected (listed under rejected_parts, never read), ${result.conflicts} conflicts recorded`] : []),
+    ...(result.superseded.length ? [`  unsigned manifests ${result.superseded.join(', ')} superseded by a signed recovery manifest (re-collected, not signed)`] : []),
     ...(result.stoppedEarly ? ['  stopped early on request; the next run continues from the checkpoint'] : []),
   ].join('\n');
 }

@@ -9,6 +9,8 @@ import { AthenaEngine } from '../../lambdas/adapters/aws/AthenaEngine.ts';
 import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
 import { ConfigurationError, PartialPeriodError } from '../../lambdas/core/errors.ts';
 import { iso } from '../../lambdas/core/archive/manifest.ts';
+import { type ArchiveScope, type ScopeConflict, type ScopeException, archiveScope, inPeriod } from '../../lambdas/core/archive/scope.ts';
+import { collectorKeyVerifier } from '../localVerifier.ts';
 import type { ObjectStore, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
 import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/core/queries/catalog.ts';
 import { type ReportPackOptions, type ReportPackResult, buildReportPack, checkReportPeriod, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
@@ -44,6 +46,7 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
   let archive: ObjectStore;
   let workspaceIds: readonly string[];
   const sink = new FolderReportSink(options.out);
+  let scope: ArchiveScope | undefined;
   if (options.athena) {
     if (!options.archiveStore) throw new ConfigurationError('--athena needs --archive s3://bucket/prefix to record the manifest heads');
     archive = options.archiveStore;
@@ -52,6 +55,7 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
     if (!options.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
     archive = await openArchive(options.archive, { allowS3: false });
     workspaceIds = await listWorkspaces(archive);
+    scope = await localScope(archive, options.archive, workspaceIds);
   }
   const queries = loadQueries();
   const common = { quarter: options.quarter, queries, archive, workspaceIds, lang: options.lang, sink, ...(options.timezone && { timezone: options.timezone }), ...(options.allowPartial && { allowPartial: true }) };
@@ -67,7 +71,7 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
   }
   const engine: QueryEngine = options.athena
     ? new AthenaEngine(new AthenaClient(options.athena.region ? { region: options.athena.region } : {}), { workgroup: options.athena.workgroup, database: options.athena.database })
-    : await DuckDbEngine.open(options.archive!, { cacheDays: reportDays(options.quarter), rosterKeys });
+    : await DuckDbEngine.open(options.archive!, { cacheDays: reportDays(options.quarter), parts: scope!.parts.map((p) => p.key), rosterKeys });
   const bar = output.progress('report {bar} {value}/{total} queries', queries.length, {});
   let done = 0;
   try {
@@ -77,6 +81,7 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
       ...(options.reportSigner && { reportSigner: options.reportSigner }),
       ...(options.generator && { generator: options.generator }),
       ...(options.bom && { bom: true }),
+      ...(scope ? { scope } : { readsIndex: true }),
       onQuery: (name, rows) => {
         bar.update(++done);
         if (!output.tty) output.info(`${name}: ${rows} rows`);
@@ -105,18 +110,45 @@ export async function queryCoverage(archive: ObjectStore, from: string, to: stri
   return { lines, rosterKeys };
 }
 
-export async function runQuery(options: { archive: string; file: string; from: string; to: string; onCoverage?: (lines: string[]) => void }): Promise<QueryResult> {
-  const archive = await openArchive(options.archive, { allowS3: false });
+/**
+ * The chain-listed parts of a local archive: signatures checked with the key the collector made
+ * for it when this machine has one (unsigned manifests after the first signature are not read),
+ * the hash chain only otherwise.
+ */
+async function localScope(store: ObjectStore, archiveDir: string, workspaceIds?: readonly string[]): Promise<ArchiveScope> {
+  const existing = await collectorKeyVerifier(store, archiveDir);
+  return archiveScope(store, { ...(workspaceIds && { workspaceIds }), ...(existing && { verifier: existing.verifier }) });
+}
+
+export interface QueryAnswer extends QueryResult {
+  /** Objects of the period that are not chain-listed data (never read), and conflicting versions. */
+  readonly exceptions: ScopeException[];
+  readonly conflicts: ScopeConflict[];
+  readonly trust: ArchiveScope['trust'];
+}
+
+/** The exceptions and conflicts of a query answer, as lines to print after the result. */
+export function formatDisclosures(answer: QueryAnswer): string[] {
+  const lines = [`read ${answer.trust === 'signatures' ? 'the parts listed by signed manifests' : 'the parts listed by the manifest chain (unsigned: hash chain only)'}`];
+  for (const e of answer.exceptions) lines.push(`exception (${e.kind}, not read): ${e.key} — ${e.reason}`);
+  for (const c of answer.conflicts) lines.push(`conflict: id ${c.id} served again with different content (archived ${c.archived_sha256} in ${c.archived_part}; served ${c.served_sha256}, quarantined in ${c.quarantine_part})`);
+  return lines;
+}
+
+export async function runQuery(options: { archive: string; file: string; from: string; to: string; onCoverage?: (lines: string[]) => void }): Promise<QueryAnswer> {
+  const store = await openArchive(options.archive, { allowS3: false });
   const file = path.resolve(options.file);
   const sql = await fs.readFile(file, 'utf8').catch(() => {
     throw new ConfigurationError(`--file: cannot read '${options.file}' (the canned queries are in ${path.relative(process.cwd(), QUERIES_DIR) || QUERIES_DIR}/)`);
   });
   const query = parseQuery(path.basename(file), sql);
-  const coverage = await queryCoverage(archive, options.from, options.to, query.lookbackDays ?? 0);
+  const coverage = await queryCoverage(store, options.from, options.to, query.lookbackDays ?? 0);
   options.onCoverage?.(coverage.lines);
-  const engine = await DuckDbEngine.open(options.archive, { rosterKeys: coverage.rosterKeys });
+  const scope = await localScope(store, options.archive);
+  const engine = await DuckDbEngine.open(options.archive, { parts: scope.parts.map((p) => p.key), rosterKeys: coverage.rosterKeys });
   try {
-    return await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
+    const result = await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
+    return { ...result, exceptions: inPeriod(scope.exceptions, options.from, options.to), conflicts: inPeriod(scope.conflicts, options.from, options.to), trust: scope.trust };
   } finally {
     await engine.close();
   }

@@ -80,7 +80,8 @@ export function formatVerifyResult(result: VerifyResult): string {
     lines.push(
       `workspace ${safeText(ws.workspaceId)}: ${ws.manifests} manifests (${ws.windows} windows, ${ws.lateManifests} late), ` +
         `${ws.origin !== null ? iso(ws.origin) : '?'} – ${ws.checkpoint !== null ? iso(ws.checkpoint) : '?'}, ${ws.parts} parts, ${ws.records} entries, ${ws.quarantined} quarantined` +
-        (ws.firstSignedSeq !== undefined ? `, signed from manifest ${ws.firstSignedSeq ?? '—'}` : ''),
+        (ws.signing === 'unsigned: hash chain only' ? ', unsigned: hash chain only' : ws.firstSignedSeq !== undefined ? `, signed from manifest ${ws.firstSignedSeq ?? '—'}` : '') +
+        (ws.superseded?.length ? `, manifests ${ws.superseded.join(', ')} superseded by a signed recovery manifest` : ''),
     );
   }
   if (result.workspaces.length === 0) lines.push('no manifest chain found: nothing has been collected into this archive');
@@ -89,7 +90,10 @@ export function formatVerifyResult(result: VerifyResult): string {
   if (result.heldObjects) lines.push(`${result.heldObjects.length} objects under legal hold (audit-archive hold list names the holds)`);
   if (result.versionsChecked !== undefined) lines.push(`${result.versionsChecked} object versions listed`);
   for (const note of result.notes) lines.push(`note: ${note}`);
-  if (result.ok) lines.push('OK: every chain is intact and signed, every object matches its hash, nothing is outside the chain');
+  for (const w of result.warnings ?? []) if (w.code !== 'superseded') lines.push(`warning [${w.code}] ${w.message}`);
+  for (const e of result.exceptions ?? []) lines.push(`exception (${e.kind}, manifest ${e.seq}; never read as data): ${e.key} — ${e.reason}`);
+  for (const c of result.conflicts ?? []) lines.push(`conflict (manifest ${c.seq}): id ${c.id} served again with different content — archived ${c.archived_sha256} in ${c.archived_part}, served ${c.served_sha256} quarantined in ${c.quarantine_part}`);
+  if (result.ok) lines.push(`OK: every chain is intact and signed, every object matches its hash, nothing is outside the chain${(result.exceptions ?? []).length ? ' unaccounted for' : ''}`);
   else {
     lines.push(`FAILED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
     // Messages name objects in the archive, which someone without the key may have named: no control characters.
@@ -134,6 +138,9 @@ export async function writeVerifyReport(file: string, outcome: VerifyOutcome, no
       first_signed_manifest: w.firstSignedSeq ?? null,
     })),
     problems: result.problems,
+    warnings: result.warnings,
+    exceptions: result.exceptions,
+    conflicts: result.conflicts,
   };
   await fs.writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
   const summaryFile = `${file.replace(/\.json$/i, '')}.summary.md`;

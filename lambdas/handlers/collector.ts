@@ -27,6 +27,7 @@ import { IntercomClient, checkToken } from '../intercom/IntercomClient.ts';
 import { type CollectorConfig, type WorkspaceConfig, parseCollectorEnv } from './collectorConfig.ts';
 
 import { METRICS_NAMESPACE } from './constants.ts';
+import { isOperatorEvent, runOperatorEvent } from './operatorEvent.ts';
 import { type FeedPublisher, announceManifest } from '../core/siem/feed.ts';
 import { SnsFeedPublisher } from '../adapters/aws/SnsFeedPublisher.ts';
 import { EventBridgeReceiptSink, type HeadReceiptSink } from '../adapters/aws/EventBridgeReceiptSink.ts';
@@ -225,6 +226,9 @@ export function createCollectorHandler(deps: CollectorDeps) {
       metrics.addMetric('LateEntries', MetricUnit.Count, result.lateEntries);
       metrics.addMetric('WindowsClosed', MetricUnit.Count, result.windows);
       metrics.addMetric('EntriesQuarantined', MetricUnit.Count, result.quarantined);
+      metrics.addMetric('PartsRejected', MetricUnit.Count, result.partsRejected);
+      metrics.addMetric('Conflicts', MetricUnit.Count, result.conflicts);
+      if (result.superseded.length > 0) logger.warn('unsigned manifests superseded by a signed recovery manifest', { workspace: workspace.id, superseded: result.superseded });
       metrics.addMetric('ArchiveLagSeconds', MetricUnit.Seconds, nowSeconds - result.checkpoint);
       if (result.newestCreatedAt !== null) metrics.addMetric('NewestEntryAgeSeconds', MetricUnit.Seconds, nowSeconds - result.newestCreatedAt);
       return {
@@ -241,15 +245,17 @@ export function createCollectorHandler(deps: CollectorDeps) {
     }
   }
 
-  return async (event: unknown, context: Context): Promise<{ workspaces: WorkspaceOutcome[]; rotations?: RotationOutcome[] }> => {
-    const operation = operatorEvent(event);
-    if (operation) {
+  return async (event: unknown, context: Context): Promise<{ workspaces: WorkspaceOutcome[]; rotations?: RotationOutcome[]; operator?: Awaited<ReturnType<typeof runOperatorEvent>> }> => {
+    // An operator's explicit request instead of a scheduled run: rotate-key, adopt-unsigned, acknowledge.
+    if (isOperatorEvent(event) && (event as { operation?: unknown }).operation === 'rotate-key') {
+      const operation = operatorEvent(event)!;
       try {
         return { workspaces: [], ...(await rotate(operation)) };
       } finally {
         metrics.publishStoredMetrics();
       }
     }
+    if (isOperatorEvent(event)) return { workspaces: [], operator: await runOperatorEvent(event, { store, ...(deps.signer && { signer: deps.signer }), logger, now }) };
     const outcomes: WorkspaceOutcome[] = [];
     try {
       for (const workspace of config.WORKSPACES) {

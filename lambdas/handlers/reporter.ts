@@ -97,6 +97,7 @@ export function createReporterHandler(deps: ReporterDeps) {
         sink: new ObjectStoreReportSink(store, prefix),
         archive: store,
         workspaceIds: config.WORKSPACE_IDS,
+        readsIndex: true,
         lang: config.REPORT_LANG,
         now,
         ...(event?.allowPartial && { allowPartial: true }),

@@ -1,6 +1,7 @@
 /** Reads every archived line back, for exactly-once assertions. */
 import type { ObjectStore } from '../../lambdas/core/ports.ts';
 import { readGzipLines } from '../../lambdas/core/archive/lines.ts';
+import { archiveScope } from '../../lambdas/core/archive/scope.ts';
 
 export async function archivedLines(store: ObjectStore, root = 'activity_logs/'): Promise<Record<string, unknown>[]> {
   const lines: Record<string, unknown>[] = [];
@@ -20,4 +21,13 @@ export function duplicateIds(lines: Record<string, unknown>[]): string[] {
     seen.add(id);
   }
   return dups;
+}
+
+/** Every line of the data parts the manifest chains list (what queries read). */
+export async function listedLines(store: ObjectStore): Promise<Record<string, unknown>[]> {
+  const lines: Record<string, unknown>[] = [];
+  for (const part of (await archiveScope(store)).parts) {
+    for await (const line of readGzipLines(await store.get(part.key))) lines.push(line);
+  }
+  return lines;
 }

@@ -206,12 +206,12 @@ describe('tamper alarms', () => {
     for (const name of ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketVersioning', 'PutBucketObjectLockConfiguration']) expect(bucketRule.Properties.EventPattern.detail.eventName).toContain(name);
   });
 
-  it('sends key-policy changes, grants, disabling, deletion and alias removal of all three keys to the alarm topic', () => {
+  it('sends key-policy changes, grants, disabling, deletion and alias removal of all four keys to the alarm topic', () => {
     const [, keyRule] = rules().find(([, r]) => r.Properties.EventPattern.source[0] === 'aws.kms')!;
     expect(KEY_TAMPER_EVENTS).toEqual(['PutKeyPolicy', 'CreateGrant', 'DisableKey', 'ScheduleKeyDeletion', 'DeleteAlias']);
     expect(keyRule.Properties.EventPattern.detail.eventName).toEqual([...KEY_TAMPER_EVENTS]);
     const keys = keyRule.Properties.EventPattern.detail.resources.ARN.map((k: { 'Fn::GetAtt': string[] }) => k['Fn::GetAtt'][0]);
-    expect(keys.sort()).toEqual([idOf('AWS::KMS::Key', 'ArchiveKey'), idOf('AWS::KMS::Key', 'ManifestSigningKey'), idOf('AWS::KMS::Key', 'TokensKey')].sort());
+    expect(keys.sort()).toEqual([idOf('AWS::KMS::Key', 'ArchiveKey'), idOf('AWS::KMS::Key', 'ManifestSigningKey'), idOf('AWS::KMS::Key', 'ReportSigningKey'), idOf('AWS::KMS::Key', 'TokensKey')].sort());
   });
 
   it('sends resource-policy, key and deletion changes of the token secrets to the alarm topic', () => {
@@ -243,7 +243,7 @@ describe('key policies', () => {
   const keys = () => ofType('AWS::KMS::Key').map(([id, r]) => [id, resolve(json, r.Properties.KeyPolicy).Statement as any[]] as const);
 
   it('gives nobody kms:* and keeps PutKeyPolicy to the deployment role on every key', () => {
-    expect(keys().map(([id]) => id.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual(['ArchiveKey', 'ManifestSigningKey', 'TokensKey']);
+    expect(keys().map(([id]) => id.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual(['ArchiveKey', 'ManifestSigningKey', 'ReportSigningKey', 'TokensKey']);
     for (const [, statements] of keys()) {
       expect(statements.some((st) => list(st.Action).includes('kms:*'))).toBe(false);
       const putters = statements.filter((st) => st.Effect === 'Allow' && list(st.Action).some((a: string) => /^kms:(Put\*|PutKeyPolicy|\*)$/.test(a)));

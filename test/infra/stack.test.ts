@@ -353,3 +353,16 @@ describe('parseDeployConfig()', () => {
     expect(parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }] })).toMatchObject({ schedule: 'rate(15 minutes)', retentionYears: 7, objectLockMode: 'COMPLIANCE', auditorPrincipals: [] });
   });
 });
+
+describe('Athena reads only chain-listed parts', () => {
+  it('defines the part index table and the activity_logs view over the raw table, and lets the collector write index/', () => {
+    const t = template;
+    t.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'activity_logs_objects', TableType: 'EXTERNAL_TABLE' }) });
+    t.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'archive_index', StorageDescriptor: Match.objectLike({ Columns: [Match.objectLike({ Name: 'seq' }), Match.objectLike({ Name: 'key' }), Match.objectLike({ Name: 'status' })] }) }) });
+    const view = Object.values(t.findResources('AWS::Glue::Table')).find((r) => r.Properties.TableInput.Name === 'activity_logs')!;
+    expect(view.Properties.TableInput.TableType).toBe('VIRTUAL_VIEW');
+    const sql = JSON.parse(Buffer.from(/Presto View: (\S+) /.exec(view.Properties.TableInput.ViewOriginalText)![1]!, 'base64').toString()).originalSql;
+    expect(sql).toMatch(/FROM activity_logs_objects o\nWHERE substr\(o\."\$path"/);
+    expect(JSON.stringify(t.toJSON())).toMatch(/\/index\/\*/);
+  });
+});

@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { fingerprintKeyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
-import { keyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { reportKeyPaths } from '../../lambdas/adapters/local/reportKey.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { COLLECTOR_VERSION } from '../../lambdas/core/version.ts';
@@ -362,7 +361,7 @@ describe('audit-archive verify, report, query and rules', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`^entry ${id} \\(workspace sim-acme\\)\n  part {6}activity_logs/workspace=sim-acme/dt=2025-03-0\\d/\\S+ {2}sha256 [0-9a-f]{64}`));
     expect(run.stdout).toMatch(/ {2}signature ED25519 by \S+ {2}key fingerprint [0-9a-f]{64}/);
-    const pub = keyPaths(archive(), path.join(tmp, 'keys')).publicKey;
+    const pub = await publicKeyOf(archive());
     const ok = await cli(['trace', 'verify', proofFile, '--public-key', pub]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(new RegExp(`^OK: entry ${id} is in activity_logs/`));

@@ -24,6 +24,8 @@ export const KILL_POINTS: [string, string][] = [
   ['in the middle of a manifest write', 'temp-written:manifests/:3'],
   ['after a manifest, before the checkpoint cache', 'linked:manifests/:4'],
   ['in the middle of the genesis manifest write', 'temp-written:manifests/:1'],
+  // The manifest is written, its signature is not: the rerun writes a signed recovery manifest.
+  ['between a manifest and its signature', 'temp-written:signatures/:3'],
 ];
 
 /** Milliseconds after start at which the CLI is killed, one run after another, on one archive. */
@@ -75,3 +77,18 @@ export const TAMPER_CASES = [
   'a manifest whose counts do not match its part (re-chained)',
   'a truncated chain head',
 ];
+
+/**
+ * Attacks by someone who can write into the archive folder or put objects into the bucket but has
+ * no signing key; each runs on the local store and through the S3 adapter (reobserve.test.ts).
+ */
+export const ARCHIVE_WRITER_ATTACKS = [
+  'a forged unsigned head',
+  'a planted part',
+  'a planted part re-attributing a real entry',
+  'an unlisted object and a forged index',
+  'an id served again with different content',
+  'a kill between a window manifest and its signature',
+  'a kill between the genesis and its signature',
+] as const;
+export const ARCHIVE_WRITER_STORES = ['local store', 'S3 adapter (KMS signer)'] as const;

@@ -7,7 +7,7 @@ import type { CheckpointCache } from '../../lambdas/core/ports.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import type { FaultsInput } from '../../simulator/faults.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
-import { archivedLines, duplicateIds } from '../helpers/archive.ts';
+import { archivedLines, duplicateIds, listedLines } from '../helpers/archive.ts';
 import { DAY, T0, crashingStore, runCollector } from '../helpers/collecting.ts';
 import { COLLECT_FAULT_SWITCHES } from '../reliability/cases.ts';
 
@@ -263,7 +263,7 @@ describe('collect() after a crash', () => {
     expect(adopted).toBeGreaterThan(0);
   });
 
-  it('covers everything a dead run wrote even when the rerun asks for a shorter window', async () => {
+  it('never ends a window after until, whatever a dead run wrote: what Intercom does not serve for the window is rejected, never listed', async () => {
     const s = await simulator();
     const store = new MemoryObjectStore();
     await runCollector(s, store, { since: T0, until: T0 + DAY });
@@ -271,9 +271,15 @@ describe('collect() after a crash', () => {
     const puts = 3;
     await expect(runCollector(s, crashingStore(store, puts, 'after'), { until: T0 + 4 * DAY, windowSeconds: 3 * DAY, partMaxBytes: 30_000 })).rejects.toThrow();
     const rerun = await runCollector(s, store, { until: T0 + 2 * DAY, windowSeconds: DAY });
-    expect(rerun.partsAdopted).toBeGreaterThan(0);
-    expect(rerun.checkpoint).toBeGreaterThan(T0 + 2 * DAY);
+    expect(rerun.partsRejected).toBeGreaterThan(0);
+    expect(rerun.checkpoint).toBe(T0 + 2 * DAY);
     await runCollector(s, store, { until: T0 + 5 * DAY, windowSeconds: DAY });
-    await expectExactlyOnce(store, s, T0, T0 + 5 * DAY);
+    // Exactly once among what the chain lists; the rejected parts stay, accounted for.
+    const lines = await listedLines(store);
+    expect(duplicateIds(lines)).toEqual([]);
+    expect(lines.map((l) => String(l.id)).sort()).toEqual(s.workspace.entriesBetween(T0, T0 + 5 * DAY - 1).map((e) => e.id).sort());
+    const verified = await verifyArchive(store);
+    expect(verified.problems).toEqual([]);
+    expect(verified.exceptions.filter((e) => e.kind === 'rejected')).toHaveLength(rerun.partsRejected);
   });
 });

@@ -218,6 +218,41 @@ describe('parseCollectorEnv()', () => {
   });
 });
 
+describe('collector Lambda operator events', () => {
+  const quietMetrics = () => {
+    const m = new Metrics({ namespace: 'T' });
+    vi.spyOn(m, 'publishStoredMetrics').mockImplementation(() => m);
+    return m;
+  };
+  const signer = kmsLikeSigner('arn:aws:kms:eu-west-1:123456789012:key/adopter');
+
+  it('adopts an unsigned history only when an operator asks, logging who and why', async () => {
+    const { s3, logs } = setup();
+    const store = new S3ObjectStore(s3.client, { bucket: 'archive-bucket' });
+    // Collected with signing off (SIGNING_KEY_ID unset), then signing turned on.
+    const unsigned = createCollectorHandler({ config: parseCollectorEnv(env()), s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }), metrics: quietMetrics(), now: () => new Date(NOW * 1000) });
+    await unsigned({}, context());
+    const { logger } = { logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }) };
+    vi.spyOn(logger, 'warn').mockImplementation((...args: unknown[]) => void logs.push(JSON.stringify(args)));
+    vi.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => void logs.push(JSON.stringify(args)));
+    const signing = createCollectorHandler({ config: parseCollectorEnv(env()), s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger, metrics: quietMetrics(), now: () => new Date(NOW * 1000), signer });
+    await expect(signing({}, context())).rejects.toThrow(/keys adopt-unsigned|adopt-unsigned operator event/);
+    const out = await signing({ operation: 'adopt-unsigned', workspace: 'sim-acme', reason: 'collected before signing was enabled', operator: 'arn:aws:iam::123456789012:role/ops' }, context());
+    expect(out.operator).toMatchObject({ operation: 'adopt-unsigned', manifest: expect.stringMatching(/^manifests\/workspace=sim-acme\//) });
+    expect(logs.some((l) => l.includes('operator event') && l.includes('arn:aws:iam::123456789012:role/ops'))).toBe(true);
+    expect((await signing({}, context())).workspaces[0]!.ok).toBe(true);
+    const adoption = JSON.parse(s3.objects.get(`archive-bucket/${out.operator!.manifest}`)!.body.toString());
+    expect(adoption).toMatchObject({ kind: 'adoption', reason: 'collected before signing was enabled' });
+    expect(s3.objects.has(`archive-bucket/${out.operator!.manifest.replace('manifests/', 'signatures/')}`)).toBe(true);
+    expect((await verifyArchive(store)).problems).toEqual([]);
+  });
+
+  it('rejects a malformed operator event with the field named', async () => {
+    const { handler } = setup();
+    await expect(handler({ operation: 'acknowledge', workspace: 'sim-acme', reason: 'x' }, context())).rejects.toThrow(/operator event is invalid: keys/);
+  });
+});
+
 describe('collector Lambda live alerts', () => {
   it('delivers the alerts of an invocation whose SNS publish failed on the next invocation, with the same alert_id', async () => {
     const rules = parseRules(readFileSync(new URL('../../rules/default-rules.yaml', import.meta.url), 'utf8'), 'default-rules.yaml');

@@ -64,8 +64,8 @@ describe('collector puts', () => {
 
     const puts = s3.mock.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
     const roots = new Set(puts.map((p) => p.Key!.split('/')[0]));
-    // The run wrote data, manifests, signatures and alert records: every kind the collector writes here.
-    expect([...roots].sort()).toEqual(['activity_logs', 'alerts', 'manifests', 'signatures']);
+    // The run wrote data, manifests, their part indexes, signatures, the day's roster and alert records: every kind the collector writes here.
+    expect([...roots].sort()).toEqual(['activity_logs', 'alerts', 'index', 'manifests', 'rosters', 'signatures']);
     expect(published.length).toBeGreaterThan(0);
     for (const p of puts) {
       expect(p.IfNoneMatch, p.Key).toBe('*');

@@ -13,7 +13,9 @@ import { Ed25519Signer, keyPaths } from '../../lambdas/adapters/local/Ed25519Sig
 import { manifestKey } from '../../lambdas/core/archive/keys.ts';
 import { type Manifest, serializeManifest, sha256Hex } from '../../lambdas/core/archive/manifest.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
-import { signatureKey } from '../../lambdas/core/signing/signatures.ts';
+import { signManifest, signatureKey } from '../../lambdas/core/signing/signatures.ts';
+import { readManifest } from '../../lambdas/core/archive/chain.ts';
+import { adoptUnsigned } from '../../lambdas/core/operator/operatorManifest.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
@@ -87,7 +89,7 @@ describe('signed manifest chain (local Ed25519)', () => {
     expect(problems[0]!.message).toContain(`does not verify with key ${verifier.fingerprint}`);
   });
 
-  it('reports a missing signature in the middle, and an unsigned head that the next run then signs', async () => {
+  it('reports a missing signature in the middle, and an unsigned head that the next run supersedes with a signed recovery manifest (never signs it)', async () => {
     const { signer, verifier } = localKeys('missing');
     const store = new MemoryObjectStore();
     await runCollector(sim, store, { since: T0, until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer });
@@ -96,21 +98,59 @@ describe('signed manifest chain (local Ed25519)', () => {
     const problems = (await verifyArchive(store, { verifier })).problems;
     expect(problems.filter((p) => p.code === 'signature-missing').map((p) => p.key)).toEqual([manifestKey('sim-acme', 2), manifestKey('sim-acme', headSeq(store))]);
     expect(problems.some((p) => p.code === 'signature-chain-broken' && p.key === signatureKey('sim-acme', 3))).toBe(true);
-    // A later run signs the head it finds unsigned before anything else.
+    // A later run does not sign the head it finds unsigned: it supersedes it and re-collects its range.
     const before = headSeq(store);
-    await runCollector(sim, store, { until: T0 + 2 * DAY + 3600, windowSeconds: DAY / 2, signer });
-    expect(store.objects.has(signatureKey('sim-acme', before))).toBe(true);
+    const unsignedHead = manifestAt(store, before);
+    const result = await runCollector(sim, store, { until: T0 + 2 * DAY + 3600, windowSeconds: DAY / 2, signer });
+    expect(store.objects.has(signatureKey('sim-acme', before))).toBe(false);
+    expect(result.superseded).toEqual([before]);
+    const recovery = manifestAt(store, before + 1);
+    expect(recovery).toMatchObject({ kind: 'recovery', format: 'intercom-audit-archive/manifest/v2', from: unsignedHead.from, supersedes: [{ seq: before, sha256: sha256Hex(store.objects.get(manifestKey('sim-acme', before))!) }] });
+    expect(store.objects.has(signatureKey('sim-acme', before + 1))).toBe(true);
+    const after = await verifyArchive(store, { verifier });
+    expect(after.problems.map((p) => p.key)).toEqual([manifestKey('sim-acme', 2), signatureKey('sim-acme', 3)]);
+    expect(after.workspaces[0]!.superseded).toEqual([before]);
   });
 
-  it('covers an archive written before signing was enabled through its hash chain, from the first signature on', async () => {
+  it('never starts signing over an archive collected without signing: keys adopt-unsigned does it, explicitly and on the record', async () => {
     const { signer, verifier } = localKeys('late-signing');
     const store = new MemoryObjectStore();
     await runCollector(sim, store, { since: T0, until: T0 + DAY, windowSeconds: DAY / 2 });
     const unsignedHead = headSeq(store);
+    await expect(runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer })).rejects.toThrow(/keys adopt-unsigned/);
+    expect(store.keys('signatures/')).toEqual([]);
+    const adoption = await adoptUnsigned(store, signer, { workspaceId: 'sim-acme', reason: 'collected before signing was enabled; reviewed', operator: 'alice', runId: 'run-op', collectorVersion: '0.0.0-test' });
+    expect(adoption.covered).toHaveLength(unsignedHead + 1);
+    expect(manifestAt(store, unsignedHead + 1)).toMatchObject({ kind: 'adoption', reason: 'collected before signing was enabled; reviewed', operator: 'alice', adopts: Array.from({ length: unsignedHead + 1 }, (_, seq) => ({ seq })) });
     await runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer });
     const result = await verifyArchive(store, { verifier });
     expect(result.problems).toEqual([]);
+    expect(result.warnings.filter((w) => w.code !== 'superseded')).toEqual([]);
+    expect(result.workspaces[0]!.firstSignedSeq).toBe(unsignedHead + 1);
+  });
+
+  it('still verifies a v1 archive whose signing began later, warning which manifests only a later signature covers', async () => {
+    const { signer, verifier } = localKeys('v1-late');
+    const store = new MemoryObjectStore();
+    await runCollector(sim, store, { since: T0, until: T0 + DAY, windowSeconds: DAY / 2 });
+    const unsignedHead = headSeq(store);
+    // What the first version did: sign the head it found, then continue.
+    await signManifest(store, signer, await readManifest(store, 'sim-acme', unsignedHead), undefined);
+    await runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer });
+    const result = await verifyArchive(store, { verifier });
+    expect(result.ok).toBe(true);
     expect(result.workspaces[0]!.firstSignedSeq).toBe(unsignedHead);
+    expect(result.warnings).toEqual([expect.objectContaining({ code: 'signed-late', message: expect.stringMatching(new RegExp(`manifests 0–${unsignedHead - 1} were written before signing began.*keys adopt-unsigned`)) })]);
+  });
+
+  it('says "unsigned: hash chain only" for a chain collected without a signer', async () => {
+    const { verifier } = localKeys('never-signed');
+    const store = new MemoryObjectStore();
+    await runCollector(sim, store, { since: T0, until: T0 + DAY, windowSeconds: DAY / 2 });
+    const result = await verifyArchive(store, { verifier });
+    expect(result.ok).toBe(true);
+    expect(result.workspaces[0]!.signing).toBe('unsigned: hash chain only');
+    expect(result.warnings.map((w) => w.code)).toEqual(['unsigned-chain']);
   });
 
   it('keeps the key pair outside the archive, and refuses a key folder inside it', () => {

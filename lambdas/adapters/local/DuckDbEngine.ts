@@ -2,13 +2,19 @@
  * The local query engine: DuckDB over a local archive folder, with the same `activity_logs`
  * columns as the Glue table (both come from ARCHIVE_COLUMNS) and macros that give DuckDB the
  * Trino functions the queries use. DuckDB binds `?` values (Athena pastes literal text).
+ *
+ * It reads exactly the parts the manifest chains list (`read_json([file, …])`), never a glob of
+ * the folder: an object someone put into the archive folder is never read (archiveScope names
+ * it as an exception instead).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBDecimalValue } from '@duckdb/node-api';
 import { ARCHIVE_COLUMNS, type ColumnType } from '../../core/archive/columns.ts';
+import { archiveScope } from '../../core/archive/scope.ts';
+import { LocalObjectStore } from './LocalObjectStore.ts';
 import type { Cell, QueryEngine, QueryResult } from '../../core/ports.ts';
 import { createArchiveViews } from './duckdbViews.ts';
 
@@ -36,7 +42,9 @@ export class DuckDbEngine implements QueryEngine {
    * UNION ALL the archive's other days read from JSON, and partition pruning skips the JSON
    * branch for queries that stay inside the cached days — same rows, one parse.
    */
-  static async open(archiveDir: string, options: { threads?: number; memoryLimit?: string; cacheDays?: { from: string; to: string }; rosterKeys?: readonly string[] } = {}): Promise<DuckDbEngine> {
+  static async open(archiveDir: string, options: { threads?: number; memoryLimit?: string; cacheDays?: { from: string; to: string }; parts?: readonly string[]; rosterKeys?: readonly string[] } = {}): Promise<DuckDbEngine> {
+    // The chain-listed parts (archive keys); by default every chain's, hash chain only.
+    const parts = options.parts ?? (await archiveScope(new LocalObjectStore(archiveDir))).parts.map((p) => p.key);
     // With a cache the days are stored in a temporary database file: DuckDB compresses tables on
     // disk (the JSON-text columns shrink several times), so memory stays within the limit.
     const databaseFile = options.cacheDays ? path.join(os.tmpdir(), `audit-archive-cache-${randomBytes(6).toString('hex')}.duckdb`) : undefined;
@@ -45,11 +53,11 @@ export class DuckDbEngine implements QueryEngine {
     const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0] ?? '');
     await connection.run(MACROS);
     const columns = ARCHIVE_COLUMNS.map((c) => `${quote(c.name)}: ${quote(DUCK_TYPES[c.type])}`).join(', ');
-    const root = path.resolve(archiveDir, 'activity_logs');
-    if (hasParts(root)) {
-      const glob = path.join(root, 'workspace=*', 'dt=*', '*.jsonl.gz');
+    const files = parts.filter((key) => key.startsWith('activity_logs/')).map((key) => path.resolve(archiveDir, key));
+    // An empty list is a binder error in DuckDB: no listed part means the empty table below.
+    if (files.length > 0) {
       const json =
-        `read_json(${quote(glob)}, format = 'newline_delimited', compression = 'gzip', ` +
+        `read_json([${files.map(quote).join(', ')}], format = 'newline_delimited', compression = 'gzip', ` +
         `hive_partitioning = true, hive_types = {'workspace': 'VARCHAR', 'dt': 'VARCHAR'}, columns = {${columns}})`;
       const cache = options.cacheDays;
       if (cache && /^\d{4}-\d{2}-\d{2}$/.test(cache.from) && /^\d{4}-\d{2}-\d{2}$/.test(cache.to)) {
@@ -90,11 +98,6 @@ export class DuckDbEngine implements QueryEngine {
     this.instance.closeSync();
     if (this.databaseFile) for (const f of [this.databaseFile, `${this.databaseFile}.wal`]) rmSync(f, { force: true });
   }
-}
-
-function hasParts(root: string): boolean {
-  if (!existsSync(root)) return false;
-  return readdirSync(root).some((ws) => ws.startsWith('workspace=') && readdirSync(path.join(root, ws)).length > 0);
 }
 
 function toCell(value: unknown): Cell {

@@ -27,6 +27,8 @@ export function reportSignerForArchive(archiveDir: string, keyDir?: string): { r
     created = true;
   }
   const verifier = PublicKeyVerifier.fromPem(readFileSync(paths.publicKey));
-  const signer = new Ed25519Signer(createPrivateKey(readFileSync(paths.privateKey)));
+  const manifestStyle = new Ed25519Signer(createPrivateKey(readFileSync(paths.privateKey)));
+  // Named `report:…` so a pack's key id never reads as a manifest key's.
+  const signer = { algorithm: manifestStyle.algorithm, keyId: `report:${verifier.keyId}`, sign: (m: Buffer) => manifestStyle.sign(m), publicKey: () => manifestStyle.publicKey() };
   return { reportSigner: { signer, fingerprint: verifier.fingerprint }, created, publicKeyPath: paths.publicKey };
 }

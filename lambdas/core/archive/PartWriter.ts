@@ -94,7 +94,8 @@ export class PartWriter {
     return n;
   }
 
-  async add(dt: string, line: object, createdAt: number | null): Promise<void> {
+  /** Adds a line to the open part of `dt`; returns that part's key. */
+  async add(dt: string, line: object, createdAt: number | null): Promise<string> {
     let part = this.open.get(dt);
     if (!part) {
       part = new OpenPart(this.keyFor(dt, this.next++), Math.min(MAX_BATCH_CHARS, Math.max(MIN_BATCH_CHARS, this.maxBytes)));
@@ -105,6 +106,7 @@ export class PartWriter {
       this.open.delete(dt);
       await this.write(part);
     }
+    return part.key;
   }
 
   /** Closes and writes every open part; returns all parts this writer wrote, in key order. */

@@ -55,14 +55,17 @@ export async function chainListedParts(store: ObjectStore, options: ChainListedO
     // manifest only adds to the lookback behind the checkpoint it was written at).
     const dayStart = Date.parse(`${options.fromDay}T00:00:00Z`) / 1000;
     let current = head;
+    // A manifest a signed recovery manifest superseded carries no weight (it comes later in the chain, so first in this walk).
+    const superseded = new Set<number>();
     for (;;) {
-      for (const part of current.manifest.parts) {
+      for (const ref of current.manifest.supersedes ?? []) superseded.add(ref.seq);
+      for (const part of superseded.has(current.manifest.seq) ? [] : current.manifest.parts) {
         const dt = parsePartKey(part.key)?.dt;
         if (!dt || dt < options.fromDay || dt > options.toDay) continue;
         parts.push({ workspaceId, key: part.key, dt, sha256: part.sha256, bytes: part.bytes, records: part.records, manifestSeq: current.manifest.seq, manifestSha256: current.sha256 });
       }
       const { seq, kind, to, prev_sha256: prev } = current.manifest;
-      if (seq === 0 || (kind === 'window' && to <= dayStart)) {
+      if (seq === 0 || ((kind === 'window' || kind === 'recovery') && to <= dayStart && !superseded.has(seq))) {
         if (seq === 0 && prev !== null) throw new IntegrityError(current.key, `manifest ${current.key} is seq 0 but names a previous manifest: run verify, and export only once it passes`);
         break;
       }

@@ -4,8 +4,9 @@
  * archive manifest heads the pack was computed from — so an assessor can re-perform it.
  * The same core runs on DuckDB (local) and Athena (reporter Lambda).
  */
+import { type ArchiveScope, archiveScope, inPeriod } from '../archive/scope.ts';
 import { iso, sha256Hex } from '../archive/manifest.ts';
-import { ConfigurationError, PartialPeriodError } from '../errors.ts';
+import { ConfigurationError, IntegrityError, PartialPeriodError } from '../errors.ts';
 import type { ObjectStore, QueryEngine, QueryResult, ReportSink } from '../ports.ts';
 import { type CannedQuery, bindValues, quarterRange } from '../queries/catalog.ts';
 import { type Coverage, computeCoverage, coverageStatement } from './coverage.ts';
@@ -52,6 +53,10 @@ export interface ReportPackOptions {
   readonly generator?: { readonly tool: string; readonly version: string; readonly commit?: string; readonly host?: string; readonly user?: string };
   /** CSVs start with a UTF-8 byte order mark (for spreadsheets that need one). @default false */
   readonly bom?: boolean;
+  /** The chain-listed parts the engine reads and the exceptions to disclose (computed from `archive` when absent). */
+  readonly scope?: ArchiveScope;
+  /** The engine reads through the part index (Athena's view): an index object no manifest names stops the pack. */
+  readonly readsIndex?: boolean;
 }
 
 export interface ReportFile {
@@ -126,7 +131,21 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
   // The chains first: the pack covers at most what the chain proved when it started.
   const { chains, coverage, statement, readFrom, rosters } = await checkReportPeriod(options);
   const generatedAt = now().toISOString();
-  const heads = chains.flatMap(({ workspaceId, head }) => (head ? [{ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: iso(head.manifest.checkpoint), key: head.key }] : []));
+
+  // The heads the signatures prove (never an unsigned manifest a recovery superseded).
+  const scope = options.scope ?? (await archiveScope(options.archive, { workspaceIds: options.workspaceIds }));
+  const heads = scope.heads.filter((h) => options.workspaceIds.includes(h.workspaceId)).map((h) => ({ workspaceId: h.workspaceId, seq: h.seq, sha256: h.sha256, checkpoint: iso(h.checkpoint), key: h.key }));
+  if (options.readsIndex && scope.unsafeIndexes.length > 0) {
+    const first = scope.unsafeIndexes[0]!;
+    throw new IntegrityError(
+      first.key,
+      `${scope.unsafeIndexes.map((i) => i.key).join(', ')}: index object${scope.unsafeIndexes.length > 1 ? 's' : ''} no manifest names, listing ${first.lists.length} part(s) the chain does not list (e.g. ${first.lists[0]}); Athena would read them, so no pack is built — run verify, then acknowledge the objects it names`,
+    );
+  }
+  // Disclosed, never read: objects of the read period that are not chain-listed data, and conflicts.
+  const days = reportDays(options.quarter);
+  const scopeExceptions = inPeriod(scope.exceptions, days.from, days.to);
+  const scopeConflicts = inPeriod(scope.conflicts, days.from, days.to);
   options.onCoverage?.(statement, coverage);
   const atEnd = snapshotsAtPeriodEnd(rosters, options.workspaceIds, period);
   const accessReview: AccessReviewBasis = { method: atEnd.snapshots.length ? 'roster' : 'history', ...atEnd };
@@ -198,10 +217,11 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     engine: options.engine.name,
     lang,
     ...(options.timezone && { display_timezone: options.timezone }),
-    archive: { location: options.archive.location, manifest_heads: heads },
+    archive: { location: options.archive.location, manifest_heads: heads, trust: scope.trust, parts_read: scope.parts.filter((p) => p.dt !== null && p.dt >= days.from && p.dt <= days.to).length },
     coverage,
     population,
-    exceptions,
+    // Issue 17's exception lists, and every object of the read period the chain does not list as data (never read).
+    exceptions: { ...exceptions, read_period: days, objects: scopeExceptions, scope_conflicts: scopeConflicts },
     access_review: { method: accessReview.method, roster_snapshots: accessReview.snapshots },
     ...(options.generator && { generator: options.generator }),
     source_system: sourceSystem(chains),

@@ -6,6 +6,7 @@
  * (archivedEntries), live alerts from a snapshot of the state plus the parts the chain lists
  * after it (liveAlerts.ts).
  */
+import { listedKeysSince } from '../archive/scope.ts';
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../ports.ts';
 import { dataPrefix, utcDate } from '../archive/keys.ts';
@@ -195,13 +196,16 @@ export class RuleEvaluator {
 
 /**
  * Archived entries of a workspace with `from <= created_at < to`, in time order (then id),
- * read a UTC day at a time from `activity_logs/workspace=<id>/dt=<day>/`.
+ * read a UTC day at a time from `activity_logs/workspace=<id>/dt=<day>/` — only the parts the
+ * manifest chain lists (an object planted there is never evaluated).
  */
 export async function* archivedEntries(store: ObjectStore, workspaceId: string, from: number, to: number): AsyncGenerator<AlertEntry> {
+  const listed = await listedKeysSince(store, workspaceId, from);
   for (let day = Math.floor(from / 86_400) * 86_400; day < to; day += 86_400) {
     const entries: AlertEntry[] = [];
     const ids = new Set<string>();
     for await (const object of store.list(`${dataPrefix(workspaceId)}dt=${utcDate(day)}/`)) {
+      if (!listed.has(object.key)) continue;
       for await (const line of readGzipLines(await store.get(object.key))) {
         const createdAt = line.created_at as number;
         const id = String(line.id);

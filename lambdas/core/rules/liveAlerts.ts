@@ -231,7 +231,9 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
  * manifest is skipped and named in `notes` (verify reports it too).
  */
 async function* manifestEntries(store: ObjectStore, manifests: readonly StoredManifest[], concurrency: number, notes: string[]): AsyncGenerator<{ manifest: StoredManifest; entries: AlertEntry[] }> {
-  const parts = manifests.flatMap((m, index) => m.manifest.parts.map((part) => ({ index, part })));
+  // A manifest a later recovery manifest superseded carries no weight: its parts are not evaluated.
+  const superseded = new Set(manifests.flatMap((m) => (m.manifest.supersedes ?? []).map((r) => r.seq)));
+  const parts = manifests.flatMap((m, index) => (superseded.has(m.manifest.seq) ? [] : m.manifest.parts.map((part) => ({ index, part }))));
   const pending: Promise<Buffer>[] = [];
   let next = 0;
   const fill = () => {

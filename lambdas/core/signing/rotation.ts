@@ -12,7 +12,7 @@ import type { ManifestSigner, ObjectStore } from '../ports.ts';
 import { findHead } from '../archive/chain.ts';
 import { sha256Hex } from '../archive/manifest.ts';
 import { assertChainKey } from './chainKey.ts';
-import { ensureHeadSigned } from './signatures.ts';
+import { signatureKey } from './signatures.ts';
 
 export const ROTATION_FORMAT = 'intercom-audit-archive/key-rotation/v1';
 export const KEYS_ROOT = 'keys/';
@@ -99,7 +99,10 @@ export async function rotateKey(store: ObjectStore, workspaceId: string, oldSign
   await assertChainKey(store, workspaceId, oldSigner);
   const [oldKey, newKey] = await Promise.all([oldSigner.publicKey(), newSigner.publicKey()]);
   if (oldKey.fingerprint === newKey.fingerprint) throw new ConfigurationError(`the new key is the chain's current key (${oldKey.fingerprint}): nothing to rotate`);
-  await ensureHeadSigned(store, oldSigner, head, now);
+  // Only a signed head is handed over: an unsigned one is superseded by collect's signed recovery first.
+  if (!(await store.head(signatureKey(workspaceId, head.manifest.seq)))) {
+    throw new ConfigurationError(`the chain head of workspace ${workspaceId} (manifest ${head.manifest.seq}) is unsigned: run collect first (it supersedes unsigned manifests with a signed recovery manifest), then rotate`);
+  }
   const base = {
     workspace_id: workspaceId,
     first_seq: head.manifest.seq + 1,

@@ -2,8 +2,9 @@
  * Signed manifests, modelled on CloudTrail digest signing: each manifest gets a signature over
  * a canonical form naming its SHA-256 and the previous signature, stored beside it as its own
  * create-only object `signatures/workspace=<id>/<seq>.json`. Manifests already written are
- * locked and never change; the first signature covers the chain head and, through the hash
- * chain, every manifest before it.
+ * locked and never change. A run signs only manifests it wrote itself: an unsigned manifest it
+ * finds is superseded by a signed recovery manifest (signing/recovery.ts), and an unsigned
+ * history is taken over only by an operator's explicit `keys adopt-unsigned`.
  *
  * Format v2 adds `key_fingerprint` (SHA-256 hex of the signing key's DER SubjectPublicKeyInfo)
  * to the record and to the signed message, so a chain names its key and a change of key is
@@ -117,17 +118,6 @@ export async function signManifest(store: ObjectStore, signer: ManifestSigner, m
   const body = Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8');
   await store.putIfAbsent(signatureKey(base.workspace_id, base.seq), body, sha256Hex(body));
   return record;
-}
-
-/**
- * Makes sure the chain head is signed (a run that died between manifest and signature, or an
- * archive from before signing was enabled). Returns the head's signature.
- */
-export async function ensureHeadSigned(store: ObjectStore, signer: ManifestSigner, head: StoredManifest, now?: Date): Promise<SignatureRecord> {
-  const existing = await readSignature(store, head.manifest.workspace_id, head.manifest.seq);
-  if (existing) return existing;
-  const previous = head.manifest.seq > 0 ? await latestSignature(store, head.manifest.workspace_id, head.manifest.seq - 1) : undefined;
-  return signManifest(store, signer, head, previous, now);
 }
 
 export function publicKeyFingerprint(spkiDer: Buffer): string {

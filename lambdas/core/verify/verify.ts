@@ -12,7 +12,8 @@ import { type KeySegment, trustedKeySegments } from './keySegments.ts';
 import { checkHeads, checkVersions, cleanReceipts } from './anchors.ts';
 import { DATA_ROOT, MANIFEST_ROOT, QUARANTINE_ROOT, manifestKey, parseManifestKey } from '../archive/keys.ts';
 import { lineIdAndTime, readGzipTextLines } from '../archive/lines.ts';
-import { type Manifest, type ManifestPart, iso, manifestSchema } from '../archive/manifest.ts';
+import { type Conflict, type Manifest, type ManifestPart, isWindowKind, iso, manifestSchema } from '../archive/manifest.ts';
+import { INDEX_ROOT, indexBody, parseIndexKey } from '../archive/partIndex.ts';
 
 export type ProblemCode =
   | 'manifest-missing'
@@ -42,7 +43,27 @@ export type ProblemCode =
   | 'head-stale'
   | 'rotation-invalid'
   | 'delete-marker'
-  | 'noncurrent-version';
+  | 'noncurrent-version'
+  | 'index-missing'
+  | 'index-altered';
+
+/** Not a failure, but something a reader of the result must know. */
+export type WarningCode = 'unsigned-chain' | 'signed-late' | 'superseded';
+
+export interface Warning {
+  readonly code: WarningCode;
+  readonly key: string;
+  readonly message: string;
+}
+
+/** An object in the data area that is not data, accounted for by a manifest (never read by queries). */
+export interface ArchiveException {
+  readonly key: string;
+  /** rejected: the collector found it and Intercom did not confirm it; acknowledged: an operator's exception manifest. */
+  readonly kind: 'rejected' | 'acknowledged';
+  readonly seq: number;
+  readonly reason: string;
+}
 
 export interface Problem {
   readonly code: ProblemCode;
@@ -64,11 +85,20 @@ export interface WorkspaceSummary {
   readonly bytes: number;
   /** First manifest with a signature (earlier ones are covered through the hash chain). */
   readonly firstSignedSeq?: number | null;
+  /** Unsigned manifests superseded by a recovery manifest: their claims carry no weight. */
+  readonly superseded?: number[];
+  /** How the chain is anchored: signatures checked with the key, or (no signature in the chain) the hash chain only. */
+  readonly signing?: 'signed' | 'unsigned: hash chain only';
 }
 
 export interface VerifyResult {
   readonly ok: boolean;
   readonly problems: Problem[];
+  readonly warnings: Warning[];
+  /** Rejected parts and acknowledged objects, with the manifest that accounts for each. */
+  readonly exceptions: ArchiveException[];
+  /** Ids Intercom served again with different content, as the manifests record them. */
+  readonly conflicts: (Conflict & { readonly seq: number; readonly workspaceId: string })[];
   readonly workspaces: WorkspaceSummary[];
   readonly objectsChecked: number;
   readonly bytesChecked: number;
@@ -139,6 +169,14 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       return undefined;
     }
   };
+  const warnings: Warning[] = [];
+  const warn = (code: WarningCode, key: string, message: string) => warnings.push({ code, key, message });
+  const exceptions: ArchiveException[] = [];
+  const conflicts: VerifyResult['conflicts'] = [];
+  /** Objects a manifest accounts for as not-data (rejected_parts), with the manifest. */
+  const rejectedKeys = new Map<string, { sha256: string; seq: number; workspaceId: string }>();
+  /** Index objects the manifests name, with the bytes they must hold. */
+  const indexes = new Map<string, { sha256: string; body: Buffer | undefined; seq: number }>();
 
   // Every object the archive holds, by area.
   const manifestKeys = new Map<string, number[]>();
@@ -156,6 +194,8 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   for (const root of [DATA_ROOT, QUARANTINE_ROOT]) {
     for await (const object of listed(root)) dataObjects.set(object.key, object.bytes);
   }
+  const indexObjects = new Set<string>();
+  for await (const object of store.list(INDEX_ROOT)) indexObjects.add(object.key);
 
   const signatureKeys = new Set<string>();
   for await (const object of listed(SIGNATURE_ROOT)) {
@@ -187,11 +227,9 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     const present = new Set(seqs);
     let prevSha: string | undefined;
     let prevSeqRead = -1;
-    let coveredTo: number | null = null;
     let origin: number | null = null;
-    let windows = 0;
-    let lates = 0;
-    const refs: PartRef[] = [];
+    // 1. The hash chain, over every manifest (superseded ones included: the chain stays linear).
+    const chain = new Map<number, { manifest: Manifest; sha: string; key: string }>();
     for (let seq = 0; seq <= last; seq++) {
       const key = manifestKey(workspaceId, seq);
       if (!present.has(seq)) {
@@ -224,7 +262,6 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       if (seq === 0) {
         if (manifest.kind !== 'genesis' || manifest.prev_sha256 !== null) report('chain-broken', key, `manifest ${key} should open the chain (kind genesis, no previous hash)`);
         origin = manifest.from;
-        coveredTo = manifest.to;
       } else if (manifest.kind === 'genesis') {
         report('chain-broken', key, `manifest ${key} is a second genesis inside the chain`);
       } else if (prevSha !== undefined && prevSeqRead === seq - 1 && manifest.prev_sha256 !== prevSha) {
@@ -233,7 +270,45 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       if (origin !== null && manifest.origin !== origin) {
         report('chain-broken', key, `manifest ${key} says the archive starts at ${iso(manifest.origin)}, the genesis says ${iso(origin)}`);
       }
-      if (manifest.kind === 'window') {
+      manifestShas.set(key, { workspaceId, seq, sha });
+      chain.set(seq, { manifest, sha, key });
+      prevSha = sha;
+      prevSeqRead = seq;
+    }
+
+    // 2. Signatures, then which unsigned manifests a signed recovery supersedes or a signed adoption adopts.
+    let signed: Set<number> | undefined;
+    let withSignature: Set<number> | undefined;
+    let firstSignedSeq: number | null | undefined;
+    if (options.verifier) ({ first: firstSignedSeq, signed, present: withSignature } = await checkSignatures(workspaceId, last));
+    const counts = (seq: number) => signed === undefined || signed.has(seq);
+    const superseded = new Set<number>();
+    const adopted = new Set<number>();
+    for (const { manifest, key } of chain.values()) {
+      const refs = [...(manifest.supersedes ?? []).map((r) => ['supersedes', r] as const), ...(manifest.adopts ?? []).map((r) => ['adopts', r] as const)];
+      for (const [how, ref] of refs) {
+        const target = chain.get(ref.seq);
+        if (ref.seq >= manifest.seq || !target || target.sha !== ref.sha256) {
+          report('chain-broken', key, `manifest ${key} ${how} manifest ${ref.seq} with SHA-256 ${ref.sha256}, but ${target ? `it hashes to ${target.sha}` : 'it is not in the chain'}`);
+          continue;
+        }
+        if (counts(manifest.seq)) (how === 'supersedes' ? superseded : adopted).add(ref.seq);
+      }
+    }
+    if (withSignature) reportUnsigned(workspaceId, last, withSignature, firstSignedSeq ?? null, superseded, adopted, chain);
+
+    // 3. Coverage and parts, from the manifests that carry weight.
+    let coveredTo: number | null = null;
+    let windows = 0;
+    let lates = 0;
+    const refs: PartRef[] = [];
+    for (const [seq, { manifest, key }] of [...chain].sort(([a], [b]) => a - b)) {
+      if (superseded.has(seq)) {
+        warn('superseded', key, `manifest ${key} (unsigned) is superseded by a signed recovery manifest: its claims carry no weight`);
+        continue;
+      }
+      if (seq === 0) coveredTo = manifest.to;
+      if (isWindowKind(manifest.kind)) {
         windows += 1;
         if (coveredTo !== null && manifest.from > coveredTo) {
           report('window-gap', key, `window manifest ${key} starts at ${manifest.from_iso} but the previous window ended at ${iso(coveredTo)}: ${iso(coveredTo)}–${manifest.from_iso} was never collected`);
@@ -250,18 +325,25 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
           report('late-out-of-range', key, `late manifest ${key} adds to [${manifest.from_iso}, ${manifest.to_iso}), which is not inside the range covered so far`);
         }
       }
-      manifestShas.set(key, { workspaceId, seq, sha });
       for (const part of manifest.parts) refs.push({ part, manifest, quarantine: false });
       for (const part of manifest.quarantine) refs.push({ part, manifest, quarantine: true });
-      prevSha = sha;
-      prevSeqRead = seq;
+      for (const rejected of manifest.rejected_parts ?? []) {
+        if (!rejectedKeys.has(rejected.key)) rejectedKeys.set(rejected.key, { sha256: rejected.sha256, seq, workspaceId });
+        exceptions.push({ key: rejected.key, kind: manifest.kind === 'exception' ? 'acknowledged' : 'rejected', seq, reason: rejected.reason });
+      }
+      for (const conflict of manifest.conflicts ?? []) conflicts.push({ ...conflict, seq, workspaceId });
+      if (manifest.index) indexes.set(manifest.index.key, { sha256: manifest.index.sha256, body: indexBody(manifest), seq });
     }
     partsByWorkspace.set(workspaceId, refs);
-    let firstSignedSeq: number | null | undefined;
-    if (options.verifier) firstSignedSeq = await checkSignatures(workspaceId, last);
     heads.set(workspaceId, { last, checkpoint: coveredTo });
+    const anySigned = firstSignedSeq !== undefined && firstSignedSeq !== null;
+    if (signed && !anySigned) {
+      warn('unsigned-chain', manifestKey(workspaceId, last), `workspace ${workspaceId}: unsigned: hash chain only — no manifest of this chain is signed (it was collected with signing off), so nothing but the hash chain anchors it`);
+    }
     summaries.push({
       ...(firstSignedSeq !== undefined && { firstSignedSeq }),
+      ...(superseded.size > 0 && { superseded: [...superseded].sort((a, b) => a - b) }),
+      ...(signed && { signing: anySigned ? ('signed' as const) : ('unsigned: hash chain only' as const) }),
       workspaceId,
       manifests: seqs.length,
       windows,
@@ -275,22 +357,45 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     });
   }
 
+  /**
+   * Unsigned manifests: accepted when a signed recovery supersedes them or a signed adoption
+   * adopts them; before the chain's first signature, a warning (signing began later, v1); in a
+   * chain with no signature at all, the hash chain only (a warning); anything else is a problem.
+   */
+  function reportUnsigned(workspaceId: string, last: number, signed: Set<number>, first: number | null, superseded: Set<number>, adopted: Set<number>, chain: Map<number, { manifest: Manifest }>) {
+    if (first === null) return;
+    const early: number[] = [];
+    for (let seq = 0; seq <= last; seq++) {
+      if (signed.has(seq) || superseded.has(seq) || adopted.has(seq) || !chain.has(seq)) continue;
+      const key = manifestKey(workspaceId, seq);
+      if (seq < first) early.push(seq);
+      else if (seq === last) {
+        report('signature-missing', key, `manifest ${key} (the chain head) has no signature: nothing anchors the chain's end — the next collect run supersedes it with a signed recovery manifest and re-collects its range`);
+      } else {
+        report('signature-missing', key, `manifest ${key} has no signature ${signatureKey(workspaceId, seq)} although earlier manifests are signed, and no signed recovery manifest supersedes it`);
+      }
+    }
+    if (early.length > 0) {
+      warn(
+        'signed-late',
+        manifestKey(workspaceId, early[0]!),
+        `workspace ${workspaceId}: manifests ${formatSeqs(early)} were written before signing began; they are covered only through the hash chain by the signature of manifest ${first}, which did not write them — run \`audit-archive keys adopt-unsigned\` to re-confirm them explicitly`,
+      );
+    }
+  }
+
   // Signatures: each manifest's, chained to the previous one, verified with the operator's key.
-  async function checkSignatures(workspaceId: string, last: number): Promise<number | null> {
+  /** Checks every signature of a chain; returns the first signed seq, the seqs with a signature, and those whose signature verifies. */
+  async function checkSignatures(workspaceId: string, last: number): Promise<{ first: number | null; present: Set<number>; signed: Set<number> }> {
     const segments = await keySegmentsOf(workspaceId);
     let previous: SignatureRecord | undefined;
     let first: number | null = null;
+    const present = new Set<number>();
+    const signed = new Set<number>();
     for (let seq = 0; seq <= last; seq++) {
       const key = signatureKey(workspaceId, seq);
       const manifestEntry = manifestShas.get(manifestKey(workspaceId, seq));
-      if (!signatureKeys.has(key)) {
-        if (seq === last) {
-          report('signature-missing', manifestKey(workspaceId, seq), `manifest ${manifestKey(workspaceId, seq)} (the chain head) has no signature: nothing anchors the chain's end yet — the next collect run signs it`);
-        } else if (first !== null) {
-          report('signature-missing', manifestKey(workspaceId, seq), `manifest ${manifestKey(workspaceId, seq)} has no signature ${key} although earlier manifests are signed`);
-        }
-        continue;
-      }
+      if (!signatureKeys.has(key)) continue;
       signatureKeys.delete(key);
       let record: SignatureRecord;
       const body = await read(key);
@@ -302,11 +407,15 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
         continue;
       }
       signaturesChecked += 1;
+      present.add(seq);
+      let valid = true;
       if (record.workspace_id !== workspaceId || record.seq !== seq) {
         report('signature-invalid', key, `signature ${key} claims to sign seq ${record.seq} of workspace ${record.workspace_id}`);
+        valid = false;
       }
       if (manifestEntry && record.manifest_sha256 !== manifestEntry.sha) {
         report('signature-invalid', key, `signature ${key} signed manifest SHA-256 ${record.manifest_sha256}, but ${manifestKey(workspaceId, seq)} now hashes to ${manifestEntry.sha}: the manifest was replaced after signing`);
+        valid = false;
       }
       if (record.prev_signature !== (previous?.signature ?? null) || record.prev_signed_seq !== (previous?.seq ?? null)) {
         report('signature-chain-broken', key, `signature ${key} names previous signature of seq ${record.prev_signed_seq ?? 'none'}, but the previous signature found is of seq ${previous?.seq ?? 'none'}`);
@@ -315,15 +424,19 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       const named = recordFingerprint(record);
       if (named !== undefined && named !== segment.fingerprint) {
         report('signature-invalid', key, `signature ${key} does not verify with key ${segment.fingerprint}: it names key ${named} (forged, or made with another key; a key changes only through a rotation record)`);
+        valid = false;
       } else if (!segment.verifier) {
         report('signature-invalid', key, `signature ${key} is made with key ${segment.fingerprint}, which no valid rotation record links to the trusted key ${options.verifier!.fingerprint}`);
+        valid = false;
       } else if (!(await segment.verifier.verify(canonicalMessage(record), Buffer.from(record.signature, 'base64')))) {
         report('signature-invalid', key, `signature ${key} does not verify with key ${segment.fingerprint}: forged, or made with another key`);
+        valid = false;
       }
+      if (valid && manifestEntry) signed.add(seq);
       previous = record;
       if (first === null) first = seq;
     }
-    return first;
+    return { first, present, signed };
   }
 
   async function keySegmentsOf(workspaceId: string): Promise<KeySegment[]> {
@@ -437,6 +550,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   if (options.lock && store.objectLock && lockState === 'checked') {
     const expected = new Map<string, string | undefined>();
     for (const ref of referenced.values()) expected.set(ref.part.key, ref.part.sha256);
+    for (const [key, index] of indexes) if (indexObjects.has(key)) expected.set(key, index.sha256);
     for (const [key, m] of manifestShas) {
       expected.set(key, m.sha);
       const sig = signatureKey(m.workspaceId, m.seq);
@@ -461,17 +575,43 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     }
   }
 
+  // Rejected and acknowledged objects are accounted for (disclosed, never read), but must still be the bytes the manifest names.
+  for (const [key, rejected] of rejectedKeys) {
+    if (referenced.has(key)) continue;
+    if (!dataObjects.has(key) && !indexObjects.has(key)) continue;
+    const sha = createHash('sha256').update(await store.get(key)).digest('hex');
+    if (sha !== rejected.sha256) report('part-altered', key, `${key} is listed as rejected by manifest ${rejected.seq} with SHA-256 ${rejected.sha256}, but now hashes to ${sha}`);
+  }
+  for (const [key, index] of indexes) {
+    if (!indexObjects.has(key)) {
+      report('index-missing', key, `${key} is named by manifest ${index.seq} but does not exist: Athena would not read that manifest's parts (the next collect run writes it when it is the head)`);
+      continue;
+    }
+    const body = await store.get(key);
+    const sha = createHash('sha256').update(body).digest('hex');
+    if (sha !== index.sha256 || (index.body && !index.body.equals(body))) report('index-altered', key, `${key} is not the index manifest ${index.seq} names (SHA-256 ${sha}, expected ${index.sha256}): Athena would read what it lists`);
+  }
+  for (const key of indexObjects) {
+    if (indexes.has(key) || rejectedKeys.has(key)) continue;
+    report('stray-object', key, `${key} is not named by any manifest${parseIndexKey(key) ? '' : ' and is not an index key'}: Athena would read the parts it lists — acknowledge it, and check what it names`);
+  }
+
   for (const key of dataObjects.keys()) {
-    if (!referenced.has(key)) report('stray-object', key, `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing)`);
+    if (!referenced.has(key) && !rejectedKeys.has(key)) report('stray-object', key, `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing) — queries never read it; \`audit-archive acknowledge\` records it as an exception`);
   }
 
   checkHeads(heads, manifestShas, options, report);
   const versionsChecked = options.checkVersions && store.listVersions ? await checkVersions(store, report) : undefined;
 
   problems.sort((a, b) => compareText(a.key, b.key) || compareText(a.code, b.code) || compareText(a.message, b.message));
+  warnings.sort((a, b) => compareText(a.key, b.key) || compareText(a.code, b.code));
+  exceptions.sort((a, b) => compareText(a.key, b.key) || a.seq - b.seq);
   return {
     ok: problems.length === 0,
     problems,
+    warnings,
+    exceptions,
+    conflicts,
     workspaces: summaries,
     objectsChecked: toCheck.length,
     bytesChecked,
@@ -484,6 +624,18 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     receipts: options.verifier ? cleanReceipts(heads, manifestShas, problems) : [],
     ...(versionsChecked !== undefined && { versionsChecked }),
   };
+}
+
+/** `3, 4, 5, 9` → `3–5, 9`. */
+function formatSeqs(seqs: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < seqs.length; i++) {
+    let j = i;
+    while (j + 1 < seqs.length && seqs[j + 1] === seqs[j]! + 1) j++;
+    out.push(i === j ? String(seqs[i]) : `${seqs[i]}–${seqs[j]}`);
+    i = j;
+  }
+  return out.join(', ');
 }
 
 /** Code-unit order, the same on every machine and locale. */
