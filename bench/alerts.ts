@@ -48,7 +48,15 @@ export async function alertFigures(): Promise<AlertFigures> {
   const client = new IntercomClient({ token: sim.token, baseUrl: sim.url });
   const sink: AlertSink = { channel: 'sns', publish: async () => undefined };
   const runAt = async (until: number, windowSeconds: number) => {
-    const result = await collect(client, store, { workspaceId: sim.workspace.workspaceId, since: start, until, windowSeconds, runId: 'run-bench', collectorVersion: 'bench', now: () => new Date((until + 600) * 1000) });
+    const result = await collect(client, store, {
+      workspaceId: sim.workspace.workspaceId,
+      since: start,
+      until,
+      windowSeconds,
+      runId: 'run-bench',
+      collectorVersion: 'bench',
+      now: () => new Date((until + 600) * 1000),
+    });
     store.take();
     const t0 = process.hrtime.bigint();
     await alertOnCollected(store, rules, result, [sink], { maxAgeSeconds: DAY, now: () => new Date((until + 600) * 1000) });
@@ -70,7 +78,8 @@ export async function alertFigures(): Promise<AlertFigures> {
     for (const r of steady) for (const k of Object.keys(perType) as (keyof RequestCounts)[]) perType[k] += r.counts[k];
     const perRun = (k: keyof RequestCounts) => perType[k] / steady.length;
     const meanAlertMs = steady.reduce((n, r) => n + r.ms, 0) / steady.length;
-    const requests = RUNS_PER_MONTH * ((perRun('put') + perRun('list')) * PRICE.putOrList + (perRun('get') + perRun('head')) * PRICE.getOrHead);
+    const requests =
+      RUNS_PER_MONTH * ((perRun('put') + perRun('list')) * PRICE.putOrList + (perRun('get') + perRun('head')) * PRICE.getOrHead);
     const lambda = RUNS_PER_MONTH * (meanAlertMs / 1000) * 1 * PRICE.lambdaGbSecond;
     const bytesPerMonth = (bytes / (days * DAY)) * 30 * DAY;
     const storageYear7 = ((bytesPerMonth * 12 * 7) / 1e9) * PRICE.storageGbMonth;
@@ -93,11 +102,19 @@ export async function alertFigures(): Promise<AlertFigures> {
 
 export async function printAlertFigures(): Promise<void> {
   const f = await alertFigures();
-  console.log('\nLive alerts on the cost model\'s typical workspace (2,000 entries/day, 50 teammates, default rules, a run every 15 minutes)');
-  console.log(`  cold start (no watermark yet: the rules' 90-day horizon): ${f.coldStart.total} requests (${f.coldStart.get} GET, ${f.coldStart.head} HEAD, ${f.coldStart.list} LIST, ${f.coldStart.put} PUT), once`);
+  console.log(
+    "\nLive alerts on the cost model's typical workspace (2,000 entries/day, 50 teammates, default rules, a run every 15 minutes)",
+  );
+  console.log(
+    `  cold start (no watermark yet: the rules' 90-day horizon): ${f.coldStart.total} requests (${f.coldStart.get} GET, ${f.coldStart.head} HEAD, ${f.coldStart.list} LIST, ${f.coldStart.put} PUT), once`,
+  );
   const per = (k: keyof RequestCounts) => (f.perType[k] / f.runs).toFixed(1);
-  console.log(`  steady state, ${f.runs} runs: ${f.mean.toFixed(1)} requests per run on average (${per('get')} GET, ${per('head')} HEAD, ${per('list')} LIST, ${per('put')} PUT), p95 ${f.p95}, max ${f.max}; ${f.meanAlertMs.toFixed(0)} ms per run`);
-  console.log(`  requests per run <= 100 (every run): ${f.max <= 100 ? 'met' : 'MISSED'} (max ${f.max}); on average: ${f.mean <= 100 ? 'met' : 'MISSED'}`);
+  console.log(
+    `  steady state, ${f.runs} runs: ${f.mean.toFixed(1)} requests per run on average (${per('get')} GET, ${per('head')} HEAD, ${per('list')} LIST, ${per('put')} PUT), p95 ${f.p95}, max ${f.max}; ${f.meanAlertMs.toFixed(0)} ms per run`,
+  );
+  console.log(
+    `  requests per run <= 100 (every run): ${f.max <= 100 ? 'met' : 'MISSED'} (max ${f.max}); on average: ${f.mean <= 100 ? 'met' : 'MISSED'}`,
+  );
   console.log(
     `  monthly: requests $${f.monthlyUsd.requests.toFixed(3)}, Lambda $${f.monthlyUsd.lambda.toFixed(3)}, state objects ${(f.bytesPerMonth / 1e6).toFixed(2)} MB/month (year-7 storage $${f.monthlyUsd.storageYear7.toFixed(3)}) = $${f.monthlyUsd.total.toFixed(2)} (target <= $0.50: ${f.monthlyUsd.total <= 0.5 ? 'met' : 'MISSED'})`,
   );

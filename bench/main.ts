@@ -29,7 +29,10 @@ interface Figures {
 }
 
 function tsx(script: string, arg: unknown) {
-  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), JSON.stringify(arg)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, script), JSON.stringify(arg)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
 }
 
 async function startSim(entriesPerDay: number, now: number, latencyMs = 0) {
@@ -72,12 +75,23 @@ async function throughput() {
     console.log(row(floor));
     console.log(row(collected));
     const checks = [
-      ['entries/s vs floor', collected.entriesPerSecond / floor.entriesPerSecond, '>= 0.8', collected.entriesPerSecond / floor.entriesPerSecond >= 0.8],
-      ['CPU per entry vs floor', collected.cpuMicrosPerEntry / floor.cpuMicrosPerEntry, '<= 1.25', collected.cpuMicrosPerEntry / floor.cpuMicrosPerEntry <= 1.25],
+      [
+        'entries/s vs floor',
+        collected.entriesPerSecond / floor.entriesPerSecond,
+        '>= 0.8',
+        collected.entriesPerSecond / floor.entriesPerSecond >= 0.8,
+      ],
+      [
+        'CPU per entry vs floor',
+        collected.cpuMicrosPerEntry / floor.cpuMicrosPerEntry,
+        '<= 1.25',
+        collected.cpuMicrosPerEntry / floor.cpuMicrosPerEntry <= 1.25,
+      ],
       ['requests per 1000 entries', collected.requestsPer1000, '<= 4.2', collected.requestsPer1000 <= 4.2],
       ['peak RSS MB', collected.peakRssMB, '<= 256', collected.peakRssMB <= 256],
     ] as const;
-    for (const [name, value, target, ok] of checks) console.log(`  ${name.padEnd(28)} ${value.toFixed(2).padStart(8)}  target ${target.padEnd(8)} ${ok ? 'met' : 'MISSED'}`);
+    for (const [name, value, target, ok] of checks)
+      console.log(`  ${name.padEnd(28)} ${value.toFixed(2).padStart(8)}  target ${target.padEnd(8)} ${ok ? 'met' : 'MISSED'}`);
 
     // Verify of the archive just collected (signed, Ed25519), against reading and hashing the same files.
     const verifyRun = async (mode: 'verify' | 'floor') => {
@@ -85,13 +99,26 @@ async function throughput() {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => (out += d));
       await new Promise((resolve) => child.on('close', resolve));
-      return JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; bytes: number; mbPerSecond: number; cpuSeconds: number; ok: boolean; peakRssMB: number };
+      return JSON.parse(out.trim().split('\n').pop()!) as {
+        seconds: number;
+        bytes: number;
+        mbPerSecond: number;
+        cpuSeconds: number;
+        ok: boolean;
+        peakRssMB: number;
+      };
     };
     const vFloor = await verifyRun('floor');
     const v = await verifyRun('verify');
-    console.log(`\nLocal verify of that ${collected.entries}-entry archive (${(v.bytes / 1e6).toFixed(0)} MB of parts): ${v.ok ? 'OK' : 'PROBLEMS'}`);
-    console.log(`  verify          ${v.seconds.toFixed(1).padStart(6)} s  ${v.mbPerSecond.toFixed(1).padStart(7)} MB/s  CPU ${v.cpuSeconds.toFixed(1)} s  RSS ${v.peakRssMB.toFixed(0)} MB  (re-hash, gunzip and check every line, every signature and lock record)`);
-    console.log(`  floor           ${vFloor.seconds.toFixed(1).padStart(6)} s  ${vFloor.mbPerSecond.toFixed(1).padStart(7)} MB/s  CPU ${vFloor.cpuSeconds.toFixed(1)} s  (read and SHA-256 the same files)`);
+    console.log(
+      `\nLocal verify of that ${collected.entries}-entry archive (${(v.bytes / 1e6).toFixed(0)} MB of parts): ${v.ok ? 'OK' : 'PROBLEMS'}`,
+    );
+    console.log(
+      `  verify          ${v.seconds.toFixed(1).padStart(6)} s  ${v.mbPerSecond.toFixed(1).padStart(7)} MB/s  CPU ${v.cpuSeconds.toFixed(1)} s  RSS ${v.peakRssMB.toFixed(0)} MB  (re-hash, gunzip and check every line, every signature and lock record)`,
+    );
+    console.log(
+      `  floor           ${vFloor.seconds.toFixed(1).padStart(6)} s  ${vFloor.mbPerSecond.toFixed(1).padStart(7)} MB/s  CPU ${vFloor.cpuSeconds.toFixed(1)} s  (read and SHA-256 the same files)`,
+    );
     await rm(archiveDir, { recursive: true, force: true });
   } finally {
     sim.stop();
@@ -119,7 +146,9 @@ async function latency() {
 async function lambdas() {
   console.log('\nLambda bundles (esbuild, ESM, minified) and module-load time (median of 5 fresh processes)');
   for (const f of await lambdaFigures()) {
-    console.log(`  ${f.name.padEnd(20)} ${(f.bytes / 1024).toFixed(0).padStart(6)} KiB  target <= 1024 KiB ${f.bytes <= 1024 * 1024 ? 'met' : 'MISSED'}   load ${f.loadMs.toFixed(0).padStart(4)} ms  target <= 200 ms ${f.loadMs <= 200 ? 'met' : 'MISSED'}`);
+    console.log(
+      `  ${f.name.padEnd(20)} ${(f.bytes / 1024).toFixed(0).padStart(6)} KiB  target <= 1024 KiB ${f.bytes <= 1024 * 1024 ? 'met' : 'MISSED'}   load ${f.loadMs.toFixed(0).padStart(4)} ms  target <= 200 ms ${f.loadMs <= 200 ? 'met' : 'MISSED'}`,
+    );
   }
 }
 
@@ -132,16 +161,40 @@ async function report() {
   const sim = await startSim(perDay, until + DAY);
   try {
     await rm(archiveDir, { recursive: true, force: true });
-    const collected = await measure({ url: sim.url, token: sim.token, since: HISTORY_START, until, windowSeconds: 5 * DAY, mode: 'collect', archiveDir });
-    console.log(`\nReport pack on DuckDB over one year of ${collected.entries} entries (collected in ${collected.seconds.toFixed(0)} s), quarter 2025-Q3`);
+    const collected = await measure({
+      url: sim.url,
+      token: sim.token,
+      since: HISTORY_START,
+      until,
+      windowSeconds: 5 * DAY,
+      mode: 'collect',
+      archiveDir,
+    });
+    console.log(
+      `\nReport pack on DuckDB over one year of ${collected.entries} entries (collected in ${collected.seconds.toFixed(0)} s), quarter 2025-Q3`,
+    );
     const child = tsx('bench/report-process.ts', { archiveDir, quarter: '2025-Q3' });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));
     await new Promise((resolve) => child.on('close', resolve));
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; peakRssMB: number; filesRead: number; totalFiles: number; perQuery: Record<string, number> };
-    console.log(`  wall time ${r.seconds.toFixed(1)} s (target <= 10 s: ${r.seconds <= 10 ? 'met' : 'MISSED'}), peak RSS ${r.peakRssMB.toFixed(0)} MB`);
-    console.log(`  gdpr_data_exports read ${r.filesRead} of ${r.totalFiles} data files (${((100 * r.filesRead) / r.totalFiles).toFixed(1)}%; ideal about 25%)`);
-    console.log(`  per query (ms): ${Object.entries(r.perQuery).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+    const r = JSON.parse(out.trim().split('\n').pop()!) as {
+      seconds: number;
+      peakRssMB: number;
+      filesRead: number;
+      totalFiles: number;
+      perQuery: Record<string, number>;
+    };
+    console.log(
+      `  wall time ${r.seconds.toFixed(1)} s (target <= 10 s: ${r.seconds <= 10 ? 'met' : 'MISSED'}), peak RSS ${r.peakRssMB.toFixed(0)} MB`,
+    );
+    console.log(
+      `  gdpr_data_exports read ${r.filesRead} of ${r.totalFiles} data files (${((100 * r.filesRead) / r.totalFiles).toFixed(1)}%; ideal about 25%)`,
+    );
+    console.log(
+      `  per query (ms): ${Object.entries(r.perQuery)
+        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+        .join(', ')}`,
+    );
   } finally {
     sim.stop();
     await rm(archiveDir, { recursive: true, force: true });

@@ -37,4 +37,6 @@ if (cfg.mode === 'verify') {
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
-process.stdout.write(`${JSON.stringify({ mode: cfg.mode, seconds, bytes, mbPerSecond: bytes / 1e6 / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, ok, peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ mode: cfg.mode, seconds, bytes, mbPerSecond: bytes / 1e6 / seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, ok, peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6 })}\n`,
+);

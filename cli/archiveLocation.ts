@@ -16,7 +16,9 @@ export async function openArchive(location: string, { allowS3 }: { allowS3: bool
   if (allowS3 && location.startsWith('s3://')) return s3Archive(location);
   const stat = await fs.stat(location).catch(() => undefined);
   if (!stat?.isDirectory()) {
-    throw new ConfigurationError(`--archive: '${location}' is not a folder${allowS3 ? ' or s3:// location' : ''} (give the folder that collect wrote)`);
+    throw new ConfigurationError(
+      `--archive: '${location}' is not a folder${allowS3 ? ' or s3:// location' : ''} (give the folder that collect wrote)`,
+    );
   }
   return new LocalObjectStore(location);
 }

@@ -6,7 +6,10 @@ import type { ObjectStore } from '../lambdas/core/ports.ts';
 import { archiveKey } from '../lambdas/core/signing/chainKey.ts';
 
 /** Found by the fingerprint the chain's signatures name (never a key taken from the archive itself). */
-export async function collectorKeyVerifier(store: ObjectStore, archiveDir: string): Promise<{ verifier: PublicKeyVerifier; publicKeyPath: string } | undefined> {
+export async function collectorKeyVerifier(
+  store: ObjectStore,
+  archiveDir: string,
+): Promise<{ verifier: PublicKeyVerifier; publicKeyPath: string } | undefined> {
   const expected = await archiveKey(store, await listWorkspaces(store));
   return expected && Ed25519Signer.existingVerifier(archiveDir, expected);
 }

@@ -43,7 +43,10 @@ export function createOutput(stream: NodeJS.WriteStream = process.stderr, quiet 
     warn: (line) => print(`warning: ${line}`),
     progress(format, total, payload) {
       if (!tty || quiet) return { update() {}, setTotal() {}, stop() {} };
-      const instance = new cliProgress.SingleBar({ format, stream, hideCursor: true, etaBuffer: 50, fps: 5 }, cliProgress.Presets.shades_classic);
+      const instance = new cliProgress.SingleBar(
+        { format, stream, hideCursor: true, etaBuffer: 50, fps: 5 },
+        cliProgress.Presets.shades_classic,
+      );
       instance.start(total, 0, payload);
       bar = instance;
       return {

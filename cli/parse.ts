@@ -14,19 +14,26 @@ export function parseTime(flag: string, value: string): number {
     const realDay = Number.isFinite(dayMs) && new Date(dayMs).toISOString().slice(0, 10) === day;
     if (Number.isFinite(ms) && realDay) return Math.floor(ms / 1000);
   }
-  throw new ConfigurationError(`${flag}: '${value}' is not a time; give ISO-8601 (2026-01-01 or 2026-01-01T00:00:00Z, UTC unless a zone is given) or UNIX seconds`);
+  throw new ConfigurationError(
+    `${flag}: '${value}' is not a time; give ISO-8601 (2026-01-01 or 2026-01-01T00:00:00Z, UTC unless a zone is given) or UNIX seconds`,
+  );
 }
 
 /** `--from 2026-01-31`: a calendar day, returned as given. */
 export function parseDay(flag: string, value: string): string {
   // Date.parse rolls impossible days over (2026-02-30 → March 2): the round trip must give the same day.
   const ms = /^\d{4}-\d{2}-\d{2}$/.test(value) ? Date.parse(`${value}T00:00:00Z`) : Number.NaN;
-  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) throw new ConfigurationError(`${flag}: '${value}' is not a date like 2026-01-31 (a real calendar day)`);
+  if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value)
+    throw new ConfigurationError(`${flag}: '${value}' is not a date like 2026-01-31 (a real calendar day)`);
   return value;
 }
 
 /** A number within bounds, e.g. `--window-days 5`. */
-export function parseNumber(flag: string, value: string, { min, max, integer = false }: { min: number; max: number; integer?: boolean }): number {
+export function parseNumber(
+  flag: string,
+  value: string,
+  { min, max, integer = false }: { min: number; max: number; integer?: boolean },
+): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
     throw new ConfigurationError(`${flag}: '${value}' is not ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);

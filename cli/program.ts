@@ -60,7 +60,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--alert-max-age <duration>', 'alert only on entries younger than this (a backfill raises no storm)', '24h')
     .option('--max-retries <n>', 'retries of a failing Intercom request before the run stops', '6')
     .option('--request-timeout <duration>', 'give up on an Intercom request that has not answered after this long (then retry)', '30s')
-    .option('--lock-wait <duration>', 'how long to wait for an archive lock whose owner this host cannot check (another host or container) before giving up; it is taken over once its heartbeat is silent for the 30 s lease', '60s')
+    .option(
+      '--lock-wait <duration>',
+      'how long to wait for an archive lock whose owner this host cannot check (another host or container) before giving up; it is taken over once its heartbeat is silent for the 30 s lease',
+      '60s',
+    )
     .option('--max-page-mb <mb>', 'refuse an Intercom page whose body is larger than this', '32')
     .option('--quiet', 'print only warnings and the summary')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
@@ -108,41 +112,74 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('verify')
-    .description('re-hash every object, walk every manifest chain and check every signature; exit 1 when anything is missing, altered, unsigned or outside the chain')
-    .requiredOption('--archive <dir|s3://bucket/prefix>', 'archive folder, or the S3 location (with your AWS credentials; an auditor role suffices)')
+    .description(
+      're-hash every object, walk every manifest chain and check every signature; exit 1 when anything is missing, altered, unsigned or outside the chain',
+    )
+    .requiredOption(
+      '--archive <dir|s3://bucket/prefix>',
+      'archive folder, or the S3 location (with your AWS credentials; an auditor role suffices)',
+    )
     .option('--public-key <file>', 'PEM public key to check signatures with (from your compliance records)')
     .option('--kms-key-id <id>', 'KMS signing key whose public key checks the signatures (S3 archives)')
-    .addOption(new Option('--lock-mode <mode>', 'Object Lock mode every object must have').choices(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'))
+    .addOption(
+      new Option('--lock-mode <mode>', 'Object Lock mode every object must have')
+        .choices(['COMPLIANCE', 'GOVERNANCE'])
+        .default('COMPLIANCE'),
+    )
     .option('--retention-years <n>', 'retention every object must have at least', '7')
     .option('--report <file>', 'write a JSON verification report there, and a one-page summary beside it')
     .option('--json', 'print the result as JSON')
-    .option('--expect-head <receipt>', "a head receipt kept outside the archive (<workspace>:<seq>:<sha256> or the printed 'head receipt: …' line): fail unless the chain reaches it; repeatable", (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option(
+      '--expect-head <receipt>',
+      "a head receipt kept outside the archive (<workspace>:<seq>:<sha256> or the printed 'head receipt: …' line): fail unless the chain reaches it; repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .option('--max-head-age <duration>', "fail when a workspace's newest window ends longer ago than this, e.g. 2d")
-    .option('--require-locks', 'fail when the folder has no Object Lock records at all (by default a copy is verified in full and its lock state noted as not checked)')
-    .action(async (opts: { archive: string; publicKey?: string; kmsKeyId?: string; lockMode: 'COMPLIANCE' | 'GOVERNANCE'; retentionYears: string; report?: string; json?: boolean; expectHead: string[]; maxHeadAge?: string; requireLocks?: boolean }) => {
-      const years = parseNumber('--retention-years', opts.retentionYears, { min: 1, max: 100, integer: true });
-      const expectHeads = opts.expectHead.map((text) => parseReceipt(text));
-      const maxHeadAgeSeconds = opts.maxHeadAge !== undefined ? parseDuration('--max-head-age', opts.maxHeadAge, { min: 60, max: 3650 * 86_400 }) : undefined;
-      const outcome = await runVerify(
-        {
-          archive: opts.archive,
-          ...(opts.publicKey && { publicKey: opts.publicKey }),
-          ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }),
-          lock: { mode: opts.lockMode, years },
-          concurrency: 8,
-          ...(expectHeads.length > 0 && { expectHeads }),
-          ...(maxHeadAgeSeconds !== undefined && { maxHeadAgeSeconds }),
-          ...(opts.requireLocks && { requireLocks: true }),
-        },
-        createOutput(),
-      );
-      writeResult(opts.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : `${formatVerifyResult(outcome.result)}\n`, { machine: Boolean(opts.json) });
-      if (opts.report) {
-        const summary = await writeVerifyReport(opts.report, outcome);
-        writeResult(`report: ${opts.report} and ${summary}\n`);
-      }
-      setExit(outcome.result.ok ? EXIT.ok : EXIT.failed);
-    });
+    .option(
+      '--require-locks',
+      'fail when the folder has no Object Lock records at all (by default a copy is verified in full and its lock state noted as not checked)',
+    )
+    .action(
+      async (opts: {
+        archive: string;
+        publicKey?: string;
+        kmsKeyId?: string;
+        lockMode: 'COMPLIANCE' | 'GOVERNANCE';
+        retentionYears: string;
+        report?: string;
+        json?: boolean;
+        expectHead: string[];
+        maxHeadAge?: string;
+        requireLocks?: boolean;
+      }) => {
+        const years = parseNumber('--retention-years', opts.retentionYears, { min: 1, max: 100, integer: true });
+        const expectHeads = opts.expectHead.map((text) => parseReceipt(text));
+        const maxHeadAgeSeconds =
+          opts.maxHeadAge !== undefined ? parseDuration('--max-head-age', opts.maxHeadAge, { min: 60, max: 3650 * 86_400 }) : undefined;
+        const outcome = await runVerify(
+          {
+            archive: opts.archive,
+            ...(opts.publicKey && { publicKey: opts.publicKey }),
+            ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }),
+            lock: { mode: opts.lockMode, years },
+            concurrency: 8,
+            ...(expectHeads.length > 0 && { expectHeads }),
+            ...(maxHeadAgeSeconds !== undefined && { maxHeadAgeSeconds }),
+            ...(opts.requireLocks && { requireLocks: true }),
+          },
+          createOutput(),
+        );
+        writeResult(opts.json ? `${JSON.stringify(outcome.result, null, 2)}\n` : `${formatVerifyResult(outcome.result)}\n`, {
+          machine: Boolean(opts.json),
+        });
+        if (opts.report) {
+          const summary = await writeVerifyReport(opts.report, outcome);
+          writeResult(`report: ${opts.report} and ${summary}\n`);
+        }
+        setExit(outcome.result.ok ? EXIT.ok : EXIT.failed);
+      },
+    );
 
   registerKeys(program, setExit);
 
@@ -151,58 +188,95 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('build the quarterly report pack: one CSV per canned query, summary.html and manifest.json')
     .option('--quarter <YYYY-Qn>', 'the quarter, e.g. 2026-Q1 (required)')
     .option('--out <dir>', 'a missing or empty folder for the pack (required)')
-    .option('--archive <dir|s3://bucket/prefix>', 'the archive (a folder for DuckDB; with --athena, the S3 location whose manifest heads are recorded)')
+    .option(
+      '--archive <dir|s3://bucket/prefix>',
+      'the archive (a folder for DuckDB; with --athena, the S3 location whose manifest heads are recorded)',
+    )
     .addOption(new Option('--lang <lang>', 'language of summary.html').choices(['en', 'ja']).default('en'))
-    .option('--allow-partial', 'build the pack even when the archive does not hold the whole quarter (the pack says so); without it such a period exits 1')
+    .option(
+      '--allow-partial',
+      'build the pack even when the archive does not hold the whole quarter (the pack says so); without it such a period exits 1',
+    )
     .option('--timezone <zone>', 'IANA time zone whose local times summary.html shows beside UTC, e.g. Asia/Tokyo')
     .option('--bom', 'start each CSV with a UTF-8 byte order mark (for spreadsheets that need it; recorded in manifest.json)')
     .option('--athena', 'run the queries on Athena instead of local DuckDB')
     .option('--workgroup <name>', 'Athena workgroup (with --athena)', 'intercom-audit-archive')
     .option('--database <name>', 'Glue database (with --athena)', 'intercom_audit_archive')
-    .action(async (opts: { quarter?: string; out?: string; archive?: string; lang: 'en' | 'ja'; athena?: boolean; workgroup: string; database: string; allowPartial?: boolean; timezone?: string; bom?: boolean }) => {
-      // Not commander's requiredOption: `report verify` is a subcommand and must not need them.
-      if (opts.quarter === undefined) throw new ConfigurationError("required option '--quarter <YYYY-Qn>' not specified");
-      if (opts.out === undefined) throw new ConfigurationError("required option '--out <dir>' not specified");
-      const quarter = opts.quarter;
-      const out = opts.out;
-      quarterRange(quarter); // validates the flag before any work
-      if (opts.timezone !== undefined) assertTimeZone(opts.timezone);
-      const output = createOutput();
-      let archiveStore: ObjectStore | undefined;
-      if (opts.athena) {
-        if (!opts.archive?.startsWith('s3://')) throw new ConfigurationError('--archive: with --athena give the archive as s3://bucket[/prefix]');
-        archiveStore = s3Archive(opts.archive);
-      }
-      if (!opts.athena && !opts.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
-      if (!opts.athena) await openArchive(opts.archive!, { allowS3: false }); // before a key is made for it
-      const keyed = reportSignerForArchive(opts.archive ?? '.');
-      if (keyed.created) output.warn(`created a report-signing key pair beside the archive's manifest key: ${keyed.publicKeyPath} (fingerprint ${keyed.reportSigner.fingerprint}). Record it: report verify checks packs with it.`);
-      const result = await runReport(
-        {
-          quarter,
-          out,
-          reportSigner: keyed.reportSigner,
-          generator: { tool: 'intercom-audit-archive', version: COLLECTOR_VERSION, ...(process.env.AUDIT_ARCHIVE_COMMIT && { commit: process.env.AUDIT_ARCHIVE_COMMIT }), host: os.hostname(), user: os.userInfo().username },
-          ...(opts.bom && { bom: true }),
-          lang: opts.lang,
-          ...(opts.archive && !opts.athena && { archive: opts.archive }),
-          ...(opts.athena && { athena: { workgroup: opts.workgroup, database: opts.database } }),
-          ...(archiveStore && { archiveStore }),
-          ...(opts.allowPartial && { allowPartial: true }),
-          ...(opts.timezone !== undefined && { timezone: opts.timezone }),
-          onStatement: (statement) => process.stdout.write(`${statement}\n`),
-        },
-        output,
-      );
-      writeResult(`report pack for ${quarter}: ${result.files.length} files in ${result.out}, signed by report key ${keyed.reportSigner.fingerprint}\n  open ${path.join(result.out, 'summary.html')}\n`);
-      setExit(EXIT.ok);
-    })
+    .action(
+      async (opts: {
+        quarter?: string;
+        out?: string;
+        archive?: string;
+        lang: 'en' | 'ja';
+        athena?: boolean;
+        workgroup: string;
+        database: string;
+        allowPartial?: boolean;
+        timezone?: string;
+        bom?: boolean;
+      }) => {
+        // Not commander's requiredOption: `report verify` is a subcommand and must not need them.
+        if (opts.quarter === undefined) throw new ConfigurationError("required option '--quarter <YYYY-Qn>' not specified");
+        if (opts.out === undefined) throw new ConfigurationError("required option '--out <dir>' not specified");
+        const quarter = opts.quarter;
+        const out = opts.out;
+        quarterRange(quarter); // validates the flag before any work
+        if (opts.timezone !== undefined) assertTimeZone(opts.timezone);
+        const output = createOutput();
+        let archiveStore: ObjectStore | undefined;
+        if (opts.athena) {
+          if (!opts.archive?.startsWith('s3://'))
+            throw new ConfigurationError('--archive: with --athena give the archive as s3://bucket[/prefix]');
+          archiveStore = s3Archive(opts.archive);
+        }
+        if (!opts.athena && !opts.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
+        if (!opts.athena) await openArchive(opts.archive!, { allowS3: false }); // before a key is made for it
+        const keyed = reportSignerForArchive(opts.archive ?? '.');
+        if (keyed.created)
+          output.warn(
+            `created a report-signing key pair beside the archive's manifest key: ${keyed.publicKeyPath} (fingerprint ${keyed.reportSigner.fingerprint}). Record it: report verify checks packs with it.`,
+          );
+        const result = await runReport(
+          {
+            quarter,
+            out,
+            reportSigner: keyed.reportSigner,
+            generator: {
+              tool: 'intercom-audit-archive',
+              version: COLLECTOR_VERSION,
+              ...(process.env.AUDIT_ARCHIVE_COMMIT && { commit: process.env.AUDIT_ARCHIVE_COMMIT }),
+              host: os.hostname(),
+              user: os.userInfo().username,
+            },
+            ...(opts.bom && { bom: true }),
+            lang: opts.lang,
+            ...(opts.archive && !opts.athena && { archive: opts.archive }),
+            ...(opts.athena && { athena: { workgroup: opts.workgroup, database: opts.database } }),
+            ...(archiveStore && { archiveStore }),
+            ...(opts.allowPartial && { allowPartial: true }),
+            ...(opts.timezone !== undefined && { timezone: opts.timezone }),
+            onStatement: (statement) => process.stdout.write(`${statement}\n`),
+          },
+          output,
+        );
+        writeResult(
+          `report pack for ${quarter}: ${result.files.length} files in ${result.out}, signed by report key ${keyed.reportSigner.fingerprint}\n  open ${path.join(result.out, 'summary.html')}\n`,
+        );
+        setExit(EXIT.ok);
+      },
+    )
     .command('verify <pack>')
-    .description("check a report pack: its signature (with the report-signing public key from your records) and every file's SHA-256; exit 1 naming each file that differs")
+    .description(
+      "check a report pack: its signature (with the report-signing public key from your records) and every file's SHA-256; exit 1 naming each file that differs",
+    )
     .option('--public-key <pem>', 'the report-signing public key (PEM)')
     .option('--kms-key-id <id>', 'the KMS report-signing key (packs the reporter Lambda signed)')
     .action(async (pack: string, opts: { publicKey?: string; kmsKeyId?: string }) => {
-      const result = await runReportVerify({ pack, ...(opts.publicKey && { publicKey: opts.publicKey }), ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }) });
+      const result = await runReportVerify({
+        pack,
+        ...(opts.publicKey && { publicKey: opts.publicKey }),
+        ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }),
+      });
       process.stdout.write(`${result.text}\n`);
       setExit(result.ok ? EXIT.ok : EXIT.failed);
     });
@@ -241,11 +315,16 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--workspace <id>', 'only this workspace (default: every workspace in the archive)')
     .option('--examples <n>', 'examples shown per rule', '3')
     .option('--html <file>', 'also write an HTML view with a chart per rule')
-    .action(async (opts: { archive: string; rules: string; from: string; to: string; workspace?: string; examples: string; html?: string }) => {
-      const result = await runBacktest({ ...opts, examples: parseNumber('--examples', opts.examples, { min: 0, max: 50, integer: true }) });
-      writeResult(`${result.text}\n`);
-      setExit(EXIT.ok);
-    });
+    .action(
+      async (opts: { archive: string; rules: string; from: string; to: string; workspace?: string; examples: string; html?: string }) => {
+        const result = await runBacktest({
+          ...opts,
+          examples: parseNumber('--examples', opts.examples, { min: 0, max: 50, integer: true }),
+        });
+        writeResult(`${result.text}\n`);
+        setExit(EXIT.ok);
+      },
+    );
 
   registerExport(program, setExit);
 
@@ -282,7 +361,9 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander has printed the message; help and version are not errors.
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help' ? EXIT.ok : EXIT.usage;
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help'
+        ? EXIT.ok
+        : EXIT.usage;
     }
     if (error instanceof ArchiveError) {
       process.stderr.write(`error: ${safeLines(error.message)}\n`);

@@ -32,7 +32,8 @@ async function main(): Promise<number> {
     .parse(process.argv)
     .opts<{ archive: string; months: string; reports: string; lang: string; alerts: string }>();
   if (!['en', 'ja'].includes(opts.lang)) throw new ConfigurationError(`--lang: '${opts.lang}' is not en or ja`);
-  if (!(Number(opts.months) >= 4 && Number(opts.months) <= 24)) throw new ConfigurationError(`--months: '${opts.months}' is not a number from 4 to 24 (the report needs one full quarter)`);
+  if (!(Number(opts.months) >= 4 && Number(opts.months) <= 24))
+    throw new ConfigurationError(`--months: '${opts.months}' is not a number from 4 to 24 (the report needs one full quarter)`);
   const archive = path.resolve(opts.archive);
   const output = createOutput();
   const started = Date.now();
@@ -67,12 +68,26 @@ async function main(): Promise<number> {
     const quarter = previousQuarter(new Date());
     const out = path.resolve(opts.reports, `${quarter}-${stamp(Math.floor(Date.now() / 1000))}`);
     // A demo pack is built even when --months leaves the quarter partial; its first line says so.
-    const pack = await runReport({ quarter, out, lang: opts.lang as 'en' | 'ja', archive, allowPartial: true, onStatement: (s) => process.stdout.write(`${s}\n`) }, output);
+    const pack = await runReport(
+      { quarter, out, lang: opts.lang as 'en' | 'ja', archive, allowPartial: true, onStatement: (s) => process.stdout.write(`${s}\n`) },
+      output,
+    );
     const { start_date, end_date } = quarterRange(quarter);
     const relArchive = path.relative(process.cwd(), archive) || '.';
-    const bt = await runBacktest({ archive, rules: DEFAULT_RULES, from: start_date, to: end_date, examples: 1, html: path.resolve(opts.reports, `rules-backtest-${quarter}.html`) });
-    process.stdout.write(`\nDefault alert rules, backtested over ${quarter}:\n${bt.results.map((r) => `  ${r.rule.padEnd(30)} ${String(r.total).padStart(5)} alerts  (${r.severity})`).join('\n')}\n`);
-    process.stdout.write(`  live alerts of this run: ${result.alerts?.sent ?? 0} sent to ${path.relative(process.cwd(), path.resolve(opts.alerts))}; backtest chart: ${path.resolve(opts.reports, `rules-backtest-${quarter}.html`)}\n\n`);
+    const bt = await runBacktest({
+      archive,
+      rules: DEFAULT_RULES,
+      from: start_date,
+      to: end_date,
+      examples: 1,
+      html: path.resolve(opts.reports, `rules-backtest-${quarter}.html`),
+    });
+    process.stdout.write(
+      `\nDefault alert rules, backtested over ${quarter}:\n${bt.results.map((r) => `  ${r.rule.padEnd(30)} ${String(r.total).padStart(5)} alerts  (${r.severity})`).join('\n')}\n`,
+    );
+    process.stdout.write(
+      `  live alerts of this run: ${result.alerts?.sent ?? 0} sent to ${path.relative(process.cwd(), path.resolve(opts.alerts))}; backtest chart: ${path.resolve(opts.reports, `rules-backtest-${quarter}.html`)}\n\n`,
+    );
     const ws = verified.workspaces[0];
     process.stdout.write(
       [

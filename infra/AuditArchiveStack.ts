@@ -9,7 +9,20 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Annotations, Aws, CfnOutput, type CfnResource, DefaultStackSynthesizer, Duration, Fn, RemovalPolicy, Stack, type StackProps, Token, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  type CfnResource,
+  DefaultStackSynthesizer,
+  Duration,
+  Fn,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -72,9 +85,19 @@ export class AuditArchiveStack extends Stack {
 
   /** A Lambda role that may write only its own KMS-encrypted log group (no managed policy). */
   private functionRole(name: string, description: string): { role: iam.Role; logGroup: logs.LogGroup } {
-    const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN, encryptionKey: this.key });
+    const logGroup = new logs.LogGroup(this, `${name}Logs`, {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: this.key,
+    });
     const role = new iam.Role(this, `${name}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'Logs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Logs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
+      }),
+    );
     return { role, logGroup };
   }
 
@@ -85,19 +108,40 @@ export class AuditArchiveStack extends Stack {
 
   /** The role that places and releases legal holds; it reads no archive object, only lists keys. */
   private legalHold(config: DeployConfig): iam.Role {
-    const principals = config.legalHoldPrincipals.length ? config.legalHoldPrincipals.map((arn) => new iam.ArnPrincipal(arn)) : [new iam.AccountRootPrincipal()];
+    const principals = config.legalHoldPrincipals.length
+      ? config.legalHoldPrincipals.map((arn) => new iam.ArnPrincipal(arn))
+      : [new iam.AccountRootPrincipal()];
     const role = new iam.Role(this, 'LegalHoldRole', {
       assumedBy: new iam.CompositePrincipal(...principals),
-      description: 'Places and releases S3 legal holds on Intercom audit archive objects and records each under holds/; no retention change, no delete, no reads',
+      description:
+        'Places and releases S3 legal holds on Intercom audit archive objects and records each under holds/; no retention change, no delete, no reads',
       maxSessionDuration: Duration.hours(1),
     });
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'LegalHolds', actions: ['s3:PutObjectLegalHold', 's3:GetObjectLegalHold'], resources: [this.archiveBucket.arnForObjects('*')] }));
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'HoldRecordsWriteOnce', actions: ['s3:PutObject'], resources: prefixesWrittenBy('legalHold').map((p) => this.archiveBucket.arnForObjects(`${p}*`)) }));
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [this.archiveBucket.bucketArn] }));
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'EncryptHoldRecords', actions: ['kms:GenerateDataKey'], resources: [this.key.keyArn] }));
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'LegalHolds',
+        actions: ['s3:PutObjectLegalHold', 's3:GetObjectLegalHold'],
+        resources: [this.archiveBucket.arnForObjects('*')],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'HoldRecordsWriteOnce',
+        actions: ['s3:PutObject'],
+        resources: prefixesWrittenBy('legalHold').map((p) => this.archiveBucket.arnForObjects(`${p}*`)),
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [this.archiveBucket.bucketArn] }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'EncryptHoldRecords', actions: ['kms:GenerateDataKey'], resources: [this.key.keyArn] }),
+    );
     acknowledge(role, {
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/*]`]: 'A legal hold may be placed on any archived object; the role cannot read, delete or change retention of any.',
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/holds/*]`]: 'Each hold is recorded as a new create-only object under holds/.',
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/*]`]:
+        'A legal hold may be placed on any archived object; the role cannot read, delete or change retention of any.',
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/holds/*]`]:
+        'Each hold is recorded as a new create-only object under holds/.',
     });
     return role;
   }
@@ -110,7 +154,12 @@ export class AuditArchiveStack extends Stack {
   private protectArchive(collectorRole: iam.IRole, reporterRole: iam.IRole, secrets: secretsmanager.CfnSecret[]): void {
     const bucket = this.archiveBucket;
     bucket.addToResourcePolicy(requireCreateOnlyPuts(bucket));
-    for (const st of prefixWriterStatements(bucket, { collector: collectorRole.roleArn, reporter: reporterRole.roleArn, legalHold: this.legalHoldRole.roleArn })) bucket.addToResourcePolicy(st);
+    for (const st of prefixWriterStatements(bucket, {
+      collector: collectorRole.roleArn,
+      reporter: reporterRole.roleArn,
+      legalHold: this.legalHoldRole.roleArn,
+    }))
+      bucket.addToResourcePolicy(st);
     bucket.addToResourcePolicy(legalHoldOnlyBy(bucket, this.legalHoldRole.roleArn));
     bucket.addToResourcePolicy(bucketAdministrationOnlyBy(bucket, this.deploymentRoleArn));
 
@@ -147,7 +196,12 @@ export class AuditArchiveStack extends Stack {
     // Deleting the stack must not take the bucket's protection with it: the policy outlives it, like the bucket.
     bucket.policy?.applyRemovalPolicy(RemovalPolicy.RETAIN);
 
-    new TamperAlarms(this, 'TamperAlarms', { bucket, keys: [this.key, this.signingKey, this.tokensKey, this.reportSigningKey], topic: this.alarmTopic, secretNamePrefix: SECRET_NAME_PREFIX });
+    new TamperAlarms(this, 'TamperAlarms', {
+      bucket,
+      keys: [this.key, this.signingKey, this.tokensKey, this.reportSigningKey],
+      topic: this.alarmTopic,
+      secretNamePrefix: SECRET_NAME_PREFIX,
+    });
   }
 
   constructor(scope: Construct, id: string, props: AuditArchiveStackProps) {
@@ -161,7 +215,10 @@ export class AuditArchiveStack extends Stack {
     }
 
     this.deploymentRoleArn = config.deploymentRoleArn ?? defaultDeploymentRole(this);
-    const admins: KeyAdministrators = { deploymentRoleArn: this.deploymentRoleArn, ...(config.keyAdminRoleArn && { breakGlassRoleArn: config.keyAdminRoleArn }) };
+    const admins: KeyAdministrators = {
+      deploymentRoleArn: this.deploymentRoleArn,
+      ...(config.keyAdminRoleArn && { breakGlassRoleArn: config.keyAdminRoleArn }),
+    };
 
     this.key = new kms.Key(this, 'ArchiveKey', {
       description: 'Encrypts the Intercom audit archive, query results, queues and alarms',
@@ -198,7 +255,9 @@ export class AuditArchiveStack extends Stack {
         principals: [new iam.ServicePrincipal(`logs.${Aws.REGION}.amazonaws.com`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
         resources: ['*'],
-        conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` } },
+        conditions: {
+          ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${Aws.PARTITION}:logs:${Aws.REGION}:${Aws.ACCOUNT_ID}:log-group:*` },
+        },
       }),
     );
 
@@ -216,14 +275,17 @@ export class AuditArchiveStack extends Stack {
     acknowledge(accessLogs, {
       'AwsSolutions-S1': 'This is the access-log bucket itself; logging it into itself would loop.',
       'cdk-validator-cfnguard::s3_bucket_logging_enabled_check': 'This is the access-log bucket itself; logging it into itself would loop.',
-      'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check': 'S3 server access logs can only be delivered to a bucket encrypted with SSE-S3, not SSE-KMS.',
-      'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check': 'S3 cannot deliver server access logs to a bucket with an Object Lock default retention.',
+      'cdk-validator-cfnguard::s3_bucket_default_encryption_kms_check':
+        'S3 server access logs can only be delivered to a bucket encrypted with SSE-S3, not SSE-KMS.',
+      'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check':
+        'S3 cannot deliver server access logs to a bucket with an Object Lock default retention.',
       'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'Nothing reacts to new access-log objects.',
     });
 
     this.archiveBucket = new s3.Bucket(this, 'Archive', archiveBucketProps(this.key, accessLogs, config));
     acknowledge(this.archiveBucket, {
-      'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'The collector runs on a schedule and verify walks the manifests; nothing needs per-object events.',
+      'cdk-validator-cfnguard::s3_event_notifications_enabled_check':
+        'The collector runs on a schedule and verify walks the manifests; nothing needs per-object events.',
     });
     (this.archiveBucket.node.defaultChild as s3.CfnBucket).addPropertyOverride('ObjectLockConfiguration', objectLockConfiguration(config));
     // Nobody deletes archived objects or versions, shortens retention, or changes the lock rule — whatever IAM says.
@@ -258,10 +320,13 @@ export class AuditArchiveStack extends Stack {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ id: 'expire-query-results', expiration: Duration.days(config.athenaResultsDays), noncurrentVersionExpiration: Duration.days(1) }],
+      lifecycleRules: [
+        { id: 'expire-query-results', expiration: Duration.days(config.athenaResultsDays), noncurrentVersionExpiration: Duration.days(1) },
+      ],
     });
     acknowledge(results, {
-      'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check': 'Athena query results are transient copies that expire; the locked evidence is the archive and the report packs in it.',
+      'cdk-validator-cfnguard::s3_bucket_object_lock_enabled_check':
+        'Athena query results are transient copies that expire; the locked evidence is the archive and the report packs in it.',
       'cdk-validator-cfnguard::s3_event_notifications_enabled_check': 'Nothing reacts to new query results.',
     });
 
@@ -296,15 +361,27 @@ export class AuditArchiveStack extends Stack {
         description: `Intercom access token (Read admin activity logs) for workspace ${workspace.id}`,
         kmsKeyId: this.tokensKey.keyArn,
       });
-      Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason: 'Intercom access tokens are issued by Intercom and cannot be rotated by a Secrets Manager rotation function.' });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'Intercom access tokens are issued by Intercom and cannot be rotated by a Secrets Manager rotation function.',
+      });
       return { workspace, secret };
     });
 
-    this.alarmTopic = new sns.Topic(this, 'Alarms', { masterKey: this.key, enforceSSL: true, displayName: 'Intercom audit archive alarms' });
+    this.alarmTopic = new sns.Topic(this, 'Alarms', {
+      masterKey: this.key,
+      enforceSSL: true,
+      displayName: 'Intercom audit archive alarms',
+    });
     if (config.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
 
     const queue = (queueId: string) => {
-      const q = new sqs.Queue(this, queueId, { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: this.key, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      const q = new sqs.Queue(this, queueId, {
+        encryption: sqs.QueueEncryption.KMS,
+        encryptionMasterKey: this.key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
       acknowledge(q, {
         'AwsSolutions-SQS3': 'This queue is itself the dead-letter destination for failed collector runs.',
         'cdk-validator-cfnguard::sqs_dlq_check': 'This queue is itself the dead-letter destination for failed collector runs.',
@@ -314,7 +391,10 @@ export class AuditArchiveStack extends Stack {
     const failures = queue('CollectorFailures');
     const scheduleDlq = queue('ScheduleDeadLetters');
 
-    const { role: collectorRole, logGroup } = this.functionRole('Collector', 'Intercom audit archive collector: create-only writes, no delete, no retention changes');
+    const { role: collectorRole, logGroup } = this.functionRole(
+      'Collector',
+      'Intercom audit archive collector: create-only writes, no delete, no retention changes',
+    );
     collectorRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'ArchiveWriteOnce',
@@ -323,13 +403,29 @@ export class AuditArchiveStack extends Stack {
         resources: prefixesWrittenBy('collector').map((p) => this.archiveBucket.arnForObjects(`${p}*`)),
       }),
     );
-    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [this.archiveBucket.bucketArn] }));
-    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Encrypt', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
-    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'Tokens', actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((s) => s.secret.ref) }));
+    collectorRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [this.archiveBucket.bucketArn] }),
+    );
+    collectorRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Encrypt',
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [this.key.keyArn],
+      }),
+    );
+    collectorRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'Tokens', actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((s) => s.secret.ref) }),
+    );
     const objectKeys = 'Object keys are created at run time; the wildcard covers one archive prefix, nothing else.';
     acknowledge(collectorRole, {
-      ...Object.fromEntries(prefixesWrittenBy('collector').map((p) => [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/${p}*]`, objectKeys])),
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(logGroup)}.Arn>:*]`]: 'Log streams of the collector log group are created by Lambda at run time.',
+      ...Object.fromEntries(
+        prefixesWrittenBy('collector').map((p) => [
+          `AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/${p}*]`,
+          objectKeys,
+        ]),
+      ),
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(logGroup)}.Arn>:*]`]:
+        'Log streams of the collector log group are created by Lambda at run time.',
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
       'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
     });
@@ -346,13 +442,22 @@ export class AuditArchiveStack extends Stack {
         statements: [
           // Administrators manage but can neither sign nor put a key policy that would let them.
           ...keyAdministration(admins),
-          new iam.PolicyStatement({ sid: 'CollectorSigns', principals: [new iam.ArnPrincipal(collectorRole.roleArn)], actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }),
+          new iam.PolicyStatement({
+            sid: 'CollectorSigns',
+            principals: [new iam.ArnPrincipal(collectorRole.roleArn)],
+            actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'],
+            resources: ['*'],
+          }),
           grantsOnlyForAwsServices(),
         ],
       }),
     });
-    acknowledge(signingKey, { 'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.' });
-    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'SignManifests', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [signingKey.keyArn] }));
+    acknowledge(signingKey, {
+      'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.',
+    });
+    collectorRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'SignManifests', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [signingKey.keyArn] }),
+    );
     // Head receipts go to the account's default bus, from where an operator routes them out of the account.
     // Only events with this source and detail type: the collector cannot impersonate anything else there.
     collectorRole.addToPolicy(
@@ -376,11 +481,22 @@ export class AuditArchiveStack extends Stack {
       }
       parseRules(rulesText, config.rulesFile!);
     }
-    const alertsTopic = new sns.Topic(this, 'Alerts', { masterKey: this.key, enforceSSL: true, displayName: 'Intercom teammate activity alerts' });
+    const alertsTopic = new sns.Topic(this, 'Alerts', {
+      masterKey: this.key,
+      enforceSSL: true,
+      displayName: 'Intercom teammate activity alerts',
+    });
     if (config.alarmEmail) alertsTopic.addSubscription(new subscriptions.EmailSubscription(config.alarmEmail));
-    const alertsBus = new events.EventBus(this, 'AlertsBus', { eventBusName: `${Stack.of(this).stackName}-alerts`, description: 'Alerts on risky Intercom teammate actions (source intercom-audit-archive); subscribe a SIEM here' });
-    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'PublishAlerts', actions: ['sns:Publish'], resources: [alertsTopic.topicArn] }));
-    collectorRole.addToPolicy(new iam.PolicyStatement({ sid: 'PutAlertEvents', actions: ['events:PutEvents'], resources: [alertsBus.eventBusArn] }));
+    const alertsBus = new events.EventBus(this, 'AlertsBus', {
+      eventBusName: `${Stack.of(this).stackName}-alerts`,
+      description: 'Alerts on risky Intercom teammate actions (source intercom-audit-archive); subscribe a SIEM here',
+    });
+    collectorRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'PublishAlerts', actions: ['sns:Publish'], resources: [alertsTopic.topicArn] }),
+    );
+    collectorRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'PutAlertEvents', actions: ['events:PutEvents'], resources: [alertsBus.eventBusArn] }),
+    );
 
     // Local esbuild (no Docker), ESM, minified; files a handler reads at run time are copied beside it.
     const bundlingWith = (copy: (outputDir: string) => string[]) => ({
@@ -391,7 +507,11 @@ export class AuditArchiveStack extends Stack {
       target: 'node24',
       mainFields: ['module', 'main'],
       banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-      commandHooks: { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (_inputDir: string, outputDir: string) => copy(outputDir) },
+      commandHooks: {
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (_inputDir: string, outputDir: string) => copy(outputDir),
+      },
     });
     this.collector = new NodejsFunction(this, 'Collector', {
       entry: path.join(ROOT, 'lambdas/handlers/collectorEntry.ts'),
@@ -409,7 +529,9 @@ export class AuditArchiveStack extends Stack {
       onFailure: new destinations.SqsDestination(failures),
       environment: {
         ARCHIVE_BUCKET: this.archiveBucket.bucketName,
-        WORKSPACES: JSON.stringify(secrets.map(({ workspace, secret }) => ({ id: workspace.id, region: workspace.region, secretId: secret.ref }))),
+        WORKSPACES: JSON.stringify(
+          secrets.map(({ workspace, secret }) => ({ id: workspace.id, region: workspace.region, secretId: secret.ref })),
+        ),
         RETENTION_YEARS: String(config.retentionYears),
         OBJECT_LOCK_MODE: config.objectLockMode,
         SIGNING_KEY_ID: signingKey.keyArn,
@@ -423,7 +545,9 @@ export class AuditArchiveStack extends Stack {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: bundlingWith((outputDir) => (rulesPath ? [`mkdir -p "${outputDir}/rules"`, `cp "${rulesPath}" "${outputDir}/rules/"`] : [])),
+      bundling: bundlingWith((outputDir) =>
+        rulesPath ? [`mkdir -p "${outputDir}/rules"`, `cp "${rulesPath}" "${outputDir}/rules/"`] : [],
+      ),
     });
 
     acknowledge(this.collector, {
@@ -431,12 +555,20 @@ export class AuditArchiveStack extends Stack {
         'The collector only calls Intercom over HTTPS and AWS APIs; a VPC would add NAT gateways (cost, another egress path) and protect nothing here.',
     });
 
-    const rule = new events.Rule(this, 'CollectorSchedule', { schedule: events.Schedule.expression(config.schedule), description: 'Runs the Intercom audit archive collector' });
+    const rule = new events.Rule(this, 'CollectorSchedule', {
+      schedule: events.Schedule.expression(config.schedule),
+      description: 'Runs the Intercom audit archive collector',
+    });
     // No retries: a failed run is reported, and the next scheduled run continues from the checkpoint.
-    rule.addTarget(new targets.LambdaFunction(this.collector, { retryAttempts: 0, deadLetterQueue: scheduleDlq, maxEventAge: Duration.minutes(10) }));
+    rule.addTarget(
+      new targets.LambdaFunction(this.collector, { retryAttempts: 0, deadLetterQueue: scheduleDlq, maxEventAge: Duration.minutes(10) }),
+    );
 
     // Glue table over activity_logs/ with partition projection (no crawler) and the Hive JSON SerDe.
-    const database = new glue.CfnDatabase(this, 'Database', { catalogId: Aws.ACCOUNT_ID, databaseInput: { name: 'intercom_audit_archive', description: 'Intercom teammate activity logs' } });
+    const database = new glue.CfnDatabase(this, 'Database', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseInput: { name: 'intercom_audit_archive', description: 'Intercom teammate activity logs' },
+    });
     const start = config.backfillFrom ?? '2024-01-01';
     const table = new glue.CfnTable(this, 'ActivityLogsTable', {
       catalogId: Aws.ACCOUNT_ID,
@@ -445,7 +577,8 @@ export class AuditArchiveStack extends Stack {
         // Every object under activity_logs/, listed or not: the canned queries read the view below instead.
         name: RAW_TABLE,
         tableType: 'EXTERNAL_TABLE',
-        description: 'Every object under activity_logs/, chain-listed or not; query the activity_logs view, which reads only the parts the manifest chain lists',
+        description:
+          'Every object under activity_logs/, chain-listed or not; query the activity_logs view, which reads only the parts the manifest chain lists',
         parameters: {
           classification: 'json',
           'projection.enabled': 'true',
@@ -474,10 +607,27 @@ export class AuditArchiveStack extends Stack {
     });
     table.addResourceDependency(database);
     // Quarantined entries (failed validation, kept verbatim): the report pack lists them as exceptions.
-    const tableProps = { databaseName: 'intercom_audit_archive', bucketName: this.archiveBucket.bucketName, workspaceIds: config.workspaces.map((w) => w.id), start };
-    hiveJsonTable(this, 'QuarantineTable', { ...tableProps, tableName: 'quarantine', prefix: 'quarantine/', description: 'Entries Intercom served that failed validation, verbatim with the reason', columns: QUARANTINE_COLUMNS }).addResourceDependency(database);
+    const tableProps = {
+      databaseName: 'intercom_audit_archive',
+      bucketName: this.archiveBucket.bucketName,
+      workspaceIds: config.workspaces.map((w) => w.id),
+      start,
+    };
+    hiveJsonTable(this, 'QuarantineTable', {
+      ...tableProps,
+      tableName: 'quarantine',
+      prefix: 'quarantine/',
+      description: 'Entries Intercom served that failed validation, verbatim with the reason',
+      columns: QUARANTINE_COLUMNS,
+    }).addResourceDependency(database);
     // The daily teammate list (GET /admins) the access review reads; listed by roster manifests.
-    hiveJsonTable(this, 'TeammateRostersTable', { ...tableProps, tableName: 'teammate_rosters', prefix: 'rosters/', description: 'Daily snapshots of the Intercom teammate list (GET /admins), one teammate per row', columns: ROSTER_COLUMNS }).addResourceDependency(database);
+    hiveJsonTable(this, 'TeammateRostersTable', {
+      ...tableProps,
+      tableName: 'teammate_rosters',
+      prefix: 'rosters/',
+      description: 'Daily snapshots of the Intercom teammate list (GET /admins), one teammate per row',
+      columns: ROSTER_COLUMNS,
+    }).addResourceDependency(database);
 
     // The part index the collector writes beside each manifest, and the view the queries read.
     const indexTable = new glue.CfnTable(this, 'ArchiveIndexTable', {
@@ -509,7 +659,11 @@ export class AuditArchiveStack extends Stack {
       },
     });
     indexTable.addResourceDependency(database);
-    const viewColumns = [...ARCHIVE_COLUMNS.map((c) => ({ name: c.name, type: c.type })), { name: 'workspace', type: 'string' as const }, { name: 'dt', type: 'string' as const }];
+    const viewColumns = [
+      ...ARCHIVE_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
+      { name: 'workspace', type: 'string' as const },
+      { name: 'dt', type: 'string' as const },
+    ];
     const view = new glue.CfnTable(this, 'ActivityLogsView', {
       catalogId: Aws.ACCOUNT_ID,
       databaseName: 'intercom_audit_archive',
@@ -547,12 +701,20 @@ export class AuditArchiveStack extends Stack {
       const name = path.basename(file, '.sql');
       const sql = readFileSync(path.join(queriesDir, file), 'utf8');
       const title = /^--\s*(?:title:\s*)?(.+)$/im.exec(sql)?.[1]?.trim() ?? name;
-      const q = new athena.CfnNamedQuery(this, `Query-${name}`, { name, database: 'intercom_audit_archive', workGroup: workgroup.ref, queryString: sql, description: title.slice(0, 1024) });
+      const q = new athena.CfnNamedQuery(this, `Query-${name}`, {
+        name,
+        database: 'intercom_audit_archive',
+        workGroup: workgroup.ref,
+        queryString: sql,
+        description: title.slice(0, 1024),
+      });
       q.addResourceDependency(workgroup);
     }
 
     // Read-only auditor access.
-    const principals = config.auditorPrincipals.length ? config.auditorPrincipals.map((arn) => new iam.ArnPrincipal(arn)) : [new iam.AccountRootPrincipal()];
+    const principals = config.auditorPrincipals.length
+      ? config.auditorPrincipals.map((arn) => new iam.ArnPrincipal(arn))
+      : [new iam.AccountRootPrincipal()];
     this.auditorRole = new iam.Role(this, 'AuditorRole', {
       assumedBy: new iam.CompositePrincipal(...principals),
       description: 'Read-only access to the Intercom audit archive: Athena queries, Glue catalog, archive objects and their retention',
@@ -563,7 +725,17 @@ export class AuditArchiveStack extends Stack {
       statements: [
         new iam.PolicyStatement({
           sid: 'AthenaInWorkgroup',
-          actions: ['athena:StartQueryExecution', 'athena:StopQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:GetWorkGroup', 'athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery', 'athena:ListQueryExecutions'],
+          actions: [
+            'athena:StartQueryExecution',
+            'athena:StopQueryExecution',
+            'athena:GetQueryExecution',
+            'athena:GetQueryResults',
+            'athena:GetWorkGroup',
+            'athena:ListNamedQueries',
+            'athena:GetNamedQuery',
+            'athena:BatchGetNamedQuery',
+            'athena:ListQueryExecutions',
+          ],
           resources: [Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: workgroup.ref })],
         }),
         new iam.PolicyStatement({
@@ -577,35 +749,75 @@ export class AuditArchiveStack extends Stack {
         }),
         new iam.PolicyStatement({
           sid: 'ArchiveRead',
-          actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectRetention', 's3:GetObjectLegalHold', 's3:GetObjectAttributes', 's3:GetObjectVersionAttributes'],
+          actions: [
+            's3:GetObject',
+            's3:GetObjectVersion',
+            's3:GetObjectRetention',
+            's3:GetObjectLegalHold',
+            's3:GetObjectAttributes',
+            's3:GetObjectVersionAttributes',
+          ],
           resources: [this.archiveBucket.arnForObjects('*')],
         }),
         new iam.PolicyStatement({
           sid: 'ArchiveList',
-          actions: ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation', 's3:GetBucketObjectLockConfiguration', 's3:GetBucketVersioning'],
+          actions: [
+            's3:ListBucket',
+            's3:ListBucketVersions',
+            's3:GetBucketLocation',
+            's3:GetBucketObjectLockConfiguration',
+            's3:GetBucketVersioning',
+          ],
           resources: [this.archiveBucket.bucketArn],
         }),
         new iam.PolicyStatement({
           sid: 'AthenaResults',
-          actions: ['s3:GetObject', 's3:PutObject', 's3:ListBucket', 's3:GetBucketLocation', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+          actions: [
+            's3:GetObject',
+            's3:PutObject',
+            's3:ListBucket',
+            's3:GetBucketLocation',
+            's3:AbortMultipartUpload',
+            's3:ListMultipartUploadParts',
+          ],
           resources: [results.bucketArn, results.arnForObjects('results/*')],
         }),
-        new iam.PolicyStatement({ sid: 'Decrypt', actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [this.key.keyArn] }),
+        new iam.PolicyStatement({
+          sid: 'Decrypt',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+          resources: [this.key.keyArn],
+        }),
       ],
     });
     // kms:Verify and kms:GetPublicKey for auditors are granted in the signing key's own policy
     // (naming the role there, and the key in the role's policy, would be a dependency cycle).
-    signingKey.addToResourcePolicy(new iam.PolicyStatement({ sid: 'AuditorsVerify', principals: [new iam.ArnPrincipal(this.auditorRole.roleArn)], actions: ['kms:Verify', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }));
+    signingKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AuditorsVerify',
+        principals: [new iam.ArnPrincipal(this.auditorRole.roleArn)],
+        actions: ['kms:Verify', 'kms:GetPublicKey', 'kms:DescribeKey'],
+        resources: ['*'],
+      }),
+    );
     this.auditorRole.addManagedPolicy(auditorPolicy);
     acknowledge(auditorPolicy, {
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/*]`]: 'Auditors read every archived object (data, manifests, reports) of this one bucket.',
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]: 'Athena writes each query result under results/ with a generated name.',
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region}:<AWS::AccountId>:table/intercom_audit_archive/*]`]: 'Every table of the archive database, read-only.',
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/*]`]:
+        'Auditors read every archived object (data, manifests, reports) of this one bucket.',
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]:
+        'Athena writes each query result under results/ with a generated name.',
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${Token.isUnresolved(this.region) ? '<AWS::Region>' : this.region}:<AWS::AccountId>:table/intercom_audit_archive/*]`]:
+        'Every table of the archive database, read-only.',
     });
 
     // Alarms.
     const metric = (metricName: string, statistic: string, period: Duration) =>
-      new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAMES.collector }, statistic, period });
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { service: SERVICE_NAMES.collector },
+        statistic,
+        period,
+      });
     const interval = Duration.seconds(Math.max(300, scheduleSeconds(config.schedule)));
     const alarms = [
       new cloudwatch.Alarm(this, 'CollectorErrors', {
@@ -636,7 +848,10 @@ export class AuditArchiveStack extends Stack {
         alarmDescription: 'A collector invocation failed or could not be delivered (failure destination or schedule dead-letter queue)',
         metric: new cloudwatch.MathExpression({
           expression: 'f + d',
-          usingMetrics: { f: failures.metricApproximateNumberOfMessagesVisible({ period: interval }), d: scheduleDlq.metricApproximateNumberOfMessagesVisible({ period: interval }) },
+          usingMetrics: {
+            f: failures.metricApproximateNumberOfMessagesVisible({ period: interval }),
+            d: scheduleDlq.metricApproximateNumberOfMessagesVisible({ period: interval }),
+          },
           period: interval,
         }),
         threshold: 1,
@@ -648,11 +863,20 @@ export class AuditArchiveStack extends Stack {
     for (const alarm of alarms) alarm.addAlarmAction(new cwActions.SnsAction(this.alarmTopic));
 
     // Reporter: the quarterly report pack on Athena, written into the archive under reports/.
-    const { role: reporterRole, logGroup: reporterLogs } = this.functionRole('Reporter', 'Intercom audit archive reporter: runs canned queries, writes create-only report packs, no delete');
+    const { role: reporterRole, logGroup: reporterLogs } = this.functionRole(
+      'Reporter',
+      'Intercom audit archive reporter: runs canned queries, writes create-only report packs, no delete',
+    );
     reporterRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'Athena',
-        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution', 'athena:GetWorkGroup'],
+        actions: [
+          'athena:StartQueryExecution',
+          'athena:GetQueryExecution',
+          'athena:GetQueryResults',
+          'athena:StopQueryExecution',
+          'athena:GetWorkGroup',
+        ],
         resources: [Stack.of(this).formatArn({ service: 'athena', resource: 'workgroup', resourceName: workgroup.ref })],
       }),
     );
@@ -663,27 +887,74 @@ export class AuditArchiveStack extends Stack {
         resources: [
           Stack.of(this).formatArn({ service: 'glue', resource: 'catalog' }),
           Stack.of(this).formatArn({ service: 'glue', resource: 'database', resourceName: 'intercom_audit_archive' }),
-          ...[LISTED_VIEW, RAW_TABLE, INDEX_TABLE, 'quarantine', 'teammate_rosters'].map((name) => Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `intercom_audit_archive/${name}` })),
+          ...[LISTED_VIEW, RAW_TABLE, INDEX_TABLE, 'quarantine', 'teammate_rosters'].map((name) =>
+            Stack.of(this).formatArn({ service: 'glue', resource: 'table', resourceName: `intercom_audit_archive/${name}` }),
+          ),
         ],
       }),
     );
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'index/*', 'rosters/*', 'reports/*'].map((p) => this.archiveBucket.arnForObjects(p)) }));
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ReportsWriteOnce', actions: ['s3:PutObject'], resources: prefixesWrittenBy('reporter').map((p) => this.archiveBucket.arnForObjects(`${p}*`)) }));
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket', 's3:GetBucketLocation'], resources: [this.archiveBucket.bucketArn] }));
+    reporterRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveRead',
+        actions: ['s3:GetObject'],
+        resources: ['activity_logs/*', 'quarantine/*', 'manifests/*', 'index/*', 'rosters/*', 'reports/*'].map((p) =>
+          this.archiveBucket.arnForObjects(p),
+        ),
+      }),
+    );
+    reporterRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReportsWriteOnce',
+        actions: ['s3:PutObject'],
+        resources: prefixesWrittenBy('reporter').map((p) => this.archiveBucket.arnForObjects(`${p}*`)),
+      }),
+    );
+    reporterRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveList',
+        actions: ['s3:ListBucket', 's3:GetBucketLocation'],
+        resources: [this.archiveBucket.bucketArn],
+      }),
+    );
     reporterRole.addToPolicy(
       new iam.PolicyStatement({
         sid: 'AthenaResults',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:ListBucket', 's3:GetBucketLocation', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+        actions: [
+          's3:GetObject',
+          's3:PutObject',
+          's3:ListBucket',
+          's3:GetBucketLocation',
+          's3:AbortMultipartUpload',
+          's3:ListMultipartUploadParts',
+        ],
         resources: [results.bucketArn, results.arnForObjects('results/*')],
       }),
     );
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Encrypt', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], resources: [this.key.keyArn] }));
+    reporterRole.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'Encrypt',
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [this.key.keyArn],
+      }),
+    );
     reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [this.alarmTopic.topicArn] }));
-    const reportKey = reportSigningKey(this, { reporterRole, auditorRole: this.auditorRole, administration: keyAdministration(admins), grantsOnlyForAwsServices: grantsOnlyForAwsServices() });
+    const reportKey = reportSigningKey(this, {
+      reporterRole,
+      auditorRole: this.auditorRole,
+      administration: keyAdministration(admins),
+      grantsOnlyForAwsServices: grantsOnlyForAwsServices(),
+    });
     this.reportSigningKey = reportKey;
-    acknowledge(reportKey, { 'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.' });
-    reporterRole.addToPolicy(new iam.PolicyStatement({ sid: 'SignReports', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [reportKey.keyArn] }));
-    new CfnOutput(this, 'ReportSigningKeyArn', { value: reportKey.keyArn, description: 'report verify --kms-key-id; record its public key fingerprint' });
+    acknowledge(reportKey, {
+      'AwsSolutions-KMS5': 'Asymmetric signing keys cannot be rotated by KMS; rotate by deploying a new key and recording its fingerprint.',
+    });
+    reporterRole.addToPolicy(
+      new iam.PolicyStatement({ sid: 'SignReports', actions: ['kms:Sign', 'kms:GetPublicKey'], resources: [reportKey.keyArn] }),
+    );
+    new CfnOutput(this, 'ReportSigningKeyArn', {
+      value: reportKey.keyArn,
+      description: 'report verify --kms-key-id; record its public key fingerprint',
+    });
     acknowledge(reporterRole, {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/activity_logs/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/manifests/*]`]: objectKeys,
@@ -691,8 +962,10 @@ export class AuditArchiveStack extends Stack {
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/rosters/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/index/*]`]: objectKeys,
       [`AwsSolutions-IAM5[Resource::<${this.logicalId(this.archiveBucket)}.Arn>/reports/*]`]: objectKeys,
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]: 'Athena writes each query result under results/ with a generated name.',
-      [`AwsSolutions-IAM5[Resource::<${this.logicalId(reporterLogs)}.Arn>:*]`]: 'Log streams of the reporter log group are created by Lambda at run time.',
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(results)}.Arn>/results/*]`]:
+        'Athena writes each query result under results/ with a generated name.',
+      [`AwsSolutions-IAM5[Resource::<${this.logicalId(reporterLogs)}.Arn>:*]`]:
+        'Log streams of the reporter log group are created by Lambda at run time.',
       'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
       'AwsSolutions-IAM5[Action::kms:ReEncrypt*]': 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
     });
@@ -724,7 +997,8 @@ export class AuditArchiveStack extends Stack {
       bundling: bundlingWith((outputDir) => [`cp -r "${queriesDir}" "${outputDir}/queries"`]),
     });
     acknowledge(reporter, {
-      'cdk-validator-cfnguard::lambda_inside_vpc_check': 'The reporter only calls AWS APIs (Athena, S3, SNS); a VPC would add endpoints or NAT and protect nothing here.',
+      'cdk-validator-cfnguard::lambda_inside_vpc_check':
+        'The reporter only calls AWS APIs (Athena, S3, SNS); a VPC would add endpoints or NAT and protect nothing here.',
     });
     new events.Rule(this, 'QuarterlyReport', {
       description: 'Builds the report pack of the previous quarter',
@@ -733,24 +1007,56 @@ export class AuditArchiveStack extends Stack {
 
     // Optional feeds, each in its own construct.
     if (config.siemFeed) {
-      const feed = new SiemFeed(this, 'SiemFeed', { key: this.key, publisher: collectorRole, archiveBucket: this.archiveBucket, alarmTopic: this.alarmTopic });
+      const feed = new SiemFeed(this, 'SiemFeed', {
+        key: this.key,
+        publisher: collectorRole,
+        archiveBucket: this.archiveBucket,
+        alarmTopic: this.alarmTopic,
+      });
       this.collector.addEnvironment('SIEM_FEED_TOPIC_ARN', feed.topic.topicArn);
     }
     if (config.securityLake) {
-      const { role, logGroup: exportLogs } = this.functionRole('SecurityLakeExport', 'Intercom audit archive Security Lake export: reads chain-listed parts, writes only into Security Lake');
-      new SecurityLakeExport(this, 'SecurityLake', { config: config.securityLake, archiveBucket: this.archiveBucket, key: this.key, signingKey, role, logGroup: exportLogs, runtime: LAMBDA_RUNTIME, failures, scheduleDeadLetters: scheduleDlq });
+      const { role, logGroup: exportLogs } = this.functionRole(
+        'SecurityLakeExport',
+        'Intercom audit archive Security Lake export: reads chain-listed parts, writes only into Security Lake',
+      );
+      new SecurityLakeExport(this, 'SecurityLake', {
+        config: config.securityLake,
+        archiveBucket: this.archiveBucket,
+        key: this.key,
+        signingKey,
+        role,
+        logGroup: exportLogs,
+        runtime: LAMBDA_RUNTIME,
+        failures,
+        scheduleDeadLetters: scheduleDlq,
+      });
     }
     this.legalHoldRole = this.legalHold(config);
-    this.protectArchive(collectorRole, reporterRole, secrets.map((s) => s.secret));
+    this.protectArchive(
+      collectorRole,
+      reporterRole,
+      secrets.map((s) => s.secret),
+    );
 
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archiveBucket.bucketName });
-    new CfnOutput(this, 'LegalHoldRoleArn', { value: this.legalHoldRole.roleArn, description: 'audit-archive hold place|release|list runs with this role' });
+    new CfnOutput(this, 'LegalHoldRoleArn', {
+      value: this.legalHoldRole.roleArn,
+      description: 'audit-archive hold place|release|list runs with this role',
+    });
     new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
-    new CfnOutput(this, 'ManifestSigningKeyArn', { value: signingKey.keyArn, description: 'verify --kms-key-id; record its public key fingerprint' });
+    new CfnOutput(this, 'ManifestSigningKeyArn', {
+      value: signingKey.keyArn,
+      description: 'verify --kms-key-id; record its public key fingerprint',
+    });
     new CfnOutput(this, 'AthenaWorkgroup', { value: workgroup.ref });
     new CfnOutput(this, 'AlertsTopicArn', { value: alertsTopic.topicArn });
     new CfnOutput(this, 'AlertsBusName', { value: alertsBus.eventBusName });
-    for (const { workspace, secret } of secrets) new CfnOutput(this, `TokenSecret${workspace.id.replace(/[^A-Za-z0-9]/g, '')}`, { value: secret.ref, description: `Set the Intercom token of ${workspace.id} here` });
+    for (const { workspace, secret } of secrets)
+      new CfnOutput(this, `TokenSecret${workspace.id.replace(/[^A-Za-z0-9]/g, '')}`, {
+        value: secret.ref,
+        description: `Set the Intercom token of ${workspace.id} here`,
+      });
   }
 }
 
@@ -760,7 +1066,9 @@ export class AuditArchiveStack extends Stack {
  */
 function defaultDeploymentRole(stack: Stack): string {
   if (!(stack.synthesizer instanceof DefaultStackSynthesizer)) {
-    throw new ConfigurationError('auditArchive.deploymentRoleArn is required with a synthesizer other than the default one (name the role CloudFormation deploys this stack with)');
+    throw new ConfigurationError(
+      'auditArchive.deploymentRoleArn is required with a synthesizer other than the default one (name the role CloudFormation deploys this stack with)',
+    );
   }
   return Fn.sub(stack.synthesizer.cloudFormationExecutionRoleArn);
 }
@@ -784,7 +1092,9 @@ function acknowledge(scope: Construct, reasons: Record<string, string>): void {
 
 function listSql(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
   } catch {
     return [];
   }

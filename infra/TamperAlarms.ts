@@ -12,7 +12,14 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 /** Bucket management calls (CloudTrail event names; PutBucketLifecycle is PutBucketLifecycleConfiguration's event). */
-export const BUCKET_TAMPER_EVENTS = ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'DeleteBucketLifecycle', 'PutBucketVersioning', 'PutBucketObjectLockConfiguration'] as const;
+export const BUCKET_TAMPER_EVENTS = [
+  'PutBucketPolicy',
+  'DeleteBucketPolicy',
+  'PutBucketLifecycle',
+  'DeleteBucketLifecycle',
+  'PutBucketVersioning',
+  'PutBucketObjectLockConfiguration',
+] as const;
 /** Legal holds (S3 data events). */
 export const LEGAL_HOLD_EVENTS = ['PutObjectLegalHold'] as const;
 export const KEY_TAMPER_EVENTS = ['PutKeyPolicy', 'CreateGrant', 'DisableKey', 'ScheduleKeyDeletion', 'DeleteAlias'] as const;
@@ -49,19 +56,31 @@ export class TamperAlarms extends Construct {
       rule('Bucket', 'Alarms on policy, lifecycle, versioning, Object Lock and legal-hold changes to the archive bucket', {
         source: ['aws.s3'],
         detailType: ['AWS API Call via CloudTrail'],
-        detail: { eventSource: ['s3.amazonaws.com'], eventName: [...BUCKET_TAMPER_EVENTS, ...LEGAL_HOLD_EVENTS], requestParameters: { bucketName: [props.bucket.bucketName] } },
+        detail: {
+          eventSource: ['s3.amazonaws.com'],
+          eventName: [...BUCKET_TAMPER_EVENTS, ...LEGAL_HOLD_EVENTS],
+          requestParameters: { bucketName: [props.bucket.bucketName] },
+        },
       }),
       rule('Keys', 'Alarms on key-policy changes, grants, disabling, deletion and alias removal of the archive keys', {
         source: ['aws.kms'],
         detailType: ['AWS API Call via CloudTrail'],
         // CloudTrail names the key by ARN in `resources`, whatever form (id, ARN, alias) the caller used.
-        detail: { eventSource: ['kms.amazonaws.com'], eventName: [...KEY_TAMPER_EVENTS], resources: { ARN: props.keys.map((k) => k.keyArn) } },
+        detail: {
+          eventSource: ['kms.amazonaws.com'],
+          eventName: [...KEY_TAMPER_EVENTS],
+          resources: { ARN: props.keys.map((k) => k.keyArn) },
+        },
       }),
       rule('Secrets', 'Alarms on resource-policy, key and deletion changes to the Intercom token secrets', {
         source: ['aws.secretsmanager'],
         detailType: ['AWS API Call via CloudTrail'],
         // The caller may name a secret by name or by ARN.
-        detail: { eventSource: ['secretsmanager.amazonaws.com'], eventName: [...SECRET_TAMPER_EVENTS], requestParameters: { secretId: events.Match.wildcard(`*${props.secretNamePrefix}*`) } },
+        detail: {
+          eventSource: ['secretsmanager.amazonaws.com'],
+          eventName: [...SECRET_TAMPER_EVENTS],
+          requestParameters: { secretId: events.Match.wildcard(`*${props.secretNamePrefix}*`) },
+        },
       }),
     ];
   }

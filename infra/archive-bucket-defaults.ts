@@ -32,7 +32,10 @@ export function archiveBucketProps(key: kms.IKey, accessLogs: s3.IBucket, config
               id: 'colder-storage-never-expire',
               transitions: [
                 {
-                  storageClass: config.transition.storageClass === 'GLACIER_IR' ? s3.StorageClass.GLACIER_INSTANT_RETRIEVAL : s3.StorageClass.INFREQUENT_ACCESS,
+                  storageClass:
+                    config.transition.storageClass === 'GLACIER_IR'
+                      ? s3.StorageClass.GLACIER_INSTANT_RETRIEVAL
+                      : s3.StorageClass.INFREQUENT_ACCESS,
                   transitionAfter: Duration.days(config.transition.afterDays),
                 },
               ],

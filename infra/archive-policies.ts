@@ -12,12 +12,22 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { ARCHIVE_PREFIXES, ARCHIVE_PREFIX_WRITERS, type ArchivePrefix, type ArchiveWriter } from '../lambdas/contract.ts';
 
 /** Bucket settings only the deployment role may change (an expiration rule would add delete markers to current versions). */
-export const ADMIN_ONLY_BUCKET_ACTIONS = ['s3:PutLifecycleConfiguration', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketVersioning'] as const;
+export const ADMIN_ONLY_BUCKET_ACTIONS = [
+  's3:PutLifecycleConfiguration',
+  's3:PutBucketPolicy',
+  's3:DeleteBucketPolicy',
+  's3:PutBucketVersioning',
+] as const;
 
 /** Role ARNs of the writers this deployment has; a writer that is absent (webhook off) writes nothing. */
 export type WriterArns = Partial<Record<ArchiveWriter, string>>;
 
-const SID_NAMES: Record<ArchiveWriter, string> = { collector: 'Collector', reporter: 'Reporter', legalHold: 'LegalHold', webhook: 'Webhook' };
+const SID_NAMES: Record<ArchiveWriter, string> = {
+  collector: 'Collector',
+  reporter: 'Reporter',
+  legalHold: 'LegalHold',
+  webhook: 'Webhook',
+};
 
 /**
  * AWS's documented way to require `If-None-Match`: deny object-creating PutObject and

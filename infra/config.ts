@@ -18,7 +18,9 @@ export const securityLakeSchema = z.strictObject({
   /** The accountId=… partition: the account the custom sources are registered in. */
   accountId: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
   /** Custom source name per OCSF class (at most 20 characters); a class left out uses the default name. */
-  sources: z.partialRecord(ocsfClass, z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'a custom source name (1–20 letters, digits, _ or -)')).default({}),
+  sources: z
+    .partialRecord(ocsfClass, z.string().regex(/^[A-Za-z0-9_-]{1,20}$/, 'a custom source name (1–20 letters, digits, _ or -)'))
+    .default({}),
   /** The role Security Lake created for the custom source (AmazonSecurityLake-Provider-<source>-<region>), and its external id. */
   providerRoleArn: z.string().regex(roleArnPattern, 'an IAM role ARN'),
   /** Security Lake creates one provider role per custom source: the role of each class whose role is not providerRoleArn. */
@@ -30,20 +32,31 @@ export type SecurityLakeContext = z.infer<typeof securityLakeSchema>;
 
 const principalArn = z
   .string()
-  .regex(/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/, 'an IAM role, user or account-root ARN (arn:aws:iam::123456789012:role/Name)');
+  .regex(
+    /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/,
+    'an IAM role, user or account-root ARN (arn:aws:iam::123456789012:role/Name)',
+  );
 
 const roleArn = z.string().regex(roleArnPattern, 'an IAM role ARN (arn:aws:iam::123456789012:role/Name)');
 
 export const deployConfigSchema = z.strictObject({
   /** Intercom workspaces to archive, each with its API region. */
   workspaces: z
-    .array(z.strictObject({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "an Intercom workspace id (app id_code)"), region: z.enum(['us', 'eu', 'au']) }))
+    .array(
+      z.strictObject({
+        id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an Intercom workspace id (app id_code)'),
+        region: z.enum(['us', 'eu', 'au']),
+      }),
+    )
     .min(1, 'list at least one workspace')
     .refine((list) => new Set(list.map((w) => w.id)).size === list.length, 'workspace ids must be unique'),
   /** EventBridge schedule expression for the collector. */
   schedule: z
     .string()
-    .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/, "an EventBridge expression like 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'")
+    .regex(
+      /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/,
+      "an EventBridge expression like 'rate(15 minutes)' or 'cron(0/15 * * * ? *)'",
+    )
     .default('rate(15 minutes)'),
   /** Object Lock default retention, whole years. */
   retentionYears: z.number().int().min(1).max(100).default(7),
@@ -67,7 +80,10 @@ export const deployConfigSchema = z.strictObject({
    */
   deploymentRoleArn: roleArn.optional(),
   /** First day collected for a new archive (and the start of Athena's date projection). Default: one year back. */
-  backfillFrom: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2025-01-01').optional(),
+  backfillFrom: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date like 2025-01-01')
+    .optional(),
   /** Move archive objects to a colder class Athena and verify still read without a restore. */
   transition: z
     .strictObject({ afterDays: z.number().int().min(30).max(3650), storageClass: z.enum(['STANDARD_IA', 'GLACIER_IR']) })
@@ -81,7 +97,12 @@ export const deployConfigSchema = z.strictObject({
   /** Alert rules (YAML or JSON) bundled with the collector, validated at synth; null turns live alerts off. */
   rulesFile: z.string().min(1).nullable().default('rules/default-rules.yaml'),
   /** Live alerts only for entries younger than this many hours (a backfill raises no storm). */
-  alertMaxAgeHours: z.number().int().min(1).max(24 * 400).default(24),
+  alertMaxAgeHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 400)
+    .default(24),
   /** Language of the quarterly summary.html. */
   reportLang: z.enum(['en', 'ja']).default('en'),
   /** Lambda timeout in minutes (the collector stops taking windows 2 minutes before it). */
@@ -97,7 +118,9 @@ export type DeployConfig = z.infer<typeof deployConfigSchema>;
 /** Validates the `auditArchive` context value; one error listing every problem. */
 export function parseDeployConfig(value: unknown): DeployConfig {
   if (value === undefined) {
-    throw new ConfigurationError('CDK context auditArchive is missing: set it in cdk.json or pass -c auditArchive=\'{"workspaces":[{"id":"…","region":"us"}]}\'');
+    throw new ConfigurationError(
+      'CDK context auditArchive is missing: set it in cdk.json or pass -c auditArchive=\'{"workspaces":[{"id":"…","region":"us"}]}\'',
+    );
   }
   const input = typeof value === 'string' ? safeJson(value) : value;
   const parsed = validate(deployConfigSchema, input, (path) => dottedPath(path, 'auditArchive'));

@@ -50,7 +50,9 @@ export function keyAdministration(admins: KeyAdministrators): iam.PolicyStatemen
       principals: [new iam.AccountRootPrincipal()],
       actions: [...KEY_ADMIN_ACTIONS],
       resources: ['*'],
-      ...(admins.breakGlassRoleArn && { conditions: { ArnEquals: { 'aws:PrincipalArn': [admins.breakGlassRoleArn, admins.deploymentRoleArn] } } }),
+      ...(admins.breakGlassRoleArn && {
+        conditions: { ArnEquals: { 'aws:PrincipalArn': [admins.breakGlassRoleArn, admins.deploymentRoleArn] } },
+      }),
     }),
     new iam.PolicyStatement({
       sid: 'OnlyDeploymentPutsKeyPolicy',

@@ -28,8 +28,18 @@ export function reportSigningKey(scope: Construct, props: ReportSigningKeyProps)
       statements: [
         // Administrators manage but can neither sign nor put a key policy that would let them.
         ...props.administration,
-        new iam.PolicyStatement({ sid: 'ReporterSigns', principals: [new iam.ArnPrincipal(props.reporterRole.roleArn)], actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }),
-        new iam.PolicyStatement({ sid: 'AuditorsVerify', principals: [new iam.ArnPrincipal(props.auditorRole.roleArn)], actions: ['kms:Verify', 'kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'ReporterSigns',
+          principals: [new iam.ArnPrincipal(props.reporterRole.roleArn)],
+          actions: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'AuditorsVerify',
+          principals: [new iam.ArnPrincipal(props.auditorRole.roleArn)],
+          actions: ['kms:Verify', 'kms:GetPublicKey', 'kms:DescribeKey'],
+          resources: ['*'],
+        }),
         props.grantsOnlyForAwsServices,
       ],
     }),

@@ -50,11 +50,67 @@ export interface Teammate {
 
 const HOUR = 3600;
 const DAY = 86_400;
-const FIRST_NAMES = ['Aiko', 'Ben', 'Chiara', 'Dmitri', 'Emeka', 'Fatima', 'Gustav', 'Hana', 'Ines', 'Jonas', 'Kenji', 'Lena', 'Mateo', 'Nadia', 'Olu', 'Priya', 'Quinn', 'Rosa', 'Sven', 'Tomoko', 'Umar', 'Vera', 'Wei', 'Ximena', 'Yusuf', 'Zoe'];
-const LAST_NAMES = ['Sato', 'Okafor', 'Rossi', 'Ivanov', 'Nguyen', 'Haddad', 'Berg', 'Kim', 'Silva', 'Weber', 'Tanaka', 'Novak', 'Garcia', 'Ali', 'Adeyemi', 'Patel', 'Murphy', 'Lopez', 'Larsen', 'Mori'];
+const FIRST_NAMES = [
+  'Aiko',
+  'Ben',
+  'Chiara',
+  'Dmitri',
+  'Emeka',
+  'Fatima',
+  'Gustav',
+  'Hana',
+  'Ines',
+  'Jonas',
+  'Kenji',
+  'Lena',
+  'Mateo',
+  'Nadia',
+  'Olu',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sven',
+  'Tomoko',
+  'Umar',
+  'Vera',
+  'Wei',
+  'Ximena',
+  'Yusuf',
+  'Zoe',
+];
+const LAST_NAMES = [
+  'Sato',
+  'Okafor',
+  'Rossi',
+  'Ivanov',
+  'Nguyen',
+  'Haddad',
+  'Berg',
+  'Kim',
+  'Silva',
+  'Weber',
+  'Tanaka',
+  'Novak',
+  'Garcia',
+  'Ali',
+  'Adeyemi',
+  'Patel',
+  'Murphy',
+  'Lopez',
+  'Larsen',
+  'Mori',
+];
 export const UNKNOWN_TYPES = ['ai_agent_setting_change', 'workspace_sso_enforcement_change', 'fin_guidance_update'];
 /** Lifecycle events come only from the roster (invites before joins, leavers), never at random. */
-const ROSTER_ONLY_TYPES = new Set(['admin_invite_creation', 'admin_invite_change', 'admin_invite_deletion', 'app_admin_join', 'admin_provisioned', 'admin_deprovisioned', 'admin_deletion']);
+const ROSTER_ONLY_TYPES = new Set([
+  'admin_invite_creation',
+  'admin_invite_change',
+  'admin_invite_deletion',
+  'app_admin_join',
+  'admin_provisioned',
+  'admin_deprovisioned',
+  'admin_deletion',
+]);
 
 /** Weighted mix of everyday activity; every known type gets at least a small weight. */
 const TYPE_WEIGHTS: Record<string, number> = {
@@ -135,10 +191,12 @@ export class SimulatedWorkspace {
     this.teammates = this.buildRoster(Math.min(240, options.teammates ?? 200), options.veterans ?? 30);
     this.scheduled = this.buildLifecycleEvents();
     let total = 0;
-    this.typeTable = [...KNOWN_ACTIVITY_TYPES, ...UNKNOWN_TYPES].filter((type) => !ROSTER_ONLY_TYPES.has(type)).map((type) => {
-      total += TYPE_WEIGHTS[type] ?? (UNKNOWN_TYPES.includes(type) ? 0.05 : 0.12);
-      return { type, cumulative: total };
-    });
+    this.typeTable = [...KNOWN_ACTIVITY_TYPES, ...UNKNOWN_TYPES]
+      .filter((type) => !ROSTER_ONLY_TYPES.has(type))
+      .map((type) => {
+        total += TYPE_WEIGHTS[type] ?? (UNKNOWN_TYPES.includes(type) ? 0.05 : 0.12);
+        return { type, cumulative: total };
+      });
     for (const row of this.typeTable) row.cumulative /= total;
   }
 
@@ -223,14 +281,19 @@ export class SimulatedWorkspace {
         const subject = active.length ? active[i % active.length]! : owner;
         entries.push({
           ...this.makeEntry(uuidFrom(this.seed, hour, 'burst', i), second, 'app_team_membership_modification', owner, rng),
-          metadata: { team: { id: 4000 + (i % 7), name: `Team ${i % 7}` }, teammate: { id: subject.id, email: subject.email }, change: 'added' },
+          metadata: {
+            team: { id: 4000 + (i % 7), name: `Team ${i % 7}` },
+            teammate: { id: subject.id, email: subject.email },
+            change: 'added',
+          },
         });
       }
     }
     // About once a month somebody exports in a hurry: eight exports within half an hour.
     if (weekHour % 701 === 300 && active.length > 0) {
       const spree = active[Math.floor(rng() * active.length)]!;
-      for (let i = 0; i < 8; i++) entries.push(this.makeEntry(uuidFrom(this.seed, hour, 'spree', i), start + 600 + i * 180, 'bulk_export', spree, rng, active));
+      for (let i = 0; i < 8; i++)
+        entries.push(this.makeEntry(uuidFrom(this.seed, hour, 'spree', i), start + 600 + i * 180, 'bulk_export', spree, rng, active));
     }
     for (const entry of this.scheduled) {
       if (entry.created_at >= start && entry.created_at < start + HOUR) entries.push(entry);
@@ -250,7 +313,14 @@ export class SimulatedWorkspace {
     return this.typeTable[lo]!.type;
   }
 
-  private makeEntry(id: string, createdAt: number, type: string, teammate: Teammate, rng: () => number, colleagues: readonly Teammate[] = this.teammates): RawEntry {
+  private makeEntry(
+    id: string,
+    createdAt: number,
+    type: string,
+    teammate: Teammate,
+    rng: () => number,
+    colleagues: readonly Teammate[] = this.teammates,
+  ): RawEntry {
     // 3% of sessions come from an address the teammate has not used before.
     const ip = rng() < 0.03 ? `203.0.113.${1 + Math.floor(rng() * 250)}` : teammate.ips[Math.floor(rng() * teammate.ips.length)]!;
     return {
@@ -276,7 +346,11 @@ export class SimulatedWorkspace {
         return { export_type: pick(['conversations', 'users', 'companies', 'messages']), record_count: Math.floor(rng() * 50_000) };
       case 'admin_permission_change': {
         const teammate = pick(colleagues);
-        return { before: { can_export_data: false, can_manage_teammates: false }, after: { can_export_data: true, can_manage_teammates: rng() < 0.3 }, teammate: { id: teammate.id, email: teammate.email } };
+        return {
+          before: { can_export_data: false, can_manage_teammates: false },
+          after: { can_export_data: true, can_manage_teammates: rng() < 0.3 },
+          teammate: { id: teammate.id, email: teammate.email },
+        };
       }
       case 'role_change':
         return { before: pick(['Support', 'Viewer', 'Sales']), after: pick(['Admin', 'Support', 'Owner']) };
@@ -306,7 +380,9 @@ export class SimulatedWorkspace {
       const last = LAST_NAMES[Math.floor(rng() * LAST_NAMES.length)]!;
       const veteran = index < veterans;
       // Hiring goes on for years, so any quarter of history has invites, joins and leavers.
-      const joinedAt = veteran ? this.historyStart - (30 + index * 20) * DAY : this.historyStart + (index - veterans + 1) * 11 * DAY + 9 * HOUR + index * 61;
+      const joinedAt = veteran
+        ? this.historyStart - (30 + index * 20) * DAY
+        : this.historyStart + (index - veterans + 1) * 11 * DAY + 9 * HOUR + index * 61;
       const leaves = index % 7 === 3;
       return {
         index,
@@ -337,7 +413,8 @@ export class SimulatedWorkspace {
         add(t, owner, 'admin_provisioned', t.joinedAt, { teammate: subject, source: 'scim' });
       } else {
         add(t, owner, 'admin_invite_creation', t.joinedAt - 2 * DAY - 3 * HOUR, { invitee_email: t.email, role: 'Support' });
-        if (t.index % 5 === 2) add(t, owner, 'admin_invite_change', t.joinedAt - DAY, { invitee_email: t.email, before: 'Support', after: 'Admin' });
+        if (t.index % 5 === 2)
+          add(t, owner, 'admin_invite_change', t.joinedAt - DAY, { invitee_email: t.email, before: 'Support', after: 'Admin' });
         add(t, t, 'app_admin_join', t.joinedAt, { teammate: subject });
       }
       if (t.leftAt !== undefined) {

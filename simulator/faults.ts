@@ -68,7 +68,10 @@ const FLAG_KEYS: Record<string, keyof Faults> = {
 /** Parses the `--faults` flag; errors name the switch and the accepted form. */
 export function parseFaults(spec: string): Faults {
   const input: Record<string, unknown> = {};
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, value] = part.split('=', 2) as [string, string | undefined];
     if (name === 'late') {
       const [share, delay] = (value ?? '').split(':');

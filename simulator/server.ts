@@ -58,7 +58,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const rangeCache = new Map<string, RawEntry[]>();
 
   const isVisible = (entry: RawEntry, at: number) =>
-    entry.created_at <= at && (faults.lateShare === 0 || idFraction(entry.id, 'late') >= faults.lateShare || entry.created_at + faults.lateDelaySeconds <= at);
+    entry.created_at <= at &&
+    (faults.lateShare === 0 || idFraction(entry.id, 'late') >= faults.lateShare || entry.created_at + faults.lateDelaySeconds <= at);
 
   const visibleBetween = (from: number, to: number) => {
     const at = now();
@@ -84,7 +85,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     stats.status[status] = (stats.status[status] ?? 0) + 1;
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), ...headers });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': String(Buffer.byteLength(text)),
+      ...headers,
+    });
     res.end(text);
   };
 
@@ -122,12 +127,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return send(
         res,
         200,
-        { type: 'admin', id: workspace.teammates[0]!.id, email: workspace.teammates[0]!.email, name: workspace.teammates[0]!.name, app: { type: 'app', id_code: workspace.workspaceId, name: 'Acme (simulated)', region: 'US', timezone: 'Etc/UTC' } },
+        {
+          type: 'admin',
+          id: workspace.teammates[0]!.id,
+          email: workspace.teammates[0]!.email,
+          name: workspace.teammates[0]!.name,
+          app: { type: 'app', id_code: workspace.workspaceId, name: 'Acme (simulated)', region: 'US', timezone: 'Etc/UTC' },
+        },
         rateHeaders,
       );
     }
     if (url.pathname === '/admins') {
-      if (faults.noAdmins) return send(res, 403, errorList('token_unauthorized', 'The access token does not have the read_admins scope'), rateHeaders);
+      if (faults.noAdmins)
+        return send(res, 403, errorList('token_unauthorized', 'The access token does not have the read_admins scope'), rateHeaders);
       // The teammates who have access at the simulator's clock: joined, not yet deprovisioned —
       // the same roster the activity is generated from.
       return send(res, 200, { type: 'admin.list', admins: workspace.adminsAt(now()) }, rateHeaders);
@@ -171,7 +183,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       return send(res, 500, errorList('server_error', 'Server Error'), rateHeaders);
     }
     const requestedPerPage = Number(url.searchParams.get('per_page') ?? 20);
-    const perPage = faults.ignorePerPage ? 20 : Math.min(250, Math.max(1, Number.isFinite(requestedPerPage) ? Math.floor(requestedPerPage) : 20));
+    const perPage = faults.ignorePerPage
+      ? 20
+      : Math.min(250, Math.max(1, Number.isFinite(requestedPerPage) ? Math.floor(requestedPerPage) : 20));
     const page = Math.max(1, Math.floor(Number(url.searchParams.get('page') ?? 1)) || 1);
 
     const entries = rangeEntries(after, before);

@@ -24,7 +24,10 @@ export async function runAcknowledge(options: AcknowledgeOptions) {
   const byWorkspace = new Map<string, string[]>();
   for (const key of options.keys) {
     const workspaceId = /^[a-z_]+\/workspace=([A-Za-z0-9_-]+)\//.exec(key)?.[1];
-    if (!workspaceId) throw new ConfigurationError(`acknowledge: '${key}' is not an archive object key (give the key as verify prints it, e.g. activity_logs/workspace=<id>/dt=…/….jsonl.gz)`);
+    if (!workspaceId)
+      throw new ConfigurationError(
+        `acknowledge: '${key}' is not an archive object key (give the key as verify prints it, e.g. activity_logs/workspace=<id>/dt=…/….jsonl.gz)`,
+      );
     byWorkspace.set(workspaceId, [...(byWorkspace.get(workspaceId) ?? []), key]);
   }
   // The chain's own key (found by the fingerprint its signatures name); an unsigned archive stays unsigned.
@@ -54,7 +57,9 @@ export async function runAcknowledge(options: AcknowledgeOptions) {
 export function addAcknowledgeCommand(program: Command, setExit: (code: number) => void): void {
   program
     .command('acknowledge')
-    .description('record objects that no manifest lists (as verify names them) as acknowledged exceptions: a signed exception manifest lists them with your reason; they are disclosed, never read')
+    .description(
+      'record objects that no manifest lists (as verify names them) as acknowledged exceptions: a signed exception manifest lists them with your reason; they are disclosed, never read',
+    )
     .argument('<key...>', 'object keys, as verify prints them')
     .requiredOption('--archive <dir>', 'archive folder')
     .requiredOption('--reason <text>', 'why (recorded in the manifest, for the auditor)')
@@ -62,7 +67,9 @@ export function addAcknowledgeCommand(program: Command, setExit: (code: number) 
     .action(async (keys: string[], opts: { archive: string; reason: string; operator?: string }) => {
       const output = createOutput();
       for (const r of await runAcknowledge({ ...opts, keys })) {
-        output.warn(`workspace ${r.workspaceId}: exception manifest ${r.seq} acknowledges ${r.covered.length} object${r.covered.length === 1 ? '' : 's'}:`);
+        output.warn(
+          `workspace ${r.workspaceId}: exception manifest ${r.seq} acknowledges ${r.covered.length} object${r.covered.length === 1 ? '' : 's'}:`,
+        );
         for (const key of r.covered) output.warn(`  ${key}`);
         process.stdout.write(`workspace ${r.workspaceId}: acknowledged ${r.covered.length} objects in manifest ${r.seq}\n`);
       }

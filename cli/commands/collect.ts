@@ -81,23 +81,34 @@ function failpointFromEnv(env: NodeJS.ProcessEnv = process.env): { onWriteStage?
   };
 }
 
-export async function runCollect(options: CollectCommandOptions, output: Output): Promise<CollectResult & { alerts?: Awaited<ReturnType<typeof alertOnCollected>> }> {
+export async function runCollect(
+  options: CollectCommandOptions,
+  output: Output,
+): Promise<CollectResult & { alerts?: Awaited<ReturnType<typeof alertOnCollected>> }> {
   // A bad rules file fails at start, before anything is collected.
-  const ruleSet = options.rulesFile ? parseRules(await fs.readFile(options.rulesFile, 'utf8').catch(() => {
-    throw new ConfigurationError(`--rules: cannot read '${options.rulesFile}'`);
-  }), options.rulesFile) : undefined;
+  const ruleSet = options.rulesFile
+    ? parseRules(
+        await fs.readFile(options.rulesFile, 'utf8').catch(() => {
+          throw new ConfigurationError(`--rules: cannot read '${options.rulesFile}'`);
+        }),
+        options.rulesFile,
+      )
+    : undefined;
   const now = options.now ?? (() => new Date());
   const latestClosed = Math.floor(now().getTime() / 1000) - options.settleLagSeconds;
   let until = options.until ?? latestClosed;
   if (until > latestClosed) {
-    output.warn(`--until ${iso(until)} is later than now minus the settle lag; collecting up to ${iso(latestClosed)} so every window is closed`);
+    output.warn(
+      `--until ${iso(until)} is later than now minus the settle lag; collecting up to ${iso(latestClosed)} so every window is closed`,
+    );
     until = latestClosed;
   }
   const store = new LocalObjectStore(options.archive, failpointFromEnv());
   const lock = new LocalRunLock(options.archive, {
     ...(options.lockWaitMs !== undefined && { waitMs: options.lockWaitMs }),
     onWait: (line) => output.info(line),
-    onLost: () => output.warn('another run took over the archive lock (this run stalled longer than the lease); stopping after the current window'),
+    onLost: () =>
+      output.warn('another run took over the archive lock (this run stalled longer than the lease); stopping after the current window'),
   });
   await lock.acquire();
   let stopRequested = false;
@@ -122,7 +133,10 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
       ...(options.maxPageBytes !== undefined && { maxPageBytes: options.maxPageBytes }),
       onEvent: (event) => {
-        if (event.type === 'retry') output.info(`retrying Intercom (${event.kind}${event.status ? ` ${event.status}` : ''}, attempt ${event.attempt}) in ${event.waitMs} ms`);
+        if (event.type === 'retry')
+          output.info(
+            `retrying Intercom (${event.kind}${event.status ? ` ${event.status}` : ''}, attempt ${event.attempt}) in ${event.waitMs} ms`,
+          );
         if (event.type === 'rate-limited') output.info(`Intercom rate limit reached; waiting ${event.waitMs} ms for the next window`);
       },
     });
@@ -141,7 +155,10 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
             'restore the key folder if it was lost. A new key is never created for an existing chain.',
         }),
     });
-    if (keys.migratedFrom) output.warn(`found this archive's signing key under its old name ${keys.migratedFrom}; recorded it by fingerprint as ${keys.publicKeyPath} (the old file is kept)`);
+    if (keys.migratedFrom)
+      output.warn(
+        `found this archive's signing key under its old name ${keys.migratedFrom}; recorded it by fingerprint as ${keys.publicKeyPath} (the old file is kept)`,
+      );
     if (keys.created) {
       output.warn(
         `created this archive's signing key pair outside the archive: ${keys.publicKeyPath} (fingerprint ${keys.verifier.fingerprint}). ` +
@@ -175,11 +192,15 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
             `${info.newArchive ? 'new archive' : 'archive'} ${store.location}: workspace ${info.workspaceId}, ${info.newArchive ? 'starting at' : 'continuing from'} ${iso(info.checkpoint)}, collecting up to ${iso(until)}`,
           );
           base = info.checkpoint;
-          bar = output.progress('{bar} {percentage}% | {entries} entries | {windows} windows | {rate}/s | ETA {eta_formatted}', Math.max(1, until - base), {
-            entries: 0,
-            windows: 0,
-            rate: 0,
-          });
+          bar = output.progress(
+            '{bar} {percentage}% | {entries} entries | {windows} windows | {rate}/s | ETA {eta_formatted}',
+            Math.max(1, until - base),
+            {
+              entries: 0,
+              windows: 0,
+              rate: 0,
+            },
+          );
         },
         onWarning: (message) => output.warn(message),
         onPage: (info) => {
@@ -205,9 +226,15 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
       },
     });
     bar?.stop();
-    if (lock.lost) throw new ArchiveError('another collector run took over the archive lock while this run was stalled; this run stopped after its current window. Rerun once the other run is done.');
+    if (lock.lost)
+      throw new ArchiveError(
+        'another collector run took over the archive lock while this run was stalled; this run stopped after its current window. Rerun once the other run is done.',
+      );
     if (!ruleSet) return result;
-    const sinks: AlertSink[] = [new FileAlertSink(options.alertsFile ?? 'alerts.jsonl'), ...(options.alertsToStdout === false ? [] : [new StdoutAlertSink()])];
+    const sinks: AlertSink[] = [
+      new FileAlertSink(options.alertsFile ?? 'alerts.jsonl'),
+      ...(options.alertsToStdout === false ? [] : [new StdoutAlertSink()]),
+    ];
     const alerts = await alertOnCollected(store, ruleSet, result, sinks, { maxAgeSeconds: options.alertMaxAgeSeconds ?? 86_400, now });
     for (const note of alerts.notes) output.warn(note);
     output.info(formatAlertSummary(alerts, options.alertsFile ?? 'alerts.jsonl'));
@@ -216,17 +243,26 @@ export async function runCollect(options: CollectCommandOptions, output: Output)
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     // The head receipt, also after a failed run: keep it outside the archive (verify --expect-head).
-    if (workspaceId !== undefined) await printHeadReceipt(store, workspaceId, cache, options.printReceipt ?? ((line) => process.stdout.write(`${line}\n`)), output);
+    if (workspaceId !== undefined)
+      await printHeadReceipt(store, workspaceId, cache, options.printReceipt ?? ((line) => process.stdout.write(`${line}\n`)), output);
     await lock.release();
   }
 }
 
-async function printHeadReceipt(store: LocalObjectStore, workspaceId: string, cache: LocalCheckpointCache, print: (line: string) => void, output: Output): Promise<void> {
+async function printHeadReceipt(
+  store: LocalObjectStore,
+  workspaceId: string,
+  cache: LocalCheckpointCache,
+  print: (line: string) => void,
+  output: Output,
+): Promise<void> {
   try {
     const receipt = await signedHeadReceipt(store, workspaceId, cache);
     if (receipt) print(formatReceipt(receipt));
   } catch (error) {
-    output.warn(`could not read the chain head for its receipt (${error instanceof Error ? error.message : String(error)}); verify the archive`);
+    output.warn(
+      `could not read the chain head for its receipt (${error instanceof Error ? error.message : String(error)}); verify the archive`,
+    );
   }
 }
 
@@ -235,8 +271,14 @@ export function formatCollectSummary(result: CollectResult, seconds: number): st
     `workspace ${result.workspaceId}: archive covers ${iso(result.origin)} – ${iso(result.checkpoint)} (chain head: manifest ${result.headSeq})`,
     `  this run: ${result.entries} entries in ${result.windows} windows (${result.emptyWindows} empty), ${result.lateEntries} late entries in ${result.lateManifests} late manifests`,
     `  ${result.quarantined} quarantined, ${result.duplicatesDropped} duplicates dropped, ${result.partsWritten} parts written, ${result.partsAdopted} adopted, ${result.pages} API pages, ${seconds.toFixed(1)} s`,
-    ...(result.partsRejected || result.conflicts ? [`  ${result.partsRejected} unlisted parts rejected (listed under rejected_parts, never read), ${result.conflicts} conflicts recorded`] : []),
-    ...(result.superseded.length ? [`  unsigned manifests ${result.superseded.join(', ')} superseded by a signed recovery manifest (re-collected, not signed)`] : []),
+    ...(result.partsRejected || result.conflicts
+      ? [
+          `  ${result.partsRejected} unlisted parts rejected (listed under rejected_parts, never read), ${result.conflicts} conflicts recorded`,
+        ]
+      : []),
+    ...(result.superseded.length
+      ? [`  unsigned manifests ${result.superseded.join(', ')} superseded by a signed recovery manifest (re-collected, not signed)`]
+      : []),
     ...(result.stoppedEarly ? ['  stopped early on request; the next run continues from the checkpoint'] : []),
   ].join('\n');
 }
@@ -247,6 +289,9 @@ export function formatAlertSummary(alerts: LiveAlertResult, file: string): strin
     alerts.from === null
       ? 'nothing archived after the alerts watermark'
       : `${alerts.entries} entries after ${alerts.watermark.before === null ? `${iso(alerts.maxAgeCutoff)} (no alerts watermark yet)` : `the alerts watermark (manifest ${alerts.watermark.before})`}`;
-  const old = alerts.tooOld > 0 ? `, ${alerts.tooOld} not sent live: their entries are older than --alert-max-age (before ${iso(alerts.maxAgeCutoff)}; rules backtest shows them)` : '';
+  const old =
+    alerts.tooOld > 0
+      ? `, ${alerts.tooOld} not sent live: their entries are older than --alert-max-age (before ${iso(alerts.maxAgeCutoff)}; rules backtest shows them)`
+      : '';
   return `alerts: ${alerts.matches} matches in ${scope}, ${alerts.sent} sent, ${alerts.alreadySent} sent before${old} (to ${file}); watermark at manifest ${alerts.watermark.after ?? 'none'}${alerts.snapshot.written ? `, state snapshot ${alerts.snapshot.written}` : ''}`;
 }

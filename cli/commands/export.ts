@@ -32,7 +32,10 @@ async function verifierFor(options: ExportOcsfOptions, store: ObjectStore): Prom
     return { verifier: PublicKeyVerifier.fromPem(pem), source: `public key ${options.publicKey}` };
   }
   const existing = await collectorKeyVerifier(store, options.archive);
-  if (!existing) throw new ConfigurationError('no public key to check the chain heads with: give --public-key <file> (this machine has no key the collector created for this archive)');
+  if (!existing)
+    throw new ConfigurationError(
+      'no public key to check the chain heads with: give --public-key <file> (this machine has no key the collector created for this archive)',
+    );
   return { verifier: existing.verifier, source: `the key the collector created for this archive (${existing.publicKeyPath})` };
 }
 
@@ -42,7 +45,12 @@ export async function runExportOcsf(options: ExportOcsfOptions, output: Output):
   const store = await openArchive(options.archive, { allowS3: false });
   const { verifier, source } = await verifierFor(options, store);
   output.info(`checking chain heads with ${source} (fingerprint ${verifier.fingerprint})`);
-  const parts = await chainListedParts(store, { fromDay: options.from, toDay: options.to, verifier, ...(options.workspace && { workspaceId: options.workspace }) });
+  const parts = await chainListedParts(store, {
+    fromDay: options.from,
+    toDay: options.to,
+    verifier,
+    ...(options.workspace && { workspaceId: options.workspace }),
+  });
   output.info(`${parts.length} chain-listed parts from ${options.from} to ${options.to}`);
   const parquet = options.format === 'parquet' ? await DuckDbParquetEncoder.open() : undefined;
   const encoder: OcsfEncoder = parquet ?? jsonlEncoder;

@@ -17,7 +17,8 @@ function selectionOf(opts: { from?: string; to?: string; prefix?: string[] }): H
   const period = opts.from !== undefined || opts.to !== undefined;
   if (period && opts.prefix?.length) throw new ConfigurationError('give either --from and --to, or --prefix, not both');
   if (period) {
-    if (opts.from === undefined || opts.to === undefined) throw new ConfigurationError('a period needs both --from and --to (YYYY-MM-DD, inclusive)');
+    if (opts.from === undefined || opts.to === undefined)
+      throw new ConfigurationError('a period needs both --from and --to (YYYY-MM-DD, inclusive)');
     return { kind: 'period', from: opts.from, to: opts.to };
   }
   return { kind: 'prefix', prefixes: opts.prefix ?? [] };
@@ -27,12 +28,16 @@ const describeSelection = (s: HoldSelection) => (s.kind === 'period' ? `${s.from
 
 /** Adds the `hold` command group; `setExit` receives the exit code of a completed command. */
 export function registerHold(program: Command, setExit: (code: number) => void): void {
-  const hold = program.command('hold').description('legal holds: keep every object of a period or prefix beyond its retention until released');
+  const hold = program
+    .command('hold')
+    .description('legal holds: keep every object of a period or prefix beyond its retention until released');
   const collect = (value: string, previous: string[] = []) => [...previous, value];
 
   hold
     .command('place')
-    .description('record a hold under holds/ and place a legal hold on every object it selects (a period holds its parts and the whole chain that proves them)')
+    .description(
+      'record a hold under holds/ and place a legal hold on every object it selects (a period holds its parts and the whole chain that proves them)',
+    )
     .requiredOption('--archive <dir|s3://bucket>', 'the archive')
     .option('--from <day>', 'first day of the period, YYYY-MM-DD (inclusive)')
     .option('--to <day>', 'last day of the period, YYYY-MM-DD (inclusive)')
@@ -42,7 +47,9 @@ export function registerHold(program: Command, setExit: (code: number) => void):
       const store = await holdingStore(opts.archive);
       const selection = selectionOf(opts);
       const result = await placeHold(store, { selection, reason: opts.reason });
-      process.stdout.write(`hold ${result.holdId} placed on ${result.objects} objects (${describeSelection(selection)})\n  recorded as ${result.recordKey}\n`);
+      process.stdout.write(
+        `hold ${result.holdId} placed on ${result.objects} objects (${describeSelection(selection)})\n  recorded as ${result.recordKey}\n`,
+      );
       setExit(0);
     });
 
@@ -55,7 +62,9 @@ export function registerHold(program: Command, setExit: (code: number) => void):
     .action(async (opts: { archive: string; hold: string; reason: string }) => {
       const store = await holdingStore(opts.archive);
       const result = await releaseHold(store, { holdId: opts.hold, reason: opts.reason });
-      process.stdout.write(`hold ${opts.hold} released: ${result.released} objects no longer held, ${result.keptByOtherHolds} still held by other holds\n  recorded as ${result.recordKey}\n`);
+      process.stdout.write(
+        `hold ${opts.hold} released: ${result.released} objects no longer held, ${result.keptByOtherHolds} still held by other holds\n  recorded as ${result.recordKey}\n`,
+      );
       setExit(0);
     });
 
@@ -75,7 +84,9 @@ export function registerHold(program: Command, setExit: (code: number) => void):
           process.stdout.write(
             `${h.holdId}  ${h.released ? 'released' : 'OPEN    '}  ${describeSelection(h.selection)}` +
               (h.objects !== undefined ? `  ${h.objects} objects` : '') +
-              (h.reason !== undefined ? `  — ${h.reason.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')}` : '  (reason not readable with these credentials)') +
+              (h.reason !== undefined
+                ? `  — ${h.reason.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')}`
+                : '  (reason not readable with these credentials)') +
               '\n',
           );
         }

@@ -17,7 +17,9 @@ import { openArchive } from '../archiveLocation.ts';
 import { createOutput, type Output } from '../output.ts';
 
 export function registerKeys(program: Command, setExit: (code: number) => void): void {
-  const keys = program.command('keys').description("a chain's signing key: changed only on purpose, recorded in the archive and signed by both keys");
+  const keys = program
+    .command('keys')
+    .description("a chain's signing key: changed only on purpose, recorded in the archive and signed by both keys");
   registerRotate(keys, setExit);
   registerAdoptUnsigned(keys, setExit);
 }
@@ -25,7 +27,9 @@ export function registerKeys(program: Command, setExit: (code: number) => void):
 function registerRotate(keys: Command, setExit: (code: number) => void): void {
   keys
     .command('rotate')
-    .description('hand each chain over to a new Ed25519 key: writes keys/workspace=<id>/<first seq>.json signed by the old and the new key; the next collect signs with the new key')
+    .description(
+      'hand each chain over to a new Ed25519 key: writes keys/workspace=<id>/<first seq>.json signed by the old and the new key; the next collect signs with the new key',
+    )
     .requiredOption('--archive <dir>', 'archive folder (on AWS, send the collector a {"operation":"rotate-key"} event instead)')
     .option('--workspace <id>', 'only this workspace (default: every chain in the archive)')
     .action(async (opts: { archive: string; workspace?: string }) => {
@@ -59,14 +63,18 @@ export interface RotateResult {
 export async function runRotate(options: RotateOptions, output: Output): Promise<RotateResult[]> {
   const store = (await openArchive(options.archive, { allowS3: false })) as LocalObjectStore;
   const workspaces = options.workspace ? [assertWorkspaceId(options.workspace)] : await listWorkspaces(store);
-  if (workspaces.length === 0) throw new ConfigurationError(`--archive: ${store.location} has no manifest chain yet: there is no key to rotate`);
+  if (workspaces.length === 0)
+    throw new ConfigurationError(`--archive: ${store.location} has no manifest chain yet: there is no key to rotate`);
   const lock = new LocalRunLock(options.archive);
   await lock.acquire();
   try {
     const current = [];
     for (const workspaceId of workspaces) {
       const expected = await chainKey(store, workspaceId);
-      if (!expected) throw new ConfigurationError(`workspace ${workspaceId}'s chain has no signature yet: there is no key to rotate (the next collect signs it)`);
+      if (!expected)
+        throw new ConfigurationError(
+          `workspace ${workspaceId}'s chain has no signature yet: there is no key to rotate (the next collect signs it)`,
+        );
       current.push({ workspaceId, old: Ed25519Signer.forChain(options.archive, expected, options.keyDir) });
     }
     const next = Ed25519Signer.generate(options.archive, options.keyDir);
@@ -75,7 +83,12 @@ export async function runRotate(options: RotateOptions, output: Output): Promise
     for (const { workspaceId, old } of current) {
       const record = await rotateKey(store, workspaceId, old.signer, next.signer, options.now?.());
       const receipt = await signedHeadReceipt(store, workspaceId);
-      results.push({ record, key: rotationKey(workspaceId, record.first_seq), publicKeyPath: next.publicKeyPath, ...(receipt && { receipt: formatReceipt(receipt) }) });
+      results.push({
+        record,
+        key: rotationKey(workspaceId, record.first_seq),
+        publicKeyPath: next.publicKeyPath,
+        ...(receipt && { receipt: formatReceipt(receipt) }),
+      });
     }
     return results;
   } finally {
@@ -91,7 +104,9 @@ export interface AdoptUnsignedOptions {
 }
 
 /** Signs over the unsigned manifests of a local archive on purpose, with a signed `adoption` manifest. */
-export async function runAdoptUnsigned(options: AdoptUnsignedOptions): Promise<{ workspaceId: string; seq: number; covered: string[]; fingerprint: string; created: boolean }[]> {
+export async function runAdoptUnsigned(
+  options: AdoptUnsignedOptions,
+): Promise<{ workspaceId: string; seq: number; covered: string[]; fingerprint: string; created: boolean }[]> {
   await openArchive(options.archive, { allowS3: false });
   const store = new LocalObjectStore(options.archive);
   const workspaces = options.workspace ? [options.workspace] : await listWorkspaces(store);
@@ -110,7 +125,13 @@ export async function runAdoptUnsigned(options: AdoptUnsignedOptions): Promise<{
         runId: newRunId(),
         collectorVersion: COLLECTOR_VERSION,
       });
-      results.push({ workspaceId, seq: result.manifest.manifest.seq, covered: result.covered, fingerprint: keys.verifier.fingerprint, created: keys.created });
+      results.push({
+        workspaceId,
+        seq: result.manifest.manifest.seq,
+        covered: result.covered,
+        fingerprint: keys.verifier.fingerprint,
+        created: keys.created,
+      });
     }
     return results;
   } finally {
@@ -121,7 +142,9 @@ export async function runAdoptUnsigned(options: AdoptUnsignedOptions): Promise<{
 function registerAdoptUnsigned(keys: Command, setExit: (code: number) => void): void {
   keys
     .command('adopt-unsigned')
-    .description('vouch for the unsigned manifests of an archive (collected with signing off): writes a signed adoption manifest naming each one, with your reason — signing never starts over them by itself')
+    .description(
+      'vouch for the unsigned manifests of an archive (collected with signing off): writes a signed adoption manifest naming each one, with your reason — signing never starts over them by itself',
+    )
     .requiredOption('--archive <dir>', 'archive folder')
     .requiredOption('--reason <text>', 'why you vouch for them (recorded in the manifest)')
     .option('--workspace <id>', 'only this workspace (default: every workspace in the archive)')
@@ -129,8 +152,13 @@ function registerAdoptUnsigned(keys: Command, setExit: (code: number) => void): 
     .action(async (opts: AdoptUnsignedOptions) => {
       const output = createOutput();
       for (const r of await runAdoptUnsigned(opts)) {
-        if (r.created) output.warn(`created this archive's signing key pair (fingerprint ${r.fingerprint}): record the fingerprint in your compliance records`);
-        output.warn(`workspace ${r.workspaceId}: adoption manifest ${r.seq} signed with key ${r.fingerprint}, vouching for ${r.covered.length} unsigned manifest${r.covered.length === 1 ? '' : 's'}:`);
+        if (r.created)
+          output.warn(
+            `created this archive's signing key pair (fingerprint ${r.fingerprint}): record the fingerprint in your compliance records`,
+          );
+        output.warn(
+          `workspace ${r.workspaceId}: adoption manifest ${r.seq} signed with key ${r.fingerprint}, vouching for ${r.covered.length} unsigned manifest${r.covered.length === 1 ? '' : 's'}:`,
+        );
         for (const line of r.covered) output.warn(`  ${line}`);
         process.stdout.write(`workspace ${r.workspaceId}: adopted ${r.covered.length} unsigned manifests in manifest ${r.seq}\n`);
       }

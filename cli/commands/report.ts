@@ -13,7 +13,13 @@ import { type ArchiveScope, type ScopeConflict, type ScopeException, archiveScop
 import { collectorKeyVerifier } from '../localVerifier.ts';
 import type { ObjectStore, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
 import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/core/queries/catalog.ts';
-import { type ReportPackOptions, type ReportPackResult, buildReportPack, checkReportPeriod, reportDays } from '../../lambdas/core/reports/buildReportPack.ts';
+import {
+  type ReportPackOptions,
+  type ReportPackResult,
+  buildReportPack,
+  checkReportPeriod,
+  reportDays,
+} from '../../lambdas/core/reports/buildReportPack.ts';
 import type { ReportSigner } from '../../lambdas/core/reports/packSigning.ts';
 import { computeCoverage, coverageStatement } from '../../lambdas/core/reports/coverage.ts';
 import { periodRange, readPeriodChains } from '../../lambdas/core/reports/periodChains.ts';
@@ -58,7 +64,16 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
     scope = await localScope(archive, options.archive, workspaceIds);
   }
   const queries = loadQueries();
-  const common = { quarter: options.quarter, queries, archive, workspaceIds, lang: options.lang, sink, ...(options.timezone && { timezone: options.timezone }), ...(options.allowPartial && { allowPartial: true }) };
+  const common = {
+    quarter: options.quarter,
+    queries,
+    archive,
+    workspaceIds,
+    lang: options.lang,
+    sink,
+    ...(options.timezone && { timezone: options.timezone }),
+    ...(options.allowPartial && { allowPartial: true }),
+  };
   // Every refusal (future period, folder not empty, period not covered) comes before any query.
   let rosterKeys: string[];
   try {
@@ -70,8 +85,15 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
     throw error;
   }
   const engine: QueryEngine = options.athena
-    ? new AthenaEngine(new AthenaClient(options.athena.region ? { region: options.athena.region } : {}), { workgroup: options.athena.workgroup, database: options.athena.database })
-    : await DuckDbEngine.open(options.archive!, { cacheDays: reportDays(options.quarter), parts: scope!.parts.map((p) => p.key), rosterKeys });
+    ? new AthenaEngine(new AthenaClient(options.athena.region ? { region: options.athena.region } : {}), {
+        workgroup: options.athena.workgroup,
+        database: options.athena.database,
+      })
+    : await DuckDbEngine.open(options.archive!, {
+        cacheDays: reportDays(options.quarter),
+        parts: scope!.parts.map((p) => p.key),
+        rosterKeys,
+      });
   const bar = output.progress('report {bar} {value}/{total} queries', queries.length, {});
   let done = 0;
   try {
@@ -95,16 +117,24 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
 }
 
 /** The coverage of a query's range, for stderr: one line, and a warning when it is not whole. */
-export async function queryCoverage(archive: ObjectStore, from: string, to: string, lookbackDays: number): Promise<{ lines: string[]; rosterKeys: string[] }> {
+export async function queryCoverage(
+  archive: ObjectStore,
+  from: string,
+  to: string,
+  lookbackDays: number,
+): Promise<{ lines: string[]; rosterKeys: string[] }> {
   const range = periodRange({ start_date: from, end_date: to });
   const chains = await readPeriodChains(archive, await listWorkspaces(archive), range.from - lookbackDays * 86_400);
   const rosterKeys = (await chainRosters(archive, chains)).snapshots.map((s) => s.key);
   const coverage = computeCoverage(chains, range);
   const lines = [`coverage: ${coverageStatement(coverage)}`];
-  if (!coverage.complete) lines.push(`warning: the archive does not hold all of ${from} – ${to}; an empty or small answer does not mean nothing happened there`);
+  if (!coverage.complete)
+    lines.push(`warning: the archive does not hold all of ${from} – ${to}; an empty or small answer does not mean nothing happened there`);
   for (const chain of chains) {
     if (lookbackDays > 0 && chain.origin !== undefined && range.from - lookbackDays * 86_400 < chain.origin) {
-      lines.push(`warning: this query looks back ${lookbackDays} days, before ${chain.workspaceId}'s archive starts (${iso(chain.origin)}); first sightings there may be reported as new`);
+      lines.push(
+        `warning: this query looks back ${lookbackDays} days, before ${chain.workspaceId}'s archive starts (${iso(chain.origin)}); first sightings there may be reported as new`,
+      );
     }
   }
   return { lines, rosterKeys };
@@ -129,17 +159,30 @@ export interface QueryAnswer extends QueryResult {
 
 /** The exceptions and conflicts of a query answer, as lines to print after the result. */
 export function formatDisclosures(answer: QueryAnswer): string[] {
-  const lines = [`read ${answer.trust === 'signatures' ? 'the parts listed by signed manifests' : 'the parts listed by the manifest chain (unsigned: hash chain only)'}`];
+  const lines = [
+    `read ${answer.trust === 'signatures' ? 'the parts listed by signed manifests' : 'the parts listed by the manifest chain (unsigned: hash chain only)'}`,
+  ];
   for (const e of answer.exceptions) lines.push(`exception (${e.kind}, not read): ${e.key} — ${e.reason}`);
-  for (const c of answer.conflicts) lines.push(`conflict: id ${c.id} served again with different content (archived ${c.archived_sha256} in ${c.archived_part}; served ${c.served_sha256}, quarantined in ${c.quarantine_part})`);
+  for (const c of answer.conflicts)
+    lines.push(
+      `conflict: id ${c.id} served again with different content (archived ${c.archived_sha256} in ${c.archived_part}; served ${c.served_sha256}, quarantined in ${c.quarantine_part})`,
+    );
   return lines;
 }
 
-export async function runQuery(options: { archive: string; file: string; from: string; to: string; onCoverage?: (lines: string[]) => void }): Promise<QueryAnswer> {
+export async function runQuery(options: {
+  archive: string;
+  file: string;
+  from: string;
+  to: string;
+  onCoverage?: (lines: string[]) => void;
+}): Promise<QueryAnswer> {
   const store = await openArchive(options.archive, { allowS3: false });
   const file = path.resolve(options.file);
   const sql = await fs.readFile(file, 'utf8').catch(() => {
-    throw new ConfigurationError(`--file: cannot read '${options.file}' (the canned queries are in ${path.relative(process.cwd(), QUERIES_DIR) || QUERIES_DIR}/)`);
+    throw new ConfigurationError(
+      `--file: cannot read '${options.file}' (the canned queries are in ${path.relative(process.cwd(), QUERIES_DIR) || QUERIES_DIR}/)`,
+    );
   });
   const query = parseQuery(path.basename(file), sql);
   const coverage = await queryCoverage(store, options.from, options.to, query.lookbackDays ?? 0);
@@ -148,7 +191,12 @@ export async function runQuery(options: { archive: string; file: string; from: s
   const engine = await DuckDbEngine.open(options.archive, { parts: scope.parts.map((p) => p.key), rosterKeys: coverage.rosterKeys });
   try {
     const result = await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
-    return { ...result, exceptions: inPeriod(scope.exceptions, options.from, options.to), conflicts: inPeriod(scope.conflicts, options.from, options.to), trust: scope.trust };
+    return {
+      ...result,
+      exceptions: inPeriod(scope.exceptions, options.from, options.to),
+      conflicts: inPeriod(scope.conflicts, options.from, options.to),
+      trust: scope.trust,
+    };
   } finally {
     await engine.close();
   }
@@ -157,8 +205,16 @@ export async function runQuery(options: { archive: string; file: string; from: s
 /** A plain text table for a terminal, long cells cut. */
 export function formatTable(result: QueryResult, maxWidth = 48): string {
   // Cells are archive data: no control character reaches the terminal, nor a line break that would fake a row.
-  const cells = [result.columns, ...result.rows.map((r) => r.map((c) => (c === null ? '' : String(c))))].map((row) => row.map(safeText)).map((row) => row.map((c) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c)));
+  const cells = [result.columns, ...result.rows.map((r) => r.map((c) => (c === null ? '' : String(c))))]
+    .map((row) => row.map(safeText))
+    .map((row) => row.map((c) => (c.length > maxWidth ? `${c.slice(0, maxWidth - 1)}…` : c)));
   const widths = result.columns.map((_, i) => Math.max(...cells.map((row) => row[i]!.length)));
-  const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line), `(${result.rows.length} rows)`].join('\n');
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line), `(${result.rows.length} rows)`].join(
+    '\n',
+  );
 }

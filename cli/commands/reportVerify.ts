@@ -24,7 +24,9 @@ export async function runReportVerify(options: ReportVerifyOptions): Promise<{ o
   } else if (options.kmsKeyId) {
     verifier = await kmsVerifier(new KMSClient({}), options.kmsKeyId);
   } else {
-    throw new ConfigurationError('report verify needs the report-signing public key: --public-key <pem> (from your records) or --kms-key-id <id>; a key found inside the pack proves nothing');
+    throw new ConfigurationError(
+      'report verify needs the report-signing public key: --public-key <pem> (from your records) or --kms-key-id <id>; a key found inside the pack proves nothing',
+    );
   }
   const stat = await fs.stat(options.pack).catch(() => undefined);
   if (!stat?.isDirectory()) throw new ConfigurationError(`report verify: '${options.pack}' is not a folder (give the folder of the pack)`);
@@ -36,6 +38,9 @@ export async function runReportVerify(options: ReportVerifyOptions): Promise<{ o
   });
   const lines = result.ok
     ? [`OK: the pack in ${options.pack} is signed by key ${verifier.fingerprint} and all ${result.checked} files match their SHA-256`]
-    : [`FAILED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${options.pack}`, ...result.problems.map((p) => `  ${p.file}: ${p.message}`)];
+    : [
+        `FAILED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${options.pack}`,
+        ...result.problems.map((p) => `  ${p.file}: ${p.message}`),
+      ];
   return { ok: result.ok, text: lines.join('\n'), problems: result.problems };
 }

@@ -33,17 +33,33 @@ export async function runBacktest(options: BacktestOptions): Promise<{ text: str
   const store = await openArchive(options.archive, { allowS3: true });
   const workspaces = options.workspace ? [options.workspace] : await listWorkspaces(store);
   const { rules, entries, failures, failureCount } = await backtest(store, workspaces, ruleSet, from, to, options.examples);
-  const lines = [`backtest of ${rules.length} rules over ${entries} archived entries, ${options.from} – ${options.to} (${safeText(workspaces.join(', '))})`, ''];
+  const lines = [
+    `backtest of ${rules.length} rules over ${entries} archived entries, ${options.from} – ${options.to} (${safeText(workspaces.join(', '))})`,
+    '',
+  ];
   for (const r of rules) {
     lines.push(`${r.rule} [${r.severity}]: ${r.total} alerts`);
     const weeks = Object.entries(r.perWeek).sort(([a], [b]) => (a < b ? -1 : 1));
     if (weeks.length) lines.push(`  per week: ${weeks.map(([w, n]) => `${w} ${n}`).join(', ')}`);
     // Examples quote archived entries: every field is stripped of control characters.
-    for (const e of r.examples) lines.push(`  e.g. ${e.time_utc} ${safeText(e.teammate_email ?? e.teammate_id ?? '?')} ${safeText(e.activity_type)} — ${safeText(e.reasons.join('; '))}`);
+    for (const e of r.examples)
+      lines.push(
+        `  e.g. ${e.time_utc} ${safeText(e.teammate_email ?? e.teammate_id ?? '?')} ${safeText(e.activity_type)} — ${safeText(e.reasons.join('; '))}`,
+      );
   }
   if (failureCount) lines.push('', `warning: ${safeText(describeRuleFailures(failureCount, failures[0]!))}`);
   if (options.html) {
-    const charts = rules.map((r) => barChart(`${r.rule} [${r.severity}] — ${r.total} alerts`, Object.entries(r.perWeek).sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, value]) => ({ label, value })), 'No alerts in this period.')).join('\n');
+    const charts = rules
+      .map((r) =>
+        barChart(
+          `${r.rule} [${r.severity}] — ${r.total} alerts`,
+          Object.entries(r.perWeek)
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([label, value]) => ({ label, value })),
+          'No alerts in this period.',
+        ),
+      )
+      .join('\n');
     const html = `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Rule backtest ${options.from} – ${options.to}</title><style>body{font-family:system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem}svg text{font-size:12px}svg rect{fill:#cf222e}figcaption{font-weight:600}</style></head><body><h1>Rule backtest</h1><p>${options.from} – ${options.to}, ${entries} entries, rules from ${options.rules.replace(/[<>&]/g, '')}</p>${charts}</body></html>\n`;
     await fs.writeFile(options.html, html);
     lines.push('', `HTML view: ${options.html}`);

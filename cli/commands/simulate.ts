@@ -3,7 +3,11 @@ import { startSimulator } from '../../simulator/server.ts';
 import type { Faults } from '../../simulator/faults.ts';
 
 export async function runSimulate(options: { port: number; faults: Faults; entriesPerDay: number; seed: number }): Promise<void> {
-  const sim = await startSimulator({ port: options.port, faults: options.faults, dataset: { entriesPerDay: options.entriesPerDay, seed: options.seed } });
+  const sim = await startSimulator({
+    port: options.port,
+    faults: options.faults,
+    dataset: { entriesPerDay: options.entriesPerDay, seed: options.seed },
+  });
   process.stdout.write(
     [
       `simulated Intercom listening on ${sim.url} (workspace ${sim.workspace.workspaceId})`,

@@ -38,16 +38,20 @@ export function registerTrace(program: Command, setExit: (code: number) => void)
           `entry ${proof.entry_id} (workspace ${proof.workspace_id})`,
           `  part      ${proof.part.key}  sha256 ${proof.part.sha256}  (${proof.part.bytes} bytes)`,
           `  manifest  ${proof.manifest.key}  seq ${proof.manifest.seq} ${proof.manifest.kind} [${proof.manifest.from_iso}, ${proof.manifest.to_iso})  sha256 ${proof.manifest.sha256}`,
-          sig ? `  signature ${sig.algorithm} by ${sig.key_id}${key ? `  key fingerprint ${key.fingerprint}` : ''}  signed ${sig.signed_at}` : '  signature NONE: the manifest is unsigned',
+          sig
+            ? `  signature ${sig.algorithm} by ${sig.key_id}${key ? `  key fingerprint ${key.fingerprint}` : ''}  signed ${sig.signed_at}`
+            : '  signature NONE: the manifest is unsigned',
           `  ${proof.note}`,
           '',
         ].join('\n'),
       );
       if (opts.out) {
-        await fs.writeFile(opts.out, `${JSON.stringify(proof, null, 2)}\n`, { flag: 'wx', mode: 0o444 }).catch((error: NodeJS.ErrnoException) => {
-          if (error.code === 'EEXIST') throw new ConfigurationError(`--out: ${opts.out} already exists; a proof is never overwritten`);
-          throw error;
-        });
+        await fs
+          .writeFile(opts.out, `${JSON.stringify(proof, null, 2)}\n`, { flag: 'wx', mode: 0o444 })
+          .catch((error: NodeJS.ErrnoException) => {
+            if (error.code === 'EEXIST') throw new ConfigurationError(`--out: ${opts.out} already exists; a proof is never overwritten`);
+            throw error;
+          });
         process.stdout.write(`proof: ${opts.out}\n`);
       }
       setExit(0);
@@ -67,10 +71,17 @@ export function registerTrace(program: Command, setExit: (code: number) => void)
         throw new ConfigurationError(`trace verify: '${file}' is not JSON`);
       }
       const parsed = proofSchema.safeParse(json);
-      if (!parsed.success) throw new ConfigurationError(`trace verify: '${file}' is not a trace proof (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`);
+      if (!parsed.success)
+        throw new ConfigurationError(
+          `trace verify: '${file}' is not a trace proof (${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message})`,
+        );
       const verifier = PublicKeyVerifier.fromPem(await readKey(opts.publicKey));
       const result = await verifyProof(parsed.data, verifier);
-      process.stdout.write(result.ok ? `OK: entry ${parsed.data.entry_id} is in ${parsed.data.part.key}, listed by manifest ${parsed.data.manifest.seq}, signed by key ${verifier.fingerprint}\n` : `FAILED:\n${result.problems.map((p) => `  ${p}`).join('\n')}\n`);
+      process.stdout.write(
+        result.ok
+          ? `OK: entry ${parsed.data.entry_id} is in ${parsed.data.part.key}, listed by manifest ${parsed.data.manifest.seq}, signed by key ${verifier.fingerprint}\n`
+          : `FAILED:\n${result.problems.map((p) => `  ${p}`).join('\n')}\n`,
+      );
       setExit(result.ok ? 0 : 1);
     });
 }

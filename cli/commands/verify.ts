@@ -46,7 +46,10 @@ export async function runVerify(options: VerifyCommandOptions, output: Output): 
     keySource = `KMS key ${options.kmsKeyId}`;
   } else if (!options.archive.startsWith('s3://')) {
     const existing = await collectorKeyVerifier(store, options.archive);
-    if (!existing) throw new ConfigurationError('no public key to check signatures with: give --public-key <file> (this machine has no key the collector created for this archive)');
+    if (!existing)
+      throw new ConfigurationError(
+        'no public key to check signatures with: give --public-key <file> (this machine has no key the collector created for this archive)',
+      );
     verifier = existing.verifier;
     keySource = `the key the collector created for this archive (${existing.publicKeyPath}); pass --public-key with the key from your compliance records to verify independently`;
   } else {
@@ -80,20 +83,33 @@ export function formatVerifyResult(result: VerifyResult): string {
     lines.push(
       `workspace ${safeText(ws.workspaceId)}: ${ws.manifests} manifests (${ws.windows} windows, ${ws.lateManifests} late), ` +
         `${ws.origin !== null ? iso(ws.origin) : '?'} – ${ws.checkpoint !== null ? iso(ws.checkpoint) : '?'}, ${ws.parts} parts, ${ws.records} entries, ${ws.quarantined} quarantined` +
-        (ws.signing === 'unsigned: hash chain only' ? ', unsigned: hash chain only' : ws.firstSignedSeq !== undefined ? `, signed from manifest ${ws.firstSignedSeq ?? '—'}` : '') +
+        (ws.signing === 'unsigned: hash chain only'
+          ? ', unsigned: hash chain only'
+          : ws.firstSignedSeq !== undefined
+            ? `, signed from manifest ${ws.firstSignedSeq ?? '—'}`
+            : '') +
         (ws.superseded?.length ? `, manifests ${ws.superseded.join(', ')} superseded by a signed recovery manifest` : ''),
     );
   }
   if (result.workspaces.length === 0) lines.push('no manifest chain found: nothing has been collected into this archive');
-  lines.push(`${result.objectsChecked} objects re-hashed (${(result.bytesChecked / 1e6).toFixed(1)} MB), ${result.signaturesChecked} signatures checked, ${result.lockChecked} lock states checked`);
+  lines.push(
+    `${result.objectsChecked} objects re-hashed (${(result.bytesChecked / 1e6).toFixed(1)} MB), ${result.signaturesChecked} signatures checked, ${result.lockChecked} lock states checked`,
+  );
   if (result.keyFingerprint) lines.push(`key fingerprint: ${result.keyFingerprint}`);
   if (result.heldObjects) lines.push(`${result.heldObjects.length} objects under legal hold (audit-archive hold list names the holds)`);
   if (result.versionsChecked !== undefined) lines.push(`${result.versionsChecked} object versions listed`);
   for (const note of result.notes) lines.push(`note: ${note}`);
   for (const w of result.warnings ?? []) if (w.code !== 'superseded') lines.push(`warning [${w.code}] ${w.message}`);
-  for (const e of result.exceptions ?? []) lines.push(`exception (${e.kind}, manifest ${e.seq}; never read as data): ${e.key} — ${e.reason}`);
-  for (const c of result.conflicts ?? []) lines.push(`conflict (manifest ${c.seq}): id ${c.id} served again with different content — archived ${c.archived_sha256} in ${c.archived_part}, served ${c.served_sha256} quarantined in ${c.quarantine_part}`);
-  if (result.ok) lines.push(`OK: every chain is intact and signed, every object matches its hash, nothing is outside the chain${(result.exceptions ?? []).length ? ' unaccounted for' : ''}`);
+  for (const e of result.exceptions ?? [])
+    lines.push(`exception (${e.kind}, manifest ${e.seq}; never read as data): ${e.key} — ${e.reason}`);
+  for (const c of result.conflicts ?? [])
+    lines.push(
+      `conflict (manifest ${c.seq}): id ${c.id} served again with different content — archived ${c.archived_sha256} in ${c.archived_part}, served ${c.served_sha256} quarantined in ${c.quarantine_part}`,
+    );
+  if (result.ok)
+    lines.push(
+      `OK: every chain is intact and signed, every object matches its hash, nothing is outside the chain${(result.exceptions ?? []).length ? ' unaccounted for' : ''}`,
+    );
   else {
     lines.push(`FAILED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}`);
     // Messages name objects in the archive, which someone without the key may have named: no control characters.
@@ -155,12 +171,24 @@ export async function writeVerifyReport(file: string, outcome: VerifyOutcome, no
     '',
     '| workspace | chain length | first window | covered until | entries | quarantined | signed from |',
     '|---|---|---|---|---|---|---|',
-    ...report.workspaces.map((w) => `| ${safeText(w.workspace_id)} | ${w.chain_length} | ${w.first_window_from ?? '—'} | ${w.covered_until ?? '—'} | ${w.entries} | ${w.quarantined} | ${w.first_signed_manifest ?? '—'} |`),
+    ...report.workspaces.map(
+      (w) =>
+        `| ${safeText(w.workspace_id)} | ${w.chain_length} | ${w.first_window_from ?? '—'} | ${w.covered_until ?? '—'} | ${w.entries} | ${w.quarantined} | ${w.first_signed_manifest ?? '—'} |`,
+    ),
     '',
-    result.ok ? 'No problem found: every window from the first to the last was collected, every object matches its recorded SHA-256, every manifest is signed and chained, and nothing lies outside the chain.' : `## Problems (${result.problems.length})`,
+    result.ok
+      ? 'No problem found: every window from the first to the last was collected, every object matches its recorded SHA-256, every manifest is signed and chained, and nothing lies outside the chain.'
+      : `## Problems (${result.problems.length})`,
     ...result.problems.map((p) => `- **${safeText(p.code)}** \`${safeText(p.key)}\`: ${safeText(p.message)}`),
     ...result.notes.map((n) => `- Note: ${safeText(n)}`),
-    ...(result.receipts.length > 0 ? ['', '## Head receipts (keep them outside the archive; pass them to the next verify with --expect-head)', '', ...result.receipts.map((r) => `- \`${safeText(formatReceipt(r))}\``)] : []),
+    ...(result.receipts.length > 0
+      ? [
+          '',
+          '## Head receipts (keep them outside the archive; pass them to the next verify with --expect-head)',
+          '',
+          ...result.receipts.map((r) => `- \`${safeText(formatReceipt(r))}\``),
+        ]
+      : []),
     '',
     `The JSON report is \`${file}\`.`,
     '',

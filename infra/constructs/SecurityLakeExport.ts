@@ -52,18 +52,45 @@ export class SecurityLakeExport extends Construct {
   constructor(scope: Construct, id: string, props: SecurityLakeExportProps) {
     super(scope, id);
     const { config, role } = props;
-    const bucketId = Stack.of(this).resolve((props.archiveBucket.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveRead', actions: ['s3:GetObject'], resources: ['activity_logs/*', 'manifests/*', 'signatures/*'].map((p) => props.archiveBucket.arnForObjects(p)) }));
-    role.addToPolicy(new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [props.archiveBucket.bucketArn] }));
+    const bucketId = Stack.of(this).resolve(
+      (props.archiveBucket.node.defaultChild as unknown as { logicalId: string }).logicalId,
+    ) as string;
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveRead',
+        actions: ['s3:GetObject'],
+        resources: ['activity_logs/*', 'manifests/*', 'signatures/*'].map((p) => props.archiveBucket.arnForObjects(p)),
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({ sid: 'ArchiveList', actions: ['s3:ListBucket'], resources: [props.archiveBucket.bucketArn] }),
+    );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'Decrypt', actions: ['kms:Decrypt'], resources: [props.key.keyArn] }));
-    const providerRoles = [...new Set([config.providerRoleArn, ...Object.values(config.providerRoleArns)])].filter((r): r is string => Boolean(r));
+    const providerRoles = [...new Set([config.providerRoleArn, ...Object.values(config.providerRoleArns)])].filter((r): r is string =>
+      Boolean(r),
+    );
     role.addToPolicy(new iam.PolicyStatement({ sid: 'AssumeProviderRoles', actions: ['sts:AssumeRole'], resources: providerRoles }));
     // The public key is granted in the signing key's own policy (as for auditors: no dependency cycle).
-    props.signingKey.addToResourcePolicy(new iam.PolicyStatement({ sid: 'SecurityLakeExportReadsPublicKey', principals: [new iam.ArnPrincipal(role.roleArn)], actions: ['kms:GetPublicKey', 'kms:DescribeKey'], resources: ['*'] }));
+    props.signingKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SecurityLakeExportReadsPublicKey',
+        principals: [new iam.ArnPrincipal(role.roleArn)],
+        actions: ['kms:GetPublicKey', 'kms:DescribeKey'],
+        resources: ['*'],
+      }),
+    );
     const objectKeys = 'Object keys are created at run time; the wildcard covers one archive prefix, read-only.';
-    for (const prefix of ['activity_logs', 'manifests', 'signatures']) Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`, reason: objectKeys });
-    Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve((props.logGroup.node.defaultChild as unknown as { logicalId: string }).logicalId)}.Arn>:*]`, reason: 'Log streams of the export log group are created by Lambda at run time.' });
-    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Action::${action}]`, reason: 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.' });
+    for (const prefix of ['activity_logs', 'manifests', 'signatures'])
+      Validations.of(role).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`, reason: objectKeys });
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve((props.logGroup.node.defaultChild as unknown as { logicalId: string }).logicalId)}.Arn>:*]`,
+      reason: 'Log streams of the export log group are created by Lambda at run time.',
+    });
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*'])
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: 'Added by CDK to send failed invocations to the KMS-encrypted failure queue.',
+      });
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: path.join(ROOT, 'lambdas/handlers/securityLakeEntry.ts'),
@@ -111,6 +138,12 @@ export class SecurityLakeExport extends Construct {
     new events.Rule(this, 'Daily', {
       description: "Exports the previous UTC day's chain-listed entries to Amazon Security Lake as OCSF Parquet",
       schedule: props.schedule ?? events.Schedule.cron({ minute: '30', hour: '2' }),
-    }).addTarget(new targets.LambdaFunction(this.function, { retryAttempts: 0, deadLetterQueue: props.scheduleDeadLetters, maxEventAge: Duration.hours(1) }));
+    }).addTarget(
+      new targets.LambdaFunction(this.function, {
+        retryAttempts: 0,
+        deadLetterQueue: props.scheduleDeadLetters,
+        maxEventAge: Duration.hours(1),
+      }),
+    );
   }
 }

@@ -46,9 +46,22 @@ export class SiemFeed extends Construct {
 
   constructor(scope: Construct, id: string, props: SiemFeedProps) {
     super(scope, id);
-    this.topic = new sns.Topic(this, 'Topic', { masterKey: props.key, enforceSSL: true, displayName: 'Intercom audit archive SIEM feed (signed, listed parts only)' });
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: props.key, enforceSSL: true, retentionPeriod: Duration.days(14) });
-    for (const id of ['AwsSolutions-SQS3', 'cdk-validator-cfnguard::sqs_dlq_check']) Validations.of(this.deadLetterQueue).acknowledge({ id, reason: 'This queue is itself the dead-letter queue of the SIEM feed queue.' });
+    this.topic = new sns.Topic(this, 'Topic', {
+      masterKey: props.key,
+      enforceSSL: true,
+      displayName: 'Intercom audit archive SIEM feed (signed, listed parts only)',
+    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: props.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    for (const id of ['AwsSolutions-SQS3', 'cdk-validator-cfnguard::sqs_dlq_check'])
+      Validations.of(this.deadLetterQueue).acknowledge({
+        id,
+        reason: 'This queue is itself the dead-letter queue of the SIEM feed queue.',
+      });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.key,
@@ -59,7 +72,9 @@ export class SiemFeed extends Construct {
     });
     this.topic.addSubscription(new subscriptions.SqsSubscription(this.queue, { rawMessageDelivery: true }));
     // Written by hand (not topic.grantPublish): sns:Publish on this topic only; the collector already holds the key.
-    props.publisher.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'PublishSiemFeed', actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
+    props.publisher.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'PublishSiemFeed', actions: ['sns:Publish'], resources: [this.topic.topicArn] }),
+    );
 
     this.readerPolicy = new iam.ManagedPolicy(this, 'ReaderPolicy', {
       description: 'SIEM reader (Splunk SQS-based S3 input, Datadog Forwarder): read the feed queue and the archived parts it announces',
@@ -69,12 +84,21 @@ export class SiemFeed extends Construct {
           actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
           resources: [this.queue.queueArn, this.deadLetterQueue.queueArn],
         }),
-        new iam.PolicyStatement({ sid: 'ListedParts', actions: ['s3:GetObject'], resources: [props.archiveBucket.arnForObjects('activity_logs/*')] }),
+        new iam.PolicyStatement({
+          sid: 'ListedParts',
+          actions: ['s3:GetObject'],
+          resources: [props.archiveBucket.arnForObjects('activity_logs/*')],
+        }),
         new iam.PolicyStatement({ sid: 'Decrypt', actions: ['kms:Decrypt'], resources: [props.key.keyArn] }),
       ],
     });
-    const bucketId = Stack.of(this).resolve((props.archiveBucket.node.defaultChild as unknown as { logicalId: string }).logicalId) as string;
-    Validations.of(this.readerPolicy).acknowledge({ id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/activity_logs/*]`, reason: 'The reader fetches whichever part a message names; the wildcard covers the data prefix only.' });
+    const bucketId = Stack.of(this).resolve(
+      (props.archiveBucket.node.defaultChild as unknown as { logicalId: string }).logicalId,
+    ) as string;
+    Validations.of(this.readerPolicy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/activity_logs/*]`,
+      reason: 'The reader fetches whichever part a message names; the wildcard covers the data prefix only.',
+    });
 
     new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
       alarmDescription: 'SIEM feed messages reached the dead-letter queue: a reader could not fetch the parts they announce',
@@ -86,7 +110,10 @@ export class SiemFeed extends Construct {
     }).addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
 
     new CfnOutput(this, 'TopicArn', { value: this.topic.topicArn, description: 'SIEM feed topic (subscribe the Datadog Forwarder here)' });
-    new CfnOutput(this, 'QueueUrl', { value: this.queue.queueUrl, description: 'SIEM feed queue (the Splunk SQS-based S3 input reads it)' });
+    new CfnOutput(this, 'QueueUrl', {
+      value: this.queue.queueUrl,
+      description: 'SIEM feed queue (the Splunk SQS-based S3 input reads it)',
+    });
     new CfnOutput(this, 'ReaderPolicyArn', { value: this.readerPolicy.managedPolicyArn, description: 'Attach to the SIEM reader role' });
   }
 }

@@ -95,7 +95,10 @@ export class IntercomUnavailableError extends ArchiveError {
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
-    super(`Intercom kept failing after ${attempts} attempts (${kind}: ${detail}). The run stopped; rerun later — nothing is lost.`, options);
+    super(
+      `Intercom kept failing after ${attempts} attempts (${kind}: ${detail}). The run stopped; rerun later — nothing is lost.`,
+      options,
+    );
     this.name = 'IntercomUnavailableError';
   }
 }
@@ -183,7 +186,9 @@ export class ObjectLockedError extends ArchiveError {
 /** A report asked for a period the archive does not fully hold, without `--allow-partial`. Exit code 1. */
 export class PartialPeriodError extends ArchiveError {
   constructor(readonly statement: string) {
-    super(`${statement}. No pack was written: collect the missing range first, or pass --allow-partial (reporter Lambda: "allowPartial": true) for a pack that says it is partial.`);
+    super(
+      `${statement}. No pack was written: collect the missing range first, or pass --allow-partial (reporter Lambda: "allowPartial": true) for a pack that says it is partial.`,
+    );
     this.name = 'PartialPeriodError';
   }
 }

@@ -14,7 +14,10 @@ type Path = readonly PropertyKey[];
 
 /** `root.key[0].sub`: the notation of a JSON document such as the CDK context. */
 export function dottedPath(path: Path, root = ''): string {
-  const text = path.reduce<string>((acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)), root);
+  const text = path.reduce<string>(
+    (acc, part) => (typeof part === 'number' ? `${acc}[${part}]` : acc ? `${acc}.${String(part)}` : String(part)),
+    root,
+  );
   return text || '(top level)';
 }
 
@@ -78,7 +81,9 @@ export const clearIssueMessage: z.core.$ZodErrorMap = (issue) => {
  */
 function unfold(issue: Issue): Issue[] {
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
-  const meant = issue.errors.filter((branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'unrecognized_keys' || i.code === 'invalid_type')));
+  const meant = issue.errors.filter(
+    (branch) => !branch.some((i) => i.path.length === 0 && (i.code === 'unrecognized_keys' || i.code === 'invalid_type')),
+  );
   if (meant.length !== 1) return [issue];
   return meant[0]!.flatMap((inner) => unfold({ ...inner, path: [...issue.path, ...inner.path] }));
 }

@@ -80,7 +80,9 @@ function operatorEvent(event: unknown): OperatorEvent | undefined {
   if (typeof event !== 'object' || event === null || !('operation' in event)) return undefined;
   const parsed = operatorEventSchema.safeParse(event);
   if (!parsed.success) {
-    throw new ConfigurationError(`operator event is invalid (${parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ')}); send {"operation":"rotate-key","new_key_id":"<KMS key>","workspace":"<optional id>"}`);
+    throw new ConfigurationError(
+      `operator event is invalid (${parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ')}); send {"operation":"rotate-key","new_key_id":"<KMS key>","workspace":"<optional id>"}`,
+    );
   }
   return parsed.data;
 }
@@ -105,7 +107,9 @@ export function tokenFromSecret(secretId: string, value: string | undefined): st
       const found = json.token ?? json.access_token ?? json.INTERCOM_ACCESS_TOKEN;
       token = typeof found === 'string' ? found.trim() : '';
     } catch {
-      throw new ConfigurationError(`secret ${secretId} looks like JSON but does not parse; store the token as a plain string or as {"token":"…"}`);
+      throw new ConfigurationError(
+        `secret ${secretId} looks like JSON but does not parse; store the token as a plain string or as {"token":"…"}`,
+      );
     }
   }
   if (!token) {
@@ -130,7 +134,9 @@ export function createCollectorHandler(deps: CollectorDeps) {
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'ResourceNotFoundException' || name === 'InvalidRequestException') {
-        throw new ConfigurationError(`secret ${workspace.secretId} for workspace ${workspace.id} is missing or has no value yet (${name}); set the token with aws secretsmanager put-secret-value`);
+        throw new ConfigurationError(
+          `secret ${workspace.secretId} for workspace ${workspace.id} is missing or has no value yet (${name}); set the token with aws secretsmanager put-secret-value`,
+        );
       }
       throw error;
     }
@@ -146,7 +152,11 @@ export function createCollectorHandler(deps: CollectorDeps) {
   });
 
   const feedHook = (feed: FeedPublisher) => async (manifest: Parameters<typeof announceManifest>[1]) => {
-    const announced = await announceManifest(store, manifest, feed, { bucket: config.ARCHIVE_BUCKET, prefix: store.location.replace(/^s3:\/\/[^/]+\//, ''), region: config.AWS_REGION });
+    const announced = await announceManifest(store, manifest, feed, {
+      bucket: config.ARCHIVE_BUCKET,
+      prefix: store.location.replace(/^s3:\/\/[^/]+\//, ''),
+      region: config.AWS_REGION,
+    });
     metrics.addMetric('SiemFeedMessages', MetricUnit.Count, announced);
   };
   /** Logs the signed chain head and publishes it; returns what went wrong, if anything (never throws). */
@@ -155,7 +165,12 @@ export function createCollectorHandler(deps: CollectorDeps) {
     try {
       const receipt = await signedHeadReceipt(store, workspaceId);
       if (!receipt) return undefined;
-      logger.info('head receipt', { workspace: receipt.workspaceId, seq: receipt.seq, sha256: receipt.sha256, receipt: formatReceipt(receipt) });
+      logger.info('head receipt', {
+        workspace: receipt.workspaceId,
+        seq: receipt.seq,
+        sha256: receipt.sha256,
+        receipt: formatReceipt(receipt),
+      });
       await deps.receipts?.publish(receipt);
       return undefined;
     } catch (error) {
@@ -166,16 +181,28 @@ export function createCollectorHandler(deps: CollectorDeps) {
   }
 
   async function rotate(operation: OperatorEvent): Promise<{ rotations: RotationOutcome[] }> {
-    if (!deps.signer) throw new ConfigurationError('rotate-key: this collector has no signing key (SIGNING_KEY_ID) to hand the chain over from');
+    if (!deps.signer)
+      throw new ConfigurationError('rotate-key: this collector has no signing key (SIGNING_KEY_ID) to hand the chain over from');
     if (!deps.signerFor) throw new ConfigurationError('rotate-key: this collector cannot build a signer for another key');
     const next = deps.signerFor(operation.new_key_id);
     const workspaces = config.WORKSPACES.filter((w) => operation.workspace === undefined || w.id === operation.workspace);
-    if (workspaces.length === 0) throw new ConfigurationError(`rotate-key: workspace ${operation.workspace} is not one of this collector's (${config.WORKSPACES.map((w) => w.id).join(', ')})`);
+    if (workspaces.length === 0)
+      throw new ConfigurationError(
+        `rotate-key: workspace ${operation.workspace} is not one of this collector's (${config.WORKSPACES.map((w) => w.id).join(', ')})`,
+      );
     const rotations: RotationOutcome[] = [];
     for (const workspace of workspaces) {
       const record = await rotateKey(store, workspace.id, deps.signer, next, now());
-      const outcome = { workspaceId: workspace.id, oldFingerprint: record.old_key.fingerprint, newFingerprint: record.new_key.fingerprint, firstSeq: record.first_seq };
-      logger.info('signing key rotated: set SIGNING_KEY_ID to the new key before the next run', { ...outcome, newKeyId: operation.new_key_id });
+      const outcome = {
+        workspaceId: workspace.id,
+        oldFingerprint: record.old_key.fingerprint,
+        newFingerprint: record.new_key.fingerprint,
+        firstSeq: record.first_seq,
+      };
+      logger.info('signing key rotated: set SIGNING_KEY_ID to the new key before the next run', {
+        ...outcome,
+        newKeyId: operation.new_key_id,
+      });
       rotations.push(outcome);
       const problem = await anchorHead(workspace.id);
       if (problem) throw new Error(problem);
@@ -217,10 +244,22 @@ export function createCollectorHandler(deps: CollectorDeps) {
         },
       });
       if (deps.alerts) {
-        const alerts = await alertOnCollected(store, deps.alerts.ruleSet, result, deps.alerts.sinks, { maxAgeSeconds: config.ALERT_MAX_AGE_SECONDS, now });
+        const alerts = await alertOnCollected(store, deps.alerts.ruleSet, result, deps.alerts.sinks, {
+          maxAgeSeconds: config.ALERT_MAX_AGE_SECONDS,
+          now,
+        });
         metrics.addMetric('AlertsSent', MetricUnit.Count, alerts.sent);
         for (const note of alerts.notes) logger.warn(note, { workspace: workspace.id });
-        logger.info('alerts', { workspace: workspace.id, matches: alerts.matches, sent: alerts.sent, alreadySent: alerts.alreadySent, tooOldToSend: alerts.tooOld, watermark: alerts.watermark.after, snapshotWritten: alerts.snapshot.written, ruleFailures: alerts.ruleFailures ?? 0 });
+        logger.info('alerts', {
+          workspace: workspace.id,
+          matches: alerts.matches,
+          sent: alerts.sent,
+          alreadySent: alerts.alreadySent,
+          tooOldToSend: alerts.tooOld,
+          watermark: alerts.watermark.after,
+          snapshotWritten: alerts.snapshot.written,
+          ruleFailures: alerts.ruleFailures ?? 0,
+        });
       }
       metrics.addMetric('EntriesArchived', MetricUnit.Count, result.entries + result.lateEntries);
       metrics.addMetric('LateEntries', MetricUnit.Count, result.lateEntries);
@@ -228,9 +267,14 @@ export function createCollectorHandler(deps: CollectorDeps) {
       metrics.addMetric('EntriesQuarantined', MetricUnit.Count, result.quarantined);
       metrics.addMetric('PartsRejected', MetricUnit.Count, result.partsRejected);
       metrics.addMetric('Conflicts', MetricUnit.Count, result.conflicts);
-      if (result.superseded.length > 0) logger.warn('unsigned manifests superseded by a signed recovery manifest', { workspace: workspace.id, superseded: result.superseded });
+      if (result.superseded.length > 0)
+        logger.warn('unsigned manifests superseded by a signed recovery manifest', {
+          workspace: workspace.id,
+          superseded: result.superseded,
+        });
       metrics.addMetric('ArchiveLagSeconds', MetricUnit.Seconds, nowSeconds - result.checkpoint);
-      if (result.newestCreatedAt !== null) metrics.addMetric('NewestEntryAgeSeconds', MetricUnit.Seconds, nowSeconds - result.newestCreatedAt);
+      if (result.newestCreatedAt !== null)
+        metrics.addMetric('NewestEntryAgeSeconds', MetricUnit.Seconds, nowSeconds - result.newestCreatedAt);
       return {
         workspaceId: workspace.id,
         ok: true,
@@ -245,7 +289,14 @@ export function createCollectorHandler(deps: CollectorDeps) {
     }
   }
 
-  return async (event: unknown, context: Context): Promise<{ workspaces: WorkspaceOutcome[]; rotations?: RotationOutcome[]; operator?: Awaited<ReturnType<typeof runOperatorEvent>> }> => {
+  return async (
+    event: unknown,
+    context: Context,
+  ): Promise<{
+    workspaces: WorkspaceOutcome[];
+    rotations?: RotationOutcome[];
+    operator?: Awaited<ReturnType<typeof runOperatorEvent>>;
+  }> => {
     // An operator's explicit request instead of a scheduled run: rotate-key, adopt-unsigned, acknowledge.
     if (isOperatorEvent(event) && (event as { operation?: unknown }).operation === 'rotate-key') {
       const operation = operatorEvent(event)!;
@@ -255,7 +306,11 @@ export function createCollectorHandler(deps: CollectorDeps) {
         metrics.publishStoredMetrics();
       }
     }
-    if (isOperatorEvent(event)) return { workspaces: [], operator: await runOperatorEvent(event, { store, ...(deps.signer && { signer: deps.signer }), logger, now }) };
+    if (isOperatorEvent(event))
+      return {
+        workspaces: [],
+        operator: await runOperatorEvent(event, { store, ...(deps.signer && { signer: deps.signer }), logger, now }),
+      };
     const outcomes: WorkspaceOutcome[] = [];
     try {
       for (const workspace of config.WORKSPACES) {
@@ -293,7 +348,9 @@ export function createCollectorHandler(deps: CollectorDeps) {
 export function collectorDepsFromEnvironment(env: NodeJS.ProcessEnv): CollectorDeps {
   const config = parseCollectorEnv(env);
   // A bad rules file fails here, at start, with the rule and field named.
-  const ruleSet = config.RULES_FILE ? parseRules(readFileSync(path.resolve(import.meta.dirname, config.RULES_FILE), 'utf8'), config.RULES_FILE) : undefined;
+  const ruleSet = config.RULES_FILE
+    ? parseRules(readFileSync(path.resolve(import.meta.dirname, config.RULES_FILE), 'utf8'), config.RULES_FILE)
+    : undefined;
   // One client per service, shared by everything that calls it.
   const kms = new KMSClient({});
   const sns = new SNSClient({});

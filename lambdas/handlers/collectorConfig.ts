@@ -31,7 +31,10 @@ export const collectorEnvSchema = z.object({
   RETENTION_YEARS: z.coerce.number().int().min(1).max(100).default(7),
   OBJECT_LOCK_MODE: z.enum(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'),
   /** Where a new archive starts, ISO date; default: one year back (all Intercom still holds). */
-  BACKFILL_FROM: z.string().regex(/^\d{4}-\d{2}-\d{2}/, 'an ISO-8601 date like 2025-01-01').optional(),
+  BACKFILL_FROM: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}/, 'an ISO-8601 date like 2025-01-01')
+    .optional(),
   WINDOW_SECONDS: seconds(5 * 86_400, 60, 30 * 86_400),
   LOOKBACK_SECONDS: seconds(3600, 0, 30 * 86_400),
   SETTLE_LAG_SECONDS: seconds(600, 0, 86_400),

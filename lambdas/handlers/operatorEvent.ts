@@ -26,16 +26,34 @@ export function isOperatorEvent(event: unknown): boolean {
   return typeof event === 'object' && event !== null && 'operation' in event;
 }
 
-export async function runOperatorEvent(event: unknown, deps: { store: ObjectStore; signer?: ManifestSigner; logger: Logger; now: () => Date }) {
+export async function runOperatorEvent(
+  event: unknown,
+  deps: { store: ObjectStore; signer?: ManifestSigner; logger: Logger; now: () => Date },
+) {
   const parsed = operatorEventSchema.safeParse(event);
   if (!parsed.success) {
-    throw new ConfigurationError(`operator event is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ')}`);
+    throw new ConfigurationError(
+      `operator event is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`).join('; ')}`,
+    );
   }
   const e = parsed.data;
-  const request = { workspaceId: e.workspace, reason: e.reason, operator: e.operator, runId: newRunId(deps.now()), collectorVersion: COLLECTOR_VERSION, now: deps.now };
-  deps.logger.warn('operator event', { operation: e.operation, workspace: e.workspace, operator: e.operator, reason: e.reason, ...(e.operation === 'acknowledge' && { keys: e.keys }) });
+  const request = {
+    workspaceId: e.workspace,
+    reason: e.reason,
+    operator: e.operator,
+    runId: newRunId(deps.now()),
+    collectorVersion: COLLECTOR_VERSION,
+    now: deps.now,
+  };
+  deps.logger.warn('operator event', {
+    operation: e.operation,
+    workspace: e.workspace,
+    operator: e.operator,
+    reason: e.reason,
+    ...(e.operation === 'acknowledge' && { keys: e.keys }),
+  });
   if (e.operation === 'adopt-unsigned') {
-    if (!deps.signer) throw new ConfigurationError('adopt-unsigned needs the signing key: set the collector\'s SIGNING_KEY_ID');
+    if (!deps.signer) throw new ConfigurationError("adopt-unsigned needs the signing key: set the collector's SIGNING_KEY_ID");
     const result = await adoptUnsigned(deps.store, deps.signer, request);
     deps.logger.warn('unsigned manifests adopted', { workspace: e.workspace, manifest: result.manifest.key, adopted: result.covered });
     return { operation: e.operation, manifest: result.manifest.key, covered: result.covered };

@@ -24,7 +24,15 @@ import { ObjectStoreReportSink } from '../core/reports/ObjectStoreReportSink.ts'
 export const reporterEnvSchema = z.object({
   ARCHIVE_BUCKET: z.string().min(3),
   ARCHIVE_PREFIX: z.string().default(''),
-  WORKSPACE_IDS: z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)).pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'comma-separated Intercom workspace ids (letters, digits, _ or -)')).min(1)),
+  WORKSPACE_IDS: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'comma-separated Intercom workspace ids (letters, digits, _ or -)')).min(1)),
   ATHENA_WORKGROUP: z.string().min(1),
   ATHENA_DATABASE: z.string().min(1),
   TOPIC_ARN: z.string().startsWith('arn:'),
@@ -84,7 +92,10 @@ export function createReporterHandler(deps: ReporterDeps) {
   const queries = loadQueries(config.QUERIES_DIR ?? path.join(import.meta.dirname, 'queries'));
   return async (input: ReporterEvent) => {
     const parsed = validate(reporterEventSchema, input, (path) => path.map(String).join('.') || '(event)');
-    if (!parsed.success) throw new ConfigurationError(`reporter event is invalid: ${parsed.problems.join('; ')}; send {"quarter": "2026-Q1", "allowPartial": true} or nothing`);
+    if (!parsed.success)
+      throw new ConfigurationError(
+        `reporter event is invalid: ${parsed.problems.join('; ')}; send {"quarter": "2026-Q1", "allowPartial": true} or nothing`,
+      );
     const event = parsed.data;
     const quarter = event?.quarter ?? previousQuarter(now());
     quarterRange(quarter); // validates an explicit quarter
@@ -102,7 +113,12 @@ export function createReporterHandler(deps: ReporterDeps) {
         now,
         ...(event?.allowPartial && { allowPartial: true }),
         ...(config.REPORT_SIGNING_KEY_ID && { reportSigner: await signerFor(config.REPORT_SIGNING_KEY_ID, kms) }),
-        generator: { tool: 'intercom-audit-archive', version: COLLECTOR_VERSION, host: `aws-lambda:${config.AWS_LAMBDA_FUNCTION_NAME ?? 'reporter'}`, user: 'reporter role' },
+        generator: {
+          tool: 'intercom-audit-archive',
+          version: COLLECTOR_VERSION,
+          host: `aws-lambda:${config.AWS_LAMBDA_FUNCTION_NAME ?? 'reporter'}`,
+          user: 'reporter role',
+        },
         onCoverage: (statement, coverage) => logger.info('coverage', { quarter, statement, complete: coverage.complete }),
         onQuery: (name, rows) => logger.info('query finished', { query: name, rows }),
       });
@@ -113,7 +129,9 @@ export function createReporterHandler(deps: ReporterDeps) {
           Subject: `Intercom audit report pack ${quarter} is ready`,
           Message:
             `${result.statement}\n\nThe report pack for ${quarter} is in ${location} (${result.files.length} files). Start with summary.html; manifest.json lists the SQL, parameters and SHA-256 of every file.` +
-            (reportSigner ? ` Signed (manifest.sig.json) by the report-signing key with fingerprint ${(await reportSigner).fingerprint}.` : ''),
+            (reportSigner
+              ? ` Signed (manifest.sig.json) by the report-signing key with fingerprint ${(await reportSigner).fingerprint}.`
+              : ''),
         }),
       );
       logger.info('report pack written', { quarter, location, files: result.files.length });
@@ -121,7 +139,13 @@ export function createReporterHandler(deps: ReporterDeps) {
     } catch (error) {
       logger.error('report pack failed', { quarter, error: describeError(error) });
       await deps.sns
-        .send(new PublishCommand({ TopicArn: config.TOPIC_ARN, Subject: `Intercom audit report pack ${quarter} FAILED`, Message: `The report pack for ${quarter} could not be built: ${describeError(error)}` }))
+        .send(
+          new PublishCommand({
+            TopicArn: config.TOPIC_ARN,
+            Subject: `Intercom audit report pack ${quarter} FAILED`,
+            Message: `The report pack for ${quarter} could not be built: ${describeError(error)}`,
+          }),
+        )
         .catch(() => undefined);
       throw error;
     }

@@ -46,7 +46,8 @@ export function createSecurityLakeHandler(deps: SecurityLakeDeps) {
   let verifier: SignatureVerifier | undefined;
   return async (event: { day?: string } | undefined): Promise<ExportResult & { day: string }> => {
     const day = event?.day ?? previousDay(deps.now?.() ?? new Date());
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(day))) throw new ConfigurationError(`event.day: '${day}' is not a date like 2026-01-31`);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(day)))
+      throw new ConfigurationError(`event.day: '${day}' is not a date like 2026-01-31`);
     verifier ??= await deps.verifier();
     const parts = await chainListedParts(store, { fromDay: day, toDay: day, verifier });
     const encoder = await DuckDbParquetEncoder.open({ tmpDir: deps.tmpDir ?? '/tmp' });
@@ -57,7 +58,12 @@ export function createSecurityLakeHandler(deps: SecurityLakeDeps) {
         layout: { region: config.SECURITY_LAKE_REGION, accountId: config.SECURITY_LAKE_ACCOUNT_ID, sources },
       });
       // Counts and keys only: never an entry body.
-      logger.info('security lake export', { day, parts: result.partsRead, events: result.events, objects: result.objects.map((o) => ({ key: o.key, events: o.events })) });
+      logger.info('security lake export', {
+        day,
+        parts: result.partsRead,
+        events: result.events,
+        objects: result.objects.map((o) => ({ key: o.key, events: o.events })),
+      });
       return { ...result, day };
     } finally {
       encoder.close();
@@ -73,10 +79,13 @@ export function providerRoles(config: SecurityLakeConfig): Map<string, string> {
     byClass = JSON.parse(config.SECURITY_LAKE_PROVIDER_ROLE_ARNS) as Partial<Record<OcsfClassName, string>>;
     sources = JSON.parse(config.SECURITY_LAKE_SOURCES) as Partial<Record<OcsfClassName, string>>;
   } catch {
-    throw new ConfigurationError('environment variables SECURITY_LAKE_PROVIDER_ROLE_ARNS and SECURITY_LAKE_SOURCES: must be JSON objects keyed by OCSF class name');
+    throw new ConfigurationError(
+      'environment variables SECURITY_LAKE_PROVIDER_ROLE_ARNS and SECURITY_LAKE_SOURCES: must be JSON objects keyed by OCSF class name',
+    );
   }
   const roles = new Map<string, string>();
-  for (const [cls, role] of Object.entries(byClass) as [OcsfClassName, string][]) roles.set(sourceName({ region: config.SECURITY_LAKE_REGION, accountId: config.SECURITY_LAKE_ACCOUNT_ID, sources }, cls), role);
+  for (const [cls, role] of Object.entries(byClass) as [OcsfClassName, string][])
+    roles.set(sourceName({ region: config.SECURITY_LAKE_REGION, accountId: config.SECURITY_LAKE_ACCOUNT_ID, sources }, cls), role);
   return roles;
 }
 
@@ -95,7 +104,9 @@ export function securityLakeDepsFromEnvironment(env: NodeJS.ProcessEnv): Securit
     if (!client) {
       client = new S3Client({
         region: config.SECURITY_LAKE_REGION,
-        credentials: fromTemporaryCredentials({ params: { RoleArn: roleArn, ExternalId: config.SECURITY_LAKE_EXTERNAL_ID, RoleSessionName: 'intercom-audit-archive' } }),
+        credentials: fromTemporaryCredentials({
+          params: { RoleArn: roleArn, ExternalId: config.SECURITY_LAKE_EXTERNAL_ID, RoleSessionName: 'intercom-audit-archive' },
+        }),
       });
       clients.set(roleArn, client);
     }

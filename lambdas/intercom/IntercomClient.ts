@@ -156,7 +156,9 @@ export class IntercomClient implements ActivityLogSource {
     const seen = new Set<string>();
     const request = (url: URL): Promise<PageEnvelope> => {
       if (seen.has(url.href)) {
-        return Promise.reject(new IntercomRequestError(200, `pages.next pointed back to a page already read (${url.pathname}${url.search}); refusing to loop`));
+        return Promise.reject(
+          new IntercomRequestError(200, `pages.next pointed back to a page already read (${url.pathname}${url.search}); refusing to loop`),
+        );
       }
       seen.add(url.href);
       const promise = this.getJson(url, options.maxServerRetries, (json) => pageEnvelopeSchema.safeParse(json));
@@ -257,7 +259,12 @@ export class IntercomClient implements ActivityLogSource {
         await response.body?.cancel().catch(() => undefined);
         rateLimitWaits += 1;
         if (rateLimitWaits > this.opts.maxRateLimitWaits) {
-          throw new IntercomUnavailableError('rate-limit', rateLimitWaits, 'HTTP 429 every time; other apps may be using the whole workspace budget', 429);
+          throw new IntercomUnavailableError(
+            'rate-limit',
+            rateLimitWaits,
+            'HTTP 429 every time; other apps may be using the whole workspace budget',
+            429,
+          );
         }
         const waitMs = this.untilResetMs() ?? this.backoffMs(rateLimitWaits);
         this.opts.onEvent?.({ type: 'rate-limited', waitMs });
@@ -283,7 +290,10 @@ export class IntercomClient implements ActivityLogSource {
       }
       if (response.status !== 200) {
         const err = await readErrorBody(response);
-        throw new IntercomRequestError(response.status, err.codes.length ? err.codes.join(', ') + (err.messages.length ? ` — ${err.messages.join('; ')}` : '') : 'unexpected status');
+        throw new IntercomRequestError(
+          response.status,
+          err.codes.length ? err.codes.join(', ') + (err.messages.length ? ` — ${err.messages.join('; ')}` : '') : 'unexpected status',
+        );
       }
 
       let text: string;
@@ -297,7 +307,11 @@ export class IntercomClient implements ActivityLogSource {
           );
         }
         transientFailures += 1;
-        await this.backoffOrThrow({ kind: 'network', detail: `body cut off: ${networkDetail(error)}` }, transientFailures, this.opts.maxRetries);
+        await this.backoffOrThrow(
+          { kind: 'network', detail: `body cut off: ${networkDetail(error)}` },
+          transientFailures,
+          this.opts.maxRetries,
+        );
         continue;
       }
       let json: unknown;
@@ -307,7 +321,12 @@ export class IntercomClient implements ActivityLogSource {
         const looksHtml = /^\s*</.test(text);
         transientFailures += 1;
         await this.backoffOrThrow(
-          { kind: 'invalid-body', detail: looksHtml ? 'HTTP 200 with an HTML page instead of JSON' : `HTTP 200 with a body that is not valid JSON (${text.length} bytes)` },
+          {
+            kind: 'invalid-body',
+            detail: looksHtml
+              ? 'HTTP 200 with an HTML page instead of JSON'
+              : `HTTP 200 with a body that is not valid JSON (${text.length} bytes)`,
+          },
           transientFailures,
           this.opts.maxRetries,
         );
@@ -316,7 +335,11 @@ export class IntercomClient implements ActivityLogSource {
       const parsed = validate(json);
       if (!parsed.success) {
         transientFailures += 1;
-        await this.backoffOrThrow({ kind: 'invalid-body', detail: `HTTP 200 with JSON that is not an activity-log page: ${shortIssue(parsed.error)}` }, transientFailures, this.opts.maxRetries);
+        await this.backoffOrThrow(
+          { kind: 'invalid-body', detail: `HTTP 200 with JSON that is not an activity-log page: ${shortIssue(parsed.error)}` },
+          transientFailures,
+          this.opts.maxRetries,
+        );
         continue;
       }
       return parsed.data;
@@ -332,7 +355,13 @@ export class IntercomClient implements ActivityLogSource {
       throw new IntercomUnavailableError(failure.kind, attempt, failure.detail, failure.status);
     }
     const waitMs = this.backoffMs(attempt);
-    this.opts.onEvent?.({ type: 'retry', kind: failure.kind, attempt, waitMs, ...(failure.status !== undefined && { status: failure.status }) });
+    this.opts.onEvent?.({
+      type: 'retry',
+      kind: failure.kind,
+      attempt,
+      waitMs,
+      ...(failure.status !== undefined && { status: failure.status }),
+    });
     await this.opts.sleep(waitMs);
   }
 
@@ -468,7 +497,11 @@ class PageLimit {
 
 function shortIssue(error: unknown): string {
   const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
-  if (issues?.length) return issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+  if (issues?.length)
+    return issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+      .join('; ');
   return error instanceof Error ? error.message : String(error);
 }
 
@@ -478,13 +511,22 @@ function shortIssue(error: unknown): string {
  */
 async function readErrorBody(response: Response): Promise<{ requestId?: string; codes: string[]; messages: string[] }> {
   try {
-    const body = JSON.parse(await readCapped(response, MAX_ERROR_BODY_BYTES)) as { request_id?: unknown; errors?: { code?: unknown; message?: unknown }[] };
+    const body = JSON.parse(await readCapped(response, MAX_ERROR_BODY_BYTES)) as {
+      request_id?: unknown;
+      errors?: { code?: unknown; message?: unknown }[];
+    };
     const errors = Array.isArray(body.errors) ? body.errors.slice(0, 5) : [];
     const clean = (text: string, max: number) => safeText(text).slice(0, max);
     return {
       ...(typeof body.request_id === 'string' && { requestId: clean(body.request_id, 100) }),
-      codes: errors.map((e) => e?.code).filter((c): c is string => typeof c === 'string').map((c) => clean(c, 100)),
-      messages: errors.map((e) => e?.message).filter((m): m is string => typeof m === 'string').map((m) => clean(m, 300)),
+      codes: errors
+        .map((e) => e?.code)
+        .filter((c): c is string => typeof c === 'string')
+        .map((c) => clean(c, 100)),
+      messages: errors
+        .map((e) => e?.message)
+        .filter((m): m is string => typeof m === 'string')
+        .map((m) => clean(m, 300)),
     };
   } catch {
     return { codes: [], messages: [] };

@@ -12,7 +12,8 @@ export class MemoryObjectStore implements ObjectStore {
     this.puts += 1;
     const existing = this.objects.get(key);
     if (existing) {
-      if (createHash('sha256').update(existing).digest('hex') !== sha256) throw new IntegrityError(key, `${key} already exists with different content`);
+      if (createHash('sha256').update(existing).digest('hex') !== sha256)
+        throw new IntegrityError(key, `${key} already exists with different content`);
       return { key, sha256, bytes: body.length, created: false };
     }
     this.objects.set(key, Buffer.from(body));

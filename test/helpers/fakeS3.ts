@@ -4,14 +4,22 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
 
 export function fakeS3() {
   const objects = new Map<string, { body: Buffer; checksum: string }>();
   const mock = mockClient(S3Client);
-  const error = (name: string, status: number) => new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
+  const error = (name: string, status: number) =>
+    new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
   mock.on(PutObjectCommand).callsFake((input) => {
     const key = `${input.Bucket}/${input.Key}`;
     if (input.IfNoneMatch === '*' && objects.has(key)) throw error('PreconditionFailed', 412);
@@ -37,7 +45,10 @@ export function fakeS3() {
     const prefix = `${input.Bucket}/${input.Prefix ?? ''}`;
     const after = input.StartAfter ? `${input.Bucket}/${input.StartAfter}` : '';
     const keys = [...objects.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
-    return { Contents: keys.map((k) => ({ Key: k.slice(String(input.Bucket).length + 1), Size: objects.get(k)!.body.length })), IsTruncated: false };
+    return {
+      Contents: keys.map((k) => ({ Key: k.slice(String(input.Bucket).length + 1), Size: objects.get(k)!.body.length })),
+      IsTruncated: false,
+    };
   });
   return { mock, objects, client: new S3Client({ region: 'eu-west-1' }) };
 }

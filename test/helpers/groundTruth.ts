@@ -14,7 +14,8 @@ const dayBefore = (date: string, days: number) => new Date(Date.parse(`${date}T0
 
 function path(meta: unknown, keys: string[]): unknown {
   let value: unknown = meta;
-  for (const k of keys) value = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[k] : undefined;
+  for (const k of keys)
+    value = value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>)[k] : undefined;
   return value;
 }
 /** Trino's json_extract_scalar: text of a scalar, NULL for objects, arrays and JSON null. */
@@ -38,7 +39,12 @@ export interface Period {
 }
 
 /** `roster`: the teammates of the roster snapshot at period end, when the archive holds one. */
-export function groundTruth(all: RawEntry[], workspace: string, period: Period, roster?: readonly { id: string; email: string }[]): Record<string, Cell[][]> {
+export function groundTruth(
+  all: RawEntry[],
+  workspace: string,
+  period: Period,
+  roster?: readonly { id: string; email: string }[],
+): Record<string, Cell[][]> {
   const within = (e: RawEntry, from: string, to: string) => dt(e.created_at) >= from && dt(e.created_at) <= to;
   const inPeriod = all.filter((e) => within(e, period.start_date, period.end_date)).sort(byTimeThenId);
   const history = all.filter((e) => within(e, dayBefore(period.start_date, 90), period.end_date)).sort(byTimeThenId);
@@ -64,7 +70,16 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period, 
 
   out.gdpr_erasure_and_retention = inPeriod
     .filter((e) => inGroup('erasure_and_retention', e.activity_type))
-    .map((e) => [iso(e.created_at), workspace, e.performed_by.id, e.performed_by.email, e.activity_type, e.activity_description, metaText(e), e.id]);
+    .map((e) => [
+      iso(e.created_at),
+      workspace,
+      e.performed_by.id,
+      e.performed_by.email,
+      e.activity_type,
+      e.activity_description,
+      metaText(e),
+      e.id,
+    ]);
 
   out.soc2_permission_changes = inPeriod
     .filter((e) => inGroup('permission_changes', e.activity_type))
@@ -84,19 +99,56 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period, 
 
   out.security_settings_changes = inPeriod
     .filter((e) => inGroup('security_settings', e.activity_type))
-    .map((e) => [iso(e.created_at), workspace, e.activity_type, e.performed_by.id, e.performed_by.email, e.performed_by.ip, scalarOrJson(e.metadata, 'before'), scalarOrJson(e.metadata, 'after'), e.activity_description, e.id]);
+    .map((e) => [
+      iso(e.created_at),
+      workspace,
+      e.activity_type,
+      e.performed_by.id,
+      e.performed_by.email,
+      e.performed_by.ip,
+      scalarOrJson(e.metadata, 'before'),
+      scalarOrJson(e.metadata, 'after'),
+      e.activity_description,
+      e.id,
+    ]);
 
   out.intercom_staff_impersonation = inPeriod
     .filter((e) => inGroup('staff_impersonation', e.activity_type))
-    .map((e) => [iso(e.created_at), workspace, e.activity_type, e.performed_by.id, e.performed_by.email, e.performed_by.ip, scalar(e.metadata, 'consent_id'), scalar(e.metadata, 'reason'), scalar(e.metadata, 'expired_at'), e.activity_description, e.id]);
+    .map((e) => [
+      iso(e.created_at),
+      workspace,
+      e.activity_type,
+      e.performed_by.id,
+      e.performed_by.email,
+      e.performed_by.ip,
+      scalar(e.metadata, 'consent_id'),
+      scalar(e.metadata, 'reason'),
+      scalar(e.metadata, 'expired_at'),
+      e.activity_description,
+      e.id,
+    ]);
 
   out.credentials_and_integrations = inPeriod
     .filter((e) => inGroup('credentials_and_integrations', e.activity_type))
-    .map((e) => [iso(e.created_at), workspace, e.activity_type, e.performed_by.id, e.performed_by.email, e.performed_by.ip, metaText(e), e.activity_description, e.id]);
+    .map((e) => [
+      iso(e.created_at),
+      workspace,
+      e.activity_type,
+      e.performed_by.id,
+      e.performed_by.email,
+      e.performed_by.ip,
+      metaText(e),
+      e.activity_description,
+      e.id,
+    ]);
 
   // Lifecycle: subject, last invite before a join, hours since the subject's last own activity.
   const subjectOf = (e: RawEntry) =>
-    (scalar(e.metadata, 'invitee_email') ?? scalar(e.metadata, 'teammate', 'email') ?? (e.activity_type === 'app_admin_join' ? e.performed_by.email : null))?.toLowerCase() ?? null;
+    (
+      scalar(e.metadata, 'invitee_email') ??
+      scalar(e.metadata, 'teammate', 'email') ??
+      (e.activity_type === 'app_admin_join' ? e.performed_by.email : null)
+    )?.toLowerCase() ?? null;
   out.soc2_teammate_lifecycle = inPeriod
     .filter((e) => inGroup('teammate_lifecycle', e.activity_type))
     .map((e) => {
@@ -112,7 +164,18 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period, 
         const own = history.filter((h) => h.performed_by.email.toLowerCase() === subject && h.created_at < e.created_at);
         sinceLast = own.length ? round1((e.created_at - Math.max(...own.map((h) => h.created_at))) / 3600) : null;
       }
-      return [iso(e.created_at), workspace, e.activity_type, subject, e.performed_by.id, e.performed_by.email, inviteToJoin, sinceLast, e.activity_description, e.id];
+      return [
+        iso(e.created_at),
+        workspace,
+        e.activity_type,
+        subject,
+        e.performed_by.id,
+        e.performed_by.email,
+        inviteToJoin,
+        sinceLast,
+        e.activity_description,
+        e.id,
+      ];
     });
 
   // Sign-in anomalies: failures, and sign-ins from an address unseen for 90 days.
@@ -120,18 +183,57 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period, 
     .filter((e) => {
       if (inGroup('failed_sign_ins', e.activity_type)) return true;
       if (!inGroup('sign_ins', e.activity_type)) return false;
-      return !history.some((h) => h.performed_by.id === e.performed_by.id && h.performed_by.ip === e.performed_by.ip && h.created_at < e.created_at && h.created_at >= e.created_at - 90 * DAY);
+      return !history.some(
+        (h) =>
+          h.performed_by.id === e.performed_by.id &&
+          h.performed_by.ip === e.performed_by.ip &&
+          h.created_at < e.created_at &&
+          h.created_at >= e.created_at - 90 * DAY,
+      );
     })
-    .map((e) => [iso(e.created_at), workspace, inGroup('failed_sign_ins', e.activity_type) ? 'failed_sign_in' : 'new_ip_address', e.performed_by.id, e.performed_by.email, e.performed_by.ip, e.activity_type, e.id]);
+    .map((e) => [
+      iso(e.created_at),
+      workspace,
+      inGroup('failed_sign_ins', e.activity_type) ? 'failed_sign_in' : 'new_ip_address',
+      e.performed_by.id,
+      e.performed_by.email,
+      e.performed_by.ip,
+      e.activity_type,
+      e.id,
+    ]);
 
   // Access review: the roster at period end (when given) or everyone the history up to the period
   // end knows and did not see removed before it, plus everyone who acted or had access changed.
-  type Row = { id: string; mentionEmails: string[]; anyEmails: string[]; actor: RawEntry[]; lastSeen: number | null; perm: number; deprov: number; twoFactor: number; mentions: number; removedAt: number | null; presentAt: number | null };
+  type Row = {
+    id: string;
+    mentionEmails: string[];
+    anyEmails: string[];
+    actor: RawEntry[];
+    lastSeen: number | null;
+    perm: number;
+    deprov: number;
+    twoFactor: number;
+    mentions: number;
+    removedAt: number | null;
+    presentAt: number | null;
+  };
   const people = new Map<string, Row>();
   const person = (id: string) => {
     let row = people.get(id);
     if (!row) {
-      row = { id, mentionEmails: [], anyEmails: [], actor: [], lastSeen: null, perm: 0, deprov: 0, twoFactor: 0, mentions: 0, removedAt: null, presentAt: null };
+      row = {
+        id,
+        mentionEmails: [],
+        anyEmails: [],
+        actor: [],
+        lastSeen: null,
+        perm: 0,
+        deprov: 0,
+        twoFactor: 0,
+        mentions: 0,
+        removedAt: null,
+        presentAt: null,
+      };
       people.set(id, row);
     }
     return row;
@@ -164,14 +266,20 @@ export function groundTruth(all: RawEntry[], workspace: string, period: Period, 
       if (deprov) subject.deprov += 1;
     }
     if (!inP && deprov) subject.removedAt = maxN(subject.removedAt, e.created_at);
-    if (!inP && (e.activity_type === 'app_admin_join' || e.activity_type === 'admin_provisioned')) subject.presentAt = maxN(subject.presentAt, e.created_at);
+    if (!inP && (e.activity_type === 'app_admin_join' || e.activity_type === 'admin_provisioned'))
+      subject.presentAt = maxN(subject.presentAt, e.created_at);
   }
   const rosterById = new Map((roster ?? []).map((r) => [r.id, r]));
   for (const r of roster ?? []) person(r.id);
   const maxOrNull = (xs: number[]) => (xs.length ? iso(Math.max(...xs)) : null);
   const maxText = (xs: string[]) => (xs.length ? xs.reduce((a, b) => (b > a ? b : a)) : null);
   out.soc2_access_review = [...people.values()]
-    .filter((p) => p.mentions > 0 || rosterById.has(p.id) || (roster === undefined && (p.removedAt === null || (p.presentAt !== null && p.presentAt > p.removedAt))))
+    .filter(
+      (p) =>
+        p.mentions > 0 ||
+        rosterById.has(p.id) ||
+        (roster === undefined && (p.removedAt === null || (p.presentAt !== null && p.presentAt > p.removedAt))),
+    )
     .map((p) => {
       const times = p.actor.map((e) => e.created_at);
       const inRoster = rosterById.get(p.id);

@@ -120,11 +120,21 @@ export class OcsfSchema {
     const uid = name === 'base_event' ? 0 : categoryUid * 1000 + (def.uid as number);
     const attributes = this.toDefs(attrs);
     // The OCSF server compiles each class's own uid and its category's into these two enums.
-    for (const [attr, id] of [['class_uid', uid], ['category_uid', categoryUid]] as const) {
+    for (const [attr, id] of [
+      ['class_uid', uid],
+      ['category_uid', categoryUid],
+    ] as const) {
       const a = attributes.get(attr);
       if (a) attributes.set(attr, { ...a, enumIds: new Set([id]) });
     }
-    const resolved: ResolvedClass = { name, uid, categoryUid, attributes, profiles, ...(def.constraints && { constraints: def.constraints }) };
+    const resolved: ResolvedClass = {
+      name,
+      uid,
+      categoryUid,
+      attributes,
+      profiles,
+      ...(def.constraints && { constraints: def.constraints }),
+    };
     this.classCache.set(name, resolved);
     return resolved;
   }
@@ -142,7 +152,8 @@ export class OcsfSchema {
     if (!def) throw new Error(`no OCSF object ${name}`);
     const { attrs } = this.rawAttributes(def, (n) => this.objects.get(n));
     let constraints: Json | undefined;
-    for (let d: Json | undefined = def; d && !constraints; d = d.extends ? this.objects.get(d.extends) : undefined) constraints = d.constraints;
+    for (let d: Json | undefined = def; d && !constraints; d = d.extends ? this.objects.get(d.extends) : undefined)
+      constraints = d.constraints;
     return { attributes: this.toDefs(attrs), ...(constraints && { constraints }) };
   }
 
@@ -156,18 +167,29 @@ export class OcsfSchema {
       return [`class_uid: ${(error as Error).message}`];
     }
     const profiles = new Set<string>(Array.isArray(event.metadata?.profiles) ? event.metadata.profiles : []);
-    for (const p of profiles) if (!resolved.profiles.includes(p)) problems.push(`metadata.profiles: the class ${resolved.name} does not support profile ${p}`);
+    for (const p of profiles)
+      if (!resolved.profiles.includes(p)) problems.push(`metadata.profiles: the class ${resolved.name} does not support profile ${p}`);
     this.checkAttributes(event, resolved.attributes, resolved.constraints, profiles, '', problems);
     if (event.class_uid !== resolved.uid) problems.push(`class_uid: ${event.class_uid} is not ${resolved.uid}`);
-    if (event.category_uid !== resolved.categoryUid) problems.push(`category_uid: ${event.category_uid} is not ${resolved.categoryUid} (class ${resolved.name})`);
-    if (event.type_uid !== resolved.uid * 100 + event.activity_id) problems.push(`type_uid: ${event.type_uid} is not class_uid * 100 + activity_id`);
+    if (event.category_uid !== resolved.categoryUid)
+      problems.push(`category_uid: ${event.category_uid} is not ${resolved.categoryUid} (class ${resolved.name})`);
+    if (event.type_uid !== resolved.uid * 100 + event.activity_id)
+      problems.push(`type_uid: ${event.type_uid} is not class_uid * 100 + activity_id`);
     return problems;
   }
 
-  private checkAttributes(value: Json, attributes: ReadonlyMap<string, AttributeDef>, constraints: Json | undefined, profiles: ReadonlySet<string>, at: string, problems: string[]): void {
+  private checkAttributes(
+    value: Json,
+    attributes: ReadonlyMap<string, AttributeDef>,
+    constraints: Json | undefined,
+    profiles: ReadonlySet<string>,
+    at: string,
+    problems: string[],
+  ): void {
     const active = (a: AttributeDef) => !a.profile || profiles.has(a.profile);
     for (const a of attributes.values()) {
-      if (a.requirement === 'required' && active(a) && (value[a.name] === undefined || value[a.name] === null)) problems.push(`${at}${a.name}: required`);
+      if (a.requirement === 'required' && active(a) && (value[a.name] === undefined || value[a.name] === null))
+        problems.push(`${at}${a.name}: required`);
     }
     for (const [name, v] of Object.entries(value)) {
       const a = attributes.get(name);
@@ -183,13 +205,16 @@ export class OcsfSchema {
       } else this.checkValue(v, a, profiles, `${at}${name}`, problems);
     }
     const atLeastOne = constraints?.at_least_one as string[] | undefined;
-    if (atLeastOne && !atLeastOne.some((n) => value[n] !== undefined && value[n] !== null)) problems.push(`${at || '(event) '}needs at least one of ${atLeastOne.join(', ')}`);
+    if (atLeastOne && !atLeastOne.some((n) => value[n] !== undefined && value[n] !== null))
+      problems.push(`${at || '(event) '}needs at least one of ${atLeastOne.join(', ')}`);
     const justOne = constraints?.just_one as string[] | undefined;
-    if (justOne && justOne.filter((n) => value[n] !== undefined && value[n] !== null).length !== 1) problems.push(`${at || '(event) '}needs exactly one of ${justOne.join(', ')}`);
+    if (justOne && justOne.filter((n) => value[n] !== undefined && value[n] !== null).length !== 1)
+      problems.push(`${at || '(event) '}needs exactly one of ${justOne.join(', ')}`);
   }
 
   private checkValue(v: unknown, a: AttributeDef, profiles: ReadonlySet<string>, at: string, problems: string[]): void {
-    if (a.enumIds && !(typeof v === 'number' && a.enumIds.has(v))) problems.push(`${at}: ${JSON.stringify(v)} is not one of the enum ids ${[...a.enumIds].join(', ')}`);
+    if (a.enumIds && !(typeof v === 'number' && a.enumIds.has(v)))
+      problems.push(`${at}: ${JSON.stringify(v)} is not one of the enum ids ${[...a.enumIds].join(', ')}`);
     if (a.type.endsWith('_t')) {
       const why = this.checkPrimitive(v, a.type);
       if (why) problems.push(`${at}: ${why}`);

@@ -41,13 +41,20 @@ export function resolve(template: Template, value: Json): Json {
   if ('Fn::Join' in value) return (resolve(template, value['Fn::Join'][1]) as string[]).join(value['Fn::Join'][0]);
   if ('Fn::Sub' in value) {
     const text = typeof value['Fn::Sub'] === 'string' ? value['Fn::Sub'] : value['Fn::Sub'][0];
-    return text.replace(/\$\{([^}]+)\}/g, (_: string, name: string) => (name.includes('.') ? getAtt(template, name.split('.')[0]!, name.split('.')[1]!) : ref(template, name)));
+    return text.replace(/\$\{([^}]+)\}/g, (_: string, name: string) =>
+      name.includes('.') ? getAtt(template, name.split('.')[0]!, name.split('.')[1]!) : ref(template, name),
+    );
   }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(template, v)]));
 }
 
 function ref(template: Template, name: string): string {
-  const pseudo: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::AccountId': ACCOUNT, 'AWS::Region': REGION, 'AWS::URLSuffix': 'amazonaws.com' };
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': ACCOUNT,
+    'AWS::Region': REGION,
+    'AWS::URLSuffix': 'amazonaws.com',
+  };
   if (pseudo[name]) return pseudo[name];
   const r = template.Resources[name];
   if (!r) throw new Error(`policyEval: Ref to unknown ${name}`);
@@ -75,8 +82,14 @@ export function arnOfObject(template: Template, bucketLogicalId: string, key: st
 }
 
 const wildcard = (pattern: string, value: string, ignoreCase: boolean) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, ignoreCase ? 'i' : '').test(value);
-const list = <T,>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    ignoreCase ? 'i' : '',
+  ).test(value);
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 function conditionHolds(operator: string, key: string, expected: string[], context: Readonly<Record<string, string>>): boolean {
   const actual = context[key];
@@ -116,7 +129,8 @@ function statementApplies(st: Json, request: Request, context: Readonly<Record<s
   if (st.Resource !== undefined && !(list(st.Resource) as string[]).some((r) => wildcard(r, request.resource, false))) return false;
   if (st.NotResource !== undefined && (list(st.NotResource) as string[]).some((r) => wildcard(r, request.resource, false))) return false;
   for (const [operator, keys] of Object.entries<Record<string, Json>>(st.Condition ?? {})) {
-    for (const [key, expected] of Object.entries(keys)) if (!conditionHolds(operator, key, list(expected).map(String), context)) return false;
+    for (const [key, expected] of Object.entries(keys))
+      if (!conditionHolds(operator, key, list(expected).map(String), context)) return false;
   }
   return true;
 }
@@ -124,13 +138,24 @@ function statementApplies(st: Json, request: Request, context: Readonly<Record<s
 /** The bucket policy and the identity policies of the caller's role, resolved. */
 export function evaluate(template: Template, bucketLogicalId: string, request: Request): Decision {
   const context = { 'aws:PrincipalArn': request.principalArn, 'aws:SecureTransport': 'true', ...request.context };
-  const bucketPolicy = Object.values(template.Resources).find((r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket?.Ref === bucketLogicalId);
+  const bucketPolicy = Object.values(template.Resources).find(
+    (r) => r.Type === 'AWS::S3::BucketPolicy' && r.Properties.Bucket?.Ref === bucketLogicalId,
+  );
   if (!bucketPolicy) throw new Error(`policyEval: no bucket policy for ${bucketLogicalId}`);
   const resourceStatements = list(resolve(template, bucketPolicy.Properties.PolicyDocument).Statement);
-  const roleId = Object.keys(template.Resources).find((id) => template.Resources[id]!.Type === 'AWS::IAM::Role' && roleArn(id) === request.principalArn);
-  const managed = new Set((list(roleId ? template.Resources[roleId]!.Properties.ManagedPolicyArns : undefined) as Json[]).map((m) => m?.Ref).filter(Boolean));
+  const roleId = Object.keys(template.Resources).find(
+    (id) => template.Resources[id]!.Type === 'AWS::IAM::Role' && roleArn(id) === request.principalArn,
+  );
+  const managed = new Set(
+    (list(roleId ? template.Resources[roleId]!.Properties.ManagedPolicyArns : undefined) as Json[]).map((m) => m?.Ref).filter(Boolean),
+  );
   const identityStatements = Object.entries(template.Resources)
-    .filter(([id, r]) => (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') && roleId !== undefined && (managed.has(id) || list(r.Properties.Roles).some((role: Json) => role?.Ref === roleId)))
+    .filter(
+      ([id, r]) =>
+        (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') &&
+        roleId !== undefined &&
+        (managed.has(id) || list(r.Properties.Roles).some((role: Json) => role?.Ref === roleId)),
+    )
     .flatMap(([, r]) => list(resolve(template, r.Properties.PolicyDocument).Statement));
   if (resourceStatements.some((st) => st.Effect === 'Deny' && statementApplies(st, request, context, true))) return 'explicit-deny';
   if (identityStatements.some((st) => st.Effect === 'Deny' && statementApplies(st, request, context, false))) return 'explicit-deny';

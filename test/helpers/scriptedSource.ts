@@ -38,7 +38,13 @@ export class ScriptedSource implements ActivityLogSource {
 }
 
 /** A valid raw entry. */
-export function entry(id: string, at: string, type: string, actor: { id: string; email: string }, metadata: Record<string, unknown> | null = null): Record<string, unknown> {
+export function entry(
+  id: string,
+  at: string,
+  type: string,
+  actor: { id: string; email: string },
+  metadata: Record<string, unknown> | null = null,
+): Record<string, unknown> {
   return {
     id,
     created_at: Date.parse(at) / 1000,

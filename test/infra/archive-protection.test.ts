@@ -38,12 +38,24 @@ const BREAK_GLASS = 'arn:aws:iam::123456789012:role/BreakGlassKeyAdmin';
 const HOLDER = 'arn:aws:iam::123456789012:role/LegalCounsel';
 let json: Tpl & { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 beforeAll(() => {
-  const { app, stack } = buildApp({ context: { auditArchive: { ...example, workspaces: [{ id: 'ws1', region: 'us' }, { id: 'ws2', region: 'eu' }], legalHoldPrincipals: [HOLDER] } }, outdir: outdir() });
+  const { app, stack } = buildApp({
+    context: {
+      auditArchive: {
+        ...example,
+        workspaces: [
+          { id: 'ws1', region: 'us' },
+          { id: 'ws2', region: 'eu' },
+        ],
+        legalHoldPrincipals: [HOLDER],
+      },
+    },
+    outdir: outdir(),
+  });
   app.synth(); // cdk-nag and cfn-guard: throws on any unacknowledged finding
   json = Template.fromStack(stack).toJSON() as typeof json;
 });
 
-const list = <T,>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const ofType = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
 const idOf = (type: string, prefix: string) => ofType(type).find(([id]) => id.startsWith(prefix))![0];
 const archiveId = () => ofType('AWS::S3::Bucket').find(([, r]) => r.Properties.ObjectLockEnabled)![0];
@@ -55,14 +67,29 @@ const bucketStatements = () => {
 const sid = (name: string) => bucketStatements().find((st) => st.Sid === name);
 const objectArn = (key: string) => arnOfObject(json, archiveId(), key);
 const DEPLOY_ROLE = `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-${REGION}`;
-const WRITER_ROLE: Record<Exclude<ArchiveWriter, 'webhook'>, string> = { collector: 'CollectorRole', reporter: 'ReporterRole', legalHold: 'LegalHoldRole' };
+const WRITER_ROLE: Record<Exclude<ArchiveWriter, 'webhook'>, string> = {
+  collector: 'CollectorRole',
+  reporter: 'ReporterRole',
+  legalHold: 'LegalHoldRole',
+};
 const CREATE_ONLY = { 's3:if-none-match': '*', 's3:ObjectCreationOperation': 'true' };
-const put = (principalArn: string, key: string, context: Record<string, string> = CREATE_ONLY) => evaluate(json, archiveId(), { action: 's3:PutObject', resource: objectArn(key), principalArn, context });
+const put = (principalArn: string, key: string, context: Record<string, string> = CREATE_ONLY) =>
+  evaluate(json, archiveId(), { action: 's3:PutObject', resource: objectArn(key), principalArn, context });
 
 describe('the archive contract', () => {
   it('lists every key root the core writes under, each with its writer', () => {
-    for (const root of [DATA_ROOT, QUARANTINE_ROOT, MANIFEST_ROOT, SIGNATURE_ROOT, 'alerts/', 'reports/', HOLD_ROOT]) expect(ARCHIVE_PREFIXES).toContain(root);
-    expect(prefixesWrittenBy('collector')).toEqual(['activity_logs/', 'quarantine/', 'manifests/', 'signatures/', 'keys/', 'index/', 'rosters/', 'alerts/']);
+    for (const root of [DATA_ROOT, QUARANTINE_ROOT, MANIFEST_ROOT, SIGNATURE_ROOT, 'alerts/', 'reports/', HOLD_ROOT])
+      expect(ARCHIVE_PREFIXES).toContain(root);
+    expect(prefixesWrittenBy('collector')).toEqual([
+      'activity_logs/',
+      'quarantine/',
+      'manifests/',
+      'signatures/',
+      'keys/',
+      'index/',
+      'rosters/',
+      'alerts/',
+    ]);
     expect(prefixesWrittenBy('reporter')).toEqual(['reports/']);
     expect(prefixesWrittenBy('legalHold')).toEqual(['holds/']);
     expect(prefixesWrittenBy('webhook')).toEqual(['alerts/', 'webhook/']);
@@ -92,8 +119,17 @@ describe('archive bucket policy', () => {
       expected.set(key, entry);
     }
     const denies = bucketStatements().filter((st) => /^DenyPut(Except|ToAbsent)/.test(st.Sid));
-    expect(denies.map((st) => ({ writers: list(st.Condition?.ArnNotEquals?.['aws:PrincipalArn']), resources: (list(st.Resource) as string[]).sort() })).sort((a, b) => a.writers.join().localeCompare(b.writers.join()))).toEqual(
-      [...expected.values()].map((e) => ({ ...e, resources: e.resources.sort() })).sort((a, b) => a.writers.join().localeCompare(b.writers.join())),
+    expect(
+      denies
+        .map((st) => ({
+          writers: list(st.Condition?.ArnNotEquals?.['aws:PrincipalArn']),
+          resources: (list(st.Resource) as string[]).sort(),
+        }))
+        .sort((a, b) => a.writers.join().localeCompare(b.writers.join())),
+    ).toEqual(
+      [...expected.values()]
+        .map((e) => ({ ...e, resources: e.resources.sort() }))
+        .sort((a, b) => a.writers.join().localeCompare(b.writers.join())),
     );
     for (const st of denies) expect(st).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject' });
     // webhook/ has no writer in this deployment: nobody may put there.
@@ -129,24 +165,37 @@ describe('archive bucket policy', () => {
       Resource: `arn:aws:s3:::${archiveId().toLowerCase()}`,
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': DEPLOY_ROLE } },
     });
-    expect(sid('DenyChangingObjectLockOrDeletingBucket')).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:DeleteBucket', 's3:PutBucketObjectLockConfiguration'] });
+    expect(sid('DenyChangingObjectLockOrDeletingBucket')).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['s3:DeleteBucket', 's3:PutBucketObjectLockConfiguration'],
+    });
   });
 });
 
 describe('what S3 decides (policy evaluation over the synthesized JSON)', () => {
-  const writable = ARCHIVE_PREFIXES.flatMap((prefix) => (ARCHIVE_PREFIX_WRITERS[prefix] as readonly ArchiveWriter[]).filter((w) => w !== 'webhook').map((w) => [prefix, w as Exclude<ArchiveWriter, 'webhook'>] as const));
+  const writable = ARCHIVE_PREFIXES.flatMap((prefix) =>
+    (ARCHIVE_PREFIX_WRITERS[prefix] as readonly ArchiveWriter[])
+      .filter((w) => w !== 'webhook')
+      .map((w) => [prefix, w as Exclude<ArchiveWriter, 'webhook'>] as const),
+  );
 
   it.each(writable)('lets the writer of %s (%s) create an object with If-None-Match', (prefix, writer) => {
     expect(put(role(WRITER_ROLE[writer]), `${prefix}x/object.json`)).toBe('allow');
   });
 
-  it.each(writable)('denies a put under %s by its writer (%s) without If-None-Match (an overwrite that adds a new current version)', (prefix, writer) => {
-    expect(put(role(WRITER_ROLE[writer]), `${prefix}x/object.json`, { 's3:ObjectCreationOperation': 'true' })).toBe('explicit-deny');
-  });
+  it.each(writable)(
+    'denies a put under %s by its writer (%s) without If-None-Match (an overwrite that adds a new current version)',
+    (prefix, writer) => {
+      expect(put(role(WRITER_ROLE[writer]), `${prefix}x/object.json`, { 's3:ObjectCreationOperation': 'true' })).toBe('explicit-deny');
+    },
+  );
 
   it('exempts the multipart steps that carry no conditional header, and denies a completion without one', () => {
     expect(put(role('CollectorRole'), 'manifests/workspace=a/000000000001.json', { 's3:ObjectCreationOperation': 'false' })).toBe('allow');
-    expect(put(role('CollectorRole'), 'manifests/workspace=a/000000000001.json', { 's3:ObjectCreationOperation': 'true' })).toBe('explicit-deny');
+    expect(put(role('CollectorRole'), 'manifests/workspace=a/000000000001.json', { 's3:ObjectCreationOperation': 'true' })).toBe(
+      'explicit-deny',
+    );
   });
 
   it.each([
@@ -181,14 +230,26 @@ describe('what S3 decides (policy evaluation over the synthesized JSON)', () => 
   });
 
   it('lets the legal-hold role alone place a legal hold', () => {
-    const hold = (principalArn: string) => evaluate(json, archiveId(), { action: 's3:PutObjectLegalHold', resource: objectArn('manifests/workspace=a/000000000001.json'), principalArn });
+    const hold = (principalArn: string) =>
+      evaluate(json, archiveId(), {
+        action: 's3:PutObjectLegalHold',
+        resource: objectArn('manifests/workspace=a/000000000001.json'),
+        principalArn,
+      });
     expect(hold(role('LegalHoldRole'))).toBe('allow');
-    for (const other of [role('CollectorRole'), role('AuditorRole'), `arn:aws:iam::${ACCOUNT}:role/Admin`]) expect(hold(other)).toBe('explicit-deny');
+    for (const other of [role('CollectorRole'), role('AuditorRole'), `arn:aws:iam::${ACCOUNT}:role/Admin`])
+      expect(hold(other)).toBe('explicit-deny');
   });
 
   it('denies everyone a retention change or a governance bypass, the legal-hold role included', () => {
     for (const action of ['s3:PutObjectRetention', 's3:BypassGovernanceRetention', 's3:DeleteObjectVersion']) {
-      expect(evaluate(json, archiveId(), { action, resource: objectArn('manifests/workspace=a/000000000001.json'), principalArn: role('LegalHoldRole') })).toBe('explicit-deny');
+      expect(
+        evaluate(json, archiveId(), {
+          action,
+          resource: objectArn('manifests/workspace=a/000000000001.json'),
+          principalArn: role('LegalHoldRole'),
+        }),
+      ).toBe('explicit-deny');
     }
   });
 });
@@ -201,9 +262,20 @@ describe('tamper alarms', () => {
     expect(bucketRule.Properties.EventPattern).toEqual({
       source: ['aws.s3'],
       'detail-type': ['AWS API Call via CloudTrail'],
-      detail: { eventSource: ['s3.amazonaws.com'], eventName: [...BUCKET_TAMPER_EVENTS, ...LEGAL_HOLD_EVENTS], requestParameters: { bucketName: [{ Ref: archiveId() }] } },
+      detail: {
+        eventSource: ['s3.amazonaws.com'],
+        eventName: [...BUCKET_TAMPER_EVENTS, ...LEGAL_HOLD_EVENTS],
+        requestParameters: { bucketName: [{ Ref: archiveId() }] },
+      },
     });
-    for (const name of ['PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketLifecycle', 'PutBucketVersioning', 'PutBucketObjectLockConfiguration']) expect(bucketRule.Properties.EventPattern.detail.eventName).toContain(name);
+    for (const name of [
+      'PutBucketPolicy',
+      'DeleteBucketPolicy',
+      'PutBucketLifecycle',
+      'PutBucketVersioning',
+      'PutBucketObjectLockConfiguration',
+    ])
+      expect(bucketRule.Properties.EventPattern.detail.eventName).toContain(name);
   });
 
   it('sends key-policy changes, grants, disabling, deletion and alias removal of all four keys to the alarm topic', () => {
@@ -211,7 +283,14 @@ describe('tamper alarms', () => {
     expect(KEY_TAMPER_EVENTS).toEqual(['PutKeyPolicy', 'CreateGrant', 'DisableKey', 'ScheduleKeyDeletion', 'DeleteAlias']);
     expect(keyRule.Properties.EventPattern.detail.eventName).toEqual([...KEY_TAMPER_EVENTS]);
     const keys = keyRule.Properties.EventPattern.detail.resources.ARN.map((k: { 'Fn::GetAtt': string[] }) => k['Fn::GetAtt'][0]);
-    expect(keys.sort()).toEqual([idOf('AWS::KMS::Key', 'ArchiveKey'), idOf('AWS::KMS::Key', 'ManifestSigningKey'), idOf('AWS::KMS::Key', 'ReportSigningKey'), idOf('AWS::KMS::Key', 'TokensKey')].sort());
+    expect(keys.sort()).toEqual(
+      [
+        idOf('AWS::KMS::Key', 'ArchiveKey'),
+        idOf('AWS::KMS::Key', 'ManifestSigningKey'),
+        idOf('AWS::KMS::Key', 'ReportSigningKey'),
+        idOf('AWS::KMS::Key', 'TokensKey'),
+      ].sort(),
+    );
   });
 
   it('sends resource-policy, key and deletion changes of the token secrets to the alarm topic', () => {
@@ -224,7 +303,10 @@ describe('tamper alarms', () => {
   });
 
   it('keeps the bucket policy when the stack is deleted', () => {
-    const [, policy] = ofType('AWS::S3::BucketPolicy').find(([, r]) => r.Properties.Bucket.Ref === archiveId())! as unknown as [string, { DeletionPolicy?: string }];
+    const [, policy] = ofType('AWS::S3::BucketPolicy').find(([, r]) => r.Properties.Bucket.Ref === archiveId())! as unknown as [
+      string,
+      { DeletionPolicy?: string },
+    ];
     expect(policy.DeletionPolicy).toBe('Retain');
   });
 
@@ -235,7 +317,9 @@ describe('tamper alarms', () => {
       expect(JSON.stringify(target.InputTransformer)).toContain('$.detail.userIdentity.arn');
     }
     const archiveKey = json.Resources[idOf('AWS::KMS::Key', 'ArchiveKey')]!;
-    expect(archiveKey.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Sid: 'EventBridgePublishes', Principal: { Service: 'events.amazonaws.com' } }));
+    expect(archiveKey.Properties.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({ Sid: 'EventBridgePublishes', Principal: { Service: 'events.amazonaws.com' } }),
+    );
   });
 });
 
@@ -243,16 +327,31 @@ describe('key policies', () => {
   const keys = () => ofType('AWS::KMS::Key').map(([id, r]) => [id, resolve(json, r.Properties.KeyPolicy).Statement as any[]] as const);
 
   it('gives nobody kms:* and keeps PutKeyPolicy to the deployment role on every key', () => {
-    expect(keys().map(([id]) => id.replace(/[A-F0-9]{8}$/, '')).sort()).toEqual(['ArchiveKey', 'ManifestSigningKey', 'ReportSigningKey', 'TokensKey']);
+    expect(
+      keys()
+        .map(([id]) => id.replace(/[A-F0-9]{8}$/, ''))
+        .sort(),
+    ).toEqual(['ArchiveKey', 'ManifestSigningKey', 'ReportSigningKey', 'TokensKey']);
     for (const [, statements] of keys()) {
       expect(statements.some((st) => list(st.Action).includes('kms:*'))).toBe(false);
-      const putters = statements.filter((st) => st.Effect === 'Allow' && list(st.Action).some((a: string) => /^kms:(Put\*|PutKeyPolicy|\*)$/.test(a)));
+      const putters = statements.filter(
+        (st) => st.Effect === 'Allow' && list(st.Action).some((a: string) => /^kms:(Put\*|PutKeyPolicy|\*)$/.test(a)),
+      );
       expect(putters).toEqual([
-        { Sid: 'OnlyDeploymentPutsKeyPolicy', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'kms:PutKeyPolicy', Resource: '*', Condition: { ArnEquals: { 'aws:PrincipalArn': DEPLOY_ROLE } } },
+        {
+          Sid: 'OnlyDeploymentPutsKeyPolicy',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+          Action: 'kms:PutKeyPolicy',
+          Resource: '*',
+          Condition: { ArnEquals: { 'aws:PrincipalArn': DEPLOY_ROLE } },
+        },
       ]);
       const admin = statements.find((st) => st.Sid === 'AdministerButNeverUse');
       expect(list(admin.Action).sort()).toEqual([...KEY_ADMIN_ACTIONS].sort());
-      expect(list(admin.Action).some((a: string) => /Sign|Decrypt|Encrypt|GenerateDataKey|CreateGrant|PutKeyPolicy|Verify/.test(a))).toBe(false);
+      expect(list(admin.Action).some((a: string) => /Sign|Decrypt|Encrypt|GenerateDataKey|CreateGrant|PutKeyPolicy|Verify/.test(a))).toBe(
+        false,
+      );
     }
   });
 
@@ -281,7 +380,9 @@ describe('key policies', () => {
 
   it('lets the tokens key decrypt only through Secrets Manager (where only the collector may read a token)', () => {
     const [, statements] = keys().find(([id]) => id.startsWith('TokensKey'))!;
-    const decrypters = statements.filter((st) => st.Effect === 'Allow' && list(st.Action).some((a: string) => /^kms:(Decrypt|\*)$/.test(a)));
+    const decrypters = statements.filter(
+      (st) => st.Effect === 'Allow' && list(st.Action).some((a: string) => /^kms:(Decrypt|\*)$/.test(a)),
+    );
     const viaSecretsManager = { StringEquals: { 'kms:ViaService': `secretsmanager.${REGION}.amazonaws.com` } };
     expect(decrypters.map((st) => [st.Sid, st.Principal, st.Condition])).toEqual([
       ['SetTokensThroughSecretsManager', { AWS: `arn:aws:iam::${ACCOUNT}:root` }, viaSecretsManager],
@@ -289,7 +390,8 @@ describe('key policies', () => {
     ]);
     // No role's IAM policy names the tokens key (the archive key is the one the auditor and reporter may use).
     const tokensKeyId = idOf('AWS::KMS::Key', 'TokensKey');
-    for (const [, p] of [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')]) expect(JSON.stringify(p.Properties.PolicyDocument)).not.toContain(tokensKeyId);
+    for (const [, p] of [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')])
+      expect(JSON.stringify(p.Properties.PolicyDocument)).not.toContain(tokensKeyId);
   });
 });
 
@@ -303,7 +405,14 @@ describe('token secrets', () => {
       const [, policy] = policies.find(([, p]) => p.Properties.SecretId.Ref === id)!;
       expect(policy.Properties.BlockPublicPolicy).toBe(true);
       expect(resolve(json, policy.Properties.ResourcePolicy).Statement).toEqual([
-        { Sid: 'OnlyTheCollectorReadsTheToken', Effect: 'Deny', Principal: { AWS: '*' }, Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { ArnNotEquals: { 'aws:PrincipalArn': role('CollectorRole') } } },
+        {
+          Sid: 'OnlyTheCollectorReadsTheToken',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'secretsmanager:GetSecretValue',
+          Resource: '*',
+          Condition: { ArnNotEquals: { 'aws:PrincipalArn': role('CollectorRole') } },
+        },
       ]);
     }
   });
@@ -312,7 +421,9 @@ describe('token secrets', () => {
 describe('LegalHoldRole', () => {
   it('is assumable by the configured principals and may only list, hold, and record holds create-only', () => {
     const [id, r] = ofType('AWS::IAM::Role').find(([i]) => i.startsWith('LegalHoldRole'))!;
-    expect(r.Properties.AssumeRolePolicyDocument.Statement).toEqual([expect.objectContaining({ Principal: { AWS: HOLDER }, Action: 'sts:AssumeRole' })]);
+    expect(r.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Principal: { AWS: HOLDER }, Action: 'sts:AssumeRole' }),
+    ]);
     const statements = ofType('AWS::IAM::Policy')
       .filter(([, p]) => list(p.Properties.Roles).some((x: any) => x.Ref === id))
       .flatMap(([, p]) => list(resolve(json, p.Properties.PolicyDocument).Statement) as any[]);
@@ -350,22 +461,33 @@ describe('deployment role', () => {
     const custom = 'arn:aws:iam::123456789012:role/ArchiveDeployer';
     const { stack } = buildApp({ context: { auditArchive: { ...example, deploymentRoleArn: custom } }, outdir: outdir() });
     const t = Template.fromStack(stack).toJSON() as Tpl;
-    const [, policy] = Object.entries(t.Resources).find(([, r]) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties).includes('DenyBucketAdministrationExceptDeployment'))!;
-    const st = (resolve(t, policy.Properties.PolicyDocument).Statement as any[]).find((s) => s.Sid === 'DenyBucketAdministrationExceptDeployment');
+    const [, policy] = Object.entries(t.Resources).find(
+      ([, r]) => r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties).includes('DenyBucketAdministrationExceptDeployment'),
+    )!;
+    const st = (resolve(t, policy.Properties.PolicyDocument).Statement as any[]).find(
+      (s) => s.Sid === 'DenyBucketAdministrationExceptDeployment',
+    );
     expect(st.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': custom } });
   });
 
   it('must be named with a synthesizer that has no execution role', () => {
     const config = parseDeployConfig({ workspaces: [{ id: 'solo', region: 'us' }] });
-    const make = () => new AuditArchiveStack(new App({ outdir: outdir() }), 'NoBootstrap', { config, synthesizer: new CliCredentialsStackSynthesizer() });
+    const make = () =>
+      new AuditArchiveStack(new App({ outdir: outdir() }), 'NoBootstrap', { config, synthesizer: new CliCredentialsStackSynthesizer() });
     expect(make).toThrow(ConfigurationError);
     expect(make).toThrow(/auditArchive\.deploymentRoleArn is required/);
   });
 
   it('rejects a deployment or break-glass role that is not a role ARN, naming the key', () => {
-    expect(() => parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }], keyAdminRoleArn: 'arn:aws:iam::123456789012:user/bob' })).toThrow(/auditArchive\.keyAdminRoleArn: an IAM role ARN/);
-    expect(() => parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }], deploymentRoleArn: 'admin' })).toThrow(/auditArchive\.deploymentRoleArn: an IAM role ARN/);
-    expect(() => parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }], legalHoldPrincipals: ['x'] })).toThrow(/auditArchive\.legalHoldPrincipals\[0\]/);
+    expect(() =>
+      parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }], keyAdminRoleArn: 'arn:aws:iam::123456789012:user/bob' }),
+    ).toThrow(/auditArchive\.keyAdminRoleArn: an IAM role ARN/);
+    expect(() => parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }], deploymentRoleArn: 'admin' })).toThrow(
+      /auditArchive\.deploymentRoleArn: an IAM role ARN/,
+    );
+    expect(() => parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }], legalHoldPrincipals: ['x'] })).toThrow(
+      /auditArchive\.legalHoldPrincipals\[0\]/,
+    );
   });
 });
 
@@ -376,10 +498,25 @@ describe('policyEval (the test helper)', () => {
         B: { Type: 'AWS::S3::Bucket', Properties: {} },
         P: {
           Type: 'AWS::S3::BucketPolicy',
-          Properties: { Bucket: { Ref: 'B' }, PolicyDocument: { Statement: [{ Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:PutObject', Resource: 'arn:aws:s3:::b/*', Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }] } },
+          Properties: {
+            Bucket: { Ref: 'B' },
+            PolicyDocument: {
+              Statement: [
+                {
+                  Effect: 'Deny',
+                  Principal: { AWS: '*' },
+                  Action: 's3:PutObject',
+                  Resource: 'arn:aws:s3:::b/*',
+                  Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } },
+                },
+              ],
+            },
+          },
         },
       },
     };
-    expect(() => evaluate(template, 'B', { action: 's3:PutObject', resource: 'arn:aws:s3:::b/x', principalArn: roleArn('R') })).toThrow(/IpAddress is not modelled/);
+    expect(() => evaluate(template, 'B', { action: 's3:PutObject', resource: 'arn:aws:s3:::b/x', principalArn: roleArn('R') })).toThrow(
+      /IpAddress is not modelled/,
+    );
   });
 });

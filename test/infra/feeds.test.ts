@@ -30,7 +30,10 @@ beforeAll(() => {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'cdk-feeds-'));
   outdirs.push(outdir);
   // The Security Lake function is bundled in Docker (DuckDB's native binary); the test skips bundling.
-  const { app, stack } = buildApp({ context: { auditArchive: { ...example, siemFeed: true, securityLake }, 'aws:cdk:bundling-stacks': [] }, outdir });
+  const { app, stack } = buildApp({
+    context: { auditArchive: { ...example, siemFeed: true, securityLake }, 'aws:cdk:bundling-stacks': [] },
+    outdir,
+  });
   app.synth(); // cdk-nag and cfn-guard: any unacknowledged finding throws
   template = Template.fromStack(stack);
   json = template.toJSON() as typeof json;
@@ -38,7 +41,12 @@ beforeAll(() => {
 
 const resources = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
 const archiveId = () => resources('AWS::S3::Bucket').find(([, r]) => r.Properties.ObjectLockEnabled)![0];
-const policyOf = (prefix: string) => JSON.stringify(resources('AWS::IAM::Policy').filter(([id]) => id.startsWith(prefix)).map(([, r]) => r.Properties.PolicyDocument));
+const policyOf = (prefix: string) =>
+  JSON.stringify(
+    resources('AWS::IAM::Policy')
+      .filter(([id]) => id.startsWith(prefix))
+      .map(([, r]) => r.Properties.PolicyDocument),
+  );
 
 describe('SIEM feed (siemFeed: true)', () => {
   it('is an SNS topic with a KMS-encrypted SQS queue subscribed by raw delivery, and a dead-letter queue', () => {
@@ -50,21 +58,33 @@ describe('SIEM feed (siemFeed: true)', () => {
     for (const [, q] of queues) expect(q.Properties.KmsMasterKeyId).toBeDefined();
     const main = queues.find(([, q]) => q.Properties.RedrivePolicy)!;
     expect(main[1].Properties).toMatchObject({ VisibilityTimeout: 300, RedrivePolicy: { maxReceiveCount: 5 } });
-    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'sqs', RawMessageDelivery: true, TopicArn: { Ref: topics[0]![0] } });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sqs',
+      RawMessageDelivery: true,
+      TopicArn: { Ref: topics[0]![0] },
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmDescription: Match.stringLikeRegexp('dead-letter queue') });
   });
 
   it('lets SNS encrypt into the queues with the archive key', () => {
     const [, key] = resources('AWS::KMS::Key').find(([, r]) => r.Properties.EnableKeyRotation)!;
-    const statements = key.Properties.KeyPolicy.Statement.filter((s: any) => JSON.stringify(s.Principal ?? {}).includes('sns.amazonaws.com'));
+    const statements = key.Properties.KeyPolicy.Statement.filter((s: any) =>
+      JSON.stringify(s.Principal ?? {}).includes('sns.amazonaws.com'),
+    );
     expect(statements.length).toBeGreaterThan(0);
     expect(JSON.stringify(statements)).toContain('kms:GenerateDataKey');
   });
 
   it('lets the collector publish to the feed topic and tells it the topic', () => {
     const topicId = resources('AWS::SNS::Topic').find(([id]) => id.startsWith('SiemFeed'))![0];
-    expect(policyOf('CollectorRoleDefaultPolicy')).toContain(`{"Action":"sns:Publish","Effect":"Allow","Resource":{"Ref":"${topicId}"},"Sid":"PublishSiemFeed"}`);
-    template.hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Environment: { Variables: Match.objectLike({ SIEM_FEED_TOPIC_ARN: { Ref: topicId } }) }, ReservedConcurrentExecutions: 1 });
+    expect(policyOf('CollectorRoleDefaultPolicy')).toContain(
+      `{"Action":"sns:Publish","Effect":"Allow","Resource":{"Ref":"${topicId}"},"Sid":"PublishSiemFeed"}`,
+    );
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      Environment: { Variables: Match.objectLike({ SIEM_FEED_TOPIC_ARN: { Ref: topicId } }) },
+      ReservedConcurrentExecutions: 1,
+    });
   });
 
   it('adds no bucket notification: announcements come only from signed manifests', () => {
@@ -90,7 +110,8 @@ describe('SIEM feed (siemFeed: true)', () => {
 });
 
 describe('Security Lake export (securityLake context)', () => {
-  const exportFunction = () => resources('AWS::Lambda::Function').find(([, r]) => r.Properties.Environment?.Variables?.SECURITY_LAKE_BUCKET)!;
+  const exportFunction = () =>
+    resources('AWS::Lambda::Function').find(([, r]) => r.Properties.Environment?.Variables?.SECURITY_LAKE_BUCKET)!;
 
   it('runs a daily job, one at a time, with the custom-source settings', () => {
     const [id, fn] = exportFunction();
@@ -102,7 +123,10 @@ describe('Security Lake export (securityLake context)', () => {
       SECURITY_LAKE_SOURCES: JSON.stringify(securityLake.sources),
       SECURITY_LAKE_PROVIDER_ROLE_ARN: securityLake.providerRoleArn,
     });
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 2 * * ? *)', Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } })]) });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(30 2 * * ? *)',
+      Targets: Match.arrayWith([Match.objectLike({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } })]),
+    });
   });
 
   it('reads the archive and never writes into it; writes into Security Lake only through the provider role', () => {
@@ -122,6 +146,8 @@ describe('Security Lake export (securityLake context)', () => {
   });
 
   it('rejects a bad securityLake context, naming each key', () => {
-    expect(() => parseDeployConfig({ ...example, securityLake: { ...securityLake, accountId: '12', sources: { dns_activity: 'x' } } })).toThrow(/auditArchive\.securityLake\.accountId: a 12-digit AWS account id[\s\S]*auditArchive\.securityLake\.sources/);
+    expect(() =>
+      parseDeployConfig({ ...example, securityLake: { ...securityLake, accountId: '12', sources: { dns_activity: 'x' } } }),
+    ).toThrow(/auditArchive\.securityLake\.accountId: a 12-digit AWS account id[\s\S]*auditArchive\.securityLake\.sources/);
   });
 });

@@ -26,7 +26,18 @@ afterAll(() => {
 let template: Template;
 let json: { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
 beforeAll(() => {
-  const { app, stack } = buildApp({ context: { auditArchive: { ...example, workspaces: [{ id: 'ws1', region: 'us' }, { id: 'ws2', region: 'eu' }] } }, outdir: outdir() });
+  const { app, stack } = buildApp({
+    context: {
+      auditArchive: {
+        ...example,
+        workspaces: [
+          { id: 'ws1', region: 'us' },
+          { id: 'ws2', region: 'eu' },
+        ],
+      },
+    },
+    outdir: outdir(),
+  });
   app.synth(); // runs cdk-nag and cfn-guard; throws on any unacknowledged finding
   template = Template.fromStack(stack);
   json = template.toJSON() as typeof json;
@@ -34,7 +45,7 @@ beforeAll(() => {
 
 const resources = (type: string) => Object.entries(json.Resources).filter(([, r]) => r.Type === type);
 const archiveLogicalId = () => resources('AWS::S3::Bucket').find(([, r]) => r.Properties.ObjectLockEnabled)![0];
-const asArray = <T,>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** Every Allow statement of every IAM policy, managed policy, role and bucket policy. */
 function allowStatements() {
@@ -55,8 +66,16 @@ function allowStatements() {
   return statements;
 }
 
-const FORBIDDEN = ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectRetention', 's3:BypassGovernanceRetention', 's3:PutBucketObjectLockConfiguration', 's3:DeleteBucket'];
-const matches = (pattern: string, action: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action);
+const FORBIDDEN = [
+  's3:DeleteObject',
+  's3:DeleteObjectVersion',
+  's3:PutObjectRetention',
+  's3:BypassGovernanceRetention',
+  's3:PutBucketObjectLockConfiguration',
+  's3:DeleteBucket',
+];
+const matches = (pattern: string, action: string) =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action);
 
 describe('AuditArchiveStack', () => {
   it('locks the archive in COMPLIANCE mode for the configured years, versioned', () => {
@@ -80,7 +99,11 @@ describe('AuditArchiveStack', () => {
       Bucket: { Ref: archiveLogicalId() },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectRetention'] }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: ['s3:BypassGovernanceRetention', 's3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObjectRetention'],
+          }),
           Match.objectLike({ Effect: 'Deny', Principal: { AWS: '*' }, Action: ['s3:DeleteBucket', 's3:PutBucketObjectLockConfiguration'] }),
         ]),
       },
@@ -92,7 +115,9 @@ describe('AuditArchiveStack', () => {
     expect(policies).toHaveLength(resources('AWS::S3::Bucket').length);
     for (const [, policy] of policies) {
       expect(policy.Properties.PolicyDocument.Statement).toEqual(
-        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
       );
     }
   });
@@ -100,18 +125,40 @@ describe('AuditArchiveStack', () => {
   it('encrypts with KMS wherever data rests', () => {
     const keyRef = { 'Fn::GetAtt': [Match.stringLikeRegexp('ArchiveKey'), 'Arn'] };
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
-    template.hasResourceProperties('AWS::S3::Bucket', { ObjectLockEnabled: true, BucketEncryption: { ServerSideEncryptionConfiguration: [Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyRef } })] } });
-    for (const [, secret] of resources('AWS::SecretsManager::Secret')) expect(JSON.stringify(secret.Properties.KmsKeyId)).toContain('TokensKey');
-    for (const type of ['AWS::SQS::Queue', 'AWS::SNS::Topic']) for (const [, r] of resources(type)) expect(JSON.stringify(r.Properties.KmsMasterKeyId)).toContain('ArchiveKey');
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyRef } }),
+        ],
+      },
+    });
+    for (const [, secret] of resources('AWS::SecretsManager::Secret'))
+      expect(JSON.stringify(secret.Properties.KmsKeyId)).toContain('TokensKey');
+    for (const type of ['AWS::SQS::Queue', 'AWS::SNS::Topic'])
+      for (const [, r] of resources(type)) expect(JSON.stringify(r.Properties.KmsMasterKeyId)).toContain('ArchiveKey');
     for (const [, r] of resources('AWS::Logs::LogGroup')) expect(JSON.stringify(r.Properties.KmsKeyId)).toContain('ArchiveKey');
-    template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: { ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS' } } } });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: { ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS' } } },
+    });
   });
 
   it('runs one collector at a time on the newest Node LTS runtime, arm64, with no retries that could overlap', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], ReservedConcurrentExecutions: 1, Timeout: 900 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      ReservedConcurrentExecutions: 1,
+      Timeout: 900,
+    });
     for (const [, fn] of resources('AWS::Lambda::Function')) expect(fn.Properties.Runtime).toBe('nodejs24.x');
-    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, DestinationConfig: { OnFailure: Match.anyValue() } });
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)', Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: Match.anyValue() })] });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 0,
+      DestinationConfig: { OnFailure: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(15 minutes)',
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0 }, DeadLetterConfig: Match.anyValue() })],
+    });
   });
 
   it('gives the collector create-only writes on the archive prefixes and nothing more', () => {
@@ -132,8 +179,14 @@ describe('AuditArchiveStack', () => {
   });
 
   it('creates one named query per file in queries/', () => {
-    const named = resources('AWS::Athena::NamedQuery').map(([, r]) => r.Properties.Name).sort();
-    expect(named).toEqual(loadQueries().map((q) => q.name).sort());
+    const named = resources('AWS::Athena::NamedQuery')
+      .map(([, r]) => r.Properties.Name)
+      .sort();
+    expect(named).toEqual(
+      loadQueries()
+        .map((q) => q.name)
+        .sort(),
+    );
     expect(named.length).toBeGreaterThanOrEqual(10);
   });
 
@@ -141,23 +194,33 @@ describe('AuditArchiveStack', () => {
     const readers = allowStatements()
       .filter((st) => st.Action.some((a) => matches(a, 's3:GetObject')) && JSON.stringify(st.Resource).includes(archiveLogicalId()))
       .map((st) => st.source.replace(/[A-F0-9]{8}$/, ''));
-    expect(new Set(readers.map((r) => r.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole', 'ReporterRole', 'AuditorPolicy']));
+    expect(new Set(readers.map((r) => r.replace(/DefaultPolicy.*$/, '')))).toEqual(
+      new Set(['CollectorRole', 'ReporterRole', 'AuditorPolicy']),
+    );
   });
 
   it('lets the collector alone sign with the manifest key and the reporter alone with the report key; auditors verify; nobody holds kms:* on either', () => {
     const signers = allowStatements().filter((st) => st.Action.some((a) => matches(a, 'kms:Sign')));
     expect(new Set(signers.map((st) => st.source.replace(/DefaultPolicy.*$/, '')))).toEqual(new Set(['CollectorRole', 'ReporterRole']));
     const keyId = (name: string) => resources('AWS::KMS::Key').find(([id]) => id.startsWith(name))![0];
-    const signs = (role: string) => signers.filter((st) => st.source.startsWith(role)).flatMap((st) => st.Resource.map((r) => JSON.stringify(r)));
+    const signs = (role: string) =>
+      signers.filter((st) => st.source.startsWith(role)).flatMap((st) => st.Resource.map((r) => JSON.stringify(r)));
     expect(signs('CollectorRole')).toEqual([JSON.stringify({ 'Fn::GetAtt': [keyId('ManifestSigningKey'), 'Arn'] })]);
     expect(signs('ReporterRole')).toEqual([JSON.stringify({ 'Fn::GetAtt': [keyId('ReportSigningKey'), 'Arn'] })]);
     const [, reportKey] = resources('AWS::KMS::Key').find(([id]) => id.startsWith('ReportSigningKey'))!;
     const reportStatements = reportKey.Properties.KeyPolicy.Statement as { Effect: string; Action: string | string[]; Sid?: string }[];
-    expect(reportStatements.filter((st) => st.Effect === 'Allow' && asArray(st.Action).some((a) => matches(a, 'kms:Sign'))).map((st) => st.Sid)).toEqual(['ReporterSigns']);
+    expect(
+      reportStatements.filter((st) => st.Effect === 'Allow' && asArray(st.Action).some((a) => matches(a, 'kms:Sign'))).map((st) => st.Sid),
+    ).toEqual(['ReporterSigns']);
     expect(reportStatements.some((st) => asArray(st.Action).includes('kms:*'))).toBe(false);
     const [, key] = resources('AWS::KMS::Key').find(([, k]) => k.Properties.KeyUsage === 'SIGN_VERIFY')!;
     expect(key.Properties).toMatchObject({ KeySpec: 'RSA_3072', KeyUsage: 'SIGN_VERIFY' });
-    const statements = key.Properties.KeyPolicy.Statement as { Effect: string; Action: string | string[]; Principal: unknown; Sid?: string }[];
+    const statements = key.Properties.KeyPolicy.Statement as {
+      Effect: string;
+      Action: string | string[];
+      Principal: unknown;
+      Sid?: string;
+    }[];
     const allowSign = statements.filter((st) => st.Effect === 'Allow' && asArray(st.Action).some((a) => matches(a, 'kms:Sign')));
     expect(allowSign.map((st) => st.Sid)).toEqual(['CollectorSigns']);
     expect(statements.some((st) => asArray(st.Action).includes('kms:*'))).toBe(false);
@@ -170,7 +233,9 @@ describe('AuditArchiveStack', () => {
     const collector = allowStatements().filter((st) => st.source.startsWith('CollectorRole'));
     expect(collector.some((st) => st.Action.includes('events:PutEvents'))).toBe(true);
     expect(collector.some((st) => st.Action.includes('sns:Publish'))).toBe(true);
-    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ RULES_FILE: 'rules/default-rules.yaml', ALERTS_BUS_NAME: Match.anyValue() }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RULES_FILE: 'rules/default-rules.yaml', ALERTS_BUS_NAME: Match.anyValue() }) },
+    });
   });
 
   it('lets the collector publish head receipts on the default bus, with that source and detail type only', () => {
@@ -178,11 +243,19 @@ describe('AuditArchiveStack', () => {
     const statements = policies.flatMap(([, r]) => asArray(r.Properties.PolicyDocument.Statement) as any[]);
     const receipts = statements.filter((st) => st.Sid === 'PublishHeadReceipts');
     expect(receipts).toHaveLength(1);
-    expect(receipts[0]).toMatchObject({ Effect: 'Allow', Action: 'events:PutEvents', Condition: { StringEquals: { 'events:source': 'intercom-audit-archive', 'events:detail-type': 'head receipt' } } });
+    expect(receipts[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'events:PutEvents',
+      Condition: { StringEquals: { 'events:source': 'intercom-audit-archive', 'events:detail-type': 'head receipt' } },
+    });
     expect(JSON.stringify(receipts[0].Resource)).toMatch(/:event-bus\/default"/);
     // Every PutEvents the collector holds names a bus: its alerts bus, or the default bus under that condition.
     const putEvents = statements.filter((st) => asArray(st.Action).includes('events:PutEvents'));
-    expect(putEvents.every((st) => st.Resource !== '*' && (st.Sid === 'PublishHeadReceipts' || JSON.stringify(st.Resource).includes('AlertsBus')))).toBe(true);
+    expect(
+      putEvents.every(
+        (st) => st.Resource !== '*' && (st.Sid === 'PublishHeadReceipts' || JSON.stringify(st.Resource).includes('AlertsBus')),
+      ),
+    ).toBe(true);
   });
 
   it('lets the collector alone write key rotation records under keys/', () => {
@@ -193,20 +266,27 @@ describe('AuditArchiveStack', () => {
   it('turns live alerts off with rulesFile: null', () => {
     const { stack } = buildApp({ context: { auditArchive: { ...example, rulesFile: null } }, outdir: outdir() });
     const fns = Template.fromStack(stack).findResources('AWS::Lambda::Function');
-    for (const fn of Object.values(fns)) expect((fn as { Properties: { Environment?: { Variables?: Record<string, string> } } }).Properties.Environment?.Variables ?? {}).not.toHaveProperty('RULES_FILE');
+    for (const fn of Object.values(fns))
+      expect(
+        (fn as { Properties: { Environment?: { Variables?: Record<string, string> } } }).Properties.Environment?.Variables ?? {},
+      ).not.toHaveProperty('RULES_FILE');
   });
 
   it('fails synth on a bad rules file, naming the rule and the field', () => {
     const dir = outdir();
     const file = path.join(dir, 'bad-rules.yaml');
     writeFileSync(file, 'version: 1\nrules:\n  - { name: sloppy, severity: urgent, when: [ { type_in_group: data_exports } ] }\n');
-    expect(() => buildApp({ context: { auditArchive: { ...example, rulesFile: file } }, outdir: outdir() })).toThrow(/rule 'sloppy' field severity/);
+    expect(() => buildApp({ context: { auditArchive: { ...example, rulesFile: file } }, outdir: outdir() })).toThrow(
+      /rule 'sloppy' field severity/,
+    );
   });
 
   it('fails synth on a rules file that names an inherited property as a group (constructor), naming the rule and the field', () => {
     const file = path.join(outdir(), 'proto-rules.yaml');
     writeFileSync(file, 'version: 1\nrules:\n  - { name: sneaky, severity: low, when: [ { type_in_group: constructor } ] }\n');
-    expect(() => buildApp({ context: { auditArchive: { ...example, rulesFile: file } }, outdir: outdir() })).toThrow(/rule 'sneaky' field when\.0\.type_in_group: 'constructor' is a reserved name/);
+    expect(() => buildApp({ context: { auditArchive: { ...example, rulesFile: file } }, outdir: outdir() })).toThrow(
+      /rule 'sneaky' field when\.0\.type_in_group: 'constructor' is a reserved name/,
+    );
   });
 
   it('creates one secret per workspace, without a value', () => {
@@ -245,11 +325,15 @@ describe('AuditArchiveStack', () => {
   it.each([
     ['quarantine', 'quarantine/', QUARANTINE_COLUMNS],
     ['teammate_rosters', 'rosters/', ROSTER_COLUMNS],
-  ] as const)('projects the %s table over %s the same way, with the writer\'s columns', (name, prefix, columns) => {
+  ] as const)("projects the %s table over %s the same way, with the writer's columns", (name, prefix, columns) => {
     template.hasResourceProperties('AWS::Glue::Table', {
       TableInput: Match.objectLike({
         Name: name,
-        Parameters: Match.objectLike({ 'projection.enabled': 'true', 'projection.workspace.values': 'ws1,ws2', 'projection.dt.range': '2025-12-01,NOW' }),
+        Parameters: Match.objectLike({
+          'projection.enabled': 'true',
+          'projection.workspace.values': 'ws1,ws2',
+          'projection.dt.range': '2025-12-01,NOW',
+        }),
         StorageDescriptor: Match.objectLike({
           Location: { 'Fn::Join': ['', ['s3://', { Ref: archiveLogicalId() }, `/${prefix}`]] },
           SerdeInfo: Match.objectLike({ SerializationLibrary: 'org.apache.hive.hcatalog.data.JsonSerDe' }),
@@ -263,7 +347,9 @@ describe('AuditArchiveStack', () => {
     const statements = allowStatements();
     const arnOf = (prefix: string) => JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [archiveLogicalId(), 'Arn'] }, `/${prefix}*`]] });
     const grants = (source: string, action: string, prefix: string) =>
-      statements.some((st) => st.source.startsWith(source) && st.Action.includes(action) && st.Resource.some((r) => JSON.stringify(r) === arnOf(prefix)));
+      statements.some(
+        (st) => st.source.startsWith(source) && st.Action.includes(action) && st.Resource.some((r) => JSON.stringify(r) === arnOf(prefix)),
+      );
     expect(grants('CollectorRole', 's3:PutObject', 'rosters/')).toBe(true);
     expect(grants('ReporterRole', 's3:GetObject', 'quarantine/')).toBe(true);
     expect(grants('ReporterRole', 's3:GetObject', 'rosters/')).toBe(true);
@@ -271,11 +357,15 @@ describe('AuditArchiveStack', () => {
   });
 
   it('enforces the Athena workgroup configuration with a scan cutoff', () => {
-    template.hasResourceProperties('AWS::Athena::WorkGroup', { WorkGroupConfiguration: Match.objectLike({ EnforceWorkGroupConfiguration: true, BytesScannedCutoffPerQuery: 100 * 1024 ** 3 }) });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({ EnforceWorkGroupConfiguration: true, BytesScannedCutoffPerQuery: 100 * 1024 ** 3 }),
+    });
   });
 
   it('gives auditors read-only access and lets only the configured principals assume it', () => {
-    template.hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: 'arn:aws:iam::123456789012:role/ExternalAuditor' } })] } });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: 'arn:aws:iam::123456789012:role/ExternalAuditor' } })] },
+    });
     const auditor = allowStatements().filter((st) => st.source.startsWith('AuditorPolicy'));
     const writes = auditor.filter((st) => st.Action.some((a) => /^s3:(Put|Delete|Restore|Replicate)/.test(a) && a !== 's3:PutObject'));
     expect(writes).toEqual([]);
@@ -288,7 +378,11 @@ describe('AuditArchiveStack', () => {
     const alarms = resources('AWS::CloudWatch::Alarm');
     expect(alarms).toHaveLength(4);
     for (const [, alarm] of alarms) expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('Alarms');
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'WindowsClosed', TreatMissingData: 'breaching', EvaluationPeriods: 4 });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'WindowsClosed',
+      TreatMissingData: 'breaching',
+      EvaluationPeriods: 4,
+    });
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'security-alerts@example.com' });
   });
 
@@ -310,20 +404,25 @@ describe('AuditArchiveStack', () => {
     for (const rule of archive.Properties.LifecycleConfiguration.Rules) {
       expect(rule).not.toHaveProperty('ExpirationInDays');
       expect(rule).not.toHaveProperty('NoncurrentVersionExpiration');
-      for (const t of asArray(rule.Transitions) as { StorageClass: string }[]) expect(['STANDARD_IA', 'GLACIER_IR']).toContain(t.StorageClass);
+      for (const t of asArray(rule.Transitions) as { StorageClass: string }[])
+        expect(['STANDARD_IA', 'GLACIER_IR']).toContain(t.StorageClass);
     }
   });
 
   it('synthesizes without optional settings too (no transition, no e-mail, no auditors)', () => {
     const { app, stack } = buildApp({ context: { auditArchive: { workspaces: [{ id: 'solo', region: 'au' }] } }, outdir: outdir() });
     expect(() => app.synth()).not.toThrow();
-    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: Match.anyValue() } })] } });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { AWS: Match.anyValue() } })] },
+    });
   });
 
   it('warns at synth when Object Lock is in GOVERNANCE mode', () => {
     const { stack } = buildApp({ context: { auditArchive: { ...example, objectLockMode: 'GOVERNANCE' } }, outdir: outdir() });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('GOVERNANCE mode'));
-    Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', { ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'GOVERNANCE' } } } });
+    Template.fromStack(stack).hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: { Rule: { DefaultRetention: { Mode: 'GOVERNANCE' } } },
+    });
   });
 
   it('fails synth on a finding that nobody acknowledged (the checks are live)', () => {
@@ -343,25 +442,49 @@ describe('parseDeployConfig()', () => {
     [{ workspaces: [{ id: 'a', region: 'us' }], auditorPrincipals: ['bob'] }, /auditArchive\.auditorPrincipals\[0\]: an IAM role/],
     [{ workspaces: [{ id: 'a', region: 'us' }], schedule: 'every minute' }, /auditArchive\.schedule: an EventBridge expression/],
     [{ workspaces: [{ id: 'a', region: 'us' }], retentionYear: 7 }, /auditArchive: unknown key\(s\) retentionYear/],
-    [{ workspaces: [{ id: 'a', region: 'us' }, { id: 'a', region: 'eu' }] }, /workspace ids must be unique/],
+    [
+      {
+        workspaces: [
+          { id: 'a', region: 'us' },
+          { id: 'a', region: 'eu' },
+        ],
+      },
+      /workspace ids must be unique/,
+    ],
   ])('rejects %j naming the key', (value, message) => {
     expect(() => parseDeployConfig(value)).toThrow(ConfigurationError);
     expect(() => parseDeployConfig(value)).toThrow(message);
   });
 
   it('fills the defaults', () => {
-    expect(parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }] })).toMatchObject({ schedule: 'rate(15 minutes)', retentionYears: 7, objectLockMode: 'COMPLIANCE', auditorPrincipals: [] });
+    expect(parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }] })).toMatchObject({
+      schedule: 'rate(15 minutes)',
+      retentionYears: 7,
+      objectLockMode: 'COMPLIANCE',
+      auditorPrincipals: [],
+    });
   });
 });
 
 describe('Athena reads only chain-listed parts', () => {
   it('defines the part index table and the activity_logs view over the raw table, and lets the collector write index/', () => {
     const t = template;
-    t.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'activity_logs_objects', TableType: 'EXTERNAL_TABLE' }) });
-    t.hasResourceProperties('AWS::Glue::Table', { TableInput: Match.objectLike({ Name: 'archive_index', StorageDescriptor: Match.objectLike({ Columns: [Match.objectLike({ Name: 'seq' }), Match.objectLike({ Name: 'key' }), Match.objectLike({ Name: 'status' })] }) }) });
+    t.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({ Name: 'activity_logs_objects', TableType: 'EXTERNAL_TABLE' }),
+    });
+    t.hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'archive_index',
+        StorageDescriptor: Match.objectLike({
+          Columns: [Match.objectLike({ Name: 'seq' }), Match.objectLike({ Name: 'key' }), Match.objectLike({ Name: 'status' })],
+        }),
+      }),
+    });
     const view = Object.values(t.findResources('AWS::Glue::Table')).find((r) => r.Properties.TableInput.Name === 'activity_logs')!;
     expect(view.Properties.TableInput.TableType).toBe('VIRTUAL_VIEW');
-    const sql = JSON.parse(Buffer.from(/Presto View: (\S+) /.exec(view.Properties.TableInput.ViewOriginalText)![1]!, 'base64').toString()).originalSql;
+    const sql = JSON.parse(
+      Buffer.from(/Presto View: (\S+) /.exec(view.Properties.TableInput.ViewOriginalText)![1]!, 'base64').toString(),
+    ).originalSql;
     expect(sql).toMatch(/FROM activity_logs_objects o\nWHERE substr\(o\."\$path"/);
     expect(JSON.stringify(t.toJSON())).toMatch(/\/index\/\*/);
   });

@@ -36,7 +36,13 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys') },
+      env: {
+        ...process.env,
+        INTERCOM_ACCESS_TOKEN: sim.token,
+        INTERCOM_API_URL: sim.url,
+        CI: 'true',
+        AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -55,7 +61,25 @@ describe('audit-archive collect --rules', () => {
     const file = path.join(tmp, 'alerts.jsonl');
     await fs.mkdir(unwritable);
     const collect = (until: number, alertsFile: string) =>
-      cli(['collect', '--archive', archive, '--since', String(SINCE), '--until', String(until), '--window', '1d', '--settle-lag', '0s', '--rules', 'rules/default-rules.yaml', '--alerts-file', alertsFile, '--alert-max-age', '30d']);
+      cli([
+        'collect',
+        '--archive',
+        archive,
+        '--since',
+        String(SINCE),
+        '--until',
+        String(until),
+        '--window',
+        '1d',
+        '--settle-lag',
+        '0s',
+        '--rules',
+        'rules/default-rules.yaml',
+        '--alerts-file',
+        alertsFile,
+        '--alert-max-age',
+        '30d',
+      ]);
 
     const first = await collect(UNTIL - 5 * DAY, file);
     expect(first.code).toBe(0);
@@ -70,7 +94,10 @@ describe('audit-archive collect --rules', () => {
     expect(ok.code).toBe(0);
     expect(ok.stderr).toMatch(/alerts: \d+ matches in \d+ entries after the alerts watermark \(manifest \d+\), \d+ sent, 0 sent before/);
 
-    const delivered = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Alert);
+    const delivered = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Alert);
     const rules = parseRules(readFileSync(path.join(ROOT, 'rules/default-rules.yaml'), 'utf8'), 'default-rules.yaml');
     const { alerts } = await backtest(new LocalObjectStore(archive), ['sim-acme'], rules, SINCE, UNTIL);
     const byId = (a: Alert, b: Alert) => (a.alert_id < b.alert_id ? -1 : 1);
@@ -78,7 +105,18 @@ describe('audit-archive collect --rules', () => {
     expect([...delivered].sort(byId)).toEqual([...alerts].sort(byId));
 
     // The CLI's own backtest counts the same number.
-    const bt = await cli(['rules', 'backtest', '--archive', archive, '--rules', 'rules/default-rules.yaml', '--from', day(SINCE), '--to', day(UNTIL - DAY)]);
+    const bt = await cli([
+      'rules',
+      'backtest',
+      '--archive',
+      archive,
+      '--rules',
+      'rules/default-rules.yaml',
+      '--from',
+      day(SINCE),
+      '--to',
+      day(UNTIL - DAY),
+    ]);
     expect(bt.code).toBe(0);
     const counted = [...bt.stdout.matchAll(/\]: (\d+) alerts/g)].reduce((n, m) => n + Number(m[1]), 0);
     expect(counted).toBe(delivered.length);

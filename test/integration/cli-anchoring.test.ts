@@ -44,7 +44,14 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), ...args], {
       cwd: ROOT,
-      env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'), ...env },
+      env: {
+        ...process.env,
+        INTERCOM_ACCESS_TOKEN: sim.token,
+        INTERCOM_API_URL: sim.url,
+        CI: 'true',
+        AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -56,14 +63,16 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   });
 }
 
-const collect = (archive: string, until = UNTIL, extra: string[] = []) => cli(['collect', '--archive', archive, '--since', String(T0), '--until', String(until), '--window', '1d', '--settle-lag', '0s', ...extra]);
+const collect = (archive: string, until = UNTIL, extra: string[] = []) =>
+  cli(['collect', '--archive', archive, '--since', String(T0), '--until', String(until), '--window', '1d', '--settle-lag', '0s', ...extra]);
 const keyDir = () => path.join(tmp, 'keys');
 async function publicKeyOf(archive: string, dir = keyDir()): Promise<string> {
   const key = await chainKey(new LocalObjectStore(archive), 'sim-acme');
   return fingerprintKeyPaths(dir, key!.fingerprint!).publicKey;
 }
 const receiptIn = (text: string) => RECEIPT.exec(text)?.[0];
-const manifestAt = async (archive: string, seq: number) => JSON.parse(await fs.readFile(path.join(archive, manifestKey('sim-acme', seq)), 'utf8')) as Manifest;
+const manifestAt = async (archive: string, seq: number) =>
+  JSON.parse(await fs.readFile(path.join(archive, manifestKey('sim-acme', seq)), 'utf8')) as Manifest;
 
 /** Deletes the newest n manifests, their signatures, parts and lock records: all a folder writer needs. */
 async function deleteTail(archive: string, n: number): Promise<void> {
@@ -71,7 +80,12 @@ async function deleteTail(archive: string, n: number): Promise<void> {
   const last = names.length - 1;
   for (let seq = last - n + 1; seq <= last; seq++) {
     const m = await manifestAt(archive, seq);
-    for (const key of [...m.parts.map((p) => p.key), ...m.quarantine.map((p) => p.key), manifestKey('sim-acme', seq), signatureKey('sim-acme', seq)]) {
+    for (const key of [
+      ...m.parts.map((p) => p.key),
+      ...m.quarantine.map((p) => p.key),
+      manifestKey('sim-acme', seq),
+      signatureKey('sim-acme', seq),
+    ]) {
       await fs.rm(path.join(archive, key), { force: true });
       await fs.rm(path.join(archive, '.object-lock', `${key}.retention.json`), { force: true });
     }
@@ -93,7 +107,9 @@ describe('collect prints a head receipt', () => {
     const verify = await cli(['verify', '--archive', archive, '--public-key', await publicKeyOf(archive), '--report', report]);
     expect(verify.code).toBe(0);
     expect(receiptIn(verify.stdout)).toBe(receipt);
-    expect(JSON.parse(await fs.readFile(report, 'utf8')).head_receipts).toEqual([expect.objectContaining({ workspace_id: 'sim-acme', seq: Number(m[1]), sha256: m[2], line: receipt })]);
+    expect(JSON.parse(await fs.readFile(report, 'utf8')).head_receipts).toEqual([
+      expect.objectContaining({ workspace_id: 'sim-acme', seq: Number(m[1]), sha256: m[2], line: receipt }),
+    ]);
     expect(await fs.readFile(path.join(tmp, 'receipt-report.summary.md'), 'utf8')).toContain(receipt);
   });
 
@@ -144,12 +160,24 @@ describe('verify anchored outside the archive', () => {
   ])('exits 1 with --expect-head given as %s', async (_name, form) => {
     const run = await cli(['verify', '--archive', archive, '--public-key', publicKey, '--expect-head', form()]);
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/\[head-missing\] the chain of workspace sim-acme ends at seq \d+, but a head receipt says it reached seq \d+/);
+    expect(run.stdout).toMatch(
+      /\[head-missing\] the chain of workspace sim-acme ends at seq \d+, but a head receipt says it reached seq \d+/,
+    );
     expect(receiptIn(run.stdout)).toBeUndefined();
   });
 
   it('takes --expect-head more than once', async () => {
-    const run = await cli(['verify', '--archive', archive, '--public-key', publicKey, '--expect-head', 'sim-acme:0:' + 'ab'.repeat(32), '--expect-head', receipt]);
+    const run = await cli([
+      'verify',
+      '--archive',
+      archive,
+      '--public-key',
+      publicKey,
+      '--expect-head',
+      'sim-acme:0:' + 'ab'.repeat(32),
+      '--expect-head',
+      receipt,
+    ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('[head-mismatch]');
     expect(run.stdout).toContain('[head-missing]');
@@ -205,7 +233,14 @@ describe('one key per chain', () => {
     await fs.mkdir(dir, { mode: 0o700 });
     const archive = path.join(tmp, 'legacy');
     const env = { AUDIT_ARCHIVE_KEY_DIR: dir };
-    expect((await cli(['collect', '--archive', archive, '--since', String(T0), '--until', String(T0 + 2 * DAY), '--window', '1d', '--settle-lag', '0s'], env)).code).toBe(0);
+    expect(
+      (
+        await cli(
+          ['collect', '--archive', archive, '--since', String(T0), '--until', String(T0 + 2 * DAY), '--window', '1d', '--settle-lag', '0s'],
+          env,
+        )
+      ).code,
+    ).toBe(0);
     // Make the key folder look like an older version's: the pair under a hash of the archive's path only.
     const fp = (await chainKey(new LocalObjectStore(archive), 'sim-acme'))!.fingerprint!;
     const legacy = keyPaths(archive, dir);
@@ -231,7 +266,10 @@ describe('one key per chain', () => {
     await fs.writeFile(legacy.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }));
     await fs.chmod(legacy.privateKey, 0o644);
     await fs.writeFile(legacy.publicKey, publicKey.export({ type: 'spki', format: 'pem' }));
-    const run = await cli(['collect', '--archive', archive, '--since', String(T0), '--until', String(T0 + DAY), '--window', '1d', '--settle-lag', '0s'], { AUDIT_ARCHIVE_KEY_DIR: dir });
+    const run = await cli(
+      ['collect', '--archive', archive, '--since', String(T0), '--until', String(T0 + DAY), '--window', '1d', '--settle-lag', '0s'],
+      { AUDIT_ARCHIVE_KEY_DIR: dir },
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/refusing the private key .*\(mode 644\).*chmod 600/);
     await expect(fs.stat(path.join(archive, 'signatures'))).rejects.toThrow();
@@ -241,7 +279,22 @@ describe('one key per chain', () => {
     const dir = path.join(tmp, 'open-keys');
     await fs.mkdir(dir);
     await fs.chmod(dir, 0o777);
-    const run = await cli(['collect', '--archive', path.join(tmp, 'open'), '--since', String(T0), '--until', String(T0 + DAY), '--window', '1d', '--settle-lag', '0s'], { AUDIT_ARCHIVE_KEY_DIR: dir });
+    const run = await cli(
+      [
+        'collect',
+        '--archive',
+        path.join(tmp, 'open'),
+        '--since',
+        String(T0),
+        '--until',
+        String(T0 + DAY),
+        '--window',
+        '1d',
+        '--settle-lag',
+        '0s',
+      ],
+      { AUDIT_ARCHIVE_KEY_DIR: dir },
+    );
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/refusing the signing key folder .*writable by group and others \(mode 777\).*chmod 700/);
   });
@@ -250,7 +303,9 @@ describe('one key per chain', () => {
     const archive = path.join(tmp, 'receipt');
     const empty = path.join(tmp, 'empty-keys');
     await fs.mkdir(empty, { mode: 0o700 });
-    const run = await cli(['collect', '--archive', archive, '--until', String(UNTIL + DAY), '--window', '1d', '--settle-lag', '0s'], { AUDIT_ARCHIVE_KEY_DIR: empty });
+    const run = await cli(['collect', '--archive', archive, '--until', String(UNTIL + DAY), '--window', '1d', '--settle-lag', '0s'], {
+      AUDIT_ARCHIVE_KEY_DIR: empty,
+    });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/this archive's chain is signed with key [0-9a-f]{64}, which is not in the key folder/);
     expect(await fs.readdir(empty)).toEqual([]);
@@ -261,7 +316,14 @@ describe('one key per chain', () => {
     const dir = path.join(tmp, 'unsigned-keys');
     await fs.mkdir(dir, { mode: 0o700 });
     const env = { AUDIT_ARCHIVE_KEY_DIR: dir };
-    expect((await cli(['collect', '--archive', archive, '--since', String(T0), '--until', String(T0 + 2 * DAY), '--window', '1d', '--settle-lag', '0s'], env)).code).toBe(0);
+    expect(
+      (
+        await cli(
+          ['collect', '--archive', archive, '--since', String(T0), '--until', String(T0 + 2 * DAY), '--window', '1d', '--settle-lag', '0s'],
+          env,
+        )
+      ).code,
+    ).toBe(0);
     const before = (await fs.readdir(dir)).sort();
     await fs.rm(path.join(archive, 'signatures'), { recursive: true, force: true });
     await fs.rm(path.join(archive, '.object-lock', 'signatures'), { recursive: true, force: true });
@@ -279,7 +341,10 @@ describe('one key per chain', () => {
     const oldKey = await publicKeyOf(archive);
     const rotate = await cli(['keys', 'rotate', '--archive', archive]);
     expect(rotate.code).toBe(0);
-    const m = /signing key rotated from ([0-9a-f]{64}) to ([0-9a-f]{64}); the new key signs from manifest (\d+) on \((keys\/workspace=sim-acme\/\d{12}\.json)\)/.exec(rotate.stdout)!;
+    const m =
+      /signing key rotated from ([0-9a-f]{64}) to ([0-9a-f]{64}); the new key signs from manifest (\d+) on \((keys\/workspace=sim-acme\/\d{12}\.json)\)/.exec(
+        rotate.stdout,
+      )!;
     expect(m).not.toBeNull();
     await fs.access(path.join(archive, m[4]!));
     expect((await collect(archive)).code).toBe(0);

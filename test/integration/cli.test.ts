@@ -41,11 +41,23 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], env: Record<string, string | undefined> = {}, killAfterMs?: number, entry = ['--import', 'tsx', path.join(ROOT, 'cli/main.ts')]): Promise<Run> {
+function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  killAfterMs?: number,
+  entry = ['--import', 'tsx', path.join(ROOT, 'cli/main.ts')],
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...entry, ...args], {
       cwd: ROOT,
-      env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'), ...env },
+      env: {
+        ...process.env,
+        INTERCOM_ACCESS_TOKEN: sim.token,
+        INTERCOM_API_URL: sim.url,
+        CI: 'true',
+        AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'),
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -64,13 +76,31 @@ async function publicKeyOf(archive: string, workspace = 'sim-acme'): Promise<str
   return fingerprintKeyPaths(path.join(tmp, 'keys'), key!.fingerprint!).publicKey;
 }
 
-const collectArgs = (archive: string, extra: string[] = []) => ['collect', '--archive', archive, '--since', String(T0), '--until', String(UNTIL), '--window', '2d', '--settle-lag', '0s', ...extra];
+const collectArgs = (archive: string, extra: string[] = []) => [
+  'collect',
+  '--archive',
+  archive,
+  '--since',
+  String(T0),
+  '--until',
+  String(UNTIL),
+  '--window',
+  '2d',
+  '--settle-lag',
+  '0s',
+  ...extra,
+];
 
 async function expectExactlyOnceAndVerified(archive: string) {
   const store = new LocalObjectStore(archive);
   const lines = await archivedLines(store);
   expect(duplicateIds(lines)).toEqual([]);
-  expect(lines.map((l) => l.id as string).sort()).toEqual(sim.workspace.entriesBetween(T0, UNTIL - 1).map((e) => e.id).sort());
+  expect(lines.map((l) => l.id as string).sort()).toEqual(
+    sim.workspace
+      .entriesBetween(T0, UNTIL - 1)
+      .map((e) => e.id)
+      .sort(),
+  );
   const result = await verifyArchive(store);
   expect(result.problems).toEqual([]);
   const verify = await cli(['verify', '--archive', archive]);
@@ -110,13 +140,37 @@ describe('audit-archive CLI', () => {
     ['an unknown flag', ['collect', '--archive', 'x', '--bogus'], /unknown option '--bogus'/],
     ['a missing required flag', ['collect'], /required option '--archive <dir>' not specified/],
     ['a bad --since', ['collect', '--archive', 'x', '--since', 'last tuesday'], /--since: 'last tuesday' is not a time/],
-    ['a bad --window', ['collect', '--archive', 'x', '--since', '2025-01-01', '--window', 'forever'], /--window: 'forever' is not a duration/],
+    [
+      'a bad --window',
+      ['collect', '--archive', 'x', '--since', '2025-01-01', '--window', 'forever'],
+      /--window: 'forever' is not a duration/,
+    ],
     ['a bad --region', ['collect', '--archive', 'x', '--region', 'mars'], /Allowed choices are us, eu, au/],
-    ['a bad --request-timeout', ['collect', '--archive', 'x', '--since', '2025-01-01', '--request-timeout', '0s'], /--request-timeout: '0s' is not a duration from 1s to 600s/],
-    ['a bad --budget-share', ['collect', '--archive', 'x', '--since', '2025-01-01', '--budget-share', '2'], /--budget-share: '2' is not a number from 0.01 to 1/],
-    ['a bad --lock-wait', ['collect', '--archive', 'x', '--since', '2025-01-01', '--lock-wait', 'forever'], /--lock-wait: 'forever' is not a duration from 0s to 86400s/],
-    ['a bad --max-page-mb', ['collect', '--archive', 'x', '--since', '2025-01-01', '--max-page-mb', '0'], /--max-page-mb: '0' is not a number from 0.001 to 1024/],
-    ['verify of a folder that does not exist', ['verify', '--archive', '/nonexistent/archive'], /--archive: '\/nonexistent\/archive' is not a folder/],
+    [
+      'a bad --request-timeout',
+      ['collect', '--archive', 'x', '--since', '2025-01-01', '--request-timeout', '0s'],
+      /--request-timeout: '0s' is not a duration from 1s to 600s/,
+    ],
+    [
+      'a bad --budget-share',
+      ['collect', '--archive', 'x', '--since', '2025-01-01', '--budget-share', '2'],
+      /--budget-share: '2' is not a number from 0.01 to 1/,
+    ],
+    [
+      'a bad --lock-wait',
+      ['collect', '--archive', 'x', '--since', '2025-01-01', '--lock-wait', 'forever'],
+      /--lock-wait: 'forever' is not a duration from 0s to 86400s/,
+    ],
+    [
+      'a bad --max-page-mb',
+      ['collect', '--archive', 'x', '--since', '2025-01-01', '--max-page-mb', '0'],
+      /--max-page-mb: '0' is not a number from 0.001 to 1024/,
+    ],
+    [
+      'verify of a folder that does not exist',
+      ['verify', '--archive', '/nonexistent/archive'],
+      /--archive: '\/nonexistent\/archive' is not a folder/,
+    ],
   ])('exits 2 for %s, saying what is wrong', async (_name, args, message) => {
     const run = await cli(args);
     expect(run.code).toBe(2);
@@ -139,11 +193,23 @@ describe('audit-archive CLI', () => {
   it('exits 2 with --lock-wait 0s when another host holds the lock, naming it, and takes a dead one over at once', async () => {
     const archive = path.join(tmp, 'foreign-lock');
     await fs.mkdir(path.join(archive, '.locks'), { recursive: true });
-    const foreign = { format: 'intercom-audit-archive/lock/v1', gen: 7, pid: 4242, host: 'other-host', boot_id: 'another-kernel', pid_ns: 'pid:[1]', proc_start: '1', started_at: '2026-01-01T00:00:00.000Z', lease_ms: 30_000 };
+    const foreign = {
+      format: 'intercom-audit-archive/lock/v1',
+      gen: 7,
+      pid: 4242,
+      host: 'other-host',
+      boot_id: 'another-kernel',
+      pid_ns: 'pid:[1]',
+      proc_start: '1',
+      started_at: '2026-01-01T00:00:00.000Z',
+      lease_ms: 30_000,
+    };
     await fs.writeFile(path.join(archive, '.locks', '000000000007.json'), JSON.stringify(foreign));
     const run = await cli(collectArgs(archive, ['--lock-wait', '0s', '--until', String(T0 + DAY)]));
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/the archive is locked by collector pid 4242 on other-host, running since 2026-01-01T00:00:00.000Z, which this host cannot check/);
+    expect(run.stderr).toMatch(
+      /the archive is locked by collector pid 4242 on other-host, running since 2026-01-01T00:00:00.000Z, which this host cannot check/,
+    );
     if (process.platform !== 'linux') return;
     // The same lock written on this host before a reboot is dead at once (Linux: another boot id).
     await fs.writeFile(path.join(archive, '.locks', '000000000008.json'), JSON.stringify({ ...foreign, gen: 8, host: os.hostname() }));
@@ -166,7 +232,9 @@ describe('audit-archive CLI', () => {
         server.close(() => resolve(port));
       });
     });
-    const run = await cli(collectArgs(archive, ['--workspace', 'sim-acme', '--max-retries', '1']), { INTERCOM_API_URL: `http://127.0.0.1:${closed}` });
+    const run = await cli(collectArgs(archive, ['--workspace', 'sim-acme', '--max-retries', '1']), {
+      INTERCOM_API_URL: `http://127.0.0.1:${closed}`,
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Intercom kept failing after 2 attempts \(network: ECONNREFUSED\)/);
   });
@@ -192,7 +260,10 @@ describe('audit-archive CLI', () => {
   });
 
   it('serves the simulator with simulate and prints its URL and token', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), 'simulate', '--faults', 'latency=1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), 'simulate', '--faults', 'latency=1'], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let text = '';
       await new Promise<void>((resolve) => {
@@ -227,12 +298,16 @@ describe('audit-archive verify, report, query and rules', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/key fingerprint \(SHA-256 of the public key\): [0-9a-f]{64}/);
     const report = JSON.parse(await fs.readFile(reportFile, 'utf8'));
-    expect(report).toMatchObject({ ok: true, key: { fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) }, summary: { signatures_checked: expect.any(Number) } });
+    expect(report).toMatchObject({
+      ok: true,
+      key: { fingerprint: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      summary: { signatures_checked: expect.any(Number) },
+    });
     expect(report.workspaces[0]).toMatchObject({ workspace_id: 'sim-acme', chain_length: 11, first_signed_manifest: 0 });
     expect(await fs.readFile(path.join(tmp, 'verify-report.summary.md'), 'utf8')).toMatch(/# Archive verification — PASSED/);
   });
 
-  it('exits 1 when the public key is not the archive\'s', async () => {
+  it("exits 1 when the public key is not the archive's", async () => {
     const { generateKeyPairSync } = await import('node:crypto');
     const other = path.join(tmp, 'other.pub.pem');
     await fs.writeFile(other, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
@@ -242,7 +317,17 @@ describe('audit-archive verify, report, query and rules', () => {
   });
 
   it('prints a canned query as a table', async () => {
-    const run = await cli(['query', '--archive', archive(), '--file', 'queries/gdpr_data_exports.sql', '--from', '2025-03-03', '--to', '2025-03-22']);
+    const run = await cli([
+      'query',
+      '--archive',
+      archive(),
+      '--file',
+      'queries/gdpr_data_exports.sql',
+      '--from',
+      '2025-03-03',
+      '--to',
+      '2025-03-22',
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout.split('\n')[0]).toMatch(/^time_utc\s+workspace\s+teammate_id/);
     expect(run.stdout).toMatch(/\(\d+ rows\)/);
@@ -253,8 +338,18 @@ describe('audit-archive verify, report, query and rules', () => {
     // The archive holds 2025-03-03 – 2025-03-23 only: the quarter is partial, so --allow-partial.
     const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out, '--allow-partial']);
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n')[0]).toBe('NOT COMPLETE: sim-acme does not hold 2025-01-01T00:00:00Z – 2025-03-03T00:00:00Z, 2025-03-23T00:00:00Z – 2025-04-01T00:00:00Z (results for this period are partial)');
-    expect((await fs.readdir(out)).sort()).toEqual(expect.arrayContaining(['manifest.json', 'summary.html', 'gdpr_data_exports.csv', 'activity_summary_by_type.csv', 'activity_summary_by_actor.csv']));
+    expect(run.stdout.split('\n')[0]).toBe(
+      'NOT COMPLETE: sim-acme does not hold 2025-01-01T00:00:00Z – 2025-03-03T00:00:00Z, 2025-03-23T00:00:00Z – 2025-04-01T00:00:00Z (results for this period are partial)',
+    );
+    expect((await fs.readdir(out)).sort()).toEqual(
+      expect.arrayContaining([
+        'manifest.json',
+        'summary.html',
+        'gdpr_data_exports.csv',
+        'activity_summary_by_type.csv',
+        'activity_summary_by_actor.csv',
+      ]),
+    );
     const again = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--out', out, '--allow-partial']);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists; a report pack is evidence/);
@@ -264,12 +359,18 @@ describe('audit-archive verify, report, query and rules', () => {
     const fromSources = path.join(tmp, 'pack-sources');
     const fromBuild = path.join(tmp, 'pack-build');
     expect((await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--allow-partial', '--out', fromSources])).code).toBe(0);
-    const run = await cli(['report', '--archive', archive(), '--quarter', '2025-Q1', '--allow-partial', '--out', fromBuild], {}, undefined, [path.join(ROOT, 'bin/audit-archive.mjs')]);
+    const run = await cli(
+      ['report', '--archive', archive(), '--quarter', '2025-Q1', '--allow-partial', '--out', fromBuild],
+      {},
+      undefined,
+      [path.join(ROOT, 'bin/audit-archive.mjs')],
+    );
     expect(run.code).toBe(0);
     const csvs = (await fs.readdir(fromSources)).filter((f) => f.endsWith('.csv')).sort();
     expect(csvs.length).toBeGreaterThan(5);
     expect((await fs.readdir(fromBuild)).filter((f) => f.endsWith('.csv')).sort()).toEqual(csvs);
-    for (const file of csvs) expect(await fs.readFile(path.join(fromBuild, file), 'utf8'), file).toBe(await fs.readFile(path.join(fromSources, file), 'utf8'));
+    for (const file of csvs)
+      expect(await fs.readFile(path.join(fromBuild, file), 'utf8'), file).toBe(await fs.readFile(path.join(fromSources, file), 'utf8'));
   });
 
   it('checks a pack with report verify and the report-signing public key, naming a tampered file', async () => {
@@ -301,7 +402,11 @@ describe('audit-archive verify, report, query and rules', () => {
 
   it.each([
     ['a quarter that has not begun', ['--quarter', '2099-Q1'], /the period starting 2099-01-01 has not begun yet/],
-    ['an unknown time zone', ['--quarter', '2025-Q1', '--timezone', 'Mars/Olympus'], /--timezone: 'Mars\/Olympus' is not an IANA time zone/],
+    [
+      'an unknown time zone',
+      ['--quarter', '2025-Q1', '--timezone', 'Mars/Olympus'],
+      /--timezone: 'Mars\/Olympus' is not an IANA time zone/,
+    ],
   ])('exits 2 from report for %s', async (_name, args, message) => {
     const run = await cli(['report', '--archive', archive(), '--out', path.join(tmp, 'never'), ...args]);
     expect(run.code).toBe(2);
@@ -319,20 +424,46 @@ describe('audit-archive verify, report, query and rules', () => {
   });
 
   it('prints the coverage of a query range to stderr, and warns when the archive does not hold it', async () => {
-    const covered = await cli(['query', '--archive', archive(), '--file', 'queries/gdpr_data_exports.sql', '--from', '2025-03-03', '--to', '2025-03-22']);
+    const covered = await cli([
+      'query',
+      '--archive',
+      archive(),
+      '--file',
+      'queries/gdpr_data_exports.sql',
+      '--from',
+      '2025-03-03',
+      '--to',
+      '2025-03-22',
+    ]);
     expect(covered.stderr).toMatch(/^coverage: The archive covers the whole period: windows \d+–\d+, no gaps$/m);
     expect(covered.stderr).not.toContain('warning');
-    const before = await cli(['query', '--archive', archive(), '--file', 'queries/sign_in_anomalies.sql', '--from', '2025-02-01', '--to', '2025-03-10']);
+    const before = await cli([
+      'query',
+      '--archive',
+      archive(),
+      '--file',
+      'queries/sign_in_anomalies.sql',
+      '--from',
+      '2025-02-01',
+      '--to',
+      '2025-03-10',
+    ]);
     expect(before.code).toBe(0);
     expect(before.stderr).toContain('coverage: NOT COMPLETE: sim-acme does not hold 2025-02-01T00:00:00Z – 2025-03-03T00:00:00Z');
-    expect(before.stderr).toContain('warning: the archive does not hold all of 2025-02-01 – 2025-03-10; an empty or small answer does not mean nothing happened there');
+    expect(before.stderr).toContain(
+      'warning: the archive does not hold all of 2025-02-01 – 2025-03-10; an empty or small answer does not mean nothing happened there',
+    );
     expect(before.stderr).toContain("warning: this query looks back 90 days, before sim-acme's archive starts (2025-03-03T00:00:00Z)");
   });
 
   it('ends quietly when the reader closes the pipe', async () => {
     const command = `"${process.execPath}" --import tsx cli/main.ts query --archive "${archive()}" --file queries/soc2_permission_changes.sql --from 2025-03-03 --to 2025-03-22 --csv | true; echo "exit=\${PIPESTATUS[0]}" >&2`;
     const run = await new Promise<{ stderr: string }>((resolve, reject) => {
-      const child = spawn('bash', ['-c', command], { cwd: ROOT, env: { ...process.env, AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys') }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn('bash', ['-c', command], {
+        cwd: ROOT,
+        env: { ...process.env, AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys') },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d));
       child.on('error', reject);
@@ -345,9 +476,15 @@ describe('audit-archive verify, report, query and rules', () => {
   it.each([
     [['report', '--archive', 'x', '--quarter', '2025-5', '--out', 'y'], /--quarter: '2025-5' is not a quarter/],
     [['query', '--archive', 'x', '--file', 'q.sql', '--from', 'yesterday', '--to', '2025-01-01'], /--from: 'yesterday' is not a date/],
-    [['query', '--archive', 'x', '--file', 'q.sql', '--from', '2026-02-30', '--to', '2026-03-01'], /--from: '2026-02-30' is not a date like 2026-01-31 \(a real calendar day\)/],
+    [
+      ['query', '--archive', 'x', '--file', 'q.sql', '--from', '2026-02-30', '--to', '2026-03-01'],
+      /--from: '2026-02-30' is not a date like 2026-01-31 \(a real calendar day\)/,
+    ],
     [['collect', '--archive', 'x', '--since', '2026-02-30'], /--since: '2026-02-30' is not a time/],
-    [['rules', 'backtest', '--archive', 'x', '--rules', 'nope.yaml', '--from', '2025-01-01', '--to', '2025-01-02'], /--rules: cannot read 'nope.yaml'|--archive: 'x' is not a folder/],
+    [
+      ['rules', 'backtest', '--archive', 'x', '--rules', 'nope.yaml', '--from', '2025-01-01', '--to', '2025-01-02'],
+      /--rules: cannot read 'nope.yaml'|--archive: 'x' is not a folder/,
+    ],
   ])('exits 2 for %j', async (args, message) => {
     const run = await cli(args);
     expect(run.code).toBe(2);
@@ -359,7 +496,11 @@ describe('audit-archive verify, report, query and rules', () => {
     const proofFile = path.join(tmp, 'proof.json');
     const run = await cli(['trace', id, '--archive', archive(), '--out', proofFile]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^entry ${id} \\(workspace sim-acme\\)\n  part {6}activity_logs/workspace=sim-acme/dt=2025-03-0\\d/\\S+ {2}sha256 [0-9a-f]{64}`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^entry ${id} \\(workspace sim-acme\\)\n  part {6}activity_logs/workspace=sim-acme/dt=2025-03-0\\d/\\S+ {2}sha256 [0-9a-f]{64}`,
+      ),
+    );
     expect(run.stdout).toMatch(/ {2}signature ED25519 by \S+ {2}key fingerprint [0-9a-f]{64}/);
     const pub = await publicKeyOf(archive());
     const ok = await cli(['trace', 'verify', proofFile, '--public-key', pub]);
@@ -367,14 +508,31 @@ describe('audit-archive verify, report, query and rules', () => {
     expect(ok.stdout).toMatch(new RegExp(`^OK: entry ${id} is in activity_logs/`));
     const proof = JSON.parse(await fs.readFile(proofFile, 'utf8'));
     const forged = path.join(tmp, 'proof-forged.json');
-    await fs.writeFile(forged, JSON.stringify({ ...proof, entry_line: proof.entry_line.replace(/"performed_by_email":"[^"]*"/, '"performed_by_email":"someone@else.example"') }));
+    await fs.writeFile(
+      forged,
+      JSON.stringify({
+        ...proof,
+        entry_line: proof.entry_line.replace(/"performed_by_email":"[^"]*"/, '"performed_by_email":"someone@else.example"'),
+      }),
+    );
     const bad = await cli(['trace', 'verify', forged, '--public-key', pub]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('entry: the entry line is not in the part');
   });
 
   it('backtests the default rules and shows per-rule counts', async () => {
-    const run = await cli(['rules', 'backtest', '--archive', archive(), '--rules', 'rules/default-rules.yaml', '--from', '2025-03-03', '--to', '2025-03-22']);
+    const run = await cli([
+      'rules',
+      'backtest',
+      '--archive',
+      archive(),
+      '--rules',
+      'rules/default-rules.yaml',
+      '--from',
+      '2025-03-03',
+      '--to',
+      '2025-03-22',
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/security-setting-changed \[medium\]: \d+ alerts/);
   });
@@ -391,54 +549,81 @@ describe('kill -9 and rerun', () => {
     await expectExactlyOnceAndVerified(archive);
   });
 
-  it.runIf(process.platform === 'linux')('takes the lock at once on a rerun right after kill -9, ten times in a row, though each killed run is still a zombie', async () => {
-    const archive = path.join(tmp, 'kill-zombie');
-    const parents: ChildProcess[] = [];
-    const procState = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)[0];
-    const lockOwner = async () => {
-      const names = (await fs.readdir(path.join(archive, '.locks')).catch(() => [] as string[])).filter((n) => /^\d{12}\.json$/.test(n)).sort();
-      const body = names.length ? (JSON.parse(await fs.readFile(path.join(archive, '.locks', names.at(-1)!), 'utf8').catch(() => '{}')) as { pid?: number; released?: boolean }) : {};
-      return body.released ? undefined : body.pid;
-    };
-    let previous: number | undefined;
-    try {
-      for (let i = 0; i < 10; i++) {
-        // sh starts the collector in the background and execs `sleep`, which never reaps it: the
-        // killed collector stays a zombie, as under a container PID 1 that does not reap.
-        const log = path.join(tmp, `kill-zombie-${i}.log`);
-        const parent = spawn('sh', ['-c', '"$0" --import tsx cli/main.ts "$@" >/dev/null 2>"$RUN_LOG" & echo $!; exec sleep 600', process.execPath, ...collectArgs(archive, ['--part-max-mb', '0.05'])], {
-          cwd: ROOT,
-          env: { ...process.env, INTERCOM_ACCESS_TOKEN: sim.token, INTERCOM_API_URL: sim.url, CI: 'true', AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'), RUN_LOG: log },
-          stdio: ['ignore', 'pipe', 'ignore'],
-        });
-        parents.push(parent);
-        const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
-        await vi.waitFor(
-          async () => {
-            const stderr = await fs.readFile(log, 'utf8').catch(() => '');
-            expect(stderr, `run ${i}`).not.toMatch(/error:/);
-            expect(await lockOwner()).toBe(pid);
-          },
-          { timeout: 60_000, interval: 20 },
-        );
-        // This run took the lock while the run killed before it was still a zombie.
-        if (previous) expect(procState(previous)).toBe('Z');
-        process.kill(pid, 'SIGKILL');
-        await vi.waitFor(() => expect(procState(pid)).toBe('Z'));
-        previous = pid;
+  it.runIf(process.platform === 'linux')(
+    'takes the lock at once on a rerun right after kill -9, ten times in a row, though each killed run is still a zombie',
+    async () => {
+      const archive = path.join(tmp, 'kill-zombie');
+      const parents: ChildProcess[] = [];
+      const procState = (pid: number) =>
+        readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2)[0];
+      const lockOwner = async () => {
+        const names = (await fs.readdir(path.join(archive, '.locks')).catch(() => [] as string[]))
+          .filter((n) => /^\d{12}\.json$/.test(n))
+          .sort();
+        const body = names.length
+          ? (JSON.parse(await fs.readFile(path.join(archive, '.locks', names.at(-1)!), 'utf8').catch(() => '{}')) as {
+              pid?: number;
+              released?: boolean;
+            })
+          : {};
+        return body.released ? undefined : body.pid;
+      };
+      let previous: number | undefined;
+      try {
+        for (let i = 0; i < 10; i++) {
+          // sh starts the collector in the background and execs `sleep`, which never reaps it: the
+          // killed collector stays a zombie, as under a container PID 1 that does not reap.
+          const log = path.join(tmp, `kill-zombie-${i}.log`);
+          const parent = spawn(
+            'sh',
+            [
+              '-c',
+              '"$0" --import tsx cli/main.ts "$@" >/dev/null 2>"$RUN_LOG" & echo $!; exec sleep 600',
+              process.execPath,
+              ...collectArgs(archive, ['--part-max-mb', '0.05']),
+            ],
+            {
+              cwd: ROOT,
+              env: {
+                ...process.env,
+                INTERCOM_ACCESS_TOKEN: sim.token,
+                INTERCOM_API_URL: sim.url,
+                CI: 'true',
+                AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'),
+                RUN_LOG: log,
+              },
+              stdio: ['ignore', 'pipe', 'ignore'],
+            },
+          );
+          parents.push(parent);
+          const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+          await vi.waitFor(
+            async () => {
+              const stderr = await fs.readFile(log, 'utf8').catch(() => '');
+              expect(stderr, `run ${i}`).not.toMatch(/error:/);
+              expect(await lockOwner()).toBe(pid);
+            },
+            { timeout: 60_000, interval: 20 },
+          );
+          // This run took the lock while the run killed before it was still a zombie.
+          if (previous) expect(procState(previous)).toBe('Z');
+          process.kill(pid, 'SIGKILL');
+          await vi.waitFor(() => expect(procState(pid)).toBe('Z'));
+          previous = pid;
+        }
+        // A failed write (a disk that filled up) left a 0-byte file behind: the next run clears it.
+        await fs.mkdir(path.join(archive, '.tmp'), { recursive: true });
+        await fs.writeFile(path.join(archive, '.tmp', 'deadbeef.tmp'), '');
+        const last = await cli(collectArgs(archive, ['--part-max-mb', '0.05']));
+        expect(last.code).toBe(0);
+        expect(last.stderr).toContain('removed 1 temporary file a failed or killed write left in .tmp/');
+        expect(await fs.readdir(path.join(archive, '.tmp'))).toEqual([]);
+        await expectExactlyOnceAndVerified(archive);
+      } finally {
+        for (const parent of parents) parent.kill('SIGKILL');
       }
-      // A failed write (a disk that filled up) left a 0-byte file behind: the next run clears it.
-      await fs.mkdir(path.join(archive, '.tmp'), { recursive: true });
-      await fs.writeFile(path.join(archive, '.tmp', 'deadbeef.tmp'), '');
-      const last = await cli(collectArgs(archive, ['--part-max-mb', '0.05']));
-      expect(last.code).toBe(0);
-      expect(last.stderr).toContain('removed 1 temporary file a failed or killed write left in .tmp/');
-      expect(await fs.readdir(path.join(archive, '.tmp'))).toEqual([]);
-      await expectExactlyOnceAndVerified(archive);
-    } finally {
-      for (const parent of parents) parent.kill('SIGKILL');
-    }
-  });
+    },
+  );
 
   it('loses nothing and duplicates nothing when killed at random instants, again and again', async () => {
     const archive = path.join(tmp, 'kill-random');

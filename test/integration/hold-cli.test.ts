@@ -56,8 +56,14 @@ describe('audit-archive hold', () => {
   });
 
   it.each([
-    [['hold', 'place', '--archive', 'ARCHIVE', '--from', '2025-03-04', '--to', '2025-03-04'], /required option '--reason <text>' not specified/],
-    [['hold', 'place', '--archive', 'ARCHIVE', '--from', '2025-03-04', '--prefix', 'manifests/', '--reason', 'x'], /give either --from and --to, or --prefix, not both/],
+    [
+      ['hold', 'place', '--archive', 'ARCHIVE', '--from', '2025-03-04', '--to', '2025-03-04'],
+      /required option '--reason <text>' not specified/,
+    ],
+    [
+      ['hold', 'place', '--archive', 'ARCHIVE', '--from', '2025-03-04', '--prefix', 'manifests/', '--reason', 'x'],
+      /give either --from and --to, or --prefix, not both/,
+    ],
     [['hold', 'place', '--archive', 'ARCHIVE', '--from', '2025-03-04', '--reason', 'x'], /a period needs both --from and --to/],
     [['hold', 'release', '--archive', 'ARCHIVE', '--hold', 'x', '--reason', 'x'], /--hold: 'x' is not a hold id/],
   ])('exits 2 on %j naming the problem', async (args, message) => {

@@ -25,7 +25,8 @@ import { DAY, T0, runCollector } from '../helpers/collecting.ts';
 let sim: RunningSimulator;
 let dir: string;
 const WS = 'sim-acme';
-const line = (id: string, createdAt: number) => `${JSON.stringify({ id, workspace_id: WS, created_at: createdAt, activity_type: 'app_data_export', source: JSON.stringify({ id, created_at: createdAt, activity_type: 'app_data_export' }) })}\n`;
+const line = (id: string, createdAt: number) =>
+  `${JSON.stringify({ id, workspace_id: WS, created_at: createdAt, activity_type: 'app_data_export', source: JSON.stringify({ id, created_at: createdAt, activity_type: 'app_data_export' }) })}\n`;
 const plant = (key: string, body: Buffer | string) => {
   mkdirSync(path.dirname(path.join(dir, key)), { recursive: true });
   writeFileSync(path.join(dir, key), body);
@@ -46,7 +47,13 @@ beforeAll(async () => {
   plant(acknowledged, gzipSync(line('acknowledged', T0 + DAY + 8)));
   const forgedIndex = indexKey(WS, 777);
   plant(forgedIndex, `${JSON.stringify({ seq: 777, key: unlisted, status: 'listed' })}\n`);
-  await acknowledgeObjects(store, [acknowledged, forgedIndex], { workspaceId: WS, reason: 'test objects', operator: 'test', runId: 'run-op', collectorVersion: '0.0.0-test' });
+  await acknowledgeObjects(store, [acknowledged, forgedIndex], {
+    workspaceId: WS,
+    reason: 'test objects',
+    operator: 'test',
+    runId: 'run-op',
+    collectorVersion: '0.0.0-test',
+  });
 });
 afterAll(async () => {
   await sim.close();
@@ -69,7 +76,9 @@ describe('the activity_logs view (reads only chain-listed parts)', () => {
     const instance = await DuckDBInstance.create(':memory:');
     const db = await instance.connect();
     const q = (t: string) => `'${t.replace(/'/g, "''")}'`;
-    const columns = ARCHIVE_COLUMNS.map((c) => `${q(c.name)}: ${q({ string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' }[c.type])}`).join(', ');
+    const columns = ARCHIVE_COLUMNS.map(
+      (c) => `${q(c.name)}: ${q({ string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' }[c.type])}`,
+    ).join(', ');
     const s3Path = `replace(filename, ${q(`${dir}/`)}, 's3://archive-bucket/prefix/')`;
     await db.run(
       `CREATE TABLE activity_logs_objects AS SELECT * EXCLUDE (filename), ${s3Path} AS "$path" FROM read_json(${q(`${dir}/activity_logs/workspace=*/dt=*/*.jsonl.gz`)}, ` +

@@ -53,7 +53,15 @@ describe('canned queries on DuckDB', () => {
     const out = await fs.mkdtemp(path.join(os.tmpdir(), 'pack-'));
     try {
       const queries = loadQueries();
-      const { manifest } = await buildReportPack({ quarter: '2025-Q2', queries, engine, sink: new FolderReportSink(out), archive: new LocalObjectStore(dir), workspaceIds: ['sim-acme'], now: () => new Date('2025-07-02T06:00:00Z') });
+      const { manifest } = await buildReportPack({
+        quarter: '2025-Q2',
+        queries,
+        engine,
+        sink: new FolderReportSink(out),
+        archive: new LocalObjectStore(dir),
+        workspaceIds: ['sim-acme'],
+        now: () => new Date('2025-07-02T06:00:00Z'),
+      });
       for (const query of queries) {
         const columns = (await engine.run(query.sql, bindValues(query, PERIOD))).columns;
         const csv = await fs.readFile(path.join(out, `${query.name}.csv`));
@@ -63,19 +71,36 @@ describe('canned queries on DuckDB', () => {
       expect(written).toEqual(JSON.parse(JSON.stringify(manifest)));
       expect(written.period).toMatchObject({ start_date: '2025-04-01', end_date: '2025-06-30' });
       expect(written.engine).toMatch(/^duckdb/);
-      expect(written.archive.manifest_heads).toEqual([expect.objectContaining({ workspaceId: 'sim-acme', seq: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
+      expect(written.archive.manifest_heads).toEqual([
+        expect.objectContaining({ workspaceId: 'sim-acme', seq: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+      ]);
       for (const file of written.files as { name: string; sha256: string }[]) {
         expect(sha256Hex(await fs.readFile(path.join(out, file.name)))).toBe(file.sha256);
       }
       const exportsEntry = written.queries.find((q: { name: string }) => q.name === 'gdpr_data_exports');
-      expect(exportsEntry).toMatchObject({ rows: truth.gdpr_data_exports!.length, parameters: [{ name: 'start_date', value: '2025-04-01' }, { name: 'end_date', value: '2025-06-30' }] });
+      expect(exportsEntry).toMatchObject({
+        rows: truth.gdpr_data_exports!.length,
+        parameters: [
+          { name: 'start_date', value: '2025-04-01' },
+          { name: 'end_date', value: '2025-06-30' },
+        ],
+      });
       expect(exportsEntry.sql).toContain('FROM activity_logs');
       const html = await fs.readFile(path.join(out, 'summary.html'), 'utf8');
       expect(html).toContain('<svg');
       expect(html).not.toMatch(/<script|https?:\/\/|<link /i);
       expect(html).toContain('Data exports per teammate');
       // A pack is evidence: writing it again into the same folder is refused.
-      await expect(buildReportPack({ quarter: '2025-Q2', queries, engine, sink: new FolderReportSink(out), archive: new LocalObjectStore(dir), workspaceIds: ['sim-acme'] })).rejects.toThrow(/already exists; a report pack is evidence/);
+      await expect(
+        buildReportPack({
+          quarter: '2025-Q2',
+          queries,
+          engine,
+          sink: new FolderReportSink(out),
+          archive: new LocalObjectStore(dir),
+          workspaceIds: ['sim-acme'],
+        }),
+      ).rejects.toThrow(/already exists; a report pack is evidence/);
     } finally {
       await fs.rm(out, { recursive: true, force: true });
     }
@@ -84,7 +109,15 @@ describe('canned queries on DuckDB', () => {
   it('writes the summary in Japanese on request', async () => {
     const out = await fs.mkdtemp(path.join(os.tmpdir(), 'pack-ja-'));
     try {
-      await buildReportPack({ quarter: '2025-Q2', queries: loadQueries(), engine, sink: new FolderReportSink(out), archive: new LocalObjectStore(dir), workspaceIds: ['sim-acme'], lang: 'ja' });
+      await buildReportPack({
+        quarter: '2025-Q2',
+        queries: loadQueries(),
+        engine,
+        sink: new FolderReportSink(out),
+        archive: new LocalObjectStore(dir),
+        workspaceIds: ['sim-acme'],
+        lang: 'ja',
+      });
       const html = await fs.readFile(path.join(out, 'summary.html'), 'utf8');
       expect(html).toContain('<html lang="ja">');
       expect(html).toContain('コンプライアンスレポート');
@@ -98,7 +131,10 @@ describe('canned queries on DuckDB', () => {
     try {
       for (const query of loadQueries()) {
         for (const period of [PERIOD, { start_date: '2025-01-01', end_date: '2025-01-31' }]) {
-          const [a, b] = await Promise.all([cached.run(query.sql, bindValues(query, period)), engine.run(query.sql, bindValues(query, period))]);
+          const [a, b] = await Promise.all([
+            cached.run(query.sql, bindValues(query, period)),
+            engine.run(query.sql, bindValues(query, period)),
+          ]);
           expect(a, `${query.name} ${period.start_date}`).toEqual(b);
         }
       }
@@ -112,7 +148,10 @@ describe('canned queries on DuckDB', () => {
     const blank = await DuckDbEngine.open(empty);
     try {
       for (const query of loadQueries()) {
-        const [a, b] = await Promise.all([blank.run(query.sql, bindValues(query, PERIOD)), engine.run(query.sql, bindValues(query, PERIOD))]);
+        const [a, b] = await Promise.all([
+          blank.run(query.sql, bindValues(query, PERIOD)),
+          engine.run(query.sql, bindValues(query, PERIOD)),
+        ]);
         expect(a.columns).toEqual(b.columns);
         expect(a.rows).toEqual([]);
       }

@@ -37,7 +37,12 @@ const ENTRIES = [
   entry('e-feb-2', '2026-02-12T12:00:00Z', 'admin_two_factor_auth_change', alice, { before: 'off', after: 'on' }),
   // Two entries that fail validation: one without a type, one whose time is text.
   { id: 'q-1', created_at: Date.parse('2026-02-20T08:00:00Z') / 1000, performed_by: { type: 'admin', id: alice.id }, metadata: null },
-  { id: 'q-2', created_at: String(Date.parse('2026-03-02T08:00:00Z') / 1000), activity_type: 'app_data_export', performed_by: { type: 'admin', id: alice.id } },
+  {
+    id: 'q-2',
+    created_at: String(Date.parse('2026-03-02T08:00:00Z') / 1000),
+    activity_type: 'app_data_export',
+    performed_by: { type: 'admin', id: alice.id },
+  },
   entry('e-mar-1', '2026-03-15T16:00:00Z', 'app_data_export', alice, { export_type: 'conversations', record_count: 5 }),
 ];
 const PLANTED = `activity_logs/workspace=${WS}/dt=2026-02-10/zzz.jsonl.gz`;
@@ -71,7 +76,10 @@ afterAll(async () => {
 });
 
 let packs = 0;
-async function pack(quarter: string, extra: { allowPartial?: boolean; lang?: 'en' | 'ja'; timezone?: string; engine?: QueryEngine; out?: string } = {}) {
+async function pack(
+  quarter: string,
+  extra: { allowPartial?: boolean; lang?: 'en' | 'ja'; timezone?: string; engine?: QueryEngine; out?: string } = {},
+) {
   const out = extra.out ?? path.join(tmp, `pack-${++packs}`);
   const result = await buildReportPack({
     quarter,
@@ -86,7 +94,11 @@ async function pack(quarter: string, extra: { allowPartial?: boolean; lang?: 'en
     ...(extra.timezone && { timezone: extra.timezone }),
   });
   const html = await fs.readFile(path.join(out, 'summary.html'), 'utf8');
-  const csv = async (name: string) => (await fs.readFile(path.join(out, `${name}.csv`), 'utf8')).trimEnd().split('\r\n').map((l) => l.split(','));
+  const csv = async (name: string) =>
+    (await fs.readFile(path.join(out, `${name}.csv`), 'utf8'))
+      .trimEnd()
+      .split('\r\n')
+      .map((l) => l.split(','));
   return { out, result, html, manifest: JSON.parse(await fs.readFile(path.join(out, 'manifest.json'), 'utf8')), csv };
 }
 
@@ -108,7 +120,16 @@ describe('a report pack over a whole quarter', () => {
     expect(Object.keys(manifest.coverage)).toEqual(['complete', 'workspaces']);
     expect(manifest.coverage).toEqual({
       complete: true,
-      workspaces: [{ workspace_id: WS, origin: '2025-12-01T00:00:00Z', first_seq: expect.any(Number), last_seq: expect.any(Number), complete: true, uncovered: [] }],
+      workspaces: [
+        {
+          workspace_id: WS,
+          origin: '2025-12-01T00:00:00Z',
+          first_seq: expect.any(Number),
+          last_seq: expect.any(Number),
+          complete: true,
+          uncovered: [],
+        },
+      ],
     });
     const { first_seq: first, last_seq: last } = manifest.coverage.workspaces[0];
     expect(last).toBeGreaterThan(first);
@@ -130,11 +151,30 @@ describe('a report pack over a whole quarter', () => {
       ],
     });
     const { exceptions } = manifest;
-    expect(Object.keys(exceptions)).toEqual(['quarantined', 'conflicts', 'rejected_parts', 'unlisted_objects', 'ungrouped_types', 'lookback_before_origin']);
+    expect(Object.keys(exceptions)).toEqual([
+      'quarantined',
+      'conflicts',
+      'rejected_parts',
+      'unlisted_objects',
+      'ungrouped_types',
+      'lookback_before_origin',
+    ]);
     expect(exceptions.quarantined).toEqual([
       // The entry whose time is unreadable is placed by the window that holds it (time null).
-      { time: null, workspace_id: WS, reason: expect.stringContaining('created_at'), id: 'q-2', part: expect.stringMatching(/^quarantine\/workspace=ws-test\/dt=2026-03-01\//) },
-      { time: '2026-02-20T08:00:00Z', workspace_id: WS, reason: expect.stringContaining('activity_type'), id: 'q-1', part: expect.stringMatching(/^quarantine\/workspace=ws-test\//) },
+      {
+        time: null,
+        workspace_id: WS,
+        reason: expect.stringContaining('created_at'),
+        id: 'q-2',
+        part: expect.stringMatching(/^quarantine\/workspace=ws-test\/dt=2026-03-01\//),
+      },
+      {
+        time: '2026-02-20T08:00:00Z',
+        workspace_id: WS,
+        reason: expect.stringContaining('activity_type'),
+        id: 'q-1',
+        part: expect.stringMatching(/^quarantine\/workspace=ws-test\//),
+      },
     ]);
     expect(exceptions.conflicts).toEqual([]);
     expect(exceptions.rejected_parts).toEqual([]);
@@ -157,22 +197,50 @@ describe('a report pack over a whole quarter', () => {
     const rows = await csv('soc2_access_review');
     const header = rows[0]!;
     const col = (row: string[], name: string) => row[header.indexOf(name)];
-    expect(header).toEqual(['workspace', 'teammate_id', 'teammate_email', 'first_activity_utc', 'last_activity_utc', 'last_sign_in_utc', 'events', 'permission_changes', 'status', 'dormant', 'last_seen_utc', 'two_factor_changes', 'basis']);
+    expect(header).toEqual([
+      'workspace',
+      'teammate_id',
+      'teammate_email',
+      'first_activity_utc',
+      'last_activity_utc',
+      'last_sign_in_utc',
+      'events',
+      'permission_changes',
+      'status',
+      'dormant',
+      'last_seen_utc',
+      'two_factor_changes',
+      'basis',
+    ]);
     const byId = new Map(rows.slice(1).map((r) => [col(r, 'teammate_id'), r]));
     expect([...byId.keys()].sort()).toEqual([alice.id, bob.id]); // carol was removed in December
     const a = byId.get(alice.id)!;
-    expect([col(a, 'dormant'), col(a, 'events'), col(a, 'two_factor_changes'), col(a, 'basis')]).toEqual(['no', '5', '1', 'period activity']);
+    expect([col(a, 'dormant'), col(a, 'events'), col(a, 'two_factor_changes'), col(a, 'basis')]).toEqual([
+      'no',
+      '5',
+      '1',
+      'period activity',
+    ]);
     const b = byId.get(bob.id)!;
-    expect([col(b, 'dormant'), col(b, 'events'), col(b, 'last_seen_utc'), col(b, 'basis')]).toEqual(['yes', '0', '2025-12-03T10:00:00.000Z', 'archive history']);
+    expect([col(b, 'dormant'), col(b, 'events'), col(b, 'last_seen_utc'), col(b, 'basis')]).toEqual([
+      'yes',
+      '0',
+      '2025-12-03T10:00:00.000Z',
+      'archive history',
+    ]);
     expect(manifest.access_review).toEqual({ method: 'history', roster_snapshots: [] });
-    expect(textLines(html).join('\n')).toContain('No roster snapshot covers the end of the period, so the access review falls back to the archive’s whole history');
+    expect(textLines(html).join('\n')).toContain(
+      'No roster snapshot covers the end of the period, so the access review falls back to the archive’s whole history',
+    );
   });
 
   it('writes what each export was (type, scope, record count, raw metadata) and one dimension per summary file', async () => {
     const { csv, manifest } = await pack('2026-Q1');
     const exports = await fs.readFile(path.join(tmp, `pack-${packs}`, 'gdpr_data_exports.csv'), 'utf8');
     const [header, first] = exports.split('\r\n');
-    expect(header).toBe('time_utc,workspace,teammate_id,teammate_email,ip_address,activity_type,export_type,export_scope,record_count,metadata_json,activity_description,id');
+    expect(header).toBe(
+      'time_utc,workspace,teammate_id,teammate_email,ip_address,activity_type,export_type,export_scope,record_count,metadata_json,activity_description,id',
+    );
     expect(first).toContain(',users,all,120,"{""export_type"":""users"",""scope"":""all"",""record_count"":120}",');
     const byType = await csv('activity_summary_by_type');
     const byActor = await csv('activity_summary_by_actor');
@@ -220,12 +288,24 @@ describe('a report pack in Japanese', () => {
     const names = /\b(SOC 2|GDPR|ISO|Intercom|SCIM|Google SSO|SSO|Messenger API|API|OAuth|Webhook|PDF|SHA-256|CSV|SQL|IP|UTC|ID|JSON)\b/g;
     const english = visible.replace(names, ' ').match(/\b[A-Za-z]{2,}(?:[ ,.'’-]+[A-Za-z]{2,})+\b/g) ?? [];
     expect(english).toEqual([]);
-    for (const word of ['Activity over time', 'Canned queries', 'Data exports per teammate', 'GDPR data exports', 'Which teammate', 'NOT COMPLETE', 'Quarantined', 'Prepared by']) expect(visible).not.toContain(word);
+    for (const word of [
+      'Activity over time',
+      'Canned queries',
+      'Data exports per teammate',
+      'GDPR data exports',
+      'Which teammate',
+      'NOT COMPLETE',
+      'Quarantined',
+      'Prepared by',
+    ])
+      expect(visible).not.toContain(word);
   });
 
   it('states a partial period in Japanese', async () => {
     const { html } = await pack('2025-Q4', { lang: 'ja', allowPartial: true });
-    expect(textLines(html)[0]).toBe('不完全: ws-test は 2025-10-01T00:00:00Z – 2025-12-01T00:00:00Z を保持していません(この期間の結果は一部のみです)');
+    expect(textLines(html)[0]).toBe(
+      '不完全: ws-test は 2025-10-01T00:00:00Z – 2025-12-01T00:00:00Z を保持していません(この期間の結果は一部のみです)',
+    );
   });
 });
 
@@ -239,7 +319,11 @@ describe('a report pack over a period the archive does not fully hold', () => {
     const error = await pack(quarter, { out }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PartialPeriodError);
     expect((error as PartialPeriodError).exitCode).toBe(1);
-    expect((error as Error).message).toMatch(new RegExp(`^NOT COMPLETE: ws-test does not hold ${uncovered[0]!.from} – ${uncovered[0]!.to} \\(results for this period are partial\\)\\. No pack was written: .*--allow-partial`));
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^NOT COMPLETE: ws-test does not hold ${uncovered[0]!.from} – ${uncovered[0]!.to} \\(results for this period are partial\\)\\. No pack was written: .*--allow-partial`,
+      ),
+    );
     await expect(fs.readdir(out)).rejects.toThrow(/ENOENT/);
   });
 
@@ -247,37 +331,62 @@ describe('a report pack over a period the archive does not fully hold', () => {
     const { manifest, html } = await pack('2026-Q2', { allowPartial: true });
     expect(manifest.coverage).toEqual({
       complete: false,
-      workspaces: [{ workspace_id: WS, origin: '2025-12-01T00:00:00Z', first_seq: null, last_seq: null, complete: false, uncovered: [{ from: '2026-04-01T00:00:00Z', to: '2026-07-01T00:00:00Z' }] }],
+      workspaces: [
+        {
+          workspace_id: WS,
+          origin: '2025-12-01T00:00:00Z',
+          first_seq: null,
+          last_seq: null,
+          complete: false,
+          uncovered: [{ from: '2026-04-01T00:00:00Z', to: '2026-07-01T00:00:00Z' }],
+        },
+      ],
     });
-    expect(textLines(html)[0]).toBe('NOT COMPLETE: ws-test does not hold 2026-04-01T00:00:00Z – 2026-07-01T00:00:00Z (results for this period are partial)');
+    expect(textLines(html)[0]).toBe(
+      'NOT COMPLETE: ws-test does not hold 2026-04-01T00:00:00Z – 2026-07-01T00:00:00Z (results for this period are partial)',
+    );
   });
 
   it('refuses a quarter that has not begun (a configuration error) before any query', async () => {
     let runs = 0;
-    const counting: QueryEngine = { name: 'counting', run: async (sql, values) => {
+    const counting: QueryEngine = {
+      name: 'counting',
+      run: async (sql, values) => {
         runs++;
         return engine.run(sql, values);
-      }, close: async () => undefined };
+      },
+      close: async () => undefined,
+    };
     const error = await pack('2026-Q3', { engine: counting, allowPartial: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as Error).message).toBe('the period starting 2026-07-01 has not begun yet (today is 2026-04-02 UTC); choose a quarter that has started');
+    expect((error as Error).message).toBe(
+      'the period starting 2026-07-01 has not begun yet (today is 2026-04-02 UTC); choose a quarter that has started',
+    );
     expect(runs).toBe(0);
   });
 
   it('refuses a non-empty folder before any query, and an old pack in words that keep their meaning', async () => {
     let runs = 0;
-    const counting: QueryEngine = { name: 'counting', run: async (sql, values) => {
+    const counting: QueryEngine = {
+      name: 'counting',
+      run: async (sql, values) => {
         runs++;
         return engine.run(sql, values);
-      }, close: async () => undefined };
+      },
+      close: async () => undefined,
+    };
     const unrelated = path.join(tmp, 'unrelated');
     await fs.mkdir(unrelated);
     await fs.writeFile(path.join(unrelated, 'notes.txt'), 'x');
-    await expect(pack('2026-Q1', { engine: counting, out: unrelated })).rejects.toThrow(/is not empty \(it holds 1 entries, e\.g\. 'notes\.txt'\); give a missing or empty folder/);
+    await expect(pack('2026-Q1', { engine: counting, out: unrelated })).rejects.toThrow(
+      /is not empty \(it holds 1 entries, e\.g\. 'notes\.txt'\); give a missing or empty folder/,
+    );
     const old = path.join(tmp, 'old-pack');
     await fs.mkdir(old);
     await fs.writeFile(path.join(old, 'summary.html'), '<p>old</p>');
-    await expect(pack('2026-Q1', { engine: counting, out: old })).rejects.toThrow(/summary\.html already exists; a report pack is evidence/);
+    await expect(pack('2026-Q1', { engine: counting, out: old })).rejects.toThrow(
+      /summary\.html already exists; a report pack is evidence/,
+    );
     expect(runs).toBe(0);
     expect(await fs.readdir(old)).toEqual(['summary.html']);
   });
@@ -295,13 +404,22 @@ describe('charts', () => {
     expect(topWithTies(bars, 2).map((b) => b.label)).toEqual(['a', 'b', 'c', 'd']);
     expect(topWithTies(bars, 4).map((b) => b.label)).toEqual(['a', 'b', 'c', 'd']);
     expect(topWithTies(bars, 10)).toHaveLength(5);
-    expect(barChart('T', topWithTies(bars, 2), 'none', 'top 2 of 5 (4 shown: ties at the cut are kept), total 15')).toContain('top 2 of 5 (4 shown: ties at the cut are kept), total 15');
+    expect(barChart('T', topWithTies(bars, 2), 'none', 'top 2 of 5 (4 shown: ties at the cut are kept), total 15')).toContain(
+      'top 2 of 5 (4 shown: ties at the cut are kept), total 15',
+    );
   });
 });
 
 describe('a report pack with a roster snapshot', () => {
   const dave = { id: '104', email: 'dave@example.test' };
-  const admin = (t: { id: string; email: string }, name: string) => ({ type: 'admin', id: t.id, name, email: t.email, has_inbox_seat: true, team_ids: [] });
+  const admin = (t: { id: string; email: string }, name: string) => ({
+    type: 'admin',
+    id: t.id,
+    name,
+    email: t.email,
+    has_inbox_seat: true,
+    team_ids: [],
+  });
   let rosterDir: string;
   let rosterStore: LocalObjectStore;
   let rosterEngine: DuckDbEngine;
@@ -329,7 +447,14 @@ describe('a report pack with a roster snapshot', () => {
     const fake = gzipSync(`${JSON.stringify({ workspace_id: WS, id: '999', email: 'mallory@example.test' })}\n`);
     await rosterStore.putIfAbsent(plantedRoster, fake, sha256Hex(fake));
     const check = await import('../../lambdas/core/reports/buildReportPack.ts').then((m) =>
-      m.checkReportPeriod({ quarter: '2026-Q1', queries: loadQueries(), archive: rosterStore, workspaceIds: [WS], now: () => NOW, sink: new FolderReportSink(path.join(tmp, 'unused')) }),
+      m.checkReportPeriod({
+        quarter: '2026-Q1',
+        queries: loadQueries(),
+        archive: rosterStore,
+        workspaceIds: [WS],
+        now: () => NOW,
+        sink: new FolderReportSink(path.join(tmp, 'unused')),
+      }),
     );
     rosterEngine = await DuckDbEngine.open(rosterDir, { rosterKeys: check.rosters.snapshots.map((s) => s.key) });
   });
@@ -344,7 +469,14 @@ describe('a report pack with a roster snapshot', () => {
     const [chain] = await readPeriodChains(rosterStore, [WS], 0);
     const rosters = chain!.manifests.filter((m) => m.manifest.kind === 'roster');
     expect(rosters.map((m) => m.manifest.roster)).toEqual([
-      { key: `rosters/workspace=${WS}/dt=2026-03-31/roster.jsonl.gz`, sha256: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: expect.any(Number), teammates: 3, dt: '2026-03-31', fetched_at: '2026-03-31T06:00:00.000Z' },
+      {
+        key: `rosters/workspace=${WS}/dt=2026-03-31/roster.jsonl.gz`,
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+        bytes: expect.any(Number),
+        teammates: 3,
+        dt: '2026-03-31',
+        fetched_at: '2026-03-31T06:00:00.000Z',
+      },
     ]);
     const body = await rosterStore.get(rosters[0]!.manifest.roster!.key);
     expect(sha256Hex(body)).toBe(rosters[0]!.manifest.roster!.sha256);
@@ -361,8 +493,19 @@ describe('a report pack with a roster snapshot', () => {
 
   it('lists everyone in the snapshot at period end or active in the period, marks the dormant, and never reads an unlisted roster', async () => {
     const out = path.join(tmp, 'roster-pack');
-    await buildReportPack({ quarter: '2026-Q1', queries: loadQueries(), engine: rosterEngine, sink: new FolderReportSink(out), archive: rosterStore, workspaceIds: [WS], now: () => NOW });
-    const csv = (await fs.readFile(path.join(out, 'soc2_access_review.csv'), 'utf8')).trimEnd().split('\r\n').map((l) => l.split(','));
+    await buildReportPack({
+      quarter: '2026-Q1',
+      queries: loadQueries(),
+      engine: rosterEngine,
+      sink: new FolderReportSink(out),
+      archive: rosterStore,
+      workspaceIds: [WS],
+      now: () => NOW,
+    });
+    const csv = (await fs.readFile(path.join(out, 'soc2_access_review.csv'), 'utf8'))
+      .trimEnd()
+      .split('\r\n')
+      .map((l) => l.split(','));
     const header = csv[0]!;
     const pick = (row: string[]) => ['teammate_id', 'teammate_email', 'dormant', 'events', 'basis'].map((c) => row[header.indexOf(c)]);
     expect(csv.slice(1).map(pick)).toEqual([
@@ -374,7 +517,9 @@ describe('a report pack with a roster snapshot', () => {
     expect(manifest.access_review).toEqual({ method: 'roster', roster_snapshots: [{ workspace_id: WS, date: '2026-03-31' }] });
     expect(manifest.exceptions.unlisted_objects).toEqual(expect.arrayContaining([{ key: plantedRoster }]));
     const html = await fs.readFile(path.join(out, 'summary.html'), 'utf8');
-    expect(html).toContain('The access review lists every teammate in the roster snapshot saved at the end of the period (ws-test 2026-03-31) or active in the period.');
+    expect(html).toContain(
+      'The access review lists every teammate in the roster snapshot saved at the end of the period (ws-test 2026-03-31) or active in the period.',
+    );
   });
 
   it('warns once and saves no roster when the token may not read admins', async () => {
@@ -390,7 +535,9 @@ describe('a report pack with a roster snapshot', () => {
       observer: { onWarning: (m) => warnings.push(m) },
     });
     expect(result.rosterTeammates).toBeUndefined();
-    expect(warnings).toEqual([expect.stringContaining('Intercom refused GET /admins (HTTP 403 token_unauthorized): the token lacks the "Read admins" permission')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('Intercom refused GET /admins (HTTP 403 token_unauthorized): the token lacks the "Read admins" permission'),
+    ]);
     const objects = [];
     for await (const o of store.list('rosters/')) objects.push(o.key);
     expect(objects).toEqual([]);

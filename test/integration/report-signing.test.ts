@@ -34,15 +34,25 @@ beforeAll(async () => {
   archiveDir = path.join(tmp, 'archive');
   keyDir = path.join(tmp, 'keys');
   store = new LocalObjectStore(archiveDir);
-  await collect(new ScriptedSource([entry('s-1', '2026-02-03T10:00:00Z', 'app_data_export', eve, { export_type: 'users' }), entry('s-2', '2026-02-04T10:00:00Z', 'admin_login_success', eve)], WS), store, {
-    workspaceId: WS,
-    since: Date.parse('2025-10-01T00:00:00Z') / 1000,
-    until: Date.parse('2026-04-01T00:00:00Z') / 1000,
-    windowSeconds: 30 * 86_400,
-    runId: 'run-sign',
-    collectorVersion: '0.0.0-test',
-    now: () => new Date('2026-04-02T00:00:00Z'),
-  });
+  await collect(
+    new ScriptedSource(
+      [
+        entry('s-1', '2026-02-03T10:00:00Z', 'app_data_export', eve, { export_type: 'users' }),
+        entry('s-2', '2026-02-04T10:00:00Z', 'admin_login_success', eve),
+      ],
+      WS,
+    ),
+    store,
+    {
+      workspaceId: WS,
+      since: Date.parse('2025-10-01T00:00:00Z') / 1000,
+      until: Date.parse('2026-04-01T00:00:00Z') / 1000,
+      windowSeconds: 30 * 86_400,
+      runId: 'run-sign',
+      collectorVersion: '0.0.0-test',
+      now: () => new Date('2026-04-02T00:00:00Z'),
+    },
+  );
   engine = await DuckDbEngine.open(archiveDir);
 });
 afterAll(async () => {
@@ -85,13 +95,23 @@ describe('a signed report pack', () => {
     const names = (await fs.readdir(out)).sort();
     expect(names).toEqual(expect.arrayContaining(['SHA256SUMS', 'manifest.sig.json', 'manifest.json', 'summary.html']));
     const sums = await fs.readFile(path.join(out, 'SHA256SUMS'), 'utf8');
-    expect(sums.split('\n').filter(Boolean).map((l) => l.slice(66)).sort()).toEqual(names.filter((f) => f !== 'SHA256SUMS' && f !== 'manifest.sig.json'));
+    expect(
+      sums
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.slice(66))
+        .sort(),
+    ).toEqual(names.filter((f) => f !== 'SHA256SUMS' && f !== 'manifest.sig.json'));
     expect(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: out, encoding: 'utf8' })).toMatch(/manifest\.json: OK/);
     for (const name of names) expect((await fs.stat(path.join(out, name))).mode & 0o222).toBe(0);
     const result = await check();
     expect(result.problems).toEqual([]);
     expect(result.ok).toBe(true);
-    expect(manifest.report_signing_key).toEqual({ fingerprint: verifier.fingerprint, key_id: expect.stringMatching(/^report:/), algorithm: 'ED25519' });
+    expect(manifest.report_signing_key).toEqual({
+      fingerprint: verifier.fingerprint,
+      key_id: expect.stringMatching(/^report:/),
+      algorithm: 'ED25519',
+    });
     expect(manifest.generator).toEqual({ tool: 'intercom-audit-archive', version: '9.9.9-test', host: 'test-host', user: 'tester' });
     expect(manifest.source_system.endpoints).toEqual([{ workspace_id: WS, api_host: 'api.scripted.test', api_version: '2.17' }]);
     expect(manifest.options).toEqual({ bom: false, allow_partial: false });
@@ -108,14 +128,21 @@ describe('a signed report pack', () => {
     await overwrite(path.join(out, 'gdpr_data_exports.csv'), (t) => t.replace('eve@example.test', 'mallory@example.test'));
     const result = await check();
     expect(result.ok).toBe(false);
-    expect(result.problems).toEqual([{ file: 'gdpr_data_exports.csv', message: expect.stringMatching(/^gdpr_data_exports\.csv differs: SHA-256 [0-9a-f]{64}, SHA256SUMS says [0-9a-f]{64}$/) }]);
+    expect(result.problems).toEqual([
+      {
+        file: 'gdpr_data_exports.csv',
+        message: expect.stringMatching(/^gdpr_data_exports\.csv differs: SHA-256 [0-9a-f]{64}, SHA256SUMS says [0-9a-f]{64}$/),
+      },
+    ]);
   });
 
   it('fails on a tampered manifest.json even when SHA256SUMS is recomputed', async () => {
     const { out, check } = await signedPack();
     await overwrite(path.join(out, 'manifest.json'), (t) => t.replace('"complete": true', '"complete": false'));
     const body = await fs.readFile(path.join(out, 'manifest.json'));
-    await overwrite(path.join(out, 'SHA256SUMS'), (t) => t.replace(/^[0-9a-f]{64} {2}manifest\.json$/m, `${sha256Hex(body)}  manifest.json`));
+    await overwrite(path.join(out, 'SHA256SUMS'), (t) =>
+      t.replace(/^[0-9a-f]{64} {2}manifest\.json$/m, `${sha256Hex(body)}  manifest.json`),
+    );
     const result = await check();
     expect(result.problems.map((p) => p.file)).toEqual(['SHA256SUMS', 'manifest.json']);
     expect(result.problems[1]!.message).toMatch(/manifest\.json differs from the signed one/);
@@ -126,7 +153,9 @@ describe('a signed report pack', () => {
     const other = PublicKeyVerifier.fromPem(generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
     const names = (await fs.readdir(out)).sort();
     const wrongKey = await verifyPack({ names, read: (name) => fs.readFile(path.join(out, name)).catch(() => undefined), verifier: other });
-    expect(wrongKey.problems).toEqual([{ file: 'manifest.sig.json', message: expect.stringMatching(/^signed with key [0-9a-f]{64}, not with the key given/) }]);
+    expect(wrongKey.problems).toEqual([
+      { file: 'manifest.sig.json', message: expect.stringMatching(/^signed with key [0-9a-f]{64}, not with the key given/) },
+    ]);
     await fs.chmod(out, 0o755);
     await fs.writeFile(path.join(out, 'extra.csv'), 'x');
     expect((await check()).problems).toEqual([{ file: 'extra.csv', message: 'extra.csv is not part of the signed pack' }]);

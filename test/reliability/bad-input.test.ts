@@ -11,8 +11,20 @@ import { archivedLines } from '../helpers/archive.ts';
 import { BAD_ENTRIES, BAD_PAGES } from './cases.ts';
 
 const T = 1_750_000_000;
-const good = (id: string, at = T + 10) => ({ id, created_at: at, activity_type: 'admin_login_success', activity_description: 'ok', performed_by: { type: 'admin', id: '1', email: 'a@b.example', ip: '192.0.2.1' }, metadata: null });
-const page = (entries: unknown[]) => JSON.stringify({ type: 'activity_log.list', pages: { type: 'pages', next: null, page: 1, per_page: 250, total_pages: 1 }, activity_logs: entries });
+const good = (id: string, at = T + 10) => ({
+  id,
+  created_at: at,
+  activity_type: 'admin_login_success',
+  activity_description: 'ok',
+  performed_by: { type: 'admin', id: '1', email: 'a@b.example', ip: '192.0.2.1' },
+  metadata: null,
+});
+const page = (entries: unknown[]) =>
+  JSON.stringify({
+    type: 'activity_log.list',
+    pages: { type: 'pages', next: null, page: 1, per_page: 250, total_pages: 1 },
+    activity_logs: entries,
+  });
 
 /** A client whose first answers are `bodies` (then an empty page), on every range asked. */
 function clientServing(bodies: (string | Uint8Array | (() => Response))[]) {
@@ -24,13 +36,23 @@ function clientServing(bodies: (string | Uint8Array | (() => Response))[]) {
     if (typeof next === 'function') return next();
     return new Response(next as BodyInit, { status: 200, headers: { 'content-type': 'application/json' } });
   }) as typeof globalThis.fetch;
-  return { client: new IntercomClient({ token: 't', baseUrl: 'http://127.0.0.1:1', fetch, sleep: async () => undefined, maxRetries: 3 }), requests: () => requests };
+  return {
+    client: new IntercomClient({ token: 't', baseUrl: 'http://127.0.0.1:1', fetch, sleep: async () => undefined, maxRetries: 3 }),
+    requests: () => requests,
+  };
 }
 
 async function collectOnce(bodies: (string | Uint8Array | (() => Response))[]) {
   const { client } = clientServing(bodies);
   const store = new MemoryObjectStore();
-  const result = await collect(client, store, { workspaceId: 'w', since: T, until: T + 3600, lookbackSeconds: 0, runId: 'r', collectorVersion: 'v' });
+  const result = await collect(client, store, {
+    workspaceId: 'w',
+    since: T,
+    until: T + 3600,
+    lookbackSeconds: 0,
+    runId: 'r',
+    collectorVersion: 'v',
+  });
   return { store, result };
 }
 
@@ -48,7 +70,10 @@ describe('bad entries are quarantined, never dropped', () => {
   });
 
   it('keeps an entry with very large metadata (2 MB) intact', async () => {
-    const big = { ...good('big'), metadata: { blob: 'x'.repeat(2 * 1024 * 1024), nested: { list: Array.from({ length: 1000 }, (_, i) => i) } } };
+    const big = {
+      ...good('big'),
+      metadata: { blob: 'x'.repeat(2 * 1024 * 1024), nested: { list: Array.from({ length: 1000 }, (_, i) => i) } },
+    };
     const { store } = await collectOnce([page([big])]);
     const [line] = await archivedLines(store);
     expect(JSON.parse(line!.metadata as string)).toEqual(big.metadata);

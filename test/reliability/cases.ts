@@ -40,10 +40,18 @@ export const BAD_ENTRIES: { name: string; entry: unknown; reason: RegExp }[] = [
   { name: 'missing id', entry: { created_at: 1_750_000_015, activity_type: 'admin_logout' }, reason: /id/ },
   { name: 'empty id', entry: { id: '', created_at: 1_750_000_015, activity_type: 'admin_logout' }, reason: /id/ },
   { name: 'created_at as text', entry: { id: 'b1', created_at: '1750000015', activity_type: 'admin_logout' }, reason: /created_at/ },
-  { name: 'created_at with a fraction', entry: { id: 'b2', created_at: 1_750_000_015.5, activity_type: 'admin_logout' }, reason: /created_at/ },
+  {
+    name: 'created_at with a fraction',
+    entry: { id: 'b2', created_at: 1_750_000_015.5, activity_type: 'admin_logout' },
+    reason: /created_at/,
+  },
   { name: 'missing activity_type', entry: { id: 'b3', created_at: 1_750_000_015 }, reason: /activity_type/ },
   { name: 'activity_type as a number', entry: { id: 'b4', created_at: 1_750_000_015, activity_type: 7 }, reason: /activity_type/ },
-  { name: 'performed_by as text', entry: { id: 'b5', created_at: 1_750_000_015, activity_type: 'x', performed_by: 'admin' }, reason: /performed_by/ },
+  {
+    name: 'performed_by as text',
+    entry: { id: 'b5', created_at: 1_750_000_015, activity_type: 'x', performed_by: 'admin' },
+    reason: /performed_by/,
+  },
   { name: 'metadata as text', entry: { id: 'b6', created_at: 1_750_000_015, activity_type: 'x', metadata: 'oops' }, reason: /metadata/ },
   { name: 'metadata as a list', entry: { id: 'b7', created_at: 1_750_000_015, activity_type: 'x', metadata: [1, 2] }, reason: /metadata/ },
   { name: 'an entry that is null', entry: null, reason: /entry/ },
@@ -58,7 +66,10 @@ export const BAD_PAGES: { name: string; body: string }[] = [
   { name: 'JSON that is not a page (no activity_logs)', body: '{"type":"activity_log.list","pages":{"next":null}}' },
   { name: 'a page of the wrong type', body: '{"type":"conversation.list","activity_logs":[]}' },
   { name: 'activity_logs that is not a list', body: '{"type":"activity_log.list","activity_logs":{"id":"x"}}' },
-  { name: 'pages.next that is not a URL', body: '{"type":"activity_log.list","pages":{"next":{"starting_after":"abc"}},"activity_logs":[]}' },
+  {
+    name: 'pages.next that is not a URL',
+    body: '{"type":"activity_log.list","pages":{"next":{"starting_after":"abc"}},"activity_logs":[]}',
+  },
 ];
 
 /** Tampering that verify must detect, each named by object and problem (verify.test.ts). */

@@ -1,7 +1,18 @@
 /** The README's Reliability figures are the suites' own counts. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ARCHIVE_WRITER_ATTACKS, ARCHIVE_WRITER_STORES, BAD_ENTRIES, BAD_PAGES, COLLECT_FAULT_SWITCHES, KILL_POINTS, RANDOM_KILL_INSTANTS, S3_FAULTS, S3_FAULT_PUTS, TAMPER_CASES } from './cases.ts';
+import {
+  ARCHIVE_WRITER_ATTACKS,
+  ARCHIVE_WRITER_STORES,
+  BAD_ENTRIES,
+  BAD_PAGES,
+  COLLECT_FAULT_SWITCHES,
+  KILL_POINTS,
+  RANDOM_KILL_INSTANTS,
+  S3_FAULTS,
+  S3_FAULT_PUTS,
+  TAMPER_CASES,
+} from './cases.ts';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 const figure = (suite: string) => {

@@ -23,8 +23,8 @@ afterAll(async () => {
 });
 
 const settings = { windowSeconds: DAY / 2, partMaxBytes: 30_000 };
-const error = (name: string, status: number) => new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
-
+const error = (name: string, status: number) =>
+  new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status }, message: name });
 
 /** Runs a collection where the n-th PutObject misbehaves, then a clean rerun. */
 async function runWithFault(fault: (typeof S3_FAULTS)[number], nth: number) {
@@ -57,15 +57,23 @@ async function runWithFault(fault: (typeof S3_FAULTS)[number], nth: number) {
 }
 
 describe('collect() through S3 with injected failures', () => {
-  it.each(S3_FAULTS.flatMap((fault) => S3_FAULT_PUTS.map((nth) => [fault, nth] as const)))('survives "%s" at put %i, then reruns to exactly once', async (fault, nth) => {
-    const { store, first } = await runWithFault(fault, nth);
-    if (fault === '409 conflict, then success') expect(first).toBe('completed'); // retried by the adapter
-    const lines = await archivedLines(store);
-    expect(duplicateIds(lines)).toEqual([]);
-    const quarantined = await archivedLines(store, 'quarantine/');
-    expect([...lines, ...quarantined].map((l) => String(l.id)).sort()).toEqual(sim.workspace.entriesBetween(T0, T0 + 3 * DAY - 1).map((e) => e.id).sort());
-    expect((await verifyArchive(store)).problems).toEqual([]);
-  });
+  it.each(S3_FAULTS.flatMap((fault) => S3_FAULT_PUTS.map((nth) => [fault, nth] as const)))(
+    'survives "%s" at put %i, then reruns to exactly once',
+    async (fault, nth) => {
+      const { store, first } = await runWithFault(fault, nth);
+      if (fault === '409 conflict, then success') expect(first).toBe('completed'); // retried by the adapter
+      const lines = await archivedLines(store);
+      expect(duplicateIds(lines)).toEqual([]);
+      const quarantined = await archivedLines(store, 'quarantine/');
+      expect([...lines, ...quarantined].map((l) => String(l.id)).sort()).toEqual(
+        sim.workspace
+          .entriesBetween(T0, T0 + 3 * DAY - 1)
+          .map((e) => e.id)
+          .sort(),
+      );
+      expect((await verifyArchive(store)).problems).toEqual([]);
+    },
+  );
 
   it('treats a 412 on identical bytes as already written, and a 412 on different bytes as a loud integrity error', async () => {
     const s3 = fakeS3();
@@ -76,6 +84,8 @@ describe('collect() through S3 with injected failures', () => {
     await store.putIfAbsent('manifests/workspace=w/000000000000.json', body, sha);
     await expect(store.putIfAbsent('manifests/workspace=w/000000000000.json', body, sha)).resolves.toMatchObject({ created: false });
     const other = Buffer.from('different');
-    await expect(store.putIfAbsent('manifests/workspace=w/000000000000.json', other, createHash('sha256').update(other).digest('hex'))).rejects.toBeInstanceOf(IntegrityError);
+    await expect(
+      store.putIfAbsent('manifests/workspace=w/000000000000.json', other, createHash('sha256').update(other).digest('hex')),
+    ).rejects.toBeInstanceOf(IntegrityError);
   });
 });

@@ -36,7 +36,10 @@ describe('two-year backfill across three workspaces in time budgets', () => {
     let expectedTotal = 0;
     try {
       for (const [i, id] of ['ws-alpha', 'ws-beta', 'ws-gamma'].entries()) {
-        const sim = await startSimulator({ now: () => UNTIL + 86_400, dataset: { seed: 100 + i, workspaceId: id, entriesPerDay: perWorkspace, historyStart: START } });
+        const sim = await startSimulator({
+          now: () => UNTIL + 86_400,
+          dataset: { seed: 100 + i, workspaceId: id, entriesPerDay: perWorkspace, historyStart: START },
+        });
         try {
           let done = false;
           while (!done) {
@@ -73,7 +76,9 @@ describe('two-year backfill across three workspaces in time budgets', () => {
     for await (const o of store.list('activity_logs/')) for await (const _ of readGzipLines(await store.get(o.key))) lines += 1;
     expect(lines).toBe(expectedTotal);
     expect(invocations).toBeGreaterThan(3);
-    console.log(`soak: ${archived} entries, ${invocations} budgets of ${BUDGET_MS} ms, peak RSS while collecting ${(collectPeak / 1e6).toFixed(0)} MB`);
+    console.log(
+      `soak: ${archived} entries, ${invocations} budgets of ${BUDGET_MS} ms, peak RSS while collecting ${(collectPeak / 1e6).toFixed(0)} MB`,
+    );
     expect(collectPeak).toBeLessThan(768 * 1024 * 1024);
   });
 });

@@ -1,4 +1,10 @@
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AthenaEngine, AthenaQueryError, sqlLiteral } from '../../lambdas/adapters/aws/AthenaEngine.ts';
@@ -31,10 +37,29 @@ describe('AthenaEngine', () => {
       .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 1234 } } });
     athena
       .on(GetQueryResultsCommand)
-      .resolvesOnce({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }, { Name: 'n', Type: 'bigint' }] }, Rows: [row('id', 'n'), row('a', '1')] }, NextToken: 't' })
+      .resolvesOnce({
+        ResultSet: {
+          ResultSetMetadata: {
+            ColumnInfo: [
+              { Name: 'id', Type: 'varchar' },
+              { Name: 'n', Type: 'bigint' },
+            ],
+          },
+          Rows: [row('id', 'n'), row('a', '1')],
+        },
+        NextToken: 't',
+      })
       .resolvesOnce({ ResultSet: { Rows: [row('b', undefined)] } });
-    const result = await engine().run('SELECT ? AS x', ["2026-01-01", "O'Brien"]);
-    expect(result).toEqual({ columns: ['id', 'n'], rows: [['a', '1'], ['b', null]], executionId: 'q-1', bytesScanned: 1234 });
+    const result = await engine().run('SELECT ? AS x', ['2026-01-01', "O'Brien"]);
+    expect(result).toEqual({
+      columns: ['id', 'n'],
+      rows: [
+        ['a', '1'],
+        ['b', null],
+      ],
+      executionId: 'q-1',
+      bytesScanned: 1234,
+    });
     expect(athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input).toEqual({
       QueryString: 'SELECT ? AS x',
       WorkGroup: 'wg',
@@ -46,8 +71,12 @@ describe('AthenaEngine', () => {
 
   it('raises a typed error naming the query and the reason when it fails', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-2' });
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND: activity_logs' } } });
-    const error = await engine().run('SELECT 1', []).catch((e: unknown) => e);
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND: activity_logs' } } });
+    const error = await engine()
+      .run('SELECT 1', [])
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AthenaQueryError);
     expect((error as Error).message).toBe('Athena query q-2 failed: TABLE_NOT_FOUND: activity_logs');
   });
@@ -56,7 +85,9 @@ describe('AthenaEngine', () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-3' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'RUNNING' } } });
     athena.on(StopQueryExecutionCommand).resolves({});
-    await expect(engine(30_000).run('SELECT 1', [])).rejects.toThrow('Athena query q-3 did not finish within 30 s and was stopped (state RUNNING)');
+    await expect(engine(30_000).run('SELECT 1', [])).rejects.toThrow(
+      'Athena query q-3 did not finish within 30 s and was stopped (state RUNNING)',
+    );
     expect(athena.commandCalls(StopQueryExecutionCommand)[0]!.args[0].input).toEqual({ QueryExecutionId: 'q-3' });
   });
 

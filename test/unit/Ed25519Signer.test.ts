@@ -30,7 +30,12 @@ function plantLegacy(archive: string, mode = 0o600) {
   writeFileSync(legacy.privateKey, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode });
   chmodSync(legacy.privateKey, mode);
   writeFileSync(legacy.publicKey, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
-  return { legacy, fingerprint: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex') };
+  return {
+    legacy,
+    fingerprint: createHash('sha256')
+      .update(publicKey.export({ type: 'spki', format: 'der' }))
+      .digest('hex'),
+  };
 }
 
 describe('local key folder', () => {
@@ -41,14 +46,18 @@ describe('local key folder', () => {
     expect(readdirSync(keyDir).sort()).toEqual([`${key.verifier.fingerprint}.key.pem`, `${key.verifier.fingerprint}.pub.pem`]);
   });
 
-  it('finds the chain\'s key by fingerprint wherever the archive was moved', () => {
+  it("finds the chain's key by fingerprint wherever the archive was moved", () => {
     const first = Ed25519Signer.forChain(archiveA(), undefined, keyDir);
-    const again = Ed25519Signer.forChain(archiveB(), { fingerprint: first.verifier.fingerprint, keyId: first.signer.keyId, source: 's' }, keyDir);
+    const again = Ed25519Signer.forChain(
+      archiveB(),
+      { fingerprint: first.verifier.fingerprint, keyId: first.signer.keyId, source: 's' },
+      keyDir,
+    );
     expect(again.created).toBe(false);
     expect(again.verifier.fingerprint).toBe(first.verifier.fingerprint);
   });
 
-  it('refuses to invent a key when the chain\'s key is not in the folder', () => {
+  it("refuses to invent a key when the chain's key is not in the folder", () => {
     Ed25519Signer.forChain(archiveA(), undefined, keyDir);
     expect(() => Ed25519Signer.forChain(archiveA(), { fingerprint: 'ab'.repeat(32), keyId: 'x', source: 's' }, keyDir)).toThrow(
       new RegExp(`signed with key ${'ab'.repeat(32)}, which is not in the key folder .*a different key is never used silently`),
@@ -67,7 +76,7 @@ describe('local key folder', () => {
     expect(later.migratedFrom).toBeUndefined();
   });
 
-  it('finds a v1 chain\'s key by the 16 hex digits of its key id', () => {
+  it("finds a v1 chain's key by the 16 hex digits of its key id", () => {
     const { fingerprint } = plantLegacy(archiveA());
     const found = Ed25519Signer.forChain(archiveA(), { keyId: `ed25519:${fingerprint.slice(0, 16)}`, source: 's' }, keyDir);
     expect(found.verifier.fingerprint).toBe(fingerprint);
@@ -90,7 +99,9 @@ describe('local key folder', () => {
     const key = Ed25519Signer.forChain(archiveA(), undefined, keyDir);
     chmodSync(keyDir, mode);
     const attempt = () => Ed25519Signer.forChain(archiveA(), { fingerprint: key.verifier.fingerprint, keyId: 'k', source: 's' }, keyDir);
-    expect(attempt).toThrow(new RegExp(`refusing the signing key folder .*: it is writable by .*\\(mode ${mode.toString(8)}\\).*chmod 700`));
+    expect(attempt).toThrow(
+      new RegExp(`refusing the signing key folder .*: it is writable by .*\\(mode ${mode.toString(8)}\\).*chmod 700`),
+    );
     expect(() => Ed25519Signer.forChain(archiveB(), undefined, keyDir)).toThrow(/chmod 700/);
   });
 

@@ -61,9 +61,15 @@ function scriptedFetch(responses: (() => Response)[]) {
   return { fn, calls };
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}) => () =>
-  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
-const emptyPage = json(200, { type: 'activity_log.list', pages: { type: 'pages', next: null, page: 1, per_page: 250, total_pages: 1 }, activity_logs: [] });
+const json =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  () =>
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
+const emptyPage = json(200, {
+  type: 'activity_log.list',
+  pages: { type: 'pages', next: null, page: 1, per_page: 250, total_pages: 1 },
+  activity_logs: [],
+});
 
 describe('IntercomClient.fetchRange()', () => {
   it('follows pages.next to the end and returns every entry of the range once', async () => {
@@ -114,7 +120,9 @@ describe('IntercomClient.fetchRange()', () => {
   });
 
   it('refuses to follow pages.next to another host, so the token never leaves Intercom', async () => {
-    const { fn } = scriptedFetch([json(200, { type: 'activity_log.list', pages: { next: 'https://evil.example/steal' }, activity_logs: [] })]);
+    const { fn } = scriptedFetch([
+      json(200, { type: 'activity_log.list', pages: { next: 'https://evil.example/steal' }, activity_logs: [] }),
+    ]);
     const client = new IntercomClient({ token: 't', fetch: fn, sleep: noSleep });
     await expect(drain(client.fetchRange({ after: 1, before: 2 }))).rejects.toThrow(/another host/);
   });
@@ -132,7 +140,13 @@ describe('IntercomClient.fetchRange()', () => {
   });
 
   it('maps 403 api_plan_restricted to a configuration error about the plan', async () => {
-    const { fn, calls } = scriptedFetch([json(403, { type: 'error.list', request_id: 'r1', errors: [{ code: 'api_plan_restricted', message: 'Active subscription needed.' }] })]);
+    const { fn, calls } = scriptedFetch([
+      json(403, {
+        type: 'error.list',
+        request_id: 'r1',
+        errors: [{ code: 'api_plan_restricted', message: 'Active subscription needed.' }],
+      }),
+    ]);
     const client = new IntercomClient({ token: 't', fetch: fn, sleep: noSleep });
     const error = await drain(client.fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntercomForbiddenError);
@@ -142,7 +156,9 @@ describe('IntercomClient.fetchRange()', () => {
 
   it('raises other 4xx at once with the error codes Intercom gave', async () => {
     const { fn, calls } = scriptedFetch([json(400, { type: 'error.list', errors: [{ code: 'parameter_invalid', message: 'bad' }] })]);
-    const error = await drain(new IntercomClient({ token: 't', fetch: fn, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    const error = await drain(new IntercomClient({ token: 't', fetch: fn, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(IntercomRequestError);
     expect((error as Error).message).toContain('parameter_invalid');
     expect(calls).toHaveLength(1);
@@ -166,11 +182,14 @@ describe('IntercomClient.fetchRange()', () => {
     // Repeated entries come from the server's pages, not from our retries: dedupe is the collector's job.
     expect([...new Set(ids)].sort()).toEqual([...expected].sort());
     if (!faults.repeat) expect(ids).toHaveLength(expected.length);
-    if (faults.error5xx || faults.reset || faults.truncate || faults.html || faults.hang) expect(events.some((e) => e.type === 'retry')).toBe(true);
+    if (faults.error5xx || faults.reset || faults.truncate || faults.html || faults.hang)
+      expect(events.some((e) => e.type === 'retry')).toBe(true);
   });
 
   it('gives up after its retry budget with a typed error that says what happened', async () => {
-    const { fn, calls } = scriptedFetch(Array.from({ length: 10 }, () => json(503, { type: 'error.list', errors: [{ code: 'service_unavailable' }] })));
+    const { fn, calls } = scriptedFetch(
+      Array.from({ length: 10 }, () => json(503, { type: 'error.list', errors: [{ code: 'service_unavailable' }] })),
+    );
     const client = new IntercomClient({ token: 't', fetch: fn, sleep: noSleep, maxRetries: 3 });
     const error = await drain(client.fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntercomUnavailableError);
@@ -183,7 +202,9 @@ describe('IntercomClient.fetchRange()', () => {
   it('lets the caller cap 5xx retries per range, so it can ask for a smaller range instead', async () => {
     const { fn, calls } = scriptedFetch(Array.from({ length: 10 }, () => json(500, {})));
     const client = new IntercomClient({ token: 't', fetch: fn, sleep: noSleep, maxRetries: 6 });
-    await expect(drain(client.fetchRange({ after: 1, before: 2 }, { maxServerRetries: 1 }))).rejects.toBeInstanceOf(IntercomUnavailableError);
+    await expect(drain(client.fetchRange({ after: 1, before: 2 }, { maxServerRetries: 1 }))).rejects.toBeInstanceOf(
+      IntercomUnavailableError,
+    );
     expect(calls).toHaveLength(2);
   });
 
@@ -191,10 +212,20 @@ describe('IntercomClient.fetchRange()', () => {
     const nowMs = 1_700_000_000_000;
     const waits: number[] = [];
     const { fn } = scriptedFetch([
-      json(429, { type: 'error.list', errors: [{ code: 'rate_limit_exceeded' }] }, { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(nowMs / 1000 + 7) }),
+      json(
+        429,
+        { type: 'error.list', errors: [{ code: 'rate_limit_exceeded' }] },
+        { 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(nowMs / 1000 + 7) },
+      ),
       emptyPage,
     ]);
-    const client = new IntercomClient({ token: 't', fetch: fn, now: () => nowMs, random: () => 0, sleep: async (ms) => void waits.push(ms) });
+    const client = new IntercomClient({
+      token: 't',
+      fetch: fn,
+      now: () => nowMs,
+      random: () => 0,
+      sleep: async (ms) => void waits.push(ms),
+    });
     await drain(client.fetchRange({ after: 1, before: 2 }));
     expect(waits).toEqual([7050]);
   });
@@ -237,7 +268,8 @@ describe('IntercomClient.fetchRange()', () => {
     const good = { id: 'x2', created_at: 5, activity_type: 'brand_new_type', metadata: { before: 'a', n: 1 }, surprise_key: true };
     const { fn } = scriptedFetch([json(200, { type: 'activity_log.list', pages: { next: null }, activity_logs: [broken, good] })]);
     const pages: ActivityPage[] = [];
-    for await (const page of new IntercomClient({ token: 't', fetch: fn, sleep: noSleep }).fetchRange({ after: 1, before: 9 })) pages.push(page);
+    for await (const page of new IntercomClient({ token: 't', fetch: fn, sleep: noSleep }).fetchRange({ after: 1, before: 9 }))
+      pages.push(page);
     expect(pages[0]!.entries).toEqual([good]);
     expect(pages[0]!.quarantined).toEqual([{ raw: broken, id: 'x1', reason: expect.stringContaining('created_at') }]);
   });
@@ -265,10 +297,11 @@ async function httpServer(handler: (req: IncomingMessage, res: ServerResponse) =
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -282,29 +315,39 @@ describe('IntercomClient against a hostile or broken server', () => {
     servers.push(s);
     return s;
   };
-  const entryPage = (entries: unknown[], next: string | null = null) => JSON.stringify({ type: 'activity_log.list', pages: { type: 'pages', next, per_page: 250 }, activity_logs: entries });
+  const entryPage = (entries: unknown[], next: string | null = null) =>
+    JSON.stringify({ type: 'activity_log.list', pages: { type: 'pages', next, per_page: 250 }, activity_logs: entries });
 
-  it.each(['SECRET-TOKEN\nX-Injected: 1', 'SECRET TOKEN', 'SECRET\u001b[2J', 'SECRET\u00e9', ''])('refuses a token with whitespace, a control or a non-ASCII character (%j) as a configuration error that does not contain it', (token) => {
-    for (const load of [() => new IntercomClient({ token }), () => tokenFromEnv({ INTERCOM_ACCESS_TOKEN: token }), () => tokenFromSecret('arn:secret', token)]) {
-      const error = (() => {
-        try {
-          load();
-        } catch (e) {
-          return e;
-        }
-        return undefined;
-      })();
-      expect(error).toBeInstanceOf(ConfigurationError);
-      expect((error as ConfigurationError).exitCode).toBe(2);
-      if (token) expect((error as Error).message).not.toContain('SECRET');
-    }
-  });
+  it.each(['SECRET-TOKEN\nX-Injected: 1', 'SECRET TOKEN', 'SECRET\u001b[2J', 'SECRET\u00e9', ''])(
+    'refuses a token with whitespace, a control or a non-ASCII character (%j) as a configuration error that does not contain it',
+    (token) => {
+      for (const load of [
+        () => new IntercomClient({ token }),
+        () => tokenFromEnv({ INTERCOM_ACCESS_TOKEN: token }),
+        () => tokenFromSecret('arn:secret', token),
+      ]) {
+        const error = (() => {
+          try {
+            load();
+          } catch (e) {
+            return e;
+          }
+          return undefined;
+        })();
+        expect(error).toBeInstanceOf(ConfigurationError);
+        expect((error as ConfigurationError).exitCode).toBe(2);
+        if (token) expect((error as Error).message).not.toContain('SECRET');
+      }
+    },
+  );
 
   it('passes on no library error text, which can quote the Authorization header', async () => {
     const fn = (async () => {
       throw new TypeError('Headers.append: "Bearer SECRET-TOKEN" is an invalid header value.');
     }) as typeof fetch;
-    const error = await drain(new IntercomClient({ token: 'SECRET-TOKEN', fetch: fn, sleep: noSleep, maxRetries: 1 }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    const error = await drain(
+      new IntercomClient({ token: 'SECRET-TOKEN', fetch: fn, sleep: noSleep, maxRetries: 1 }).fetchRange({ after: 1, before: 2 }),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntercomUnavailableError);
     expect((error as Error).message).toContain('request failed (TypeError)');
     expect((error as Error).message).not.toContain('SECRET');
@@ -317,7 +360,9 @@ describe('IntercomClient against a hostile or broken server', () => {
       res.writeHead(status, { location: `${other.url}/admins/activity_logs?secret=path-and-query` });
       res.end();
     });
-    const error = await drain(new IntercomClient({ token: 't', baseUrl: origin.url, sleep: noSleep }).fetchRange({ after: 1, before: 20 })).catch((e: unknown) => e);
+    const error = await drain(
+      new IntercomClient({ token: 't', baseUrl: origin.url, sleep: noSleep }).fetchRange({ after: 1, before: 20 }),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntercomRedirectError);
     expect((error as IntercomRedirectError).exitCode).toBe(2);
     expect((error as Error).message).toContain(`HTTP ${status}, a redirect to ${other.url};`);
@@ -347,7 +392,9 @@ describe('IntercomClient against a hostile or broken server', () => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(40 * 1024 * 1024) });
       res.write('{');
     });
-    const error = await drain(new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    const error = await drain(
+      new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep }).fetchRange({ after: 1, before: 2 }),
+    ).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/larger than the 32 MB limit/);
   });
 
@@ -360,7 +407,9 @@ describe('IntercomClient against a hostile or broken server', () => {
       n += 1;
       res.end(entryPage(entries(), `http://${req.headers.host}/admins/activity_logs?page=${n + 1}`));
     });
-    const error = await drain(new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    const error = await drain(
+      new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep }).fetchRange({ after: 1, before: 2 }),
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntercomLimitError);
     expect((error as Error).message).toMatch(/kept sending pages\.next for the range 1–2: [34] pages read/);
     expect(n).toBeLessThanOrEqual(4);
@@ -371,16 +420,32 @@ describe('IntercomClient against a hostile or broken server', () => {
     const server = await serve((req, res) => {
       n += 1;
       const entries = Array.from({ length: 10 }, (_, i) => ({ id: `p${n}-${i}`, created_at: 1, activity_type: 'x' }));
-      res.end(JSON.stringify({ type: 'activity_log.list', pages: { next: `http://${req.headers.host}/p?page=${n + 1}`, total_pages: 40 }, activity_logs: entries }));
+      res.end(
+        JSON.stringify({
+          type: 'activity_log.list',
+          pages: { next: `http://${req.headers.host}/p?page=${n + 1}`, total_pages: 40 },
+          activity_logs: entries,
+        }),
+      );
     });
-    const error = await drain(new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    const error = await drain(
+      new IntercomClient({ token: 't', baseUrl: server.url, sleep: noSleep }).fetchRange({ after: 1, before: 2 }),
+    ).catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/44 pages read, but it reported 40 total_pages and served 440 distinct entries/);
     expect(n).toBe(44); // the next page is never asked for
   });
 
   it('strips control characters from the error fields Intercom sends, and cuts them short', async () => {
-    const { fn } = scriptedFetch([json(400, { type: 'error.list', request_id: 'r\u001b[2J1', errors: [{ code: 'bad\u001b[1A\u001b[2K', message: `OK\r\n\u001b]0;title\u0007${'m'.repeat(5000)}` }] })]);
-    const error = await drain(new IntercomClient({ token: 't', fetch: fn, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch((e: unknown) => e);
+    const { fn } = scriptedFetch([
+      json(400, {
+        type: 'error.list',
+        request_id: 'r\u001b[2J1',
+        errors: [{ code: 'bad\u001b[1A\u001b[2K', message: `OK\r\n\u001b]0;title\u0007${'m'.repeat(5000)}` }],
+      }),
+    ]);
+    const error = await drain(new IntercomClient({ token: 't', fetch: fn, sleep: noSleep }).fetchRange({ after: 1, before: 2 })).catch(
+      (e: unknown) => e,
+    );
     expect((error as Error).message).toContain('bad[1A[2K — OK]0;title');
     expect((error as Error).message).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect((error as Error).message.length).toBeLessThan(500);

@@ -26,7 +26,12 @@ describe('LocalObjectStore', () => {
     expect(await store.get('a/b/c.txt')).toEqual(body);
     const mode = (await fs.stat(path.join(dir, 'a/b/c.txt'))).mode & 0o777;
     expect(mode & 0o222).toBe(0);
-    expect(await store.head('a/b/c.txt')).toEqual({ key: 'a/b/c.txt', bytes: 5, sha256: sha(body), retainUntil: '2033-01-02T03:04:05.000Z' });
+    expect(await store.head('a/b/c.txt')).toEqual({
+      key: 'a/b/c.txt',
+      bytes: 5,
+      sha256: sha(body),
+      retainUntil: '2033-01-02T03:04:05.000Z',
+    });
   });
 
   it('treats a retried put of identical bytes as a no-op', async () => {
@@ -139,7 +144,9 @@ describe('LocalObjectStore and symbolic links', () => {
     await fs.symlink(outside, path.join(dir, link));
     const store = new LocalObjectStore(dir);
     await expect(store.putIfAbsent(key, body, sha(body))).rejects.toThrow(SymlinkError);
-    await expect(store.putIfAbsent(key, body, sha(body))).rejects.toThrow(new RegExp(`${link.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} inside the archive is a symbolic link`));
+    await expect(store.putIfAbsent(key, body, sha(body))).rejects.toThrow(
+      new RegExp(`${link.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} inside the archive is a symbolic link`),
+    );
     expect(await fs.readdir(outside, { recursive: true })).toEqual([]);
   });
 
@@ -156,10 +163,14 @@ describe('LocalObjectStore and symbolic links', () => {
 
   it('refuses a symlinked bookkeeping folder (.tmp, .object-lock)', async () => {
     await fs.symlink(outside, path.join(dir, '.tmp'));
-    await expect(new LocalObjectStore(dir).putIfAbsent('activity_logs/a', body, sha(body))).rejects.toThrow(/\.tmp inside the archive is a symbolic link/);
+    await expect(new LocalObjectStore(dir).putIfAbsent('activity_logs/a', body, sha(body))).rejects.toThrow(
+      /\.tmp inside the archive is a symbolic link/,
+    );
     await fs.unlink(path.join(dir, '.tmp'));
     await fs.symlink(outside, path.join(dir, '.object-lock'));
-    await expect(new LocalObjectStore(dir).putIfAbsent('activity_logs/a', body, sha(body))).rejects.toThrow(/\.object-lock inside the archive is a symbolic link/);
+    await expect(new LocalObjectStore(dir).putIfAbsent('activity_logs/a', body, sha(body))).rejects.toThrow(
+      /\.object-lock inside the archive is a symbolic link/,
+    );
     expect(await fs.readdir(outside)).toEqual([]);
   });
 
@@ -171,7 +182,11 @@ describe('LocalObjectStore and symbolic links', () => {
     await fs.writeFile(path.join(outside, 'x'), 'x');
     const listed = [];
     for await (const o of store.list('activity_logs/')) listed.push(o);
-    expect(listed).toEqual([{ key: 'activity_logs/a', bytes: 4 }, { key: 'activity_logs/b-dir', bytes: 0, symlink: true }, { key: 'activity_logs/loop', bytes: 0, symlink: true }]);
+    expect(listed).toEqual([
+      { key: 'activity_logs/a', bytes: 4 },
+      { key: 'activity_logs/b-dir', bytes: 0, symlink: true },
+      { key: 'activity_logs/loop', bytes: 0, symlink: true },
+    ]);
   });
 
   it('never writes the checkpoint hint through a symlinked .cache', async () => {
@@ -204,7 +219,10 @@ describe('LocalRunLock', () => {
   });
 
   it('takes over a lock whose process is gone', async () => {
-    await fs.writeFile(path.join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), started_at: '2026-01-01T00:00:00Z' }));
+    await fs.writeFile(
+      path.join(dir, '.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), started_at: '2026-01-01T00:00:00Z' }),
+    );
     const lock = new LocalRunLock(dir);
     await expect(lock.acquire()).resolves.toBeUndefined();
     await lock.release();

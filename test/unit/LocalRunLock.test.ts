@@ -55,7 +55,8 @@ describe('LocalRunLock', () => {
       });
       const outcomes = await Promise.allSettled(contenders.map((c) => c.lock.acquire()));
       const winners = contenders.filter((_, i) => outcomes[i]!.status === 'fulfilled');
-      for (const [i, o] of outcomes.entries()) if (o.status === 'rejected') expect(o.reason, `round ${round} contender ${i}`).toBeInstanceOf(LockedError);
+      for (const [i, o] of outcomes.entries())
+        if (o.status === 'rejected') expect(o.reason, `round ${round} contender ${i}`).toBeInstanceOf(LockedError);
       if (winners.length !== 1) doubleOwners += 1;
       expect((await owner())?.pid).toBe(winners[0]?.pid);
       // The winner dies without a word (kill -9) in odd rounds, and finishes cleanly in even ones.
@@ -126,7 +127,9 @@ describe('LocalRunLock', () => {
     const lines: string[] = [];
     const lock = new LocalRunLock(dir, { leaseMs: 300, heartbeatMs: 100, pollMs: 20, onWait: (l) => lines.push(l) });
     await lock.acquire();
-    expect(lines[0]).toMatch(/^waiting for the archive lock: the archive is locked by collector pid 4242 on other-host, .*cannot check; taking it over if its heartbeat stays silent for 0.3 s/);
+    expect(lines[0]).toMatch(
+      /^waiting for the archive lock: the archive is locked by collector pid 4242 on other-host, .*cannot check; taking it over if its heartbeat stays silent for 0.3 s/,
+    );
     expect((await owner())?.pid).toBe(process.pid);
     await lock.release();
   });
@@ -161,7 +164,10 @@ describe('LocalRunLock', () => {
   });
 
   it('takes over a lock file of the previous format whose process is gone', async () => {
-    await fs.writeFile(path.join(dir, '.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), started_at: '2026-01-01T00:00:00Z' }));
+    await fs.writeFile(
+      path.join(dir, '.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), started_at: '2026-01-01T00:00:00Z' }),
+    );
     const lock = new LocalRunLock(dir);
     await lock.acquire();
     await expect(fs.access(path.join(dir, '.lock'))).rejects.toThrow();

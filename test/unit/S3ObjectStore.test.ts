@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/util-stream';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Readable } from 'node:stream';
@@ -17,7 +24,12 @@ function serviceError(name: string, status: number) {
 }
 
 function store() {
-  return new S3ObjectStore(new S3Client({ region: 'eu-west-1' }), { bucket: 'archive-bucket', prefix: 'p', retention: { mode: 'COMPLIANCE', years: 7 }, sleep: async () => undefined });
+  return new S3ObjectStore(new S3Client({ region: 'eu-west-1' }), {
+    bucket: 'archive-bucket',
+    prefix: 'p',
+    retention: { mode: 'COMPLIANCE', years: 7 },
+    sleep: async () => undefined,
+  });
 }
 
 beforeEach(() => s3.reset());
@@ -52,7 +64,9 @@ describe('S3ObjectStore.putIfAbsent()', () => {
   it('raises a loud integrity error on a 412 for different content', async () => {
     s3.on(PutObjectCommand).rejects(serviceError('PreconditionFailed', 412));
     s3.on(HeadObjectCommand).resolves({ ContentLength: 3, ChecksumSHA256: Buffer.alloc(32, 7).toString('base64') });
-    const error = await store().putIfAbsent('k', body, sha).catch((e: unknown) => e);
+    const error = await store()
+      .putIfAbsent('k', body, sha)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntegrityError);
     expect((error as Error).message).toMatch(/s3:\/\/archive-bucket\/p\/k already exists with different content/);
   });
@@ -91,7 +105,11 @@ describe('S3ObjectStore reads', () => {
   });
 
   it('heads with the stored checksum and retention, undefined when absent', async () => {
-    s3.on(HeadObjectCommand, { Key: 'p/a' }).resolves({ ContentLength: 11, ChecksumSHA256: b64, ObjectLockRetainUntilDate: new Date('2033-01-01T00:00:00Z') });
+    s3.on(HeadObjectCommand, { Key: 'p/a' }).resolves({
+      ContentLength: 11,
+      ChecksumSHA256: b64,
+      ObjectLockRetainUntilDate: new Date('2033-01-01T00:00:00Z'),
+    });
     s3.on(HeadObjectCommand, { Key: 'p/b' }).rejects(serviceError('NotFound', 404));
     expect(await store().head('a')).toEqual({ key: 'a', bytes: 11, sha256: sha, retainUntil: '2033-01-01T00:00:00.000Z' });
     expect(await store().head('b')).toBeUndefined();

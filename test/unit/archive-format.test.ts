@@ -15,15 +15,26 @@ const provenance = { runId: 'run-1', collectorVersion: '1.2.3', apiHost: 'api.in
 describe('archive keys', () => {
   it('follow the documented layout, with sample keys', () => {
     const start = Date.UTC(2026, 0, 1) / 1000;
-    expect(dataKey('abc123', '2026-01-03', start, 'part', 2)).toBe('activity_logs/workspace=abc123/dt=2026-01-03/20260101T000000Z-part-00002.jsonl.gz');
-    expect(dataKey('abc123', '2026-01-01', start, 'late', 1)).toBe('activity_logs/workspace=abc123/dt=2026-01-01/20260101T000000Z-late-00001.jsonl.gz');
-    expect(quarantineKey('abc123', start, 'part', 1)).toBe('quarantine/workspace=abc123/dt=2026-01-01/20260101T000000Z-part-00001.jsonl.gz');
+    expect(dataKey('abc123', '2026-01-03', start, 'part', 2)).toBe(
+      'activity_logs/workspace=abc123/dt=2026-01-03/20260101T000000Z-part-00002.jsonl.gz',
+    );
+    expect(dataKey('abc123', '2026-01-01', start, 'late', 1)).toBe(
+      'activity_logs/workspace=abc123/dt=2026-01-01/20260101T000000Z-late-00001.jsonl.gz',
+    );
+    expect(quarantineKey('abc123', start, 'part', 1)).toBe(
+      'quarantine/workspace=abc123/dt=2026-01-01/20260101T000000Z-part-00001.jsonl.gz',
+    );
     expect(manifestKey('abc123', 42)).toBe('manifests/workspace=abc123/000000000042.json');
   });
 
   it('parse back into their fields', () => {
     const start = 1767225600;
-    expect(parsePartKey(dataKey('w', utcDate(start), start, 'late', 7))).toEqual({ dt: '2026-01-01', windowStart: start, kind: 'late', n: 7 });
+    expect(parsePartKey(dataKey('w', utcDate(start), start, 'late', 7))).toEqual({
+      dt: '2026-01-01',
+      windowStart: start,
+      kind: 'late',
+      n: 7,
+    });
     expect(parseManifestKey(manifestKey('w', 9))).toEqual({ workspaceId: 'w', seq: 9 });
     expect(parsePartKey('activity_logs/workspace=w/dt=2026-01-01/notes.txt')).toBeUndefined();
     expect(stamp(start)).toBe('20260101T000000Z');
@@ -35,7 +46,8 @@ describe('archive lines', () => {
     const { entries } = classifyEntries(example.activity_logs);
     const store = new MemoryObjectStore();
     const writer = new PartWriter(store, (dt, n) => `p/${dt}-${n}`, 1);
-    for (const entry of entries) await writer.add(utcDate(entry.created_at), toArchiveLine(entry, 'ws', provenance, '2026-01-01T00:00:00Z', false), entry.created_at);
+    for (const entry of entries)
+      await writer.add(utcDate(entry.created_at), toArchiveLine(entry, 'ws', provenance, '2026-01-01T00:00:00Z', false), entry.created_at);
     const [part] = await writer.finish();
     expect(part).toMatchObject({ records: 2, min_created_at: 1734537253, max_created_at: 1734537253 });
     const lines = [];
@@ -46,7 +58,13 @@ describe('archive lines', () => {
       expect(JSON.parse(line.source as string)).toEqual(source);
       expect(line.source).toBe(JSON.stringify(source)); // key order as served
       expect(JSON.parse(line.metadata as string)).toEqual(source.metadata);
-      expect(line).toMatchObject({ id: source.id, created_at: source.created_at, performed_by_email: source.performed_by.email, run_id: 'run-1', collector_version: '1.2.3' });
+      expect(line).toMatchObject({
+        id: source.id,
+        created_at: source.created_at,
+        performed_by_email: source.performed_by.email,
+        run_id: 'run-1',
+        collector_version: '1.2.3',
+      });
       expect(Object.keys(line)).toEqual(ARCHIVE_COLUMNS.map((c) => c.name));
     }
   });

@@ -72,7 +72,9 @@ describe('chainListedParts()', () => {
     const key = manifestKey('sim-acme', head - 2);
     const text = store.objects.get(key)!.toString().replace('"records":', '"records": ');
     store.objects.set(key, Buffer.from(text));
-    await expect(chainListedParts(store, { fromDay: day(T0), toDay: day(T0 + 9 * DAY), verifier })).rejects.toThrow(/does not chain to the manifest before it/);
+    await expect(chainListedParts(store, { fromDay: day(T0), toDay: day(T0 + 9 * DAY), verifier })).rejects.toThrow(
+      /does not chain to the manifest before it/,
+    );
 
     const fresh = await archive();
     const [part] = await chainListedParts(fresh.store, { fromDay: day(T0), toDay: day(T0), verifier: fresh.verifier });

@@ -101,7 +101,11 @@ describe('collect()', () => {
     const store = new MemoryObjectStore();
     await runCollector(s, store, { since: T0, until: T0 + 2 * DAY });
     const warnings: string[] = [];
-    const second = await runCollector(s, store, { since: T0 + 10 * DAY, until: T0 + 4 * DAY, observer: { onWarning: (w) => warnings.push(w) } });
+    const second = await runCollector(s, store, {
+      since: T0 + 10 * DAY,
+      until: T0 + 4 * DAY,
+      observer: { onWarning: (w) => warnings.push(w) },
+    });
     expect(second.checkpointBefore).toBe(T0 + 2 * DAY);
     expect(warnings.join('\n')).toMatch(/already starts at 2025-03-03T00:00:00Z.*--since 2025-03-13T00:00:00Z is ignored/);
     await expectExactlyOnce(store, s, T0, T0 + 4 * DAY);
@@ -178,7 +182,12 @@ describe('collect()', () => {
     const s = await simulator({ wide500Days: 1 });
     const store = new MemoryObjectStore();
     const warnings: string[] = [];
-    await runCollector(s, store, { since: T0, until: T0 + 4 * DAY, windowSeconds: 4 * DAY, observer: { onWarning: (w) => warnings.push(w) } });
+    await runCollector(s, store, {
+      since: T0,
+      until: T0 + 4 * DAY,
+      windowSeconds: 4 * DAY,
+      observer: { onWarning: (w) => warnings.push(w) },
+    });
     expect(warnings.some((w) => /asking in ranges of 2 d/.test(w))).toBe(true);
     await expectExactlyOnce(store, s, T0, T0 + 4 * DAY);
     const head = (await findHead(store, 'sim-acme'))!;
@@ -193,7 +202,9 @@ describe('collect()', () => {
     const quarantined = await archivedLines(store, 'quarantine/');
     expect(quarantined).toHaveLength(result.quarantined);
     expect(quarantined[0]).toMatchObject({ reason: expect.any(String), source: expect.any(String) });
-    const counted = await Promise.all(store.keys('manifests/').map(async (k) => JSON.parse((await store.get(k)).toString()).quarantined as number));
+    const counted = await Promise.all(
+      store.keys('manifests/').map(async (k) => JSON.parse((await store.get(k)).toString()).quarantined as number),
+    );
     expect(counted.reduce((a, b) => a + b, 0)).toBe(result.quarantined);
     await expectExactlyOnce(store, s, T0, T0 + 2 * DAY);
   });
@@ -254,7 +265,9 @@ describe('collect() after a crash', () => {
       for (const when of ['before', 'after'] as const) {
         const store = new MemoryObjectStore();
         for (const [k, v] of seed.objects) store.objects.set(k, v);
-        await expect(runCollector(sim, crashingStore(store, crashAt, when), { ...settings, until: T0 + 4 * DAY })).rejects.toThrow(/simulated crash/);
+        await expect(runCollector(sim, crashingStore(store, crashAt, when), { ...settings, until: T0 + 4 * DAY })).rejects.toThrow(
+          /simulated crash/,
+        );
         const rerun = await runCollector(sim, store, { ...settings, until: T0 + 4 * DAY });
         adopted += rerun.partsAdopted;
         await expectExactlyOnce(store, sim, T0, T0 + 4 * DAY);
@@ -269,7 +282,9 @@ describe('collect() after a crash', () => {
     await runCollector(s, store, { since: T0, until: T0 + DAY });
     // The dead run's window was 3 days: it wrote parts, then died before its manifest.
     const puts = 3;
-    await expect(runCollector(s, crashingStore(store, puts, 'after'), { until: T0 + 4 * DAY, windowSeconds: 3 * DAY, partMaxBytes: 30_000 })).rejects.toThrow();
+    await expect(
+      runCollector(s, crashingStore(store, puts, 'after'), { until: T0 + 4 * DAY, windowSeconds: 3 * DAY, partMaxBytes: 30_000 }),
+    ).rejects.toThrow();
     const rerun = await runCollector(s, store, { until: T0 + 2 * DAY, windowSeconds: DAY });
     expect(rerun.partsRejected).toBeGreaterThan(0);
     expect(rerun.checkpoint).toBe(T0 + 2 * DAY);
@@ -277,7 +292,12 @@ describe('collect() after a crash', () => {
     // Exactly once among what the chain lists; the rejected parts stay, accounted for.
     const lines = await listedLines(store);
     expect(duplicateIds(lines)).toEqual([]);
-    expect(lines.map((l) => String(l.id)).sort()).toEqual(s.workspace.entriesBetween(T0, T0 + 5 * DAY - 1).map((e) => e.id).sort());
+    expect(lines.map((l) => String(l.id)).sort()).toEqual(
+      s.workspace
+        .entriesBetween(T0, T0 + 5 * DAY - 1)
+        .map((e) => e.id)
+        .sort(),
+    );
     const verified = await verifyArchive(store);
     expect(verified.problems).toEqual([]);
     expect(verified.exceptions.filter((e) => e.kind === 'rejected')).toHaveLength(rerun.partsRejected);

@@ -66,7 +66,15 @@ function setup(extra: Record<string, string> = {}, secret: string | undefined = 
     published.push(metrics.serializeMetrics());
     return metrics;
   });
-  const handler = createCollectorHandler({ config: parseCollectorEnv(env(extra)), s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger, metrics, now: () => new Date(NOW * 1000), ...more });
+  const handler = createCollectorHandler({
+    config: parseCollectorEnv(env(extra)),
+    s3: s3.client,
+    secrets: new SecretsManagerClient({ region: 'eu-west-1' }),
+    logger,
+    metrics,
+    now: () => new Date(NOW * 1000),
+    ...more,
+  });
   return { handler, s3, secrets, logs, published };
 }
 
@@ -81,7 +89,16 @@ describe('collector Lambda', () => {
     expect(lines.length).toBe(sim.workspace.entriesBetween(T0, NOW - 600 - 1).length);
     expect((await verifyArchive(store)).problems).toEqual([]);
     const emf = JSON.stringify(published);
-    for (const name of ['EntriesArchived', 'WindowsClosed', 'EntriesQuarantined', 'NewestEntryAgeSeconds', 'ArchiveLagSeconds', 'IntercomRateLimited', 'IntercomServerErrors']) expect(emf).toContain(name);
+    for (const name of [
+      'EntriesArchived',
+      'WindowsClosed',
+      'EntriesQuarantined',
+      'NewestEntryAgeSeconds',
+      'ArchiveLagSeconds',
+      'IntercomRateLimited',
+      'IntercomServerErrors',
+    ])
+      expect(emf).toContain(name);
     // The token is fetched once per container.
     await handler({}, context());
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
@@ -96,7 +113,9 @@ describe('collector Lambda', () => {
 
   it('fails the invocation with a message naming an empty secret, never logging a token', async () => {
     const { handler, logs } = setup({}, '');
-    await expect(handler({}, context())).rejects.toThrow(/secret intercom\/sim-acme has no token yet: set it with aws secretsmanager put-secret-value/);
+    await expect(handler({}, context())).rejects.toThrow(
+      /secret intercom\/sim-acme has no token yet: set it with aws secretsmanager put-secret-value/,
+    );
     expect(logs.join('\n')).toContain('collect failed');
   });
 
@@ -127,7 +146,12 @@ function kmsLikeSigner(keyId: string): ManifestSigner & { verifier: PublicKeyVer
     algorithm: 'RSASSA_PSS_SHA_256',
     verifier,
     sign: async (m) => cryptoSign('sha256', m, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
-    publicKey: async () => ({ pem: verifier.pem, fingerprint: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex') }),
+    publicKey: async () => ({
+      pem: verifier.pem,
+      fingerprint: createHash('sha256')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex'),
+    }),
   };
 }
 
@@ -150,14 +174,22 @@ describe('collector Lambda: head receipts and key rotation', () => {
     const entry = calls[0]!.args[0].input.Entries![0]!;
     expect(entry).toMatchObject({ Source: 'intercom-audit-archive', DetailType: 'head receipt' });
     expect(entry.EventBusName).toBeUndefined();
-    expect(JSON.parse(entry.Detail!)).toEqual({ workspace_id: 'sim-acme', seq: receipt.seq, sha256: receipt.sha256, receipt: formatReceipt(receipt) });
+    expect(JSON.parse(entry.Detail!)).toEqual({
+      workspace_id: 'sim-acme',
+      seq: receipt.seq,
+      sha256: receipt.sha256,
+      receipt: formatReceipt(receipt),
+    });
   });
 
   it('publishes the receipt also when the run failed after writing something', async () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
     let calls = 0;
     // Intercom starts refusing the token after a few pages: the run has written (and signed) some windows.
-    const failing: typeof fetch = async (input, init) => (++calls > 3 ? new Response(JSON.stringify({ type: 'error.list', errors: [{ code: 'unauthorized' }] }), { status: 401 }) : fetch(input, init));
+    const failing: typeof fetch = async (input, init) =>
+      ++calls > 3
+        ? new Response(JSON.stringify({ type: 'error.list', errors: [{ code: 'unauthorized' }] }), { status: 401 })
+        : fetch(input, init);
     const { handler, s3 } = setup({}, sim.token, { signer, receipts: receipts(), fetch: failing });
     await expect(handler({}, context())).rejects.toThrow(/collect failed for sim-acme/);
     const receipt = (await signedHeadReceipt(new S3ObjectStore(s3.client, { bucket: 'archive-bucket' }), 'sim-acme'))!;
@@ -168,7 +200,9 @@ describe('collector Lambda: head receipts and key rotation', () => {
   it('fails the invocation (the alarm fires) when the receipt cannot be published', async () => {
     events.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException' }] });
     const { handler, logs } = setup({}, sim.token, { signer, receipts: receipts() });
-    await expect(handler({}, context())).rejects.toThrow(/head receipt not published: EventBridge refused the head receipt of workspace sim-acme \(AccessDeniedException\)/);
+    await expect(handler({}, context())).rejects.toThrow(
+      /head receipt not published: EventBridge refused the head receipt of workspace sim-acme \(AccessDeniedException\)/,
+    );
     expect(logs.join('\n')).toContain('head receipt not published');
   });
 
@@ -179,7 +213,13 @@ describe('collector Lambda: head receipts and key rotation', () => {
     await first.handler({}, context());
     const result = await first.handler({ operation: 'rotate-key', new_key_id: next.keyId }, context());
     const store = new S3ObjectStore(first.s3.client, { bucket: 'archive-bucket' });
-    expect(result.rotations).toEqual([expect.objectContaining({ workspaceId: 'sim-acme', oldFingerprint: signer.verifier.fingerprint, newFingerprint: next.verifier.fingerprint })]);
+    expect(result.rotations).toEqual([
+      expect.objectContaining({
+        workspaceId: 'sim-acme',
+        oldFingerprint: signer.verifier.fingerprint,
+        newFingerprint: next.verifier.fingerprint,
+      }),
+    ]);
     expect((await chainKey(store, 'sim-acme'))!.fingerprint).toBe(next.verifier.fingerprint);
     // The old key is refused from now on; verify follows the rotation with the old key.
     await expect(first.handler({}, context())).rejects.toThrow(/refusing to sign workspace sim-acme's chain with key/);
@@ -189,7 +229,9 @@ describe('collector Lambda: head receipts and key rotation', () => {
 
   it('refuses an operator event it does not understand, saying what it takes', async () => {
     const { handler } = setup({}, sim.token, { signer });
-    await expect(handler({ operation: 'rotate-key' }, context())).rejects.toThrow(/operator event is invalid \(new_key_id: .*\); send \{"operation":"rotate-key","new_key_id":"<KMS key>"/);
+    await expect(handler({ operation: 'rotate-key' }, context())).rejects.toThrow(
+      /operator event is invalid \(new_key_id: .*\); send \{"operation":"rotate-key","new_key_id":"<KMS key>"/,
+    );
     await expect(handler({ operation: 'delete-everything' }, context())).rejects.toThrow(ConfigurationError);
   });
 });
@@ -213,8 +255,12 @@ describe('parseCollectorEnv()', () => {
   it('names each missing or invalid variable', () => {
     expect(() => parseCollectorEnv({})).toThrow(/ARCHIVE_BUCKET: is required.*WORKSPACES: is required/);
     expect(() => parseCollectorEnv({ ARCHIVE_BUCKET: 'b', WORKSPACES: 'nope' })).toThrow(/WORKSPACES: must be JSON/);
-    expect(() => parseCollectorEnv({ ARCHIVE_BUCKET: 'b', WORKSPACES: '[{"id":"w","region":"mars","secretId":"s"}]' })).toThrow(/WORKSPACES \(0\.region\)/);
-    expect(() => parseCollectorEnv({ ARCHIVE_BUCKET: 'b', WORKSPACES: '[{"id":"w","region":"us","secretId":"s"}]', RETENTION_YEARS: '0' })).toThrow(/RETENTION_YEARS/);
+    expect(() => parseCollectorEnv({ ARCHIVE_BUCKET: 'b', WORKSPACES: '[{"id":"w","region":"mars","secretId":"s"}]' })).toThrow(
+      /WORKSPACES \(0\.region\)/,
+    );
+    expect(() =>
+      parseCollectorEnv({ ARCHIVE_BUCKET: 'b', WORKSPACES: '[{"id":"w","region":"us","secretId":"s"}]', RETENTION_YEARS: '0' }),
+    ).toThrow(/RETENTION_YEARS/);
   });
 });
 
@@ -230,15 +276,41 @@ describe('collector Lambda operator events', () => {
     const { s3, logs } = setup();
     const store = new S3ObjectStore(s3.client, { bucket: 'archive-bucket' });
     // Collected with signing off (SIGNING_KEY_ID unset), then signing turned on.
-    const unsigned = createCollectorHandler({ config: parseCollectorEnv(env()), s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }), metrics: quietMetrics(), now: () => new Date(NOW * 1000) });
+    const unsigned = createCollectorHandler({
+      config: parseCollectorEnv(env()),
+      s3: s3.client,
+      secrets: new SecretsManagerClient({ region: 'eu-west-1' }),
+      logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }),
+      metrics: quietMetrics(),
+      now: () => new Date(NOW * 1000),
+    });
     await unsigned({}, context());
     const { logger } = { logger: new Logger({ serviceName: 'test', logLevel: 'SILENT' }) };
     vi.spyOn(logger, 'warn').mockImplementation((...args: unknown[]) => void logs.push(JSON.stringify(args)));
     vi.spyOn(logger, 'error').mockImplementation((...args: unknown[]) => void logs.push(JSON.stringify(args)));
-    const signing = createCollectorHandler({ config: parseCollectorEnv(env()), s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger, metrics: quietMetrics(), now: () => new Date(NOW * 1000), signer });
+    const signing = createCollectorHandler({
+      config: parseCollectorEnv(env()),
+      s3: s3.client,
+      secrets: new SecretsManagerClient({ region: 'eu-west-1' }),
+      logger,
+      metrics: quietMetrics(),
+      now: () => new Date(NOW * 1000),
+      signer,
+    });
     await expect(signing({}, context())).rejects.toThrow(/keys adopt-unsigned|adopt-unsigned operator event/);
-    const out = await signing({ operation: 'adopt-unsigned', workspace: 'sim-acme', reason: 'collected before signing was enabled', operator: 'arn:aws:iam::123456789012:role/ops' }, context());
-    expect(out.operator).toMatchObject({ operation: 'adopt-unsigned', manifest: expect.stringMatching(/^manifests\/workspace=sim-acme\//) });
+    const out = await signing(
+      {
+        operation: 'adopt-unsigned',
+        workspace: 'sim-acme',
+        reason: 'collected before signing was enabled',
+        operator: 'arn:aws:iam::123456789012:role/ops',
+      },
+      context(),
+    );
+    expect(out.operator).toMatchObject({
+      operation: 'adopt-unsigned',
+      manifest: expect.stringMatching(/^manifests\/workspace=sim-acme\//),
+    });
     expect(logs.some((l) => l.includes('operator event') && l.includes('arn:aws:iam::123456789012:role/ops'))).toBe(true);
     expect((await signing({}, context())).workspaces[0]!.ok).toBe(true);
     const adoption = JSON.parse(s3.objects.get(`archive-bucket/${out.operator!.manifest}`)!.body.toString());
@@ -249,7 +321,9 @@ describe('collector Lambda operator events', () => {
 
   it('rejects a malformed operator event with the field named', async () => {
     const { handler } = setup();
-    await expect(handler({ operation: 'acknowledge', workspace: 'sim-acme', reason: 'x' }, context())).rejects.toThrow(/operator event is invalid: keys/);
+    await expect(handler({ operation: 'acknowledge', workspace: 'sim-acme', reason: 'x' }, context())).rejects.toThrow(
+      /operator event is invalid: keys/,
+    );
   });
 });
 
@@ -272,7 +346,18 @@ describe('collector Lambda live alerts', () => {
     const metrics = new Metrics({ namespace: 'Test', serviceName: 'collector' });
     vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
     const config = parseCollectorEnv(env({ ALERT_MAX_AGE_SECONDS: String(2 * DAY) }));
-    const handler = createCollectorHandler({ config, s3: s3.client, secrets: new SecretsManagerClient({ region: 'eu-west-1' }), logger, metrics, now: () => new Date(NOW * 1000), alerts: { ruleSet: rules, sinks: [new SnsAlertSink(new SNSClient({ region: 'eu-west-1' }), 'arn:aws:sns:eu-west-1:111122223333:alerts')] } });
+    const handler = createCollectorHandler({
+      config,
+      s3: s3.client,
+      secrets: new SecretsManagerClient({ region: 'eu-west-1' }),
+      logger,
+      metrics,
+      now: () => new Date(NOW * 1000),
+      alerts: {
+        ruleSet: rules,
+        sinks: [new SnsAlertSink(new SNSClient({ region: 'eu-west-1' }), 'arn:aws:sns:eu-west-1:111122223333:alerts')],
+      },
+    });
 
     await expect(handler({}, context())).rejects.toThrow(/sim-acme \(alerts could not be delivered \(Rate exceeded\)/);
     down = false;

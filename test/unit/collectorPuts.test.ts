@@ -55,7 +55,10 @@ describe('collector puts', () => {
       now: () => new Date(NOW * 1000),
       signer: new Ed25519Signer(privateKey),
       alerts: {
-        ruleSet: parseRules('version: 1\nrules:\n  - { name: every-sign-in, severity: low, when: [ { type_in_group: sign_ins } ] }\n', 'test.yaml'),
+        ruleSet: parseRules(
+          'version: 1\nrules:\n  - { name: every-sign-in, severity: low, when: [ { type_in_group: sign_ins } ] }\n',
+          'test.yaml',
+        ),
         sinks: [{ channel: 'sns', publish: async (alerts) => void published.push(...alerts) }],
       },
     });

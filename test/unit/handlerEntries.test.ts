@@ -124,8 +124,22 @@ describe('collectorEntry.ts', () => {
     const before = snapshot();
     const { handler } = await import('../../lambdas/handlers/collectorEntry.ts');
     const loaded = snapshot();
-    const delta = Object.fromEntries(Object.entries(loaded).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
-    expect(delta).toEqual({ parseCollectorEnv: 1, parseRules: 1, S3Client: 1, SecretsManagerClient: 1, KMSClient: 1, SNSClient: 1, EventBridgeClient: 1, Logger: 1, Metrics: 1 });
+    const delta = Object.fromEntries(
+      Object.entries(loaded)
+        .map(([k, v]) => [k, v - (before[k] ?? 0)])
+        .filter(([, v]) => v !== 0),
+    );
+    expect(delta).toEqual({
+      parseCollectorEnv: 1,
+      parseRules: 1,
+      S3Client: 1,
+      SecretsManagerClient: 1,
+      KMSClient: 1,
+      SNSClient: 1,
+      EventBridgeClient: 1,
+      Logger: 1,
+      Metrics: 1,
+    });
 
     const first = await handler({}, context);
     const second = await handler({}, context);
@@ -154,8 +168,12 @@ describe('reporterEntry.ts', () => {
     let n = 0;
     const athena = mockClient(AthenaClient);
     athena.on(StartQueryExecutionCommand).callsFake(() => ({ QueryExecutionId: `q-${++n}` }));
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 10 } } });
-    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }] } });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 10 } } });
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }] },
+    });
     mockClient(SNSClient).on(PublishCommand).resolves({ MessageId: 'm' });
     quiet();
     vi.stubEnv('ARCHIVE_BUCKET', 'archive-bucket');
@@ -168,7 +186,11 @@ describe('reporterEntry.ts', () => {
     const before = snapshot();
     const { handler } = await import('../../lambdas/handlers/reporterEntry.ts');
     const loaded = snapshot();
-    const delta = Object.fromEntries(Object.entries(loaded).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
+    const delta = Object.fromEntries(
+      Object.entries(loaded)
+        .map(([k, v]) => [k, v - (before[k] ?? 0)])
+        .filter(([, v]) => v !== 0),
+    );
     expect(delta).toEqual({ loadQueries: 1, AthenaClient: 1, S3Client: 1, SNSClient: 1, KMSClient: 1, Logger: 1 });
 
     // An empty archive: the packs are partial, which the event allows.
@@ -192,7 +214,11 @@ describe('securityLakeEntry.ts', () => {
     const before = snapshot();
     const { handler } = await import('../../lambdas/handlers/securityLakeEntry.ts');
     const loaded = snapshot();
-    const delta = Object.fromEntries(Object.entries(loaded).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
+    const delta = Object.fromEntries(
+      Object.entries(loaded)
+        .map(([k, v]) => [k, v - (before[k] ?? 0)])
+        .filter(([, v]) => v !== 0),
+    );
     expect(typeof handler).toBe('function');
     expect(delta).toEqual({ S3Client: 1, KMSClient: 1, Logger: 1 });
     expect(JSON.stringify(built.args.Logger!.at(-1))).not.toContain('serviceName');

@@ -60,7 +60,11 @@ describe('placeHold() on a local archive', () => {
   it('holds every part of the period and the whole chain that proves them, recorded create-only under holds/', async () => {
     const store = await localArchive('period');
     const now = new Date('2026-03-01T12:00:00Z');
-    const result = await placeHold(store, { selection: { kind: 'period', from: day(1), to: day(2) }, reason: 'Matter 2026-17: subpoena', now });
+    const result = await placeHold(store, {
+      selection: { kind: 'period', from: day(1), to: day(2) },
+      reason: 'Matter 2026-17: subpoena',
+      now,
+    });
     const parts = (await keysUnder(store, 'activity_logs/')).filter((k) => k.includes(`/dt=${day(1)}/`) || k.includes(`/dt=${day(2)}/`));
     const manifests = await keysUnder(store, 'manifests/');
     expect(parts.length).toBeGreaterThan(0);
@@ -73,7 +77,14 @@ describe('placeHold() on a local archive', () => {
     expect(result.recordKey).toBe(`holds/${result.holdId}/place/period=${day(1)}..${day(2)}.json`);
     expect(result.holdId).toMatch(/^20260301T120000Z-[0-9a-f]{8}$/);
     const record = JSON.parse((await store.get(result.recordKey)).toString('utf8'));
-    expect(record).toMatchObject({ format: HOLD_FORMAT, action: 'place', hold_id: result.holdId, reason: 'Matter 2026-17: subpoena', at: now.toISOString(), objects: [...parts, ...manifests].sort() });
+    expect(record).toMatchObject({
+      format: HOLD_FORMAT,
+      action: 'place',
+      hold_id: result.holdId,
+      reason: 'Matter 2026-17: subpoena',
+      at: now.toISOString(),
+      objects: [...parts, ...manifests].sort(),
+    });
     // The record is itself a locked, create-only object.
     expect((await store.objectLock(result.recordKey))?.mode).toBe('COMPLIANCE');
 
@@ -121,7 +132,11 @@ describe('hold input', () => {
     [{ kind: 'prefix', prefixes: ['../etc/'] }, 'why', /--prefix: '\.\.\/etc\/' is not an archive key prefix/],
     [{ kind: 'prefix', prefixes: ['holds/'] }, 'why', /the hold records themselves/],
     [{ kind: 'prefix', prefixes: ['manifests/'] }, '   ', /--reason: say why/],
-    [{ kind: 'period', from: '2030-01-01', to: '2030-01-31' }, 'why', /nothing to hold: no archived object matches period=2030-01-01..2030-01-31/],
+    [
+      { kind: 'period', from: '2030-01-01', to: '2030-01-31' },
+      'why',
+      /nothing to hold: no archived object matches period=2030-01-01..2030-01-31/,
+    ],
   ] as const)('refuses %j (reason %j) with a clear message', async (selection, reason, message) => {
     const store = new LocalObjectStore(path.join(tmp, 'input'));
     await expect(placeHold(store, { selection, reason })).rejects.toThrow(ConfigurationError);
@@ -131,7 +146,9 @@ describe('hold input', () => {
   it('refuses to release an unknown or malformed hold id', async () => {
     const store = new LocalObjectStore(path.join(tmp, 'input'));
     await expect(releaseHold(store, { holdId: 'nope', reason: 'x' })).rejects.toThrow(/--hold: 'nope' is not a hold id/);
-    await expect(releaseHold(store, { holdId: '20260301T120000Z-00000000', reason: 'x' })).rejects.toThrow(/no hold 20260301T120000Z-00000000 is recorded/);
+    await expect(releaseHold(store, { holdId: '20260301T120000Z-00000000', reason: 'x' })).rejects.toThrow(
+      /no hold 20260301T120000Z-00000000 is recorded/,
+    );
   });
 });
 
@@ -140,16 +157,25 @@ describe('holds through the S3 adapter (aws-sdk-client-mock)', () => {
     const s3 = fakeS3();
     const holds = new Map<string, 'ON' | 'OFF'>();
     s3.mock.on(PutObjectLegalHoldCommand).callsFake((input) => {
-      if (!s3.objects.has(`${input.Bucket}/${input.Key}`)) throw new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'NoSuchKey' });
+      if (!s3.objects.has(`${input.Bucket}/${input.Key}`))
+        throw new S3ServiceException({ name: 'NoSuchKey', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'NoSuchKey' });
       holds.set(input.Key, input.LegalHold.Status);
       return {};
     });
     s3.mock.on(GetObjectLegalHoldCommand).callsFake((input) => {
       const status = holds.get(input.Key);
-      if (!status) throw new S3ServiceException({ name: 'NoSuchObjectLockConfiguration', $fault: 'client', $metadata: { httpStatusCode: 404 }, message: 'none' });
+      if (!status)
+        throw new S3ServiceException({
+          name: 'NoSuchObjectLockConfiguration',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 404 },
+          message: 'none',
+        });
       return { LegalHold: { Status: status } };
     });
-    s3.mock.on(GetObjectRetentionCommand).resolves({ Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date('2033-03-01T00:00:00Z') } });
+    s3.mock
+      .on(GetObjectRetentionCommand)
+      .resolves({ Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date('2033-03-01T00:00:00Z') } });
     s3.mock.on(GetObjectAttributesCommand).resolves({ LastModified: new Date('2026-03-01T00:00:00Z') });
     return { ...s3, holds };
   }
@@ -166,7 +192,10 @@ describe('holds through the S3 adapter (aws-sdk-client-mock)', () => {
     const held = holdCalls.map((c) => c.Key!).sort();
     expect(held.filter((k) => k.startsWith('activity_logs/')).every((k) => k.includes(`/dt=${day(1)}/`))).toBe(true);
     expect(held).toEqual(expect.arrayContaining(await keysUnder(store, 'manifests/')));
-    const recordPut = s3.mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input).find((p) => p.Key!.startsWith('holds/'))!;
+    const recordPut = s3.mock
+      .commandCalls(PutObjectCommand)
+      .map((c) => c.args[0].input)
+      .find((p) => p.Key!.startsWith('holds/'))!;
     expect(recordPut).toMatchObject({ Key: result.recordKey, IfNoneMatch: '*' });
     // No retention header: a hold never changes retention.
     expect(recordPut).not.toHaveProperty('ObjectLockRetainUntilDate');
@@ -175,7 +204,10 @@ describe('holds through the S3 adapter (aws-sdk-client-mock)', () => {
     expect(verified.heldObjects).toEqual(held);
 
     await releaseHold(store, { holdId: result.holdId, reason: 'closed' });
-    const offCalls = s3.mock.commandCalls(PutObjectLegalHoldCommand).map((c) => c.args[0].input).filter((c) => c.LegalHold!.Status === 'OFF');
+    const offCalls = s3.mock
+      .commandCalls(PutObjectLegalHoldCommand)
+      .map((c) => c.args[0].input)
+      .filter((c) => c.LegalHold!.Status === 'OFF');
     expect(offCalls.map((c) => c.Key).sort()).toEqual(held);
     expect((await verifyArchive(store, { lock: LOCK })).heldObjects).toBeUndefined();
     expect((await listHolds(store)).map((h) => h.released)).toEqual([true]);
@@ -186,10 +218,17 @@ describe('holds through the S3 adapter (aws-sdk-client-mock)', () => {
     const store = new S3ObjectStore(s3.client, { bucket: 'archive-bucket' });
     await runCollector(sim, store, { since: T0, until: UNTIL });
     const { holdId } = await placeHold(store, { selection: { kind: 'prefix', prefixes: ['manifests/workspace='] }, reason: 'keep' });
-    const denied = new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'Access Denied' });
+    const denied = new S3ServiceException({
+      name: 'AccessDenied',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 403 },
+      message: 'Access Denied',
+    });
     s3.mock.on(GetObjectLegalHoldCommand).rejects(denied);
     const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     s3.mock.on(GetObjectCommand).rejects(denied);
-    expect(await listHolds(store, { readBodies: true })).toEqual([{ holdId, selection: { kind: 'prefix', prefixes: ['manifests/workspace='] }, released: false }]);
+    expect(await listHolds(store, { readBodies: true })).toEqual([
+      { holdId, selection: { kind: 'prefix', prefixes: ['manifests/workspace='] }, released: false },
+    ]);
   });
 });

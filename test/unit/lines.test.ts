@@ -18,7 +18,9 @@ describe('stringifyDeep()', () => {
       }),
       { numRuns: 500, seed: 16 },
     );
-    expect(stringifyDeep({ a: undefined, b: [undefined, () => 1], ['__proto__']: 1 })).toBe(JSON.stringify({ a: undefined, b: [undefined, () => 1], ['__proto__']: 1 }));
+    expect(stringifyDeep({ a: undefined, b: [undefined, () => 1], ['__proto__']: 1 })).toBe(
+      JSON.stringify({ a: undefined, b: [undefined, () => 1], ['__proto__']: 1 }),
+    );
     expect(stringifyDeep(undefined)).toBeUndefined();
   });
 
@@ -45,7 +47,9 @@ describe('toArchiveLineOrReason()', () => {
   it(`archives an entry nested ${MAX_ENTRY_NESTING} levels and gives a reason for one nested deeper`, () => {
     // The entry object is one level, metadata the rest.
     expect(toArchiveLineOrReason(entry(nested(MAX_ENTRY_NESTING - 1)), 'w', provenance, 'now', false)).toHaveProperty('line');
-    expect(toArchiveLineOrReason(entry(nested(MAX_ENTRY_NESTING)), 'w', provenance, 'now', false)).toEqual({ reason: expect.stringMatching(/nested more than 100 levels/) });
+    expect(toArchiveLineOrReason(entry(nested(MAX_ENTRY_NESTING)), 'w', provenance, 'now', false)).toEqual({
+      reason: expect.stringMatching(/nested more than 100 levels/),
+    });
     expect(toArchiveLineOrReason(entry(nested(5000)), 'w', provenance, 'now', false)).toHaveProperty('reason');
   });
 
@@ -57,7 +61,17 @@ describe('toArchiveLineOrReason()', () => {
 
 describe('classifyEntries()', () => {
   it('quarantines an entry whose validation throws, and keeps the rest of the page', () => {
-    const hostile = new Proxy({}, { get: () => { throw new Error('boom'); }, ownKeys: () => { throw new Error('boom'); } });
+    const hostile = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('boom');
+        },
+        ownKeys: () => {
+          throw new Error('boom');
+        },
+      },
+    );
     const page = classifyEntries([{ id: 'ok', created_at: 1, activity_type: 't' }, hostile]);
     expect(page.entries.map((e) => e.id)).toEqual(['ok']);
     expect(page.quarantined).toHaveLength(1);

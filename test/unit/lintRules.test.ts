@@ -14,15 +14,19 @@ const BIOME = path.join(ROOT, 'node_modules/.bin/biome');
 const longFunction = `export function long(): number {\n  let n = 0;\n${'  n += 1;\n'.repeat(80)}  return n;\n}\n`;
 const PROBES: Record<string, string> = {
   'lambdas/core/sdk.ts': "import { S3Client } from '@aws-sdk/client-s3';\n\nexport const x = S3Client;\n",
-  'lambdas/core/cdk.ts': "import { Stack } from 'aws-cdk-lib';\nimport { Bucket } from 'aws-cdk-lib/aws-s3';\nimport { Construct } from 'constructs';\n\nexport const x = [Stack, Bucket, Construct];\n",
-  'lambdas/core/files.ts': "import { readFileSync } from 'node:fs';\nimport { readFile } from 'node:fs/promises';\nimport { writeFileSync } from 'fs';\n\nexport const x = [readFileSync, readFile, writeFileSync];\n",
+  'lambdas/core/cdk.ts':
+    "import { Stack } from 'aws-cdk-lib';\nimport { Bucket } from 'aws-cdk-lib/aws-s3';\nimport { Construct } from 'constructs';\n\nexport const x = [Stack, Bucket, Construct];\n",
+  'lambdas/core/files.ts':
+    "import { readFileSync } from 'node:fs';\nimport { readFile } from 'node:fs/promises';\nimport { writeFileSync } from 'fs';\n\nexport const x = [readFileSync, readFile, writeFileSync];\n",
   'lambdas/core/network.ts': "import { createServer } from 'node:http';\n\nexport const x = createServer;\n",
   'lambdas/core/dynamic.ts': "export const load = () => import('node:fs');\n",
   'lambdas/core/env.ts': 'export const region = () => process.env.AWS_REGION;\n',
-  'lambdas/core/fine.ts': "import { createHash } from 'node:crypto';\nimport path from 'node:path';\nimport { z } from 'zod';\n\nexport const x = [createHash, path, z];\n",
+  'lambdas/core/fine.ts':
+    "import { createHash } from 'node:crypto';\nimport path from 'node:path';\nimport { z } from 'zod';\n\nexport const x = [createHash, path, z];\n",
   'lambdas/core/queries/catalog.ts': "import { readFileSync } from 'node:fs';\n\nexport const x = readFileSync;\n",
   'lambdas/core/queries/other.ts': "import { readFileSync } from 'node:fs';\n\nexport const x = readFileSync;\n",
-  'lambdas/adapters/aws/adapter.ts': "import { readFileSync } from 'node:fs';\nimport { S3Client } from '@aws-sdk/client-s3';\n\nexport const x = [readFileSync, S3Client, process.env.AWS_REGION];\n",
+  'lambdas/adapters/aws/adapter.ts':
+    "import { readFileSync } from 'node:fs';\nimport { S3Client } from '@aws-sdk/client-s3';\n\nexport const x = [readFileSync, S3Client, process.env.AWS_REGION];\n",
   'cli/unused.ts': "import { readFileSync } from 'node:fs';\nimport path from 'node:path';\n\nexport const x = path;\n",
   'lambdas/handlers/long.ts': longFunction,
   'infra/long.ts': longFunction,
@@ -44,7 +48,10 @@ beforeAll(() => {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     writeFileSync(path.join(dir, file), text);
   }
-  const run = spawnSync(BIOME, ['lint', '--vcs-enabled=false', '--reporter=json', '--max-diagnostics=none', '.'], { cwd: dir, encoding: 'utf8' });
+  const run = spawnSync(BIOME, ['lint', '--vcs-enabled=false', '--reporter=json', '--max-diagnostics=none', '.'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   diagnostics = (JSON.parse(run.stdout) as { diagnostics: Diagnostic[] }).diagnostics;
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,6 +105,6 @@ describe('biome.jsonc guard rails', () => {
     expect(check("export const x = { a: 'a', b: [1, 2] };\n")).toBe(0);
     expect(check('export const x = { a: "a", b: [1, 2] };\n')).not.toBe(0);
     expect(check("export const x = { a: 'a', b: [1, 2] }\n")).not.toBe(0);
-    expect(check("export function f() {\n    return 1;\n}\n")).not.toBe(0);
+    expect(check('export function f() {\n    return 1;\n}\n')).not.toBe(0);
   });
 });

@@ -44,7 +44,13 @@ function channel(name: 'stdout' | 'file', failing: () => boolean) {
 }
 
 /** One scheduled run: collect up to `until`, then live alerts with the clock just after it. */
-async function run(store: MemoryObjectStore, until: number, sinks: AlertSink[], maxAgeSeconds: number, ruleSet = rules): Promise<{ collected: CollectResult; alerts: LiveAlertResult }> {
+async function run(
+  store: MemoryObjectStore,
+  until: number,
+  sinks: AlertSink[],
+  maxAgeSeconds: number,
+  ruleSet = rules,
+): Promise<{ collected: CollectResult; alerts: LiveAlertResult }> {
   const collected = await runCollector(sim, store, { since: T0, until, windowSeconds: DAY });
   const alerts = await alertOnCollected(store, ruleSet, collected, sinks, { maxAgeSeconds, now: () => new Date((until + 600) * 1000) });
   return { collected, alerts };
@@ -67,7 +73,9 @@ describe('live alerts: at least once, whatever happened to earlier runs', () => 
     for (let day = 4; day <= 6; day += 1) {
       const attempt = run(store, T0 + day * DAY, sinks, 3.5 * DAY);
       await expect(attempt).rejects.toThrow(AlertDeliveryError);
-      await expect(attempt).rejects.toThrow(/EISDIR.*the alerts watermark stays at manifest \d+, so the next run delivers these \d+ alerts/);
+      await expect(attempt).rejects.toThrow(
+        /EISDIR.*the alerts watermark stays at manifest \d+, so the next run delivers these \d+ alerts/,
+      );
       // The data is archived; the watermark does not move.
       expect(store.keys('manifests/').length).toBeGreaterThanOrEqual(day + 1);
       expect((await watermarkOf(store, Number.MAX_SAFE_INTEGER)).seq).toBe(lastGood);
@@ -85,7 +93,9 @@ describe('live alerts: at least once, whatever happened to earlier runs', () => 
     expect(last.alerts.watermark).toEqual({ before: lastGood, after: last.collected.headSeq });
 
     // The channel that failed got each alert exactly once; the one that worked got repeats (at least once).
-    const expected = counted.filter((a) => Date.parse(a.time_utc) / 1000 < T0 + 3 * DAY || Date.parse(a.time_utc) / 1000 >= cutoff).sort(byId);
+    const expected = counted
+      .filter((a) => Date.parse(a.time_utc) / 1000 < T0 + 3 * DAY || Date.parse(a.time_utc) / 1000 >= cutoff)
+      .sort(byId);
     expect([...file.got].sort(byId)).toEqual(expected);
     // (It also got, while the other failed, alerts that were then within the max age and are not any more.)
     const onStdout = new Set(stdout.got.map((a) => a.alert_id));
@@ -99,8 +109,16 @@ describe('live alerts: at least once, whatever happened to earlier runs', () => 
     const out = channel('stdout', () => false);
     const first = await run(store, T0 + 2 * DAY, [out.sink], 400 * DAY);
     const puts = store.puts;
-    const again = await alertOnCollected(store, rules, first.collected, [out.sink], { maxAgeSeconds: 400 * DAY, now: () => new Date((T0 + 2 * DAY + 900) * 1000) });
-    expect(again).toMatchObject({ from: null, matches: 0, sent: 0, watermark: { before: first.collected.headSeq, after: first.collected.headSeq } });
+    const again = await alertOnCollected(store, rules, first.collected, [out.sink], {
+      maxAgeSeconds: 400 * DAY,
+      now: () => new Date((T0 + 2 * DAY + 900) * 1000),
+    });
+    expect(again).toMatchObject({
+      from: null,
+      matches: 0,
+      sent: 0,
+      watermark: { before: first.collected.headSeq, after: first.collected.headSeq },
+    });
     expect(store.puts).toBe(puts);
   });
 });
@@ -113,7 +131,8 @@ describe('live alerts from snapshots', () => {
   beforeAll(async () => {
     store = new MemoryObjectStore();
     // A run every 6 hours for 24 days: a snapshot each UTC day, each run starting from one.
-    for (let until = T0 + 6 * 3600; until <= T0 + 24 * DAY; until += 6 * 3600) results.push((await run(store, until, [out.sink], 400 * DAY)).alerts);
+    for (let until = T0 + 6 * 3600; until <= T0 + 24 * DAY; until += 6 * 3600)
+      results.push((await run(store, until, [out.sink], 400 * DAY)).alerts);
   });
 
   it('equal the backtest over the same history, alert for alert', async () => {
@@ -132,13 +151,24 @@ describe('live alerts from snapshots', () => {
     const until = T0 + 24 * DAY + 12 * 3600;
     const collected = await runCollector(sim, store, { until, windowSeconds: DAY });
     const counting = new CountingObjectStore(store);
-    const live = await alertOnCollected(counting, rules, collected, [out.sink], { maxAgeSeconds: 400 * DAY, now: () => new Date((until + 600) * 1000) });
+    const live = await alertOnCollected(counting, rules, collected, [out.sink], {
+      maxAgeSeconds: 400 * DAY,
+      now: () => new Date((until + 600) * 1000),
+    });
     expect(live.snapshot.used).not.toBeNull();
-    const head = JSON.parse((await store.get(`manifests/workspace=${WS}/${String(collected.headSeq).padStart(12, '0')}.json`)).toString()) as { parts: unknown[] };
+    const head = JSON.parse(
+      (await store.get(`manifests/workspace=${WS}/${String(collected.headSeq).padStart(12, '0')}.json`)).toString(),
+    ) as { parts: unknown[] };
     const counts = counting.take();
     // 1 LIST + 1 GET watermark, 1 GET snapshot, 1 GET for the manifest the snapshot names, the head and its parts;
     // then per alert a HEAD and a PUT, and the new watermark.
-    expect(counts).toEqual({ list: 1, get: 4 + head.parts.length, head: live.matches, put: live.sent + 1, total: 5 + head.parts.length + live.matches + live.sent + 1 });
+    expect(counts).toEqual({
+      list: 1,
+      get: 4 + head.parts.length,
+      head: live.matches,
+      put: live.sent + 1,
+      total: 5 + head.parts.length + live.matches + live.sent + 1,
+    });
   });
 
   it('each snapshot holds exactly the state rebuilt from the archive through its manifest', async () => {
@@ -155,21 +185,29 @@ describe('live alerts: records that do not verify are ignored', () => {
   const DAYS = 12;
 
   /** Ten days of runs every 12 hours, then whatever `tamper` does, then two more days. */
-  async function scenario(tamper: (store: MemoryObjectStore, headSeq: number, until: number) => Promise<void> | void, ruleSet = rules, tamperAt = T0 + 10 * DAY) {
+  async function scenario(
+    tamper: (store: MemoryObjectStore, headSeq: number, until: number) => Promise<void> | void,
+    ruleSet = rules,
+    tamperAt = T0 + 10 * DAY,
+  ) {
     const store = new MemoryObjectStore();
     const out = channel('stdout', () => false);
     let head = 0;
-    for (let until = T0 + DAY / 2; until <= tamperAt; until += DAY / 2) head = (await run(store, until, [out.sink], 400 * DAY)).collected.headSeq;
+    for (let until = T0 + DAY / 2; until <= tamperAt; until += DAY / 2)
+      head = (await run(store, until, [out.sink], 400 * DAY)).collected.headSeq;
     await tamper(store, head, tamperAt);
     const after: LiveAlertResult[] = [];
-    for (let until = tamperAt + DAY / 2; until <= T0 + DAYS * DAY; until += DAY / 2) after.push((await run(store, until, [out.sink], 400 * DAY, ruleSet)).alerts);
+    for (let until = tamperAt + DAY / 2; until <= T0 + DAYS * DAY; until += DAY / 2)
+      after.push((await run(store, until, [out.sink], 400 * DAY, ruleSet)).alerts);
     const { alerts } = await backtest(store, [WS], ruleSet, T0, T0 + DAYS * DAY);
     return { store, got: out.got, after, alerts };
   }
 
   /** A state that would silence every sign-in-from-new-ip alert of the next days. */
   async function silencingState(_store: MemoryObjectStore, state: Snapshot['state'], from: number): Promise<Snapshot['state']> {
-    const ips = new Map(state.ips.map(([who, list]) => [who, new Map(list.map(([ip, last, before]) => [ip, [last, before] as [number, number | null]]))]));
+    const ips = new Map(
+      state.ips.map(([who, list]) => [who, new Map(list.map(([ip, last, before]) => [ip, [last, before] as [number, number | null]]))]),
+    );
     for (const entry of sim.workspace.entriesBetween(from, T0 + DAYS * DAY)) {
       const who = String(entry.performed_by.id);
       const mine = ips.get(who) ?? new Map();
@@ -179,13 +217,17 @@ describe('live alerts: records that do not verify are ignored', () => {
     return { ...state, ips: [...ips].map(([who, mine]) => [who, [...mine].map(([ip, [last, before]]) => [ip, last, before])]) };
   }
 
-  const newIp = (alerts: Alert[]) => alerts.filter((a) => a.rule === 'sign-in-from-new-ip' && Date.parse(a.time_utc) / 1000 >= T0 + 10 * DAY).length;
+  const newIp = (alerts: Alert[]) =>
+    alerts.filter((a) => a.rule === 'sign-in-from-new-ip' && Date.parse(a.time_utc) / 1000 >= T0 + 10 * DAY).length;
 
   it('ignores a snapshot changed after it was written (the watermark recorded other bytes) and still raises every alert', async () => {
     const { got, after, alerts } = await scenario(async (store, head) => {
       const ref = (await watermarkOf(store, head)).snapshot!;
       const snapshot = JSON.parse((await store.get(ref.key)).toString()) as Snapshot;
-      store.tamper.set(ref.key, Buffer.from(JSON.stringify({ ...snapshot, state: await silencingState(store, snapshot.state, snapshot.checkpoint) })));
+      store.tamper.set(
+        ref.key,
+        Buffer.from(JSON.stringify({ ...snapshot, state: await silencingState(store, snapshot.state, snapshot.checkpoint) })),
+      );
     });
     expect(after[0]!.snapshot.ignored).toMatch(/bytes are not the ones the watermark recorded/);
     expect(after[0]!.notes.join('\n')).toMatch(/ignored, the state is rebuilt from the archive/);
@@ -199,10 +241,20 @@ describe('live alerts: records that do not verify are ignored', () => {
       const watermark = JSON.parse((await store.get(key)).toString()) as Watermark;
       const snapshot = JSON.parse((await store.get(watermark.snapshot!.key)).toString()) as Snapshot;
       // Claims to be computed through the head, so the days since the real snapshot would be skipped.
-      const forged = Buffer.from(JSON.stringify({ ...snapshot, seq: watermark.seq, manifest_sha256: 'f'.repeat(64), state: await silencingState(store, snapshot.state, snapshot.checkpoint) }));
+      const forged = Buffer.from(
+        JSON.stringify({
+          ...snapshot,
+          seq: watermark.seq,
+          manifest_sha256: 'f'.repeat(64),
+          state: await silencingState(store, snapshot.state, snapshot.checkpoint),
+        }),
+      );
       const forgedKey = snapshotKey(WS, '2025-03-20');
       store.tamper.set(forgedKey, forged);
-      store.tamper.set(key, Buffer.from(JSON.stringify({ ...watermark, snapshot: { key: forgedKey, sha256: sha256Hex(forged), seq: watermark.seq } })));
+      store.tamper.set(
+        key,
+        Buffer.from(JSON.stringify({ ...watermark, snapshot: { key: forgedKey, sha256: sha256Hex(forged), seq: watermark.seq } })),
+      );
     });
     expect(after[0]!.snapshot.ignored).toMatch(/link to the chain does not verify/);
     expect(newIp(alerts)).toBeGreaterThan(0);
@@ -213,8 +265,16 @@ describe('live alerts: records that do not verify are ignored', () => {
     const { got, after, alerts } = await scenario(async (store, head) => {
       const ref = (await watermarkOf(store, head)).snapshot!;
       const snapshot = JSON.parse((await store.get(ref.key)).toString()) as Snapshot;
-      const chainHead = JSON.parse((await store.get(`manifests/workspace=${WS}/${String(head).padStart(12, '0')}.json`)).toString()) as { checkpoint: number };
-      const forged = { ...snapshot, seq: head, manifest_sha256: sha256Hex(await store.get(`manifests/workspace=${WS}/${String(head).padStart(12, '0')}.json`)), checkpoint: chainHead.checkpoint, state: await silencingState(store, snapshot.state, snapshot.checkpoint) };
+      const chainHead = JSON.parse((await store.get(`manifests/workspace=${WS}/${String(head).padStart(12, '0')}.json`)).toString()) as {
+        checkpoint: number;
+      };
+      const forged = {
+        ...snapshot,
+        seq: head,
+        manifest_sha256: sha256Hex(await store.get(`manifests/workspace=${WS}/${String(head).padStart(12, '0')}.json`)),
+        checkpoint: chainHead.checkpoint,
+        state: await silencingState(store, snapshot.state, snapshot.checkpoint),
+      };
       store.tamper.set(snapshotKey(WS, iso(T0 + 11 * DAY).slice(0, 10)), Buffer.from(JSON.stringify(forged)));
     });
     expect(after.every((r) => r.snapshot.used !== snapshotKey(WS, iso(T0 + 11 * DAY).slice(0, 10)))).toBe(true);
@@ -235,12 +295,16 @@ describe('live alerts: records that do not verify are ignored', () => {
   });
 
   it('without the changes in the watermark, reads the snapshot and every part listed after it, with the same alerts', async () => {
-    const { got, after, alerts } = await scenario(async (store, head) => {
-      const key = watermarkKey(WS, (await watermarkOf(store, head)).seq);
-      const watermark = JSON.parse((await store.get(key)).toString()) as Watermark;
-      expect(watermark.snapshot!.seq).toBeLessThan(watermark.seq);
-      store.tamper.set(key, Buffer.from(JSON.stringify({ ...watermark, state_delta: null })));
-    }, rules, T0 + 10.5 * DAY);
+    const { got, after, alerts } = await scenario(
+      async (store, head) => {
+        const key = watermarkKey(WS, (await watermarkOf(store, head)).seq);
+        const watermark = JSON.parse((await store.get(key)).toString()) as Watermark;
+        expect(watermark.snapshot!.seq).toBeLessThan(watermark.seq);
+        store.tamper.set(key, Buffer.from(JSON.stringify({ ...watermark, state_delta: null })));
+      },
+      rules,
+      T0 + 10.5 * DAY,
+    );
     expect(after[0]!.snapshot.used).not.toBeNull();
     expect(after[0]!.notes).toEqual([]);
     expect([...got].sort(byId)).toEqual([...alerts].sort(byId));
@@ -266,14 +330,26 @@ describe('live alerts with entries archived late', () => {
       let lateEntries = 0;
       for (let until = T0 + 3600; until <= T0 + 2 * DAY; until += 3600) {
         clock = until + 600;
-        const collected = await collect(simClient(late), store, { workspaceId: WS, since: T0, until, windowSeconds: DAY, runId: 'run-late', collectorVersion: 'test' });
+        const collected = await collect(simClient(late), store, {
+          workspaceId: WS,
+          since: T0,
+          until,
+          windowSeconds: DAY,
+          runId: 'run-late',
+          collectorVersion: 'test',
+        });
         lateEntries += collected.lateEntries;
         await alertOnCollected(store, rules, collected, [out.sink], { maxAgeSeconds: 400 * DAY, now: () => new Date(clock * 1000) });
       }
       expect(lateEntries).toBeGreaterThan(20);
       expect(new Set(out.got.map((a) => a.alert_id)).size).toBe(out.got.length);
       const { alerts } = await backtest(store, [WS], rules, T0, T0 + 2 * DAY);
-      const stateless = new Set(['security-setting-changed', 'intercom-staff-impersonation', 'invite-outside-company', 'data-export-outside-hours']);
+      const stateless = new Set([
+        'security-setting-changed',
+        'intercom-staff-impersonation',
+        'invite-outside-company',
+        'data-export-outside-hours',
+      ]);
       const only = (list: Alert[]) => list.filter((a) => stateless.has(a.rule)).sort(byId);
       expect(only(alerts).length).toBeGreaterThan(5);
       expect(only(out.got)).toEqual(only(alerts));

@@ -2,7 +2,15 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ArchiveLine } from '../../lambdas/core/archive/columns.ts';
-import { OCSF_CLASSES, OCSF_FALLBACK, OCSF_MAPPING_VERSION, OCSF_TYPE_MAPPING, type OcsfEvent, ocsfMappingTable, toOcsfEvent } from '../../lambdas/core/ocsf/mapping.ts';
+import {
+  OCSF_CLASSES,
+  OCSF_FALLBACK,
+  OCSF_MAPPING_VERSION,
+  OCSF_TYPE_MAPPING,
+  type OcsfEvent,
+  ocsfMappingTable,
+  toOcsfEvent,
+} from '../../lambdas/core/ocsf/mapping.ts';
 import { OCSF_ROOT, OcsfSchema } from '../helpers/ocsfSchema.ts';
 
 const schema = new OcsfSchema();
@@ -53,16 +61,25 @@ describe('the OCSF mapping', () => {
     const classOf = (t: string) => OCSF_CLASSES[OCSF_TYPE_MAPPING[t]!.class].uid;
     expect(classOf('admin_login_success')).toBe(3002);
     expect(classOf('admin_login_failure')).toBe(3002);
-    expect(['admin_provisioned', 'admin_deletion', 'admin_two_factor_auth_change', 'app_admin_join'].map(classOf)).toEqual([3001, 3001, 3001, 3001]);
+    expect(['admin_provisioned', 'admin_deletion', 'admin_two_factor_auth_change', 'app_admin_join'].map(classOf)).toEqual([
+      3001, 3001, 3001, 3001,
+    ]);
     expect(['admin_permission_change', 'role_change', 'seat_change'].map(classOf)).toEqual([3005, 3005, 3005]);
-    expect(['macro_update', 'message_state_change', 'security_settings_change', 'app_name_change'].map(classOf)).toEqual([3004, 3004, 3004, 3004]);
-    expect(['app_data_export', 'bulk_export', 'conversation_pdf_export', 'macro_usage_export'].map(classOf)).toEqual([6001, 6001, 6001, 6001]);
+    expect(['macro_update', 'message_state_change', 'security_settings_change', 'app_name_change'].map(classOf)).toEqual([
+      3004, 3004, 3004, 3004,
+    ]);
+    expect(['app_data_export', 'bulk_export', 'conversation_pdf_export', 'macro_usage_export'].map(classOf)).toEqual([
+      6001, 6001, 6001, 6001,
+    ]);
   });
 
-  it.each([...documentedTypes, 'a_type_intercom_adds_next_year', 'constructor', '__proto__'])('produces a valid OCSF 1.1.0 event for %s', (type) => {
-    const event = toOcsfEvent(line(type), provenance);
-    expect(schema.validate(event)).toEqual([]);
-  });
+  it.each([...documentedTypes, 'a_type_intercom_adds_next_year', 'constructor', '__proto__'])(
+    'produces a valid OCSF 1.1.0 event for %s',
+    (type) => {
+      const event = toOcsfEvent(line(type), provenance);
+      expect(schema.validate(event)).toEqual([]);
+    },
+  );
 
   it('sends unknown types to the documented fallback, keeping the raw entry', () => {
     const raw = JSON.stringify({ id: 'x', activity_type: 'brand_new_thing', created_at: 1767225600, extra: { nested: true } });
@@ -71,7 +88,7 @@ describe('the OCSF mapping', () => {
     expect(event.activity_id).toBe(99);
     expect(event.activity_name).toBe('brand_new_thing');
     expect(event.raw_data).toBe(raw);
-    expect((event.metadata.labels as string[])).toContain('unmapped-activity-type');
+    expect(event.metadata.labels as string[]).toContain('unmapped-activity-type');
   });
 
   it('carries time, product, entry id, schema version, mapping version and the archive provenance', () => {
@@ -85,7 +102,11 @@ describe('the OCSF mapping', () => {
       tenant_uid: 'sim-acme',
     });
     expect(event.metadata.labels).toContain(OCSF_MAPPING_VERSION);
-    expect((event.unmapped as Record<string, any>).archive).toMatchObject({ part_key: provenance.partKey, manifest_seq: 7, manifest_sha256: 'ab'.repeat(32) });
+    expect((event.unmapped as Record<string, any>).archive).toMatchObject({
+      part_key: provenance.partKey,
+      manifest_seq: 7,
+      manifest_sha256: 'ab'.repeat(32),
+    });
   });
 
   it('puts the actor and source IP in class attributes, through the host profile, or under unmapped', () => {
@@ -106,7 +127,10 @@ describe('the OCSF mapping', () => {
   });
 
   it('keeps values OCSF types reject under unmapped instead of emitting an invalid event', () => {
-    const event = toOcsfEvent(line('admin_login_failure', { performed_by_email: 'not an email', performed_by_ip: '999.1.1.1', performed_by_id: null }), provenance);
+    const event = toOcsfEvent(
+      line('admin_login_failure', { performed_by_email: 'not an email', performed_by_ip: '999.1.1.1', performed_by_id: null }),
+      provenance,
+    );
     expect(schema.validate(event)).toEqual([]);
     expect(event.status_id).toBe(2);
     expect(event.actor).toBeUndefined();
@@ -116,7 +140,17 @@ describe('the OCSF mapping', () => {
 
   it('is valid with no actor, no metadata and no description', () => {
     for (const type of ['admin_logout', 'seat_revoke', 'bulk_export', 'macro_creation', 'admin_deletion', 'never_seen']) {
-      const event = toOcsfEvent(line(type, { performed_by_id: null, performed_by_email: null, performed_by_ip: null, performed_by_type: null, metadata: null, activity_description: null }), provenance);
+      const event = toOcsfEvent(
+        line(type, {
+          performed_by_id: null,
+          performed_by_email: null,
+          performed_by_ip: null,
+          performed_by_type: null,
+          metadata: null,
+          activity_description: null,
+        }),
+        provenance,
+      );
       expect(schema.validate(event), type).toEqual([]);
     }
   });
@@ -147,7 +181,11 @@ describe('the OCSF schema validator', () => {
     ['a profile attribute without its profile', (e: any) => delete e.metadata.profiles, 'actor: belongs to profile host'],
     ['a malformed IP', (e: any) => (e.device = { ip: 'nope', type_id: 0 }), "device.ip: 'nope' does not match ip_t"],
     ['a wrong type_uid', (e: any) => (e.type_uid = 1), 'type_uid: 1 is not class_uid * 100 + activity_id'],
-    ['an object without its at_least_one', (e: any) => (e.actor = { user: { type: 'admin' } }), 'actor.user.needs at least one of account, name, uid'],
+    [
+      'an object without its at_least_one',
+      (e: any) => (e.actor = { user: { type: 'admin' } }),
+      'actor.user.needs at least one of account, name, uid',
+    ],
   ])('rejects %s', (_name, mutate, expected) => {
     const event = valid();
     mutate(event);

@@ -3,7 +3,15 @@ import path from 'node:path';
 import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { applyGroups, ACTIVITY_GROUPS } from '../../lambdas/core/queries/groups.ts';
-import { QUERIES_DIR, bindValues, countPlaceholders, loadQueries, parseQuery, previousQuarter, quarterRange } from '../../lambdas/core/queries/catalog.ts';
+import {
+  QUERIES_DIR,
+  bindValues,
+  countPlaceholders,
+  loadQueries,
+  parseQuery,
+  previousQuarter,
+  quarterRange,
+} from '../../lambdas/core/queries/catalog.ts';
 import { KNOWN_ACTIVITY_TYPES } from '../../lambdas/core/intercom/activityTypes.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 
@@ -71,7 +79,9 @@ describe('query catalog', () => {
   });
 
   it('rejects a header whose parameter list does not match the ? marks', () => {
-    expect(() => parseQuery('x.sql', '-- title: t\n-- question: q?\n-- control: SOC 2\n-- parameters: start_date\nSELECT ?, ?')).toThrow(/names 1 parameters but the SQL has 2/);
+    expect(() => parseQuery('x.sql', '-- title: t\n-- question: q?\n-- control: SOC 2\n-- parameters: start_date\nSELECT ?, ?')).toThrow(
+      /names 1 parameters but the SQL has 2/,
+    );
     expect(() => parseQuery('x.sql', 'SELECT 1')).toThrow(/lacks '-- title:'/);
   });
 

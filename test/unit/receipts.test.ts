@@ -41,7 +41,8 @@ function copy(): MemoryObjectStore {
   return store;
 }
 const headSeq = (store: MemoryObjectStore) => store.keys('manifests/').length - 1;
-const manifestAt = (store: MemoryObjectStore, seq: number) => JSON.parse(store.objects.get(manifestKey('sim-acme', seq))!.toString()) as Manifest;
+const manifestAt = (store: MemoryObjectStore, seq: number) =>
+  JSON.parse(store.objects.get(manifestKey('sim-acme', seq))!.toString()) as Manifest;
 
 /** What a folder writer without the key can do: remove the newest manifests, their signatures and their parts. */
 function deleteTail(store: MemoryObjectStore, n: number): void {
@@ -61,7 +62,9 @@ describe('head receipts', () => {
     expect(parseReceipt(line)).toEqual(receipt);
     expect(parseReceipt(`sim-acme:8:${'ab'.repeat(32)}`)).toEqual(receipt);
     expect(() => parseReceipt('sim-acme:8:ABC')).toThrow(ConfigurationError);
-    expect(() => parseReceipt(`sim-acme:8:${'AB'.repeat(32)}`)).toThrow(/--expect-head: .* is not a head receipt; give <workspace>:<seq>:<sha256>/);
+    expect(() => parseReceipt(`sim-acme:8:${'AB'.repeat(32)}`)).toThrow(
+      /--expect-head: .* is not a head receipt; give <workspace>:<seq>:<sha256>/,
+    );
   });
 
   it('is the signed head: seq and the SHA-256 of its manifest', async () => {
@@ -99,25 +102,41 @@ describe('verify against head receipts and a maximum head age', () => {
     const result = await verifyArchive(store, { verifier: keys.verifier, expectHeads: [receipt] });
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([
-      expect.objectContaining({ code: 'head-missing', key: manifestKey('sim-acme', receipt.seq), message: expect.stringMatching(new RegExp(`ends at seq ${receipt.seq - n}, but a head receipt says it reached seq ${receipt.seq}`)) }),
+      expect.objectContaining({
+        code: 'head-missing',
+        key: manifestKey('sim-acme', receipt.seq),
+        message: expect.stringMatching(new RegExp(`ends at seq ${receipt.seq - n}, but a head receipt says it reached seq ${receipt.seq}`)),
+      }),
     ]);
     expect(result.receipts).toEqual([]);
   });
 
   it('accepts an older receipt on a chain that grew past it', async () => {
     const older = { workspaceId: 'sim-acme', seq: 2, sha256: sha256Hex(pristine.objects.get(manifestKey('sim-acme', 2))!) };
-    const result = await verifyArchive(pristine, { verifier: keys.verifier, expectHeads: [older, (await signedHeadReceipt(pristine, 'sim-acme'))!] });
+    const result = await verifyArchive(pristine, {
+      verifier: keys.verifier,
+      expectHeads: [older, (await signedHeadReceipt(pristine, 'sim-acme'))!],
+    });
     expect(result.problems).toEqual([]);
   });
 
   it('fails when the manifest at the receipt seq has another SHA-256 (a chain rebuilt from there)', async () => {
     const receipt = { workspaceId: 'sim-acme', seq: 3, sha256: 'ff'.repeat(32) };
     const result = await verifyArchive(pristine, { verifier: keys.verifier, expectHeads: [receipt] });
-    expect(result.problems).toEqual([expect.objectContaining({ code: 'head-mismatch', key: manifestKey('sim-acme', 3), message: expect.stringContaining(`the head receipt recorded ${'ff'.repeat(32)}`) })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        code: 'head-mismatch',
+        key: manifestKey('sim-acme', 3),
+        message: expect.stringContaining(`the head receipt recorded ${'ff'.repeat(32)}`),
+      }),
+    ]);
   });
 
   it('fails for a receipt of a workspace the archive does not hold', async () => {
-    const result = await verifyArchive(pristine, { verifier: keys.verifier, expectHeads: [{ workspaceId: 'other', seq: 0, sha256: '00'.repeat(32) }] });
+    const result = await verifyArchive(pristine, {
+      verifier: keys.verifier,
+      expectHeads: [{ workspaceId: 'other', seq: 0, sha256: '00'.repeat(32) }],
+    });
     expect(result.problems.map((p) => p.code)).toEqual(['head-missing']);
     expect(result.problems[0]!.message).toMatch(/is not in this archive/);
   });
@@ -128,7 +147,13 @@ describe('verify against head receipts and a maximum head age', () => {
     const now = () => new Date((UNTIL + 3600) * 1000);
     expect((await verifyArchive(pristine, { verifier: keys.verifier, maxHeadAgeSeconds: DAY, now })).problems).toEqual([]);
     const result = await verifyArchive(store, { verifier: keys.verifier, maxHeadAgeSeconds: DAY, now });
-    expect(result.problems).toEqual([expect.objectContaining({ code: 'head-stale', key: manifestKey('sim-acme', headSeq(store)), message: expect.stringMatching(/ends at .*, 2 d ago, more than the allowed 24 h: the tail was deleted, or the collector stopped/) })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        code: 'head-stale',
+        key: manifestKey('sim-acme', headSeq(store)),
+        message: expect.stringMatching(/ends at .*, 2 d ago, more than the allowed 24 h: the tail was deleted, or the collector stopped/),
+      }),
+    ]);
     expect(result.receipts).toEqual([]);
   });
 

@@ -28,7 +28,14 @@ import { collect } from '../../lambdas/core/collect/collect.ts';
 import { IntegrityError } from '../../lambdas/core/errors.ts';
 import type { ActivityLog } from '../../lambdas/core/intercom/schema.ts';
 import { acknowledgeObjects } from '../../lambdas/core/operator/operatorManifest.ts';
-import type { ActivityLogSource, ManifestSigner, ObjectStore, QueryEngine, ReportSink, SignatureVerifier } from '../../lambdas/core/ports.ts';
+import type {
+  ActivityLogSource,
+  ManifestSigner,
+  ObjectStore,
+  QueryEngine,
+  ReportSink,
+  SignatureVerifier,
+} from '../../lambdas/core/ports.ts';
 import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
@@ -56,7 +63,9 @@ beforeAll(async () => {
     KeyId: input.KeyId,
     SigningAlgorithm: 'RSASSA_PSS_SHA_256',
   }));
-  kms.on(GetPublicKeyCommand).resolves({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k', PublicKey: rsa.publicKey.export({ type: 'spki', format: 'der' }) });
+  kms
+    .on(GetPublicKeyCommand)
+    .resolves({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:key/k', PublicKey: rsa.publicKey.export({ type: 'spki', format: 'der' }) });
 });
 /**
  * What KMS does with MessageType DIGEST: an RSASSA-PSS (SHA-256, MGF1-SHA-256, 32-byte salt)
@@ -131,8 +140,13 @@ const archives: [(typeof ARCHIVE_WRITER_STORES)[number], () => Promise<Archive>]
 ];
 
 const provenance = { runId: 'run-mallory', collectorVersion: '0.1.0', apiHost: 'api.intercom.io', apiVersion: '2.17' };
-const gz = (entries: ActivityLog[]) => gzipSync(entries.map((e) => `${JSON.stringify(toArchiveLine(e, WS, provenance, '2026-01-01T00:00:00Z', false))}\n`).join(''));
-const served = (from: number, to: number) => sim.workspace.entriesBetween(from, to - 1).map((e) => e.id).sort();
+const gz = (entries: ActivityLog[]) =>
+  gzipSync(entries.map((e) => `${JSON.stringify(toArchiveLine(e, WS, provenance, '2026-01-01T00:00:00Z', false))}\n`).join(''));
+const served = (from: number, to: number) =>
+  sim.workspace
+    .entriesBetween(from, to - 1)
+    .map((e) => e.id)
+    .sort();
 const listedIds = async (store: ObjectStore) => (await listedLines(store)).map((l) => String(l.id));
 
 async function expectExactlyOnceListed(store: ObjectStore, from: number, to: number) {
@@ -148,7 +162,21 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     const head = (await findHead(a.store, WS))!;
     const cp = head.manifest.checkpoint;
     // Correctly chained, claiming 15 days with no parts.
-    const forged = newManifest({ workspaceId: WS, seq: head.manifest.seq + 1, kind: 'window', from: cp, to: cp + 15 * DAY, origin: T0, checkpoint: cp + 15 * DAY, prevSha256: head.sha256, api: { host: 'api.intercom.io', version: '2.17', perPage: 250 }, runId: 'run-x', collectorVersion: '0.1.0', writtenAt: new Date(), store: a.store });
+    const forged = newManifest({
+      workspaceId: WS,
+      seq: head.manifest.seq + 1,
+      kind: 'window',
+      from: cp,
+      to: cp + 15 * DAY,
+      origin: T0,
+      checkpoint: cp + 15 * DAY,
+      prevSha256: head.sha256,
+      api: { host: 'api.intercom.io', version: '2.17', perPage: 250 },
+      runId: 'run-x',
+      collectorVersion: '0.1.0',
+      writtenAt: new Date(),
+      store: a.store,
+    });
     a.plant(manifestKey(WS, forged.seq), serializeManifest(forged));
     expect((await verifyArchive(a.store, { verifier: a.verifier })).problems.map((p) => p.code)).toEqual(['signature-missing']);
 
@@ -170,17 +198,50 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     await runCollector(sim, a.store, { since: T0, until: T0 + 2 * DAY, windowSeconds: DAY, signer: a.signer });
     const head = (await findHead(a.store, WS))!;
     const cp = head.manifest.checkpoint;
-    const body = gz([{ id: 'forged-2fa-off', created_at: cp + 60, activity_type: 'admin_two_factor_auth_change', performed_by: { type: 'admin', id: '1' } } as ActivityLog]);
+    const body = gz([
+      {
+        id: 'forged-2fa-off',
+        created_at: cp + 60,
+        activity_type: 'admin_two_factor_auth_change',
+        performed_by: { type: 'admin', id: '1' },
+      } as ActivityLog,
+    ]);
     const partKey = dataKey(WS, utcDate(cp), cp, 'part', 1);
     a.plant(partKey, body);
-    const forged = newManifest({ workspaceId: WS, seq: head.manifest.seq + 1, kind: 'window', from: cp, to: cp + DAY, origin: T0, checkpoint: cp + DAY, prevSha256: head.sha256, api: { host: 'api.intercom.io', version: '2.17', perPage: 250 }, runId: 'run-x', collectorVersion: '0.1.0', writtenAt: new Date(), store: a.store });
-    forged.parts = [{ key: partKey, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length, records: 1, min_created_at: cp + 60, max_created_at: cp + 60 }];
+    const forged = newManifest({
+      workspaceId: WS,
+      seq: head.manifest.seq + 1,
+      kind: 'window',
+      from: cp,
+      to: cp + DAY,
+      origin: T0,
+      checkpoint: cp + DAY,
+      prevSha256: head.sha256,
+      api: { host: 'api.intercom.io', version: '2.17', perPage: 250 },
+      runId: 'run-x',
+      collectorVersion: '0.1.0',
+      writtenAt: new Date(),
+      store: a.store,
+    });
+    forged.parts = [
+      {
+        key: partKey,
+        sha256: createHash('sha256').update(body).digest('hex'),
+        bytes: body.length,
+        records: 1,
+        min_created_at: cp + 60,
+        max_created_at: cp + 60,
+      },
+    ];
     forged.records = 1;
     a.plant(manifestKey(WS, forged.seq), serializeManifest(forged));
     const result = await runCollector(sim, a.store, { until: T0 + 3 * DAY, windowSeconds: DAY, signer: a.signer });
     expect(result.superseded).toEqual([forged.seq]);
     const published: string[] = [];
-    const sinks: AlertSink[] = (['sns', 'eventbridge', 'stdout', 'file'] as const).map((channel) => ({ channel, publish: async (alerts) => void published.push(...alerts.map((x) => x.entry_id)) }));
+    const sinks: AlertSink[] = (['sns', 'eventbridge', 'stdout', 'file'] as const).map((channel) => ({
+      channel,
+      publish: async (alerts) => void published.push(...alerts.map((x) => x.entry_id)),
+    }));
     const rules = parseRules(readFileSync(new URL('../../rules/default-rules.yaml', import.meta.url), 'utf8'), 'default-rules.yaml');
     await alertOnCollected(a.store, rules, result, sinks, { maxAgeSeconds: 400 * DAY, now: () => new Date((T0 + 3 * DAY + 600) * 1000) });
     expect(published).not.toContain('forged-2fa-off');
@@ -192,13 +253,29 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     await runCollector(sim, a.store, { since: T0, until: T0 + 2 * DAY, windowSeconds: DAY, signer: a.signer });
     const cp = T0 + 2 * DAY;
     const fabricated: ActivityLog[] = [
-      { id: 'forged-export', created_at: cp + 100, activity_type: 'app_data_export', activity_description: 'exported everything', performed_by: { type: 'admin', id: '1', email: 'victim@example.com', ip: '10.0.0.1' } } as ActivityLog,
-      { id: 'forged-2027', created_at: Date.UTC(2027, 0, 1) / 1000, activity_type: 'admin_login_success', performed_by: { type: 'admin', id: '1' } } as ActivityLog,
+      {
+        id: 'forged-export',
+        created_at: cp + 100,
+        activity_type: 'app_data_export',
+        activity_description: 'exported everything',
+        performed_by: { type: 'admin', id: '1', email: 'victim@example.com', ip: '10.0.0.1' },
+      } as ActivityLog,
+      {
+        id: 'forged-2027',
+        created_at: Date.UTC(2027, 0, 1) / 1000,
+        activity_type: 'admin_login_success',
+        performed_by: { type: 'admin', id: '1' },
+      } as ActivityLog,
     ];
     const planted = dataKey(WS, utcDate(cp), cp, 'part', 1);
     a.plant(planted, gz(fabricated));
 
-    const result = await runCollector(sim, a.store, { until: T0 + 4 * DAY, windowSeconds: DAY, signer: a.signer, now: () => new Date((T0 + 30 * DAY) * 1000) });
+    const result = await runCollector(sim, a.store, {
+      until: T0 + 4 * DAY,
+      windowSeconds: DAY,
+      signer: a.signer,
+      now: () => new Date((T0 + 30 * DAY) * 1000),
+    });
     expect(result).toMatchObject({ partsRejected: 1, partsAdopted: 0, checkpoint: T0 + 4 * DAY });
     const head = (await findHead(a.store, WS))!.manifest;
     const window = head.rejected_parts ? head : (await readManifest(a.store, WS, head.seq - 1)).manifest;
@@ -246,11 +323,18 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     const a = await open();
     await runCollector(sim, a.store, { since: T0, until: T0 + 3 * DAY, windowSeconds: DAY, signer: a.signer });
     const planted = `activity_logs/workspace=${WS}/dt=${utcDate(T0 + DAY)}/zzz.jsonl.gz`;
-    a.plant(planted, gz([{ id: 'zzz', created_at: T0 + DAY + 60, activity_type: 'app_data_export', performed_by: { type: 'admin', id: '9' } } as ActivityLog]));
+    a.plant(
+      planted,
+      gz([
+        { id: 'zzz', created_at: T0 + DAY + 60, activity_type: 'app_data_export', performed_by: { type: 'admin', id: '9' } } as ActivityLog,
+      ]),
+    );
     const scope = await archiveScope(a.store, { verifier: a.verifier });
     expect(scope.parts.map((p) => p.key)).not.toContain(planted);
     expect(scope.exceptions).toEqual([expect.objectContaining({ key: planted, kind: 'unlisted' })]);
-    expect((await verifyArchive(a.store, { verifier: a.verifier })).problems).toEqual([expect.objectContaining({ code: 'stray-object', key: planted })]);
+    expect((await verifyArchive(a.store, { verifier: a.verifier })).problems).toEqual([
+      expect.objectContaining({ code: 'stray-object', key: planted }),
+    ]);
     // Alert rules (live and backtests) evaluate only chain-listed parts too.
     const evaluated: string[] = [];
     for await (const entry of archivedEntries(a.store, WS, T0, T0 + 3 * DAY)) evaluated.push(entry.id);
@@ -262,12 +346,29 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
     a.plant(forgedIndex, Buffer.from(`${JSON.stringify({ seq: 999, key: planted, status: 'listed' })}\n`));
     const engine: QueryEngine = { name: 'athena:test', run: async () => ({ columns: ['x'], rows: [] }), close: async () => undefined };
     const sink: ReportSink = { location: 'memory', write: async () => undefined };
-    const pack = () => buildReportPack({ quarter: '2025-Q1', queries: loadQueries(), engine, sink, archive: a.store, workspaceIds: [WS], readsIndex: true, allowPartial: true });
+    const pack = () =>
+      buildReportPack({
+        quarter: '2025-Q1',
+        queries: loadQueries(),
+        engine,
+        sink,
+        archive: a.store,
+        workspaceIds: [WS],
+        readsIndex: true,
+        allowPartial: true,
+      });
     await expect(pack()).rejects.toThrow(IntegrityError);
     await expect(pack()).rejects.toThrow(/index object no manifest names/);
 
     // Acknowledged: a signed exception manifest accounts for both; verify passes, the pack discloses them.
-    await acknowledgeObjects(a.store, [planted, forgedIndex], { workspaceId: WS, reason: 'planted by a test; investigated under ticket SEC-1', operator: 'alice', runId: 'run-op', collectorVersion: '0.1.0', signer: a.signer });
+    await acknowledgeObjects(a.store, [planted, forgedIndex], {
+      workspaceId: WS,
+      reason: 'planted by a test; investigated under ticket SEC-1',
+      operator: 'alice',
+      runId: 'run-op',
+      collectorVersion: '0.1.0',
+      signer: a.signer,
+    });
     const verified = await verifyArchive(a.store, { verifier: a.verifier });
     expect(verified.problems).toEqual([]);
     expect(verified.exceptions.map((e) => [e.key, e.kind])).toEqual([
@@ -275,7 +376,9 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
       [forgedIndex, 'acknowledged'],
     ]);
     const result = await pack();
-    expect((result.manifest.exceptions as { objects: unknown[] }).objects).toEqual(expect.arrayContaining([expect.objectContaining({ key: planted, kind: 'acknowledged' })]));
+    expect((result.manifest.exceptions as { objects: unknown[] }).objects).toEqual(
+      expect.arrayContaining([expect.objectContaining({ key: planted, kind: 'acknowledged' })]),
+    );
   });
 
   it(`${A[4]} is quarantined and recorded as a conflict`, async () => {
@@ -290,15 +393,29 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
       perPage: client.perPage,
       workspaceId: () => client.workspaceId(),
       async *fetchRange(range, options) {
-        for await (const page of client.fetchRange(range, options)) yield { ...page, entries: page.entries.map((e) => (e.id === victim.id ? changed : e)) };
+        for await (const page of client.fetchRange(range, options))
+          yield { ...page, entries: page.entries.map((e) => (e.id === victim.id ? changed : e)) };
       },
     };
-    const result = await collect(source, a.store, { workspaceId: WS, runId: 'run-2', collectorVersion: '0.1.0', until: T0 + 2 * DAY, windowSeconds: DAY, signer: a.signer });
+    const result = await collect(source, a.store, {
+      workspaceId: WS,
+      runId: 'run-2',
+      collectorVersion: '0.1.0',
+      until: T0 + 2 * DAY,
+      windowSeconds: DAY,
+      signer: a.signer,
+    });
     expect(result.conflicts).toBe(1);
     const verified = await verifyArchive(a.store, { verifier: a.verifier });
     expect(verified.problems).toEqual([]);
     expect(verified.conflicts).toEqual([
-      expect.objectContaining({ id: victim.id, archived_sha256: canonicalSha256(victim), served_sha256: canonicalSha256(changed), archived_part: expect.stringContaining(`dt=${utcDate(victim.created_at)}/`), quarantine_part: expect.stringMatching(/^quarantine\//) }),
+      expect.objectContaining({
+        id: victim.id,
+        archived_sha256: canonicalSha256(victim),
+        served_sha256: canonicalSha256(changed),
+        archived_part: expect.stringContaining(`dt=${utcDate(victim.created_at)}/`),
+        quarantine_part: expect.stringMatching(/^quarantine\//),
+      }),
     ]);
     // The archived copy stays the one queries read; the other version is evidence, in quarantine.
     const lines = await listedLines(a.store);
@@ -324,7 +441,9 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    await expect(runCollector(sim, dying, { since: T0, until: T0 + 3 * DAY, windowSeconds: DAY, signer: a.signer })).rejects.toThrow(/simulated kill/);
+    await expect(runCollector(sim, dying, { since: T0, until: T0 + 3 * DAY, windowSeconds: DAY, signer: a.signer })).rejects.toThrow(
+      /simulated kill/,
+    );
     const rerun = await runCollector(sim, a.store, { since: T0, until: T0 + 3 * DAY, windowSeconds: DAY, signer: a.signer });
     expect(rerun.superseded).toEqual([nth - 1]);
     await expectExactlyOnceListed(a.store, T0, T0 + 3 * DAY);

@@ -1,4 +1,10 @@
-import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { constants, createHash, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
@@ -40,7 +46,15 @@ async function seedArchive(s3: ReturnType<typeof fakeS3>) {
       'ws1',
     ),
     store,
-    { workspaceId: 'ws1', since: Date.parse('2026-04-01T00:00:00Z') / 1000, until: Date.parse('2026-10-01T00:00:00Z') / 1000, windowSeconds: 30 * 86_400, runId: 'seed', collectorVersion: '0.0.0-test', now: () => new Date('2026-10-01T05:00:00Z') },
+    {
+      workspaceId: 'ws1',
+      since: Date.parse('2026-04-01T00:00:00Z') / 1000,
+      until: Date.parse('2026-10-01T00:00:00Z') / 1000,
+      windowSeconds: 30 * 86_400,
+      runId: 'seed',
+      collectorVersion: '0.0.0-test',
+      now: () => new Date('2026-10-01T05:00:00Z'),
+    },
   );
 }
 
@@ -86,18 +100,31 @@ describe('reporter Lambda', () => {
   it('runs every canned query for the previous quarter, writes the pack under reports/ and notifies', async () => {
     let n = 0;
     athena.on(StartQueryExecutionCommand).callsFake(() => ({ QueryExecutionId: `q-${++n}` }));
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 10 } } });
-    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }, { Data: [{ VarCharValue: 'x' }] }] } });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 10 } } });
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: {
+        ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] },
+        Rows: [{ Data: [{ VarCharValue: 'id' }] }, { Data: [{ VarCharValue: 'x' }] }],
+      },
+    });
     const { handler, s3 } = setup();
     const result = await handler(undefined);
     expect(result.quarter).toBe('2026-Q3');
     const keys = reportKeys(s3);
     expect(keys).toEqual(
-      [...loadQueries().map((q) => `${q.name}.csv`), 'summary.html', 'manifest.json', 'SHA256SUMS'].map((f) => `archive-bucket/reports/quarter=2026-Q3/${f}`).sort(),
+      [...loadQueries().map((q) => `${q.name}.csv`), 'summary.html', 'manifest.json', 'SHA256SUMS']
+        .map((f) => `archive-bucket/reports/quarter=2026-Q3/${f}`)
+        .sort(),
     );
     const starts = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
     expect(starts).toHaveLength(loadQueries().length);
-    expect(starts[0]).toMatchObject({ WorkGroup: 'wg', QueryExecutionContext: { Database: 'db' }, ExecutionParameters: ["'2026-07-01'", "'2026-09-30'"] }); // activity_summary_by_actor, first by name since the split
+    expect(starts[0]).toMatchObject({
+      WorkGroup: 'wg',
+      QueryExecutionContext: { Database: 'db' },
+      ExecutionParameters: ["'2026-07-01'", "'2026-09-30'"],
+    }); // activity_summary_by_actor, first by name since the split
     const manifest = JSON.parse(s3.objects.get('archive-bucket/reports/quarter=2026-Q3/manifest.json')!.body.toString());
     expect(manifest.engine).toBe('athena:wg');
     expect(manifest.queries.map((q: { execution_id: string }) => q.execution_id)).toEqual(loadQueries().map((_, i) => `q-${i + 1}`));
@@ -127,20 +154,39 @@ describe('reporter Lambda', () => {
   it('refuses a pack over an empty archive, writes nothing and says so on the topic', async () => {
     const { handler, s3 } = setup({ seeded: false });
     await expect(handler(undefined)).rejects.toThrow(PartialPeriodError);
-    await expect(handler(undefined)).rejects.toThrow(/^NOT COMPLETE: ws1 has no archive \(results for this period are partial\)\. No pack was written/);
+    await expect(handler(undefined)).rejects.toThrow(
+      /^NOT COMPLETE: ws1 has no archive \(results for this period are partial\)\. No pack was written/,
+    );
     expect(reportKeys(s3)).toEqual([]);
     expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
-    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).toMatchObject({ Subject: 'Intercom audit report pack 2026-Q3 FAILED', Message: expect.stringContaining('NOT COMPLETE: ws1 has no archive') });
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input).toMatchObject({
+      Subject: 'Intercom audit report pack 2026-Q3 FAILED',
+      Message: expect.stringContaining('NOT COMPLETE: ws1 has no archive'),
+    });
   });
 
   it('builds a pack that says it is partial when the event asks for allowPartial', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }] } });
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }] },
+    });
     const { handler, s3 } = setup({ seeded: false });
     await handler({ quarter: '2026-Q3', allowPartial: true });
     const manifest = JSON.parse(s3.objects.get('archive-bucket/reports/quarter=2026-Q3/manifest.json')!.body.toString());
-    expect(manifest.coverage).toEqual({ complete: false, workspaces: [{ workspace_id: 'ws1', origin: null, first_seq: null, last_seq: null, complete: false, uncovered: [{ from: '2026-07-01T00:00:00Z', to: '2026-10-01T00:00:00Z' }] }] });
+    expect(manifest.coverage).toEqual({
+      complete: false,
+      workspaces: [
+        {
+          workspace_id: 'ws1',
+          origin: null,
+          first_seq: null,
+          last_seq: null,
+          complete: false,
+          uncovered: [{ from: '2026-07-01T00:00:00Z', to: '2026-10-01T00:00:00Z' }],
+        },
+      ],
+    });
     const html = s3.objects.get('archive-bucket/reports/quarter=2026-Q3/summary.html')!.body.toString();
     expect(html).toMatch(/<body>\n<p class="completeness partial">NOT COMPLETE: ws1 has no archive/);
     expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).toMatch(/^NOT COMPLETE: ws1 has no archive/);
@@ -165,14 +211,37 @@ describe('reporter Lambda', () => {
           ]
         : [];
       const text = (row: string[]) => ({ Data: row.map((v) => ({ VarCharValue: v })) });
-      return { ResultSet: { ResultSetMetadata: { ColumnInfo: columns.map((Name) => ({ Name, Type: 'varchar' })) }, Rows: [text(columns), ...rows.map(text)] } };
+      return {
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: columns.map((Name) => ({ Name, Type: 'varchar' })) },
+          Rows: [text(columns), ...rows.map(text)],
+        },
+      };
     });
     const { handler, s3 } = setup();
     await handler({ quarter: '2026-Q3' });
     const manifest = JSON.parse(s3.objects.get('archive-bucket/reports/quarter=2026-Q3/manifest.json')!.body.toString());
-    expect(manifest.coverage).toMatchObject({ complete: true, workspaces: [{ workspace_id: 'ws1', origin: '2026-04-01T00:00:00Z', complete: true, uncovered: [] }] });
-    expect(manifest.population).toEqual({ entries: 2, by_workspace: [{ workspace_id: 'ws1', count: 2 }], by_activity_type: [{ activity_type: 'app_data_export', count: 1 }, { activity_type: 'workspace_sso_enforcement_change', count: 1 }] });
-    expect(manifest.exceptions.quarantined).toEqual([{ time: '2026-08-20T08:00:00Z', workspace_id: 'ws1', reason: expect.stringContaining('activity_type'), id: 'q-1', part: expect.stringMatching(/^quarantine\/workspace=ws1\//) }]);
+    expect(manifest.coverage).toMatchObject({
+      complete: true,
+      workspaces: [{ workspace_id: 'ws1', origin: '2026-04-01T00:00:00Z', complete: true, uncovered: [] }],
+    });
+    expect(manifest.population).toEqual({
+      entries: 2,
+      by_workspace: [{ workspace_id: 'ws1', count: 2 }],
+      by_activity_type: [
+        { activity_type: 'app_data_export', count: 1 },
+        { activity_type: 'workspace_sso_enforcement_change', count: 1 },
+      ],
+    });
+    expect(manifest.exceptions.quarantined).toEqual([
+      {
+        time: '2026-08-20T08:00:00Z',
+        workspace_id: 'ws1',
+        reason: expect.stringContaining('activity_type'),
+        id: 'q-1',
+        part: expect.stringMatching(/^quarantine\/workspace=ws1\//),
+      },
+    ]);
     expect(manifest.exceptions.ungrouped_types).toEqual([{ activity_type: 'workspace_sso_enforcement_change', count: 1 }]);
     // The quarter's 90-day look-back starts 2026-04-02, inside the archive.
     expect(manifest.exceptions.lookback_before_origin).toEqual([]);
@@ -184,7 +253,9 @@ describe('reporter Lambda', () => {
   it('refuses a second pack for the same quarter before any query', async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }] } });
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }] },
+    });
     const { handler } = setup();
     await handler({ quarter: '2026-Q3' });
     const started = athena.commandCalls(StartQueryExecutionCommand).length;
@@ -202,31 +273,66 @@ describe('reporter Lambda', () => {
 
   it('signs the pack with the report-signing key (not the manifest key) and names its fingerprint on the topic', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
-    kms.on(SignCommand).callsFake((input: { Message: Uint8Array }) => ({ Signature: cryptoSign(null, Buffer.from(input.Message), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) }));
-    kms.on(GetPublicKeyCommand).resolves({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:key/report', PublicKey: publicKey.export({ type: 'spki', format: 'der' }) });
+    kms.on(SignCommand).callsFake((input: { Message: Uint8Array }) => ({
+      Signature: cryptoSign(null, Buffer.from(input.Message), {
+        key: privateKey,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: 32,
+      }),
+    }));
+    kms
+      .on(GetPublicKeyCommand)
+      .resolves({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:key/report', PublicKey: publicKey.export({ type: 'spki', format: 'der' }) });
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q' });
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
-    athena.on(GetQueryResultsCommand).resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }] } });
+    athena.on(GetQueryResultsCommand).resolves({
+      ResultSet: { ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }] }, Rows: [{ Data: [{ VarCharValue: 'id' }] }] },
+    });
     const { handler, s3 } = setup({ seeded: true, env: { REPORT_SIGNING_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/report' } });
     await handler({ quarter: '2026-Q3' });
-    expect(reportKeys(s3)).toEqual(expect.arrayContaining(['archive-bucket/reports/quarter=2026-Q3/SHA256SUMS', 'archive-bucket/reports/quarter=2026-Q3/manifest.sig.json']));
+    expect(reportKeys(s3)).toEqual(
+      expect.arrayContaining([
+        'archive-bucket/reports/quarter=2026-Q3/SHA256SUMS',
+        'archive-bucket/reports/quarter=2026-Q3/manifest.sig.json',
+      ]),
+    );
     expect(kms.commandCalls(SignCommand).map((c) => c.args[0].input.KeyId)).toEqual(['arn:aws:kms:eu-west-1:123456789012:key/report']);
     const prefix = 'archive-bucket/reports/quarter=2026-Q3/';
     const real = PublicKeyVerifier.fromDer(publicKey.export({ type: 'spki', format: 'der' }));
     // The mock cannot sign a bare digest the way KMS does (node's sign() hashes its input again),
     // so this verifier checks what the mock signed: the digest KmsSigner sent.
-    const verifier = { ...real, fingerprint: real.fingerprint, algorithm: real.algorithm, keyId: real.keyId, verify: async (m: Buffer, sig: Buffer) => cryptoVerify('sha256', createHash('sha256').update(m).digest(), { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig) };
+    const verifier = {
+      ...real,
+      fingerprint: real.fingerprint,
+      algorithm: real.algorithm,
+      keyId: real.keyId,
+      verify: async (m: Buffer, sig: Buffer) =>
+        cryptoVerify(
+          'sha256',
+          createHash('sha256').update(m).digest(),
+          { key: publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+          sig,
+        ),
+    };
     const names = reportKeys(s3).map((k) => k.slice(prefix.length));
     const result = await verifyPack({ names, read: async (name) => s3.objects.get(`${prefix}${name}`)?.body, verifier });
     expect(result.problems).toEqual([]);
     // …and a CSV changed afterwards is named.
     const csvKey = `${prefix}gdpr_data_exports.csv`;
     s3.objects.set(csvKey, { ...s3.objects.get(csvKey)!, body: Buffer.from('changed') });
-    expect((await verifyPack({ names, read: async (name) => s3.objects.get(`${prefix}${name}`)?.body, verifier })).problems.map((p) => p.file)).toEqual(['gdpr_data_exports.csv']);
+    expect(
+      (await verifyPack({ names, read: async (name) => s3.objects.get(`${prefix}${name}`)?.body, verifier })).problems.map((p) => p.file),
+    ).toEqual(['gdpr_data_exports.csv']);
     s3.objects.delete(csvKey);
     const manifest = JSON.parse(s3.objects.get(`${prefix}manifest.json`)!.body.toString());
-    expect(manifest.report_signing_key).toEqual({ fingerprint: verifier.fingerprint, key_id: 'arn:aws:kms:eu-west-1:123456789012:key/report', algorithm: 'RSASSA_PSS_SHA_256' });
-    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).toContain(`by the report-signing key with fingerprint ${verifier.fingerprint}`);
+    expect(manifest.report_signing_key).toEqual({
+      fingerprint: verifier.fingerprint,
+      key_id: 'arn:aws:kms:eu-west-1:123456789012:key/report',
+      algorithm: 'RSASSA_PSS_SHA_256',
+    });
+    expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.Message).toContain(
+      `by the report-signing key with fingerprint ${verifier.fingerprint}`,
+    );
   });
 
   it('rejects a malformed quarter in the event', async () => {

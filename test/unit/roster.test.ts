@@ -29,7 +29,8 @@ describe('GET /admins on the simulator', () => {
     const admins = (await simClient(sim).listAdmins()) as { id: string; email: string; type: string }[];
     const ids = new Set(admins.map((a) => a.id));
     expect(admins.every((a) => a.type === 'admin')).toBe(true);
-    for (const e of sim.workspace.entriesBetween(AT - DAY, AT)) if (e.activity_type !== 'admin_deletion') expect(ids.has(e.performed_by.id), e.performed_by.email).toBe(true);
+    for (const e of sim.workspace.entriesBetween(AT - DAY, AT))
+      if (e.activity_type !== 'admin_deletion') expect(ids.has(e.performed_by.id), e.performed_by.email).toBe(true);
     const left = sim.workspace.teammates.filter((t) => t.leftAt !== undefined && t.leftAt <= AT);
     expect(left.length).toBeGreaterThan(0);
     for (const t of left) expect(ids.has(t.id)).toBe(false);
@@ -51,13 +52,24 @@ describe('collect() and the daily roster', () => {
     try {
       const { signer, verifier } = Ed25519Signer.forArchive(path.join(os.tmpdir(), 'roster-archive'), keyDir);
       const store = new MemoryObjectStore();
-      const backfill = await runCollector(sim, store, { since: AT - 10 * DAY, until: AT - 5 * DAY, signer, now: () => new Date(AT * 1000) });
+      const backfill = await runCollector(sim, store, {
+        since: AT - 10 * DAY,
+        until: AT - 5 * DAY,
+        signer,
+        now: () => new Date(AT * 1000),
+      });
       expect(backfill.rosterTeammates).toBeUndefined(); // five days behind now: a snapshot would describe today, not that history
       const caughtUp = await runCollector(sim, store, { until: AT, signer, now: () => new Date(AT * 1000) });
       const admins = await simClient(sim).listAdmins();
       expect(caughtUp.rosterTeammates).toBe(admins.length);
       const head = await findHead(store, sim.workspace.workspaceId);
-      expect(head!.manifest).toMatchObject({ kind: 'roster', from: AT, to: AT, checkpoint: AT, roster: { key: 'rosters/workspace=sim-acme/dt=2025-06-01/roster.jsonl.gz', teammates: admins.length, dt: '2025-06-01' } });
+      expect(head!.manifest).toMatchObject({
+        kind: 'roster',
+        from: AT,
+        to: AT,
+        checkpoint: AT,
+        roster: { key: 'rosters/workspace=sim-acme/dt=2025-06-01/roster.jsonl.gz', teammates: admins.length, dt: '2025-06-01' },
+      });
       const again = await runCollector(sim, store, { until: AT, signer, now: () => new Date(AT * 1000 + 3_600_000) });
       expect(again.rosterTeammates).toBeUndefined();
       expect((await findHead(store, sim.workspace.workspaceId))!.manifest.seq).toBe(head!.manifest.seq + (again.lateManifests ?? 0));
@@ -72,7 +84,12 @@ describe('collect() and the daily roster', () => {
   it('warns once per run and still collects when the token may not read admins', async () => {
     sim = await startSimulator({ now: () => AT + 3600, faults: { noAdmins: true } });
     const warnings: string[] = [];
-    const result = await runCollector(sim, new MemoryObjectStore(), { since: AT - DAY, until: AT, now: () => new Date(AT * 1000), observer: { onWarning: (m) => warnings.push(m) } });
+    const result = await runCollector(sim, new MemoryObjectStore(), {
+      since: AT - DAY,
+      until: AT,
+      now: () => new Date(AT * 1000),
+      observer: { onWarning: (m) => warnings.push(m) },
+    });
     expect(result.windows).toBeGreaterThan(0);
     expect(result.rosterTeammates).toBeUndefined();
     expect(warnings).toEqual([

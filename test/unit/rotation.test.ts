@@ -14,7 +14,13 @@ import { manifestKey } from '../../lambdas/core/archive/keys.ts';
 import { sha256Hex } from '../../lambdas/core/archive/manifest.ts';
 import { KeyMismatchError, chainKey } from '../../lambdas/core/signing/chainKey.ts';
 import { ROTATION_FORMAT, type RotationRecord, rotateKey, rotationKey, rotationMessage } from '../../lambdas/core/signing/rotation.ts';
-import { SIGNATURE_FORMAT, SIGNATURE_FORMAT_V1, type SignatureRecord, canonicalMessage, signatureKey } from '../../lambdas/core/signing/signatures.ts';
+import {
+  SIGNATURE_FORMAT,
+  SIGNATURE_FORMAT_V1,
+  type SignatureRecord,
+  canonicalMessage,
+  signatureKey,
+} from '../../lambdas/core/signing/signatures.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
@@ -34,14 +40,21 @@ afterAll(async () => {
 const newKey = () => Ed25519Signer.generate(path.join(os.tmpdir(), 'archive-rotation'), keyDir);
 const fromPem = (pem: string) => PublicKeyVerifier.fromPem(pem);
 const headSeq = (store: MemoryObjectStore) => store.keys('manifests/').length - 1;
-const record = (store: MemoryObjectStore, seq: number) => JSON.parse(store.objects.get(signatureKey('sim-acme', seq))!.toString()) as SignatureRecord;
+const record = (store: MemoryObjectStore, seq: number) =>
+  JSON.parse(store.objects.get(signatureKey('sim-acme', seq))!.toString()) as SignatureRecord;
 
 /** Rewrites every signature as the previous version wrote it (format v1: key id only, no fingerprint in the signed bytes). */
 async function asV1(store: MemoryObjectStore, signer: Ed25519Signer): Promise<void> {
   let previous: { seq: number; signature: string } | undefined;
   for (let seq = 0; seq <= headSeq(store); seq++) {
     const r = record(store, seq);
-    const base = { workspace_id: r.workspace_id, seq, manifest_sha256: r.manifest_sha256, prev_signature: previous?.signature ?? null, prev_signed_seq: previous?.seq ?? null };
+    const base = {
+      workspace_id: r.workspace_id,
+      seq,
+      manifest_sha256: r.manifest_sha256,
+      prev_signature: previous?.signature ?? null,
+      prev_signed_seq: previous?.seq ?? null,
+    };
     const signature = (await signer.sign(canonicalMessage(base))).toString('base64');
     const v1 = { format: SIGNATURE_FORMAT_V1, ...base, key_id: signer.keyId, algorithm: 'ED25519', signature, signed_at: r.signed_at };
     store.tamper.set(signatureKey('sim-acme', seq), Buffer.from(JSON.stringify(v1)));
@@ -60,7 +73,9 @@ describe('signature format v2', () => {
     expect(canonicalMessage(r).toString()).toContain(`key_fingerprint=${key.verifier.fingerprint}\n`);
     // A record whose fingerprint was swapped no longer verifies, even with the right key.
     store.tamper.set(signatureKey('sim-acme', 1), Buffer.from(JSON.stringify({ ...r, key_fingerprint: 'ab'.repeat(32) })));
-    expect((await verifyArchive(store, { verifier: key.verifier })).problems.map((p) => [p.code, p.key])).toEqual([['signature-invalid', signatureKey('sim-acme', 1)]]);
+    expect((await verifyArchive(store, { verifier: key.verifier })).problems.map((p) => [p.code, p.key])).toEqual([
+      ['signature-invalid', signatureKey('sim-acme', 1)],
+    ]);
   });
 
   it('keeps verifying a v1 chain, and continues it with the same key in v2', async () => {
@@ -78,7 +93,7 @@ describe('signature format v2', () => {
   });
 });
 
-describe('collect refuses a key that is not the chain\'s', () => {
+describe("collect refuses a key that is not the chain's", () => {
   it.each(['v2', 'v1'])('on a %s chain, naming both fingerprints and the deliberate way', async (format) => {
     const key = newKey();
     const other = newKey();
@@ -89,7 +104,9 @@ describe('collect refuses a key that is not the chain\'s', () => {
     const attempt = runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer: other.signer });
     await expect(attempt).rejects.toThrow(KeyMismatchError);
     await expect(runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer: other.signer })).rejects.toThrow(
-      new RegExp(`refusing to sign workspace sim-acme's chain with key ${other.verifier.fingerprint}: the chain is signed with key ${format === 'v2' ? key.verifier.fingerprint : key.signer.keyId}.*audit-archive keys rotate`),
+      new RegExp(
+        `refusing to sign workspace sim-acme's chain with key ${other.verifier.fingerprint}: the chain is signed with key ${format === 'v2' ? key.verifier.fingerprint : key.signer.keyId}.*audit-archive keys rotate`,
+      ),
     );
     expect(store.keys()).toEqual(before); // nothing written
   });
@@ -111,7 +128,13 @@ describe('key rotation records', () => {
     const { store, oldKey, next, head, rotation } = await rotated();
     expect(store.objects.has(rotationKey('sim-acme', head + 1))).toBe(true);
     expect(rotationKey('sim-acme', head + 1)).toMatch(/^keys\/workspace=sim-acme\/\d{12}\.json$/);
-    expect(rotation).toMatchObject({ format: ROTATION_FORMAT, first_seq: head + 1, head_seq: head, old_key: { fingerprint: oldKey.verifier.fingerprint }, new_key: { fingerprint: next.verifier.fingerprint } });
+    expect(rotation).toMatchObject({
+      format: ROTATION_FORMAT,
+      first_seq: head + 1,
+      head_seq: head,
+      old_key: { fingerprint: oldKey.verifier.fingerprint },
+      new_key: { fingerprint: next.verifier.fingerprint },
+    });
     expect(await oldKey.verifier.verify(rotationMessage(rotation), Buffer.from(rotation.old_signature, 'base64'))).toBe(true);
     expect(await next.verifier.verify(rotationMessage(rotation), Buffer.from(rotation.new_signature, 'base64'))).toBe(true);
     expect(record(store, head + 1).key_id).toBe(next.signer.keyId);
@@ -128,14 +151,18 @@ describe('key rotation records', () => {
   it('makes the next collect take the new key and refuse the old one', async () => {
     const { store, oldKey, next } = await rotated();
     expect((await chainKey(store, 'sim-acme'))!.fingerprint).toBe(next.verifier.fingerprint);
-    await expect(runCollector(sim, store, { until: T0 + 3 * DAY, windowSeconds: DAY / 2, signer: oldKey.signer })).rejects.toThrow(KeyMismatchError);
+    await expect(runCollector(sim, store, { until: T0 + 3 * DAY, windowSeconds: DAY / 2, signer: oldKey.signer })).rejects.toThrow(
+      KeyMismatchError,
+    );
   });
 
   it('refuses to rotate twice at the same seq, and to rotate to the same key', async () => {
     const { store, next } = await rotated();
     const third = newKey();
     await rotateKey(store, 'sim-acme', next.signer, third.signer);
-    await expect(rotateKey(store, 'sim-acme', third.signer, newKey().signer)).rejects.toThrow(/already recorded at keys\/workspace=sim-acme\/.*collect once with the new key before rotating again/);
+    await expect(rotateKey(store, 'sim-acme', third.signer, newKey().signer)).rejects.toThrow(
+      /already recorded at keys\/workspace=sim-acme\/.*collect once with the new key before rotating again/,
+    );
     await expect(rotateKey(store, 'sim-acme', third.signer, third.signer)).rejects.toThrow(/nothing to rotate/);
   });
 
@@ -147,15 +174,37 @@ describe('key rotation records', () => {
     const head = headSeq(store);
     // Without the old key, the old signature can only be faked.
     const base = {
-      workspace_id: 'sim-acme', first_seq: head + 1, head_seq: head, head_sha256: sha256Hex(store.objects.get(manifestKey('sim-acme', head))!),
-      old_key: { fingerprint: oldKey.verifier.fingerprint, key_id: oldKey.signer.keyId, algorithm: 'ED25519' as const, public_key_pem: oldKey.verifier.pem },
-      new_key: { fingerprint: mallory.verifier.fingerprint, key_id: mallory.signer.keyId, algorithm: 'ED25519' as const, public_key_pem: mallory.verifier.pem },
+      workspace_id: 'sim-acme',
+      first_seq: head + 1,
+      head_seq: head,
+      head_sha256: sha256Hex(store.objects.get(manifestKey('sim-acme', head))!),
+      old_key: {
+        fingerprint: oldKey.verifier.fingerprint,
+        key_id: oldKey.signer.keyId,
+        algorithm: 'ED25519' as const,
+        public_key_pem: oldKey.verifier.pem,
+      },
+      new_key: {
+        fingerprint: mallory.verifier.fingerprint,
+        key_id: mallory.signer.keyId,
+        algorithm: 'ED25519' as const,
+        public_key_pem: mallory.verifier.pem,
+      },
     };
-    const forged: RotationRecord = { format: ROTATION_FORMAT, ...base, rotated_at: 'x', old_signature: (await mallory.signer.sign(rotationMessage(base))).toString('base64'), new_signature: (await mallory.signer.sign(rotationMessage(base))).toString('base64') };
+    const forged: RotationRecord = {
+      format: ROTATION_FORMAT,
+      ...base,
+      rotated_at: 'x',
+      old_signature: (await mallory.signer.sign(rotationMessage(base))).toString('base64'),
+      new_signature: (await mallory.signer.sign(rotationMessage(base))).toString('base64'),
+    };
     store.tamper.set(rotationKey('sim-acme', head + 1), Buffer.from(JSON.stringify(forged)));
     await runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer: mallory.signer });
     const problems = (await verifyArchive(store, { verifier: oldKey.verifier, publicKeyFromPem: fromPem })).problems;
-    expect(problems.find((p) => p.code === 'rotation-invalid')).toMatchObject({ key: rotationKey('sim-acme', head + 1), message: expect.stringMatching(/is not signed by both keys \(old key .* does not verify\)/) });
+    expect(problems.find((p) => p.code === 'rotation-invalid')).toMatchObject({
+      key: rotationKey('sim-acme', head + 1),
+      message: expect.stringMatching(/is not signed by both keys \(old key .* does not verify\)/),
+    });
     expect(problems.filter((p) => p.code === 'signature-invalid').map((p) => p.key)).toContain(signatureKey('sim-acme', head + 1));
   });
 
@@ -169,15 +218,19 @@ describe('key rotation records', () => {
     await runCollector(sim, fresh, { since: T0, until: T0 + DAY, windowSeconds: DAY / 2, signer: oldKey.signer });
     const rotation = await rotateKey(fresh, 'sim-acme', oldKey.signer, next.signer);
     fresh.tamper.set(rotationKey('sim-acme', rotation.first_seq), Buffer.from('{"format":"nonsense"}'));
-    await expect(runCollector(sim, fresh, { until: T0 + 3 * DAY, windowSeconds: DAY / 2, signer: next.signer })).rejects.toThrow(/is not a valid key rotation record, so the chain's key is unknown/);
+    await expect(runCollector(sim, fresh, { until: T0 + 3 * DAY, windowSeconds: DAY / 2, signer: next.signer })).rejects.toThrow(
+      /is not a valid key rotation record, so the chain's key is unknown/,
+    );
   });
 
-  it('fails the chain after a rotation record is deleted (the new key\'s signatures are no longer vouched for)', async () => {
+  it("fails the chain after a rotation record is deleted (the new key's signatures are no longer vouched for)", async () => {
     const { store, oldKey, head } = await rotated();
     store.tamper.delete(rotationKey('sim-acme', head + 1));
     const problems = (await verifyArchive(store, { verifier: oldKey.verifier, publicKeyFromPem: fromPem })).problems;
     expect(problems.length).toBeGreaterThan(0);
     expect(problems.every((p) => p.code === 'signature-invalid')).toBe(true);
-    expect(problems[0]!.message).toMatch(/it names key [0-9a-f]{64} \(forged, or made with another key; a key changes only through a rotation record\)/);
+    expect(problems[0]!.message).toMatch(
+      /it names key [0-9a-f]{64} \(forged, or made with another key; a key changes only through a rotation record\)/,
+    );
   });
 });

@@ -14,7 +14,17 @@ const MONDAY_NOON = Date.UTC(2026, 0, 5, 12) / 1000; // Monday 2026-01-05 12:00 
 let n = 0;
 function entry(overrides: Partial<AlertEntry> = {}): AlertEntry {
   n += 1;
-  return { id: `e${n}`, workspace_id: 'ws', created_at: MONDAY_NOON, activity_type: 'admin_logout', performed_by_id: '7', performed_by_email: 'ana@acme.com', performed_by_ip: '192.0.2.7', metadata: null, ...overrides };
+  return {
+    id: `e${n}`,
+    workspace_id: 'ws',
+    created_at: MONDAY_NOON,
+    activity_type: 'admin_logout',
+    performed_by_id: '7',
+    performed_by_email: 'ana@acme.com',
+    performed_by_ip: '192.0.2.7',
+    metadata: null,
+    ...overrides,
+  };
 }
 const rules = (yaml: string) => parseRules(`version: 1\nrules:\n${yaml}`, 'test.yaml');
 const fire = (evaluator: RuleEvaluator, e: AlertEntry) => evaluator.observe(e).map((a) => a.rule);
@@ -27,7 +37,11 @@ describe('rule predicates', () => {
   });
 
   it('outside_business_hours: uses the time zone, the hours and the working days', () => {
-    const ev = new RuleEvaluator(rules('  - { name: night, severity: low, when: [ { outside_business_hours: { timezone: Asia/Tokyo, start: "09:00", end: "18:00" } } ] }'));
+    const ev = new RuleEvaluator(
+      rules(
+        '  - { name: night, severity: low, when: [ { outside_business_hours: { timezone: Asia/Tokyo, start: "09:00", end: "18:00" } } ] }',
+      ),
+    );
     expect(fire(ev, entry({ created_at: MONDAY_NOON }))).toEqual(['night']); // 21:00 in Tokyo
     expect(fire(ev, entry({ created_at: MONDAY_NOON - 6 * 3600 }))).toEqual([]); // 15:00 in Tokyo
     expect(fire(ev, entry({ created_at: MONDAY_NOON - 2 * DAY - 6 * 3600 }))).toEqual(['night']); // Saturday
@@ -42,7 +56,9 @@ describe('rule predicates', () => {
   });
 
   it('invite_outside_domains: an invite to a domain outside the allow-list (subdomains allowed)', () => {
-    const ev = new RuleEvaluator(rules('  - { name: invite, severity: medium, when: [ { invite_outside_domains: { allow: [acme.com] } } ] }'));
+    const ev = new RuleEvaluator(
+      rules('  - { name: invite, severity: medium, when: [ { invite_outside_domains: { allow: [acme.com] } } ] }'),
+    );
     const invite = (email: string) => entry({ activity_type: 'admin_invite_creation', metadata: JSON.stringify({ invitee_email: email }) });
     expect(fire(ev, invite('x@gmail.com'))).toEqual(['invite']);
     expect(fire(ev, invite('x@ACME.com'))).toEqual([]);
@@ -59,8 +75,11 @@ describe('rule predicates', () => {
   });
 
   it('burst: more than N events of a group by one teammate within M hours', () => {
-    const ev = new RuleEvaluator(rules('  - { name: burst, severity: critical, when: [ { burst: { group: data_exports, more_than: 2, hours: 1 } } ] }'));
-    const at = (minutes: number, who = '7') => entry({ activity_type: 'bulk_export', created_at: MONDAY_NOON + minutes * 60, performed_by_id: who });
+    const ev = new RuleEvaluator(
+      rules('  - { name: burst, severity: critical, when: [ { burst: { group: data_exports, more_than: 2, hours: 1 } } ] }'),
+    );
+    const at = (minutes: number, who = '7') =>
+      entry({ activity_type: 'bulk_export', created_at: MONDAY_NOON + minutes * 60, performed_by_id: who });
     expect(fire(ev, at(0))).toEqual([]);
     expect(fire(ev, at(10))).toEqual([]);
     expect(fire(ev, at(20, '8'))).toEqual([]); // another teammate
@@ -69,7 +88,9 @@ describe('rule predicates', () => {
   });
 
   it('combines predicates with AND and explains each match', () => {
-    const ev = new RuleEvaluator(rules('  - { name: both, severity: high, when: [ { type_in_group: data_exports }, { outside_business_hours: { timezone: UTC } } ] }'));
+    const ev = new RuleEvaluator(
+      rules('  - { name: both, severity: high, when: [ { type_in_group: data_exports }, { outside_business_hours: { timezone: UTC } } ] }'),
+    );
     const [alert] = ev.observe(entry({ activity_type: 'app_data_export', created_at: MONDAY_NOON + 10 * 3600 }));
     expect(alert!.reasons).toEqual(['app_data_export is in group data_exports', 'outside business hours in UTC']);
     expect(ev.observe(entry({ activity_type: 'app_data_export', created_at: MONDAY_NOON }))).toEqual([]);
@@ -86,37 +107,86 @@ describe('rules file', () => {
   it('ships a default rule set covering exports, invites, permission escalations, security settings and staff impersonation', () => {
     const set = parseRules(readFileSync(new URL('../../rules/default-rules.yaml', import.meta.url), 'utf8'), 'rules/default-rules.yaml');
     const text = JSON.stringify(set.rules);
-    for (const needle of ['data_exports', 'invite_outside_domains', 'permission_escalations', 'security_settings', 'staff_impersonation']) expect(text).toContain(needle);
+    for (const needle of ['data_exports', 'invite_outside_domains', 'permission_escalations', 'security_settings', 'staff_impersonation'])
+      expect(text).toContain(needle);
     expect(set.horizonSeconds).toBe(90 * DAY);
   });
 
   it.each([
-    ['an unknown predicate', '  - { name: r1, severity: low, when: [ { phase_of_moon: full } ] }', /rule 'r1' field when\.0: not a known predicate/],
+    [
+      'an unknown predicate',
+      '  - { name: r1, severity: low, when: [ { phase_of_moon: full } ] }',
+      /rule 'r1' field when\.0: not a known predicate/,
+    ],
     ['a bad severity', '  - { name: r2, severity: urgent, when: [ { type_in_group: data_exports } ] }', /rule 'r2' field severity/],
-    ['an unknown group', '  - { name: r3, severity: low, when: [ { type_in_group: nope } ] }', /rule 'r3' field when\.0: unknown group 'nope'/],
-    ['a bad time zone', '  - { name: r4, severity: low, when: [ { outside_business_hours: { timezone: Mars/Olympus } } ] }', /rule 'r4' field when\.0/],
-    ['a duplicate name', '  - { name: r5, severity: low, when: [ { type_in_group: data_exports } ] }\n  - { name: r5, severity: low, when: [ { type_in_group: data_exports } ] }', /rule 'r5': the name is used twice/],
+    [
+      'an unknown group',
+      '  - { name: r3, severity: low, when: [ { type_in_group: nope } ] }',
+      /rule 'r3' field when\.0: unknown group 'nope'/,
+    ],
+    [
+      'a bad time zone',
+      '  - { name: r4, severity: low, when: [ { outside_business_hours: { timezone: Mars/Olympus } } ] }',
+      /rule 'r4' field when\.0/,
+    ],
+    [
+      'a duplicate name',
+      '  - { name: r5, severity: low, when: [ { type_in_group: data_exports } ] }\n  - { name: r5, severity: low, when: [ { type_in_group: data_exports } ] }',
+      /rule 'r5': the name is used twice/,
+    ],
     ['no predicate', '  - { name: r6, severity: low, when: [] }', /rule 'r6' field when: give at least one predicate/],
-    ['a bad domain', '  - { name: r7, severity: low, when: [ { invite_outside_domains: { allow: ["not a domain"] } } ] }', /rule 'r7' field when\.0/],
+    [
+      'a bad domain',
+      '  - { name: r7, severity: low, when: [ { invite_outside_domains: { allow: ["not a domain"] } } ] }',
+      /rule 'r7' field when\.0/,
+    ],
   ])('rejects %s, naming the rule and the field', (_name, yaml, message) => {
     expect(() => rules(yaml)).toThrow(ConfigurationError);
     expect(() => rules(yaml)).toThrow(message);
   });
 
   it.each([
-    ['type_in_group: constructor', '  - { name: r1, severity: low, when: [ { type_in_group: constructor } ] }', /rule 'r1' field when\.0\.type_in_group: 'constructor' is a reserved name/],
-    ['type_in_group: toString', '  - { name: r2, severity: low, when: [ { type_in_group: toString } ] }', /rule 'r2' field when\.0\.type_in_group: 'toString' is a reserved name/],
-    ['type_in_group: __proto__', '  - { name: r3, severity: low, when: [ { type_in_group: __proto__ } ] }', /rule 'r3' field when\.0\.type_in_group: '__proto__' is a reserved name/],
-    ['a burst over group prototype', '  - { name: r4, severity: low, when: [ { burst: { group: prototype, more_than: 1, hours: 1 } } ] }', /rule 'r4' field when\.0\.burst\.group: 'prototype' is a reserved name/],
-    ['a rule named constructor', '  - { name: constructor, severity: low, when: [ { type_in_group: data_exports } ] }', /rule 'constructor' field name: 'constructor' is a reserved name/],
+    [
+      'type_in_group: constructor',
+      '  - { name: r1, severity: low, when: [ { type_in_group: constructor } ] }',
+      /rule 'r1' field when\.0\.type_in_group: 'constructor' is a reserved name/,
+    ],
+    [
+      'type_in_group: toString',
+      '  - { name: r2, severity: low, when: [ { type_in_group: toString } ] }',
+      /rule 'r2' field when\.0\.type_in_group: 'toString' is a reserved name/,
+    ],
+    [
+      'type_in_group: __proto__',
+      '  - { name: r3, severity: low, when: [ { type_in_group: __proto__ } ] }',
+      /rule 'r3' field when\.0\.type_in_group: '__proto__' is a reserved name/,
+    ],
+    [
+      'a burst over group prototype',
+      '  - { name: r4, severity: low, when: [ { burst: { group: prototype, more_than: 1, hours: 1 } } ] }',
+      /rule 'r4' field when\.0\.burst\.group: 'prototype' is a reserved name/,
+    ],
+    [
+      'a rule named constructor',
+      '  - { name: constructor, severity: low, when: [ { type_in_group: data_exports } ] }',
+      /rule 'constructor' field name: 'constructor' is a reserved name/,
+    ],
   ])('rejects an inherited name (%s) at validation, naming the rule and the field', (_name, yaml, message) => {
     expect(() => rules(yaml)).toThrow(ConfigurationError);
     expect(() => rules(yaml)).toThrow(message);
   });
 
   it.each([
-    ['YAML', 'x.yaml', 'version: 1\ngroups:\n  __proto__: [admin_logout]\n  constructor: [admin_logout]\nrules:\n  - { name: r1, severity: low, when: [ { type_in_group: constructor } ] }\n'],
-    ['JSON', 'x.json', '{"version":1,"groups":{"__proto__":["admin_logout"]},"rules":[{"name":"r1","severity":"low","when":[{"type_in_group":"__proto__"}]}]}'],
+    [
+      'YAML',
+      'x.yaml',
+      'version: 1\ngroups:\n  __proto__: [admin_logout]\n  constructor: [admin_logout]\nrules:\n  - { name: r1, severity: low, when: [ { type_in_group: constructor } ] }\n',
+    ],
+    [
+      'JSON',
+      'x.json',
+      '{"version":1,"groups":{"__proto__":["admin_logout"]},"rules":[{"name":"r1","severity":"low","when":[{"type_in_group":"__proto__"}]}]}',
+    ],
   ])('rejects groups named __proto__ or constructor in %s, before they can reach an object', (_name, file, text) => {
     expect(() => parseRules(text, file)).toThrow(/groups\.__proto__: '__proto__' is a reserved name/);
   });
@@ -176,7 +246,10 @@ describe('live alerts and backtests', () => {
   });
 
   it('publishes an alert only to the channels its rule names', async () => {
-    const only = parseRules('version: 1\nrules:\n  - { name: exports-file-only, severity: low, notify: [file], when: [ { type_in_group: data_exports } ] }', 'x.yaml');
+    const only = parseRules(
+      'version: 1\nrules:\n  - { name: exports-file-only, severity: low, notify: [file], when: [ { type_in_group: data_exports } ] }',
+      'x.yaml',
+    );
     const got: Record<string, number> = { stdout: 0, file: 0 };
     const counting = (channel: 'stdout' | 'file'): AlertSink => ({
       channel,

@@ -52,7 +52,13 @@ describe('what reaches a terminal', () => {
   });
 
   it('query tables: no control character, and no line break that would fake a row', () => {
-    const table = formatTable({ columns: ['name', `c\u001b[31m`], rows: [[HOSTILE, 1], ['b', null]] });
+    const table = formatTable({
+      columns: ['name', `c\u001b[31m`],
+      rows: [
+        [HOSTILE, 1],
+        ['b', null],
+      ],
+    });
     expect(table).not.toMatch(CONTROL);
     expect(table.split('\n')).toHaveLength(5);
   });
@@ -69,12 +75,30 @@ describe('what reaches a terminal', () => {
   it('verify names a crafted object without its escapes, so a failed verify cannot be made to look like OK (terminal and summary.md)', async () => {
     const T = 1_750_000_000;
     const fetch = (async () =>
-      new Response(JSON.stringify({ type: 'activity_log.list', pages: { next: null }, activity_logs: [{ id: 'a', created_at: T + 5, activity_type: 'x' }] }), { status: 200 })) as typeof globalThis.fetch;
+      new Response(
+        JSON.stringify({
+          type: 'activity_log.list',
+          pages: { next: null },
+          activity_logs: [{ id: 'a', created_at: T + 5, activity_type: 'x' }],
+        }),
+        { status: 200 },
+      )) as typeof globalThis.fetch;
     const store = new MemoryObjectStore();
-    await collect(new IntercomClient({ token: 't', baseUrl: 'http://127.0.0.1:1', fetch, sleep: async () => undefined }), store, { workspaceId: 'w', since: T, until: T + 3600, lookbackSeconds: 0, runId: 'r', collectorVersion: 'v' });
+    await collect(new IntercomClient({ token: 't', baseUrl: 'http://127.0.0.1:1', fetch, sleep: async () => undefined }), store, {
+      workspaceId: 'w',
+      since: T,
+      until: T + 3600,
+      lookbackSeconds: 0,
+      runId: 'r',
+      collectorVersion: 'v',
+    });
     const body = Buffer.from('stray');
     const { createHash } = await import('node:crypto');
-    await store.putIfAbsent(`activity_logs/workspace=w/dt=2025-06-15/${HOSTILE}.jsonl.gz`, body, createHash('sha256').update(body).digest('hex'));
+    await store.putIfAbsent(
+      `activity_logs/workspace=w/dt=2025-06-15/${HOSTILE}.jsonl.gz`,
+      body,
+      createHash('sha256').update(body).digest('hex'),
+    );
     const result = await verifyArchive(store);
     expect(result.ok).toBe(false);
     expect(JSON.stringify(result.problems)).toContain('\\u001b[1A'); // the problem itself keeps the exact key
@@ -95,14 +119,38 @@ describe('what reaches a terminal', () => {
 
   it('backtest examples quote archived entries without their control characters', async () => {
     const T = Date.UTC(2026, 0, 6, 2) / 1000; // a Tuesday, 02:00 UTC: outside business hours
-    const entry = { id: 'n1', created_at: T, activity_type: `admin_login_success${HOSTILE}`, performed_by: { type: 'admin', id: '1', email: `ana${HOSTILE}@acme.com` } };
-    const fetch = (async () => new Response(JSON.stringify({ type: 'activity_log.list', pages: { next: null }, activity_logs: [entry] }), { status: 200 })) as typeof globalThis.fetch;
+    const entry = {
+      id: 'n1',
+      created_at: T,
+      activity_type: `admin_login_success${HOSTILE}`,
+      performed_by: { type: 'admin', id: '1', email: `ana${HOSTILE}@acme.com` },
+    };
+    const fetch = (async () =>
+      new Response(JSON.stringify({ type: 'activity_log.list', pages: { next: null }, activity_logs: [entry] }), {
+        status: 200,
+      })) as typeof globalThis.fetch;
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'safe-'));
     try {
       const store = new LocalObjectStore(path.join(dir, 'archive'));
-      await collect(new IntercomClient({ token: 't', baseUrl: 'http://127.0.0.1:1', fetch, sleep: async () => undefined }), store, { workspaceId: 'w', since: T - 60, until: T + 3600, lookbackSeconds: 0, runId: 'r', collectorVersion: 'v' });
-      await fs.writeFile(path.join(dir, 'rules.yaml'), 'version: 1\nrules:\n  - { name: night, severity: low, when: [ { outside_business_hours: { timezone: UTC } } ] }\n');
-      const { text } = await runBacktest({ archive: path.join(dir, 'archive'), rules: path.join(dir, 'rules.yaml'), from: '2026-01-06', to: '2026-01-06', examples: 3 });
+      await collect(new IntercomClient({ token: 't', baseUrl: 'http://127.0.0.1:1', fetch, sleep: async () => undefined }), store, {
+        workspaceId: 'w',
+        since: T - 60,
+        until: T + 3600,
+        lookbackSeconds: 0,
+        runId: 'r',
+        collectorVersion: 'v',
+      });
+      await fs.writeFile(
+        path.join(dir, 'rules.yaml'),
+        'version: 1\nrules:\n  - { name: night, severity: low, when: [ { outside_business_hours: { timezone: UTC } } ] }\n',
+      );
+      const { text } = await runBacktest({
+        archive: path.join(dir, 'archive'),
+        rules: path.join(dir, 'rules.yaml'),
+        from: '2026-01-06',
+        to: '2026-01-06',
+        examples: 3,
+      });
       expect(text).toMatch(/night \[low\]: 1 alerts\n {2}per week: .*\n {2}e\.g\. 2026-01-06T02:00:00\.000Z anax\[1A/);
       expect(text).not.toMatch(CONTROL);
     } finally {

@@ -50,7 +50,15 @@ describe('Security Lake export job', () => {
     const logger = new Logger({ serviceName: 'test' });
     const logged: string[] = [];
     vi.spyOn(logger, 'info').mockImplementation((...args: unknown[]) => void logged.push(JSON.stringify(args)));
-    const handler = createSecurityLakeHandler({ config: parseSecurityLakeEnv(env), archiveS3: s3.client, verifier: async () => keys.verifier, destination, logger, now: () => new Date((T0 + DAY + 3600) * 1000), tmpDir: tmp });
+    const handler = createSecurityLakeHandler({
+      config: parseSecurityLakeEnv(env),
+      archiveS3: s3.client,
+      verifier: async () => keys.verifier,
+      destination,
+      logger,
+      now: () => new Date((T0 + DAY + 3600) * 1000),
+      tmpDir: tmp,
+    });
 
     const result = await handler(undefined);
     const day = new Date(T0 * 1000).toISOString().slice(0, 10);
@@ -59,7 +67,11 @@ describe('Security Lake export job', () => {
     expect(result.events).toBe(expected.length);
     expect(written.size).toBe(result.objects.length);
     for (const key of written.keys()) {
-      expect(key).toMatch(new RegExp(`^ext/(intercomAuth|intercom_account|intercomEntity|intercom_access|intercom_webres)/region=eu-west-1/accountId=123456789012/eventDay=${day.replace(/-/g, '')}/sim-acme-.*\\.parquet$`));
+      expect(key).toMatch(
+        new RegExp(
+          `^ext/(intercomAuth|intercom_account|intercomEntity|intercom_access|intercom_webres)/region=eu-west-1/accountId=123456789012/eventDay=${day.replace(/-/g, '')}/sim-acme-.*\\.parquet$`,
+        ),
+      );
       expect(written.get(key)!.subarray(0, 4).toString()).toBe('PAR1');
     }
     expect(s3.mock.commandCalls(PutObjectCommand).length).toBe(putsBefore);
@@ -67,7 +79,15 @@ describe('Security Lake export job', () => {
   });
 
   it("maps each custom source to its class's provider role", () => {
-    const roles = providerRoles(parseSecurityLakeEnv({ ...env, SECURITY_LAKE_PROVIDER_ROLE_ARNS: JSON.stringify({ entity_management: 'arn:aws:iam::123456789012:role/entity', user_access: 'arn:aws:iam::123456789012:role/access' }) }));
+    const roles = providerRoles(
+      parseSecurityLakeEnv({
+        ...env,
+        SECURITY_LAKE_PROVIDER_ROLE_ARNS: JSON.stringify({
+          entity_management: 'arn:aws:iam::123456789012:role/entity',
+          user_access: 'arn:aws:iam::123456789012:role/access',
+        }),
+      }),
+    );
     expect([...roles]).toEqual([
       ['intercomEntity', 'arn:aws:iam::123456789012:role/entity'],
       ['intercom_access', 'arn:aws:iam::123456789012:role/access'],
@@ -79,9 +99,17 @@ describe('Security Lake export job', () => {
   });
 
   it('rejects a bad day and a bad configuration naming what is wrong', async () => {
-    expect(() => parseSecurityLakeEnv({ ...env, SECURITY_LAKE_ACCOUNT_ID: '12' })).toThrow(/SECURITY_LAKE_ACCOUNT_ID: a 12-digit AWS account id/);
+    expect(() => parseSecurityLakeEnv({ ...env, SECURITY_LAKE_ACCOUNT_ID: '12' })).toThrow(
+      /SECURITY_LAKE_ACCOUNT_ID: a 12-digit AWS account id/,
+    );
     const s3 = fakeS3();
-    const handler = createSecurityLakeHandler({ config: parseSecurityLakeEnv(env), archiveS3: s3.client, verifier: async () => Ed25519Signer.forArchive(path.join(tmp, 'b'), path.join(tmp, 'keys')).verifier, destination: { location: 'x', write: async () => undefined }, logger: new Logger({ serviceName: 't' }) });
+    const handler = createSecurityLakeHandler({
+      config: parseSecurityLakeEnv(env),
+      archiveS3: s3.client,
+      verifier: async () => Ed25519Signer.forArchive(path.join(tmp, 'b'), path.join(tmp, 'keys')).verifier,
+      destination: { location: 'x', write: async () => undefined },
+      logger: new Logger({ serviceName: 't' }),
+    });
     await expect(handler({ day: '2026-1-1' })).rejects.toThrow(/event.day: '2026-1-1' is not a date/);
   });
 });
@@ -89,7 +117,12 @@ describe('Security Lake export job', () => {
 describe('S3OcsfDestination', () => {
   it('puts create-only with a SHA-256 checksum, and takes an existing object (412) as already exported', async () => {
     const mock = mockClient(S3Client);
-    mock.on(PutObjectCommand).rejectsOnce(new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'exists' })).resolves({});
+    mock
+      .on(PutObjectCommand)
+      .rejectsOnce(
+        new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', $metadata: { httpStatusCode: 412 }, message: 'exists' }),
+      )
+      .resolves({});
     const client = new S3Client({ region: 'eu-west-1' });
     const asked: string[] = [];
     const destination = new S3OcsfDestination((source) => {
@@ -101,7 +134,9 @@ describe('S3OcsfDestination', () => {
     const input = mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     expect(input).toMatchObject({ Bucket: 'lake', IfNoneMatch: '*', ChecksumSHA256: expect.any(String) });
     expect(asked).toEqual(['a', 'a']);
-    mock.on(PutObjectCommand).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'denied' }));
+    mock
+      .on(PutObjectCommand)
+      .rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 }, message: 'denied' }));
     await expect(destination.write('k', Buffer.from('x'))).rejects.toThrow(/denied/);
     mock.restore();
   });

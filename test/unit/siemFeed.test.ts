@@ -42,7 +42,13 @@ function setup(snsFails = false) {
   const s3 = fakeS3();
   mockClient(SecretsManagerClient).on(GetSecretValueCommand).resolves({ SecretString: sim.token });
   const sns = mockClient(SNSClient);
-  sns.on(PublishBatchCommand).callsFake((input) => (snsFails ? { Failed: [{ Id: '0', Code: 'KMSAccessDenied', SenderFault: false }], Successful: [] } : { Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id })) }));
+  sns
+    .on(PublishBatchCommand)
+    .callsFake((input) =>
+      snsFails
+        ? { Failed: [{ Id: '0', Code: 'KMSAccessDenied', SenderFault: false }], Successful: [] }
+        : { Successful: input.PublishBatchRequestEntries.map((e: { Id: string }) => ({ Id: e.Id })) },
+    );
   const logger = new Logger({ serviceName: 'test' });
   for (const level of ['info', 'warn', 'error'] as const) vi.spyOn(logger, level).mockImplementation(() => undefined);
   const metrics = new Metrics({ namespace: 'Test', serviceName: 'collector' });
@@ -72,7 +78,9 @@ function setup(snsFails = false) {
 
 const context = { getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
 const bodies = (sns: ReturnType<typeof setup>['sns']) =>
-  sns.commandCalls(PublishBatchCommand).flatMap((c) => c.args[0].input.PublishBatchRequestEntries!.map((e) => JSON.parse(e.Message!) as { Records: any[] }));
+  sns
+    .commandCalls(PublishBatchCommand)
+    .flatMap((c) => c.args[0].input.PublishBatchRequestEntries!.map((e) => JSON.parse(e.Message!) as { Records: any[] }));
 
 describe('SIEM feed', () => {
   it('announces exactly the parts each signed window manifest lists, as S3 event notifications — a planted part is not announced', async () => {
@@ -99,13 +107,22 @@ describe('SIEM feed', () => {
     for (const r of records) {
       const part = listed.find((p) => encodeS3EventKey(`org/${p.key}`) === r.s3.object.key)!;
       const body = s3.objects.get(`archive-bucket/org/${part.key}`)!.body;
-      expect(r).toMatchObject({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', awsRegion: 'eu-west-1', s3: { bucket: { name: 'archive-bucket', arn: 'arn:aws:s3:::archive-bucket' } } });
+      expect(r).toMatchObject({
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        awsRegion: 'eu-west-1',
+        s3: { bucket: { name: 'archive-bucket', arn: 'arn:aws:s3:::archive-bucket' } },
+      });
       expect(r.s3.object.size).toBe(part.bytes);
       expect(r.s3.object.eTag).toBe(createHash('md5').update(body).digest('hex'));
       expect(r.intercomAuditArchive.manifestSeq).toBe(part.seq);
       expect(decodeURIComponent(r.s3.object.key.replace(/\+/g, ' '))).toBe(`org/${part.key}`);
     }
-    expect(sns.commandCalls(PublishBatchCommand).every((c) => c.args[0].input.TopicArn === TOPIC && c.args[0].input.PublishBatchRequestEntries!.length <= 10)).toBe(true);
+    expect(
+      sns
+        .commandCalls(PublishBatchCommand)
+        .every((c) => c.args[0].input.TopicArn === TOPIC && c.args[0].input.PublishBatchRequestEntries!.length <= 10),
+    ).toBe(true);
   });
 
   it('fails the run (the alarm fires) when SNS refuses a message, after the window is archived and signed', async () => {
@@ -121,15 +138,30 @@ describe('SIEM feed', () => {
     const manifest = {
       key: 'manifests/workspace=w/000000000001.json',
       sha256: 'b'.repeat(64),
-      manifest: { workspace_id: 'w', seq: 1, run: { written_at: '2025-03-04T00:00:00Z' }, parts: [part('activity_logs/workspace=w/dt=2025-03-03/20250303T000000Z-part-00001.jsonl.gz')], quarantine: [part('quarantine/workspace=w/dt=2025-03-03/20250303T000000Z-part-00001.jsonl.gz')] },
+      manifest: {
+        workspace_id: 'w',
+        seq: 1,
+        run: { written_at: '2025-03-04T00:00:00Z' },
+        parts: [part('activity_logs/workspace=w/dt=2025-03-03/20250303T000000Z-part-00001.jsonl.gz')],
+        quarantine: [part('quarantine/workspace=w/dt=2025-03-03/20250303T000000Z-part-00001.jsonl.gz')],
+      },
     } as unknown as StoredManifest;
     const published: FeedMessage[] = [];
-    const count = await announceManifest(store, manifest, { publish: async (m) => void published.push(...m) }, { bucket: 'b', prefix: '', region: 'eu-west-1' });
+    const count = await announceManifest(
+      store,
+      manifest,
+      { publish: async (m) => void published.push(...m) },
+      { bucket: 'b', prefix: '', region: 'eu-west-1' },
+    );
     expect(count).toBe(1);
-    expect(published.map((m) => JSON.parse(m.body).Records[0].s3.object.key)).toEqual(['activity_logs/workspace%3Dw/dt%3D2025-03-03/20250303T000000Z-part-00001.jsonl.gz']);
+    expect(published.map((m) => JSON.parse(m.body).Records[0].s3.object.key)).toEqual([
+      'activity_logs/workspace%3Dw/dt%3D2025-03-03/20250303T000000Z-part-00001.jsonl.gz',
+    ]);
   });
 
   it('URL-encodes keys the way S3 event notifications do', () => {
-    expect(encodeS3EventKey('activity_logs/workspace=a b/dt=2026-01-01/x.jsonl.gz')).toBe('activity_logs/workspace%3Da+b/dt%3D2026-01-01/x.jsonl.gz');
+    expect(encodeS3EventKey('activity_logs/workspace=a b/dt=2026-01-01/x.jsonl.gz')).toBe(
+      'activity_logs/workspace%3Da+b/dt%3D2026-01-01/x.jsonl.gz',
+    );
   });
 });

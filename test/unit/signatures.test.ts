@@ -37,7 +37,8 @@ function localKeys(name: string) {
   return Ed25519Signer.forArchive(path.join(os.tmpdir(), `archive-${name}`), keyDir);
 }
 
-const manifestAt = (store: MemoryObjectStore, seq: number) => JSON.parse(store.objects.get(manifestKey('sim-acme', seq))!.toString()) as Manifest;
+const manifestAt = (store: MemoryObjectStore, seq: number) =>
+  JSON.parse(store.objects.get(manifestKey('sim-acme', seq))!.toString()) as Manifest;
 const headSeq = (store: MemoryObjectStore) => store.keys('manifests/').length - 1;
 
 describe('signed manifest chain (local Ed25519)', () => {
@@ -96,7 +97,10 @@ describe('signed manifest chain (local Ed25519)', () => {
     store.tamper.delete(signatureKey('sim-acme', 2));
     store.tamper.delete(signatureKey('sim-acme', headSeq(store)));
     const problems = (await verifyArchive(store, { verifier })).problems;
-    expect(problems.filter((p) => p.code === 'signature-missing').map((p) => p.key)).toEqual([manifestKey('sim-acme', 2), manifestKey('sim-acme', headSeq(store))]);
+    expect(problems.filter((p) => p.code === 'signature-missing').map((p) => p.key)).toEqual([
+      manifestKey('sim-acme', 2),
+      manifestKey('sim-acme', headSeq(store)),
+    ]);
     expect(problems.some((p) => p.code === 'signature-chain-broken' && p.key === signatureKey('sim-acme', 3))).toBe(true);
     // A later run does not sign the head it finds unsigned: it supersedes it and re-collects its range.
     const before = headSeq(store);
@@ -105,7 +109,12 @@ describe('signed manifest chain (local Ed25519)', () => {
     expect(store.objects.has(signatureKey('sim-acme', before))).toBe(false);
     expect(result.superseded).toEqual([before]);
     const recovery = manifestAt(store, before + 1);
-    expect(recovery).toMatchObject({ kind: 'recovery', format: 'intercom-audit-archive/manifest/v2', from: unsignedHead.from, supersedes: [{ seq: before, sha256: sha256Hex(store.objects.get(manifestKey('sim-acme', before))!) }] });
+    expect(recovery).toMatchObject({
+      kind: 'recovery',
+      format: 'intercom-audit-archive/manifest/v2',
+      from: unsignedHead.from,
+      supersedes: [{ seq: before, sha256: sha256Hex(store.objects.get(manifestKey('sim-acme', before))!) }],
+    });
     expect(store.objects.has(signatureKey('sim-acme', before + 1))).toBe(true);
     const after = await verifyArchive(store, { verifier });
     expect(after.problems.map((p) => p.key)).toEqual([manifestKey('sim-acme', 2), signatureKey('sim-acme', 3)]);
@@ -119,9 +128,20 @@ describe('signed manifest chain (local Ed25519)', () => {
     const unsignedHead = headSeq(store);
     await expect(runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer })).rejects.toThrow(/keys adopt-unsigned/);
     expect(store.keys('signatures/')).toEqual([]);
-    const adoption = await adoptUnsigned(store, signer, { workspaceId: 'sim-acme', reason: 'collected before signing was enabled; reviewed', operator: 'alice', runId: 'run-op', collectorVersion: '0.0.0-test' });
+    const adoption = await adoptUnsigned(store, signer, {
+      workspaceId: 'sim-acme',
+      reason: 'collected before signing was enabled; reviewed',
+      operator: 'alice',
+      runId: 'run-op',
+      collectorVersion: '0.0.0-test',
+    });
     expect(adoption.covered).toHaveLength(unsignedHead + 1);
-    expect(manifestAt(store, unsignedHead + 1)).toMatchObject({ kind: 'adoption', reason: 'collected before signing was enabled; reviewed', operator: 'alice', adopts: Array.from({ length: unsignedHead + 1 }, (_, seq) => ({ seq })) });
+    expect(manifestAt(store, unsignedHead + 1)).toMatchObject({
+      kind: 'adoption',
+      reason: 'collected before signing was enabled; reviewed',
+      operator: 'alice',
+      adopts: Array.from({ length: unsignedHead + 1 }, (_, seq) => ({ seq })),
+    });
     await runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer });
     const result = await verifyArchive(store, { verifier });
     expect(result.problems).toEqual([]);
@@ -140,7 +160,14 @@ describe('signed manifest chain (local Ed25519)', () => {
     const result = await verifyArchive(store, { verifier });
     expect(result.ok).toBe(true);
     expect(result.workspaces[0]!.firstSignedSeq).toBe(unsignedHead);
-    expect(result.warnings).toEqual([expect.objectContaining({ code: 'signed-late', message: expect.stringMatching(new RegExp(`manifests 0–${unsignedHead - 1} were written before signing began.*keys adopt-unsigned`)) })]);
+    expect(result.warnings).toEqual([
+      expect.objectContaining({
+        code: 'signed-late',
+        message: expect.stringMatching(
+          new RegExp(`manifests 0–${unsignedHead - 1} were written before signing began.*keys adopt-unsigned`),
+        ),
+      }),
+    ]);
   });
 
   it('says "unsigned: hash chain only" for a chain collected without a signer', async () => {
@@ -168,10 +195,16 @@ describe('signed manifest chain (KMS)', () => {
   beforeAll(() => {
     kms.on(SignCommand).callsFake((input) => {
       // KMS signs the digest it is sent (MessageType DIGEST) with RSASSA-PSS SHA-256.
-      const signature = cryptoSign(null, Buffer.from(input.Message as Uint8Array), { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+      const signature = cryptoSign(null, Buffer.from(input.Message as Uint8Array), {
+        key: privateKey,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: 32,
+      });
       return { Signature: signature, KeyId: input.KeyId, SigningAlgorithm: 'RSASSA_PSS_SHA_256' };
     });
-    kms.on(GetPublicKeyCommand).resolves({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc', PublicKey: publicKey.export({ type: 'spki', format: 'der' }) });
+    kms
+      .on(GetPublicKeyCommand)
+      .resolves({ KeyId: 'arn:aws:kms:eu-west-1:123456789012:key/abc', PublicKey: publicKey.export({ type: 'spki', format: 'der' }) });
   });
 
   it('signs the SHA-256 digest with RSASSA-PSS and verifies with the key KMS publishes', async () => {
@@ -184,15 +217,23 @@ describe('signed manifest chain (KMS)', () => {
     expect(Buffer.from(input.Message as Uint8Array)).toEqual(createHash('sha256').update(message).digest());
     const verifier = await kmsVerifier(client, 'alias/manifest-signing');
     expect(verifier.algorithm).toBe('RSASSA_PSS_SHA_256');
-    expect(verifier.fingerprint).toBe(createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'));
+    expect(verifier.fingerprint).toBe(
+      createHash('sha256')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex'),
+    );
   });
 
-  it('gives the KMS key\'s public key and fingerprint for signature format v2, fetched once', async () => {
+  it("gives the KMS key's public key and fingerprint for signature format v2, fetched once", async () => {
     const signer = new KmsSigner(new KMSClient({ region: 'eu-west-1' }), 'alias/manifest-signing');
     const before = kms.commandCalls(GetPublicKeyCommand).length;
     const key = await signer.publicKey();
     await signer.publicKey();
-    expect(key.fingerprint).toBe(createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex'));
+    expect(key.fingerprint).toBe(
+      createHash('sha256')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('hex'),
+    );
     expect(key.pem).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString());
     expect(kms.commandCalls(GetPublicKeyCommand).length - before).toBe(1);
   });
@@ -204,7 +245,12 @@ describe('signed manifest chain (KMS)', () => {
       keyId: 'k',
       algorithm: 'RSASSA_PSS_SHA_256' as const,
       sign: async (m: Buffer) => cryptoSign('sha256', m, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
-      publicKey: async () => ({ pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), fingerprint: createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex') }),
+      publicKey: async () => ({
+        pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        fingerprint: createHash('sha256')
+          .update(publicKey.export({ type: 'spki', format: 'der' }))
+          .digest('hex'),
+      }),
     };
     const store = new MemoryObjectStore();
     await runCollector(sim, store, { since: T0, until: T0 + DAY, windowSeconds: DAY / 2, signer });
@@ -213,7 +259,9 @@ describe('signed manifest chain (KMS)', () => {
     const m = manifestAt(store, 1);
     m.records += 1;
     store.tamper.set(manifestKey('sim-acme', 1), serializeManifest(m));
-    expect((await verifyArchive(store, { verifier })).problems.map((p) => p.code)).toEqual(expect.arrayContaining(['chain-broken', 'signature-invalid']));
+    expect((await verifyArchive(store, { verifier })).problems.map((p) => p.code)).toEqual(
+      expect.arrayContaining(['chain-broken', 'signature-invalid']),
+    );
   });
 
   it('reads a PEM public key from a file for verify --public-key', () => {
@@ -234,7 +282,10 @@ describe('verify against S3 Object Lock state', () => {
   const written = new Date('2026-01-01T00:00:00Z');
   const years = (n: number, days = 0) => new Date(Date.UTC(2026 + n, 0, 1) + days * 86_400_000);
 
-  function lockState(s3: ReturnType<typeof fakeS3>, override: (key: string) => { mode?: string; until?: Date; checksum?: string } | 'none' | undefined) {
+  function lockState(
+    s3: ReturnType<typeof fakeS3>,
+    override: (key: string) => { mode?: string; until?: Date; checksum?: string } | 'none' | undefined,
+  ) {
     s3.mock.on(GetObjectRetentionCommand).callsFake((input) => {
       const o = override(input.Key as string);
       if (o === 'none') throw Object.assign(new Error('NoSuchObjectLockConfiguration'), { name: 'NoSuchObjectLockConfiguration' });
@@ -243,7 +294,11 @@ describe('verify against S3 Object Lock state', () => {
     s3.mock.on(GetObjectAttributesCommand).callsFake((input) => {
       const o = override(input.Key as string);
       const stored = s3.objects.get(`${input.Bucket}/${input.Key}`)!;
-      return { LastModified: written, ObjectSize: stored.body.length, Checksum: { ChecksumSHA256: o !== 'none' && o?.checksum ? o.checksum : stored.checksum } };
+      return {
+        LastModified: written,
+        ObjectSize: stored.body.length,
+        Checksum: { ChecksumSHA256: o !== 'none' && o?.checksum ? o.checksum : stored.checksum },
+      };
     });
   }
 
@@ -256,10 +311,20 @@ describe('verify against S3 Object Lock state', () => {
   });
 
   it.each([
-    ['GOVERNANCE mode where COMPLIANCE was promised', 'lock-mode', { mode: 'GOVERNANCE' }, /locked in GOVERNANCE mode, but COMPLIANCE was promised/],
+    [
+      'GOVERNANCE mode where COMPLIANCE was promised',
+      'lock-mode',
+      { mode: 'GOVERNANCE' },
+      /locked in GOVERNANCE mode, but COMPLIANCE was promised/,
+    ],
     ['a lock that ends early', 'retention-short', { until: years(1) }, /only 365 days after it was written/],
     ['no lock at all', 'not-locked', 'none', /is not under Object Lock/],
-    ['a stored checksum that differs', 'checksum-mismatch', { checksum: Buffer.alloc(32, 9).toString('base64') }, /the store's own SHA-256 is/],
+    [
+      'a stored checksum that differs',
+      'checksum-mismatch',
+      { checksum: Buffer.alloc(32, 9).toString('base64') },
+      /the store's own SHA-256 is/,
+    ],
   ] as const)('names an object with %s', async (_name, code, state, message) => {
     const { s3, store, verifier } = await archiveInS3();
     let victim = '';

@@ -53,7 +53,7 @@ describe('simulator contract', () => {
     }
   });
 
-  it('answers a wrong token with the spec\'s 401 error.list', async () => {
+  it("answers a wrong token with the spec's 401 error.list", async () => {
     const { status, body } = await get(`/admins/activity_logs?created_at_after=${T0}`, 'nope');
     const spec = openapi.paths['/admins/activity_logs'].get.responses['401'].content['application/json'].examples.Unauthorized.value;
     expect(status).toBe(401);
@@ -73,7 +73,9 @@ describe('simulator contract', () => {
   it('treats both bounds as inclusive', async () => {
     const ws = new SimulatedWorkspace();
     const sample = ws.entriesBetween(T0, T0 + DAY)[10]!;
-    const { body } = await get(`/admins/activity_logs?created_at_after=${sample.created_at}&created_at_before=${sample.created_at}&per_page=250`);
+    const { body } = await get(
+      `/admins/activity_logs?created_at_after=${sample.created_at}&created_at_before=${sample.created_at}&per_page=250`,
+    );
     expect(body.activity_logs.map((e: { id: string }) => e.id)).toContain(sample.id);
     expect(body.activity_logs.every((e: { created_at: number }) => e.created_at === sample.created_at)).toBe(true);
   });
@@ -83,7 +85,8 @@ describe('simulator contract', () => {
     expect(first.body.pages.per_page).toBe(250);
     expect(first.body.activity_logs).toHaveLength(250);
     expect(first.body.pages.next).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/admins\/activity_logs\?.*page=2/);
-    for (const header of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset']) expect(first.headers.get(header)).toMatch(/^\d+$/);
+    for (const header of ['x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'])
+      expect(first.headers.get(header)).toMatch(/^\d+$/);
     const second = await get(new URL(first.body.pages.next).pathname + new URL(first.body.pages.next).search);
     expect(second.body.pages.page).toBe(2);
     expect(second.body.activity_logs[0].id).not.toBe(first.body.activity_logs[0].id);
@@ -117,8 +120,16 @@ describe('SimulatedWorkspace', () => {
 
   it('has plenty of exports, invites, joins, provisioning, permission and security changes', () => {
     const count = (type: string) => year.filter((e) => e.activity_type === type).length;
-    for (const type of ['app_data_export', 'bulk_export', 'admin_permission_change', 'security_settings_change', 'admin_impersonation_start']) expect(count(type)).toBeGreaterThan(20);
-    for (const type of ['admin_invite_creation', 'app_admin_join', 'admin_provisioned', 'admin_deprovisioned']) expect(count(type)).toBeGreaterThan(2);
+    for (const type of [
+      'app_data_export',
+      'bulk_export',
+      'admin_permission_change',
+      'security_settings_change',
+      'admin_impersonation_start',
+    ])
+      expect(count(type)).toBeGreaterThan(20);
+    for (const type of ['admin_invite_creation', 'app_admin_join', 'admin_provisioned', 'admin_deprovisioned'])
+      expect(count(type)).toBeGreaterThan(2);
   });
 
   it('has more than 250 entries in a single second at least once', () => {
@@ -150,8 +161,12 @@ describe('simulator faults', () => {
 
   it('answers 500 for ranges wider than the wide-window limit', async () => {
     sim = await startSimulator({ now: () => T0 + 90 * DAY, faults: { wide500Days: 7 } });
-    const wide = await fetch(`${sim.url}/admins/activity_logs?created_at_after=${T0}&created_at_before=${T0 + 8 * DAY}`, { headers: { Authorization: `Bearer ${sim.token}` } });
-    const narrow = await fetch(`${sim.url}/admins/activity_logs?created_at_after=${T0}&created_at_before=${T0 + 6 * DAY}`, { headers: { Authorization: `Bearer ${sim.token}` } });
+    const wide = await fetch(`${sim.url}/admins/activity_logs?created_at_after=${T0}&created_at_before=${T0 + 8 * DAY}`, {
+      headers: { Authorization: `Bearer ${sim.token}` },
+    });
+    const narrow = await fetch(`${sim.url}/admins/activity_logs?created_at_after=${T0}&created_at_before=${T0 + 6 * DAY}`, {
+      headers: { Authorization: `Bearer ${sim.token}` },
+    });
     expect([wide.status, narrow.status]).toEqual([500, 200]);
   });
 
@@ -163,7 +178,13 @@ describe('simulator faults', () => {
   });
 
   it('parses the --faults flag and names a wrong switch', () => {
-    expect(parseFaults('5xx=0.1,late=0.02:600,ignore-per-page,latency=150')).toMatchObject({ error5xx: 0.1, lateShare: 0.02, lateDelaySeconds: 600, ignorePerPage: true, latencyMs: 150 });
+    expect(parseFaults('5xx=0.1,late=0.02:600,ignore-per-page,latency=150')).toMatchObject({
+      error5xx: 0.1,
+      lateShare: 0.02,
+      lateDelaySeconds: 600,
+      ignorePerPage: true,
+      latencyMs: 150,
+    });
     expect(() => parseFaults('explode=1')).toThrow(ConfigurationError);
     expect(() => parseFaults('explode=1')).toThrow(/unknown switch 'explode'/);
     expect(() => parseFaults('5xx=2')).toThrow(/error5xx/);

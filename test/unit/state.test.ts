@@ -24,7 +24,12 @@ describe('CompactState', () => {
       ['7', 20 * DAY + 600, 'bulk_export', '192.0.2.2'],
       ['8', 31 * DAY, 'admin_logout', null],
     ]);
-    expect(state.serialize()).toEqual({ max_time: 31 * DAY, ips: [['7', [['192.0.2.2', 20 * DAY + 600, 20 * DAY]]]], joined: [], bursts: [] });
+    expect(state.serialize()).toEqual({
+      max_time: 31 * DAY,
+      ips: [['7', [['192.0.2.2', 20 * DAY + 600, 20 * DAY]]]],
+      joined: [],
+      bursts: [],
+    });
   });
 
   it('answers by time, so an entry never sees one from its own second or later as seen before', () => {
@@ -38,7 +43,12 @@ describe('CompactState', () => {
   });
 
   it('is a function of the entries observed, not of their order', () => {
-    const events: [string, number, string, string | null][] = Array.from({ length: 200 }, (_, i) => [String(i % 7), (i * 7919) % (40 * DAY), i % 3 ? 'bulk_export' : 'app_admin_join', `198.51.100.${i % 11}`]);
+    const events: [string, number, string, string | null][] = Array.from({ length: 200 }, (_, i) => [
+      String(i % 7),
+      (i * 7919) % (40 * DAY),
+      i % 3 ? 'bulk_export' : 'app_admin_join',
+      `198.51.100.${i % 11}`,
+    ]);
     const sorted = [...events].sort((a, b) => a[1] - b[1]);
     expect(fed(events).serialize()).toEqual(fed(sorted).serialize());
   });
@@ -61,7 +71,15 @@ describe('CompactState', () => {
     state.observe('8', 2 * DAY, 'bulk_export', '192.0.2.8');
     const after = state.serialize();
     const delta = stateDelta(before, after);
-    expect(delta).toEqual({ max_time: 2 * DAY, ips: [['7', [['203.0.113.9', 2 * DAY, null]]], ['8', [['192.0.2.8', 2 * DAY, DAY + 60]]]], joined: [], bursts: [['data_exports', [['8', [2 * DAY]]]]] });
+    expect(delta).toEqual({
+      max_time: 2 * DAY,
+      ips: [
+        ['7', [['203.0.113.9', 2 * DAY, null]]],
+        ['8', [['192.0.2.8', 2 * DAY, DAY + 60]]],
+      ],
+      joined: [],
+      bursts: [['data_exports', [['8', [2 * DAY]]]]],
+    });
     expect(new CompactState(tracking, applyDelta(before, delta)).serialize()).toEqual(after);
     // Entries leave only by pruning, which loading repeats.
     state.observe('9', 45 * DAY, 'admin_logout', '192.0.2.9');
@@ -70,9 +88,15 @@ describe('CompactState', () => {
   });
 
   it('fingerprints what is tracked: another burst window is another state', () => {
-    const other = parseRules('version: 1\nrules:\n  - { name: export-burst, severity: low, when: [ { burst: { group: data_exports, more_than: 2, hours: 2 } } ] }', 'o.yaml');
+    const other = parseRules(
+      'version: 1\nrules:\n  - { name: export-burst, severity: low, when: [ { burst: { group: data_exports, more_than: 2, hours: 2 } } ] }',
+      'o.yaml',
+    );
     expect(trackingFingerprint(trackingOf(rules))).not.toBe(trackingFingerprint(trackingOf(other)));
-    const same = parseRules('version: 1\nrules:\n  - { name: all-three, severity: high, when: [ { new_ip: { days: 30 } }, { burst: { group: data_exports, more_than: 9, hours: 1 } }, { export_by_new_joiner: { days: 10 } } ] }', 'p.yaml');
+    const same = parseRules(
+      'version: 1\nrules:\n  - { name: all-three, severity: high, when: [ { new_ip: { days: 30 } }, { burst: { group: data_exports, more_than: 9, hours: 1 } }, { export_by_new_joiner: { days: 10 } } ] }',
+      'p.yaml',
+    );
     expect(trackingFingerprint(trackingOf(rules))).toBe(trackingFingerprint(trackingOf(same)));
   });
 });

@@ -35,7 +35,7 @@ afterAll(async () => {
 const flip = (text: string, at: number) => `${text.slice(0, at)}${text[at] === 'a' ? 'b' : 'a'}${text.slice(at + 1)}`;
 
 describe('trace', () => {
-  it('finds the entry and links it to its part, the manifest that lists the part, and that manifest\'s signature', async () => {
+  it("finds the entry and links it to its part, the manifest that lists the part, and that manifest's signature", async () => {
     expect(proof.entry_id).toBe(targetId);
     expect(JSON.parse(proof.entry_line)).toMatchObject({ id: targetId });
     expect(proof.part.key).toMatch(/^activity_logs\/workspace=sim-acme\/dt=2025-03-0\d\//);
@@ -49,10 +49,22 @@ describe('trace', () => {
   });
 
   it.each([
-    ['the entry line', (p: TraceProof) => ({ ...p, entry_line: p.entry_line.replace(/"activity_type":"[^"]*"/, '"activity_type":"forged"') }), /^entry: the entry line is not in the part$/],
+    [
+      'the entry line',
+      (p: TraceProof) => ({ ...p, entry_line: p.entry_line.replace(/"activity_type":"[^"]*"/, '"activity_type":"forged"') }),
+      /^entry: the entry line is not in the part$/,
+    ],
     ['a byte of the part', (p: TraceProof) => ({ ...p, part: { ...p.part, base64: flip(p.part.base64, 40) } }), /^part: /],
-    ['a byte of the manifest', (p: TraceProof) => ({ ...p, manifest: { ...p.manifest, text: p.manifest.text.replace('"records": ', '"records": 1') } }), /^manifest: its text hashes to/],
-    ['the signature', (p: TraceProof) => ({ ...p, signature: { ...p.signature!, signature: Buffer.from('x'.repeat(64)).toString('base64') } }), /^signature: it does not verify/],
+    [
+      'a byte of the manifest',
+      (p: TraceProof) => ({ ...p, manifest: { ...p.manifest, text: p.manifest.text.replace('"records": ', '"records": 1') } }),
+      /^manifest: its text hashes to/,
+    ],
+    [
+      'the signature',
+      (p: TraceProof) => ({ ...p, signature: { ...p.signature!, signature: Buffer.from('x'.repeat(64)).toString('base64') } }),
+      /^signature: it does not verify/,
+    ],
   ])('fails when %s changes', async (_name, change, message) => {
     const result = await verifyProof(change(proof), verifier);
     expect(result.ok).toBe(false);
@@ -61,6 +73,8 @@ describe('trace', () => {
 
   it('fails with another key', async () => {
     const other = PublicKeyVerifier.fromPem(generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
-    expect((await verifyProof(proof, other)).problems).toEqual([expect.stringMatching(/^signature: it does not verify with the key given/)]);
+    expect((await verifyProof(proof, other)).problems).toEqual([
+      expect.stringMatching(/^signature: it does not verify with the key given/),
+    ]);
   });
 });

@@ -30,10 +30,12 @@ function copy(): MemoryObjectStore {
   for (const [k, v] of pristine.objects) store.objects.set(k, Buffer.from(v));
   return store;
 }
-const manifestAt = (store: MemoryObjectStore, seq: number) => JSON.parse(store.objects.get(manifestKey('sim-acme', seq))!.toString()) as Manifest;
+const manifestAt = (store: MemoryObjectStore, seq: number) =>
+  JSON.parse(store.objects.get(manifestKey('sim-acme', seq))!.toString()) as Manifest;
 const writeManifest = (store: MemoryObjectStore, m: Manifest) => store.tamper.set(manifestKey('sim-acme', m.seq), serializeManifest(m));
 const headSeq = (store: MemoryObjectStore) => store.keys('manifests/').length - 1;
-const firstPart = (store: MemoryObjectStore) => store.keys('activity_logs/').find((k) => (manifestAt(store, 1).parts.map((p) => p.key) as string[]).includes(k))!;
+const firstPart = (store: MemoryObjectStore) =>
+  store.keys('activity_logs/').find((k) => (manifestAt(store, 1).parts.map((p) => p.key) as string[]).includes(k))!;
 
 /** Rewrites manifests from `seq` on so every prev_sha256 matches again (a careful forger). */
 function rechain(store: MemoryObjectStore, seq: number) {
@@ -63,85 +65,145 @@ describe('verifyArchive()', () => {
   });
 
   const cases: [string, ProblemCode, RegExp, (store: MemoryObjectStore) => string][] = [
-    ['an altered byte', 'part-altered', /is altered \(same size, different bytes\)/, (store) => {
-      const key = firstPart(store);
-      const body = Buffer.from(store.objects.get(key)!);
-      body[body.length - 10] = body[body.length - 10]! ^ 0xff;
-      store.tamper.set(key, body);
-      return key;
-    }],
-    ['a truncated object', 'part-altered', /is truncated to \d+ of \d+ bytes/, (store) => {
-      const key = firstPart(store);
-      store.tamper.set(key, store.objects.get(key)!.subarray(0, 100));
-      return key;
-    }],
-    ['a deleted object', 'part-missing', /is listed by manifest manifests\/workspace=sim-acme\/000000000001\.json but does not exist/, (store) => {
-      const key = firstPart(store);
-      store.tamper.delete(key);
-      return key;
-    }],
-    ['a deleted manifest', 'manifest-missing', /is missing: the chain of workspace sim-acme jumps from 1/, (store) => {
-      const key = manifestKey('sim-acme', 2);
-      store.tamper.delete(key);
-      return key;
-    }],
-    ['a forged manifest', 'chain-broken', /names previous hash .* but manifest 2 hashes to/, (store) => {
-      const m = manifestAt(store, 2);
-      m.records += 1;
-      writeManifest(store, m);
-      return manifestKey('sim-acme', 3);
-    }],
-    ['reordered manifests', 'manifest-invalid', /claims to be seq 3 of workspace sim-acme \(moved or reordered\)/, (store) => {
-      const a = store.objects.get(manifestKey('sim-acme', 2))!;
-      const b = store.objects.get(manifestKey('sim-acme', 3))!;
-      store.tamper.set(manifestKey('sim-acme', 2), b);
-      store.tamper.set(manifestKey('sim-acme', 3), a);
-      return manifestKey('sim-acme', 2);
-    }],
-    ['a stray object', 'stray-object', /is not listed by any manifest/, (store) => {
-      const key = 'activity_logs/workspace=sim-acme/dt=2025-03-03/extra.jsonl.gz';
-      store.tamper.set(key, gzipSync('{"id":"x"}\n'));
-      return key;
-    }],
-    ['a stray file among the manifests', 'stray-object', /is under manifests\/ but is not a manifest/, (store) => {
-      const key = 'manifests/workspace=sim-acme/notes.txt';
-      store.tamper.set(key, Buffer.from('hi'));
-      return key;
-    }],
-    ['a gap between windows (re-chained by a careful forger)', 'window-gap', /starts at .* but the previous window ended at .*was never collected/, (store) => {
-      const m = manifestAt(store, 3);
-      m.from += 600;
-      m.from_iso = new Date(m.from * 1000).toISOString();
-      m.parts = m.parts.filter((p) => (p.min_created_at ?? Infinity) >= m.from);
-      writeManifest(store, m);
-      rechain(store, 4);
-      return manifestKey('sim-acme', 3);
-    }],
-    ['overlapping windows (re-chained)', 'window-overlap', /starts at .*inside the range already covered/, (store) => {
-      const m = manifestAt(store, 3);
-      m.from -= 600;
-      writeManifest(store, m);
-      rechain(store, 4);
-      return manifestKey('sim-acme', 3);
-    }],
-    ['an entry archived twice', 'duplicate-id', /is archived twice/, (store) => {
-      // A forger copies part 1 under a new name and lists it in a re-chained manifest.
-      const m = manifestAt(store, 1);
-      const original = m.parts[0]!;
-      const key = original.key.replace('-part-00001', '-part-00099');
-      store.tamper.set(key, store.objects.get(original.key)!);
-      m.parts.push({ ...original, key });
-      writeManifest(store, m);
-      rechain(store, 2);
-      return key;
-    }],
-    ['a manifest whose counts do not match its part (re-chained)', 'part-inconsistent', /holds \d+ lines, manifest 1 says/, (store) => {
-      const m = manifestAt(store, 1);
-      m.parts[0] = { ...m.parts[0]!, records: m.parts[0]!.records + 5 };
-      writeManifest(store, m);
-      rechain(store, 2);
-      return m.parts[0]!.key;
-    }],
+    [
+      'an altered byte',
+      'part-altered',
+      /is altered \(same size, different bytes\)/,
+      (store) => {
+        const key = firstPart(store);
+        const body = Buffer.from(store.objects.get(key)!);
+        body[body.length - 10] = body[body.length - 10]! ^ 0xff;
+        store.tamper.set(key, body);
+        return key;
+      },
+    ],
+    [
+      'a truncated object',
+      'part-altered',
+      /is truncated to \d+ of \d+ bytes/,
+      (store) => {
+        const key = firstPart(store);
+        store.tamper.set(key, store.objects.get(key)!.subarray(0, 100));
+        return key;
+      },
+    ],
+    [
+      'a deleted object',
+      'part-missing',
+      /is listed by manifest manifests\/workspace=sim-acme\/000000000001\.json but does not exist/,
+      (store) => {
+        const key = firstPart(store);
+        store.tamper.delete(key);
+        return key;
+      },
+    ],
+    [
+      'a deleted manifest',
+      'manifest-missing',
+      /is missing: the chain of workspace sim-acme jumps from 1/,
+      (store) => {
+        const key = manifestKey('sim-acme', 2);
+        store.tamper.delete(key);
+        return key;
+      },
+    ],
+    [
+      'a forged manifest',
+      'chain-broken',
+      /names previous hash .* but manifest 2 hashes to/,
+      (store) => {
+        const m = manifestAt(store, 2);
+        m.records += 1;
+        writeManifest(store, m);
+        return manifestKey('sim-acme', 3);
+      },
+    ],
+    [
+      'reordered manifests',
+      'manifest-invalid',
+      /claims to be seq 3 of workspace sim-acme \(moved or reordered\)/,
+      (store) => {
+        const a = store.objects.get(manifestKey('sim-acme', 2))!;
+        const b = store.objects.get(manifestKey('sim-acme', 3))!;
+        store.tamper.set(manifestKey('sim-acme', 2), b);
+        store.tamper.set(manifestKey('sim-acme', 3), a);
+        return manifestKey('sim-acme', 2);
+      },
+    ],
+    [
+      'a stray object',
+      'stray-object',
+      /is not listed by any manifest/,
+      (store) => {
+        const key = 'activity_logs/workspace=sim-acme/dt=2025-03-03/extra.jsonl.gz';
+        store.tamper.set(key, gzipSync('{"id":"x"}\n'));
+        return key;
+      },
+    ],
+    [
+      'a stray file among the manifests',
+      'stray-object',
+      /is under manifests\/ but is not a manifest/,
+      (store) => {
+        const key = 'manifests/workspace=sim-acme/notes.txt';
+        store.tamper.set(key, Buffer.from('hi'));
+        return key;
+      },
+    ],
+    [
+      'a gap between windows (re-chained by a careful forger)',
+      'window-gap',
+      /starts at .* but the previous window ended at .*was never collected/,
+      (store) => {
+        const m = manifestAt(store, 3);
+        m.from += 600;
+        m.from_iso = new Date(m.from * 1000).toISOString();
+        m.parts = m.parts.filter((p) => (p.min_created_at ?? Infinity) >= m.from);
+        writeManifest(store, m);
+        rechain(store, 4);
+        return manifestKey('sim-acme', 3);
+      },
+    ],
+    [
+      'overlapping windows (re-chained)',
+      'window-overlap',
+      /starts at .*inside the range already covered/,
+      (store) => {
+        const m = manifestAt(store, 3);
+        m.from -= 600;
+        writeManifest(store, m);
+        rechain(store, 4);
+        return manifestKey('sim-acme', 3);
+      },
+    ],
+    [
+      'an entry archived twice',
+      'duplicate-id',
+      /is archived twice/,
+      (store) => {
+        // A forger copies part 1 under a new name and lists it in a re-chained manifest.
+        const m = manifestAt(store, 1);
+        const original = m.parts[0]!;
+        const key = original.key.replace('-part-00001', '-part-00099');
+        store.tamper.set(key, store.objects.get(original.key)!);
+        m.parts.push({ ...original, key });
+        writeManifest(store, m);
+        rechain(store, 2);
+        return key;
+      },
+    ],
+    [
+      'a manifest whose counts do not match its part (re-chained)',
+      'part-inconsistent',
+      /holds \d+ lines, manifest 1 says/,
+      (store) => {
+        const m = manifestAt(store, 1);
+        m.parts[0] = { ...m.parts[0]!, records: m.parts[0]!.records + 5 };
+        writeManifest(store, m);
+        rechain(store, 2);
+        return m.parts[0]!.key;
+      },
+    ],
   ];
 
   it('covers the documented tamper cases', () => {

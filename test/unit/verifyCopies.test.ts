@@ -74,7 +74,13 @@ describe('verify of a copy', () => {
   it('fails a copy with --require-locks, in one problem', async () => {
     const store = new LocalObjectStore(await copyOf('copy-required'));
     const result = await verifyArchive(store, { verifier: keys.verifier, lock, requireLocks: true });
-    expect(result.problems).toEqual([expect.objectContaining({ code: 'lock-records-missing', key: '.object-lock/', message: expect.stringMatching(/has no Object Lock records at all \(a copy\?\), and --require-locks was given/) })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        code: 'lock-records-missing',
+        key: '.object-lock/',
+        message: expect.stringMatching(/has no Object Lock records at all \(a copy\?\), and --require-locks was given/),
+      }),
+    ]);
   });
 
   it('still finds tampering in a copy', async () => {
@@ -86,7 +92,7 @@ describe('verify of a copy', () => {
     expect(result.receipts).toEqual([]);
   });
 
-  it('verifies an S3 archive\'s downloaded copy offline with the KMS key\'s PEM public key (RSASSA-PSS SHA-256, RSA-3072)', async () => {
+  it("verifies an S3 archive's downloaded copy offline with the KMS key's PEM public key (RSASSA-PSS SHA-256, RSA-3072)", async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
     const der = publicKey.export({ type: 'spki', format: 'der' });
     // What KMS does for the collector: RSASSA-PSS over the SHA-256 digest, salt as long as the digest.
@@ -94,7 +100,10 @@ describe('verify of a copy', () => {
       keyId: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
       algorithm: 'RSASSA_PSS_SHA_256',
       sign: async (m) => cryptoSign('sha256', m, { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
-      publicKey: async () => ({ pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), fingerprint: createHash('sha256').update(der).digest('hex') }),
+      publicKey: async () => ({
+        pem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+        fingerprint: createHash('sha256').update(der).digest('hex'),
+      }),
     };
     const s3 = fakeS3();
     const bucket = new S3ObjectStore(s3.client, { bucket: 'archive', prefix: 'intercom' });
@@ -144,7 +153,9 @@ describe('verify and symbolic links', () => {
     expect(result.ok).toBe(false);
     const symlinks = result.problems.filter((p) => p.code === 'symlink').map((p) => p.key);
     expect(symlinks).toEqual([part, manifest].sort());
-    expect(result.problems.find((p) => p.code === 'symlink')!.message).toMatch(/is a symbolic link inside the archive: it is never followed/);
+    expect(result.problems.find((p) => p.code === 'symlink')!.message).toMatch(
+      /is a symbolic link inside the archive: it is never followed/,
+    );
     expect(result.problems.map((p) => p.code)).toEqual(expect.arrayContaining(['part-missing', 'manifest-missing']));
   });
 
@@ -172,18 +183,24 @@ describe('verify against S3 object versions', () => {
     const part = live.find((k) => k.startsWith('activity_logs/'))!;
     s3.mock.on(ListObjectVersionsCommand).callsFake((input) => {
       const prefix = String(input.Prefix ?? '');
-      const versions = live.filter((k) => k.startsWith(prefix)).map((k) => ({ Key: k, VersionId: `v-${k.length}`, IsLatest: true, Size: 1 }));
+      const versions = live
+        .filter((k) => k.startsWith(prefix))
+        .map((k) => ({ Key: k, VersionId: `v-${k.length}`, IsLatest: true, Size: 1 }));
       const extra = prefix === 'activity_logs/' ? [{ Key: part, VersionId: 'old-1', IsLatest: false, Size: 5 }] : [];
-      const markers = prefix === 'manifests/' ? [{ Key: 'manifests/workspace=sim-acme/000000000009.json', VersionId: 'dm-1', IsLatest: true }] : [];
+      const markers =
+        prefix === 'manifests/' ? [{ Key: 'manifests/workspace=sim-acme/000000000009.json', VersionId: 'dm-1', IsLatest: true }] : [];
       // Two pages: the adapter follows the markers.
-      if (!input.KeyMarker) return { Versions: versions.slice(0, 1), IsTruncated: versions.length > 1, NextKeyMarker: 'k', NextVersionIdMarker: 'v' };
+      if (!input.KeyMarker)
+        return { Versions: versions.slice(0, 1), IsTruncated: versions.length > 1, NextKeyMarker: 'k', NextVersionIdMarker: 'v' };
       return { Versions: [...versions.slice(1), ...extra], DeleteMarkers: markers, IsTruncated: false };
     });
     const result = await verifyArchive(store, { verifier: keys.verifier, checkVersions: true });
-    expect(result.problems.map((p) => [p.code, p.key])).toEqual([
-      ['noncurrent-version', part],
-      ['delete-marker', 'manifests/workspace=sim-acme/000000000009.json'],
-    ].sort((a, b) => (a[1]! < b[1]! ? -1 : 1)));
+    expect(result.problems.map((p) => [p.code, p.key])).toEqual(
+      [
+        ['noncurrent-version', part],
+        ['delete-marker', 'manifests/workspace=sim-acme/000000000009.json'],
+      ].sort((a, b) => (a[1]! < b[1]! ? -1 : 1)),
+    );
     expect(result.versionsChecked).toBe(live.length + 2);
     expect(s3.mock.commandCalls(ListObjectVersionsCommand).length).toBeGreaterThanOrEqual(5);
   });

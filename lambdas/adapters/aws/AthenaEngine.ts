@@ -71,11 +71,17 @@ export class AthenaEngine implements QueryEngine {
         break;
       }
       if (state === 'FAILED' || state === 'CANCELLED') {
-        throw new AthenaQueryError(id, `Athena query ${id} ${state.toLowerCase()}: ${execution?.Status?.StateChangeReason ?? 'no reason given'}`);
+        throw new AthenaQueryError(
+          id,
+          `Athena query ${id} ${state.toLowerCase()}: ${execution?.Status?.StateChangeReason ?? 'no reason given'}`,
+        );
       }
       if (this.now() >= deadline) {
         await this.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
-        throw new AthenaQueryError(id, `Athena query ${id} did not finish within ${Math.round((this.options.timeoutMs ?? 600_000) / 1000)} s and was stopped (state ${state ?? 'unknown'})`);
+        throw new AthenaQueryError(
+          id,
+          `Athena query ${id} did not finish within ${Math.round((this.options.timeoutMs ?? 600_000) / 1000)} s and was stopped (state ${state ?? 'unknown'})`,
+        );
       }
       await this.sleep(delay);
       delay = Math.min(5000, Math.round(delay * 1.5));

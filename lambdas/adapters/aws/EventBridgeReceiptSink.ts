@@ -15,9 +15,23 @@ export class EventBridgeReceiptSink implements HeadReceiptSink {
     const out = await this.events.send(
       new PutEventsCommand({
         // No EventBusName: the account's default bus.
-        Entries: [{ Source: HEAD_RECEIPT_SOURCE, DetailType: HEAD_RECEIPT_DETAIL_TYPE, Detail: JSON.stringify({ workspace_id: receipt.workspaceId, seq: receipt.seq, sha256: receipt.sha256, receipt: formatReceipt(receipt) }) }],
+        Entries: [
+          {
+            Source: HEAD_RECEIPT_SOURCE,
+            DetailType: HEAD_RECEIPT_DETAIL_TYPE,
+            Detail: JSON.stringify({
+              workspace_id: receipt.workspaceId,
+              seq: receipt.seq,
+              sha256: receipt.sha256,
+              receipt: formatReceipt(receipt),
+            }),
+          },
+        ],
       }),
     );
-    if (out.FailedEntryCount) throw new ArchiveError(`EventBridge refused the head receipt of workspace ${receipt.workspaceId} (${out.Entries?.[0]?.ErrorCode ?? 'unknown error'})`);
+    if (out.FailedEntryCount)
+      throw new ArchiveError(
+        `EventBridge refused the head receipt of workspace ${receipt.workspaceId} (${out.Entries?.[0]?.ErrorCode ?? 'unknown error'})`,
+      );
   }
 }

@@ -16,7 +16,9 @@ export class KmsSigner implements ManifestSigner {
   async sign(message: Buffer): Promise<Buffer> {
     // The digest is sent, not the message: KMS signs the SHA-256 exactly as a local verify checks it.
     const digest = createHash('sha256').update(message).digest();
-    const out = await this.kms.send(new SignCommand({ KeyId: this.keyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'RSASSA_PSS_SHA_256' }));
+    const out = await this.kms.send(
+      new SignCommand({ KeyId: this.keyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'RSASSA_PSS_SHA_256' }),
+    );
     return Buffer.from(out.Signature!);
   }
 

@@ -37,7 +37,9 @@ const hexToBase64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 const base64ToHex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
 
 function status(error: unknown): number | undefined {
-  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return error instanceof S3ServiceException
+    ? error.$metadata.httpStatusCode
+    : (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
 }
 
 export class S3ObjectStore implements ObjectStore {
@@ -95,10 +97,15 @@ export class S3ObjectStore implements ObjectStore {
     let stored = head?.sha256;
     if (!stored) {
       const { createHash } = await import('node:crypto');
-      stored = createHash('sha256').update(await this.get(key)).digest('hex');
+      stored = createHash('sha256')
+        .update(await this.get(key))
+        .digest('hex');
     }
     if (stored !== sha256) {
-      throw new IntegrityError(key, `${this.location}${key} already exists with different content (stored SHA-256 ${stored}, new ${sha256}); write-once objects are never overwritten`);
+      throw new IntegrityError(
+        key,
+        `${this.location}${key} already exists with different content (stored SHA-256 ${stored}, new ${sha256}); write-once objects are never overwritten`,
+      );
     }
     return { key, sha256, bytes: body.length, created: false };
   }
@@ -164,10 +171,25 @@ export class S3ObjectStore implements ObjectStore {
       );
       const page: ObjectVersionInfo[] = [];
       for (const v of out.Versions ?? []) {
-        if (v.Key) page.push({ key: v.Key.slice(this.prefix.length), versionId: v.VersionId ?? 'null', isLatest: v.IsLatest ?? false, deleteMarker: false, ...(v.Size !== undefined && { bytes: v.Size }), ...(v.LastModified && { lastModified: v.LastModified.toISOString() }) });
+        if (v.Key)
+          page.push({
+            key: v.Key.slice(this.prefix.length),
+            versionId: v.VersionId ?? 'null',
+            isLatest: v.IsLatest ?? false,
+            deleteMarker: false,
+            ...(v.Size !== undefined && { bytes: v.Size }),
+            ...(v.LastModified && { lastModified: v.LastModified.toISOString() }),
+          });
       }
       for (const m of out.DeleteMarkers ?? []) {
-        if (m.Key) page.push({ key: m.Key.slice(this.prefix.length), versionId: m.VersionId ?? 'null', isLatest: m.IsLatest ?? false, deleteMarker: true, ...(m.LastModified && { lastModified: m.LastModified.toISOString() }) });
+        if (m.Key)
+          page.push({
+            key: m.Key.slice(this.prefix.length),
+            versionId: m.VersionId ?? 'null',
+            isLatest: m.IsLatest ?? false,
+            deleteMarker: true,
+            ...(m.LastModified && { lastModified: m.LastModified.toISOString() }),
+          });
       }
       page.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       yield* page;
@@ -179,7 +201,9 @@ export class S3ObjectStore implements ObjectStore {
   async objectLock(key: string): Promise<ObjectLockInfo | undefined> {
     try {
       const [attributes, retention, legalHold] = await Promise.all([
-        this.s3.send(new GetObjectAttributesCommand({ Bucket: this.bucket, Key: this.prefix + key, ObjectAttributes: ['Checksum', 'ObjectSize'] })),
+        this.s3.send(
+          new GetObjectAttributesCommand({ Bucket: this.bucket, Key: this.prefix + key, ObjectAttributes: ['Checksum', 'ObjectSize'] }),
+        ),
         (async () => {
           try {
             return await this.s3.send(new GetObjectRetentionCommand({ Bucket: this.bucket, Key: this.prefix + key }));
@@ -207,7 +231,9 @@ export class S3ObjectStore implements ObjectStore {
 
   /** PutObjectLegalHold on the current version (the bucket policy lets only the legal-hold role do it). */
   async setLegalHold(key: string, on: boolean): Promise<void> {
-    await this.s3.send(new PutObjectLegalHoldCommand({ Bucket: this.bucket, Key: this.prefix + key, LegalHold: { Status: on ? 'ON' : 'OFF' } }));
+    await this.s3.send(
+      new PutObjectLegalHoldCommand({ Bucket: this.bucket, Key: this.prefix + key, LegalHold: { Status: on ? 'ON' : 'OFF' } }),
+    );
   }
 
   /** The legal-hold status, or undefined when the object never had one or these credentials may not read it. */

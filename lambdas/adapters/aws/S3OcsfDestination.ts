@@ -22,7 +22,14 @@ export class S3OcsfDestination implements OcsfDestination {
     const source = /^ext\/([^/]+)\//.exec(key)?.[1] ?? '';
     try {
       await this.clientFor(source).send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*', ChecksumSHA256: createHash('sha256').update(body).digest('base64'), ContentType: 'application/vnd.apache.parquet' }),
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          IfNoneMatch: '*',
+          ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+          ContentType: 'application/vnd.apache.parquet',
+        }),
       );
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;

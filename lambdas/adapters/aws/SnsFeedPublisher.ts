@@ -15,11 +15,17 @@ export class SnsFeedPublisher implements FeedPublisher {
       const out = await this.sns.send(
         new PublishBatchCommand({
           TopicArn: this.topicArn,
-          PublishBatchRequestEntries: batch.map((m, n) => ({ Id: String(n), Message: m.body, MessageAttributes: { feed_id: { DataType: 'String', StringValue: m.id } } })),
+          PublishBatchRequestEntries: batch.map((m, n) => ({
+            Id: String(n),
+            Message: m.body,
+            MessageAttributes: { feed_id: { DataType: 'String', StringValue: m.id } },
+          })),
         }),
       );
       if (out.Failed && out.Failed.length > 0) {
-        throw new ArchiveError(`SNS refused ${out.Failed.length} of ${batch.length} SIEM feed messages (${out.Failed[0]?.Code ?? 'unknown'}): the window is archived and signed, its announcement is incomplete`);
+        throw new ArchiveError(
+          `SNS refused ${out.Failed.length} of ${batch.length} SIEM feed messages (${out.Failed[0]?.Code ?? 'unknown'}): the window is archived and signed, its announcement is incomplete`,
+        );
       }
     }
   }

@@ -21,7 +21,10 @@ export class SnsAlertSink implements AlertSink {
           TopicArn: this.topicArn,
           Subject: `[${alert.severity}] ${alert.rule}: ${alert.activity_type}`.slice(0, 100),
           Message: JSON.stringify(alert, null, 2),
-          MessageAttributes: { alert_id: { DataType: 'String', StringValue: alert.alert_id }, severity: { DataType: 'String', StringValue: alert.severity } },
+          MessageAttributes: {
+            alert_id: { DataType: 'String', StringValue: alert.alert_id },
+            severity: { DataType: 'String', StringValue: alert.severity },
+          },
         }),
       );
     }
@@ -39,10 +42,19 @@ export class EventBridgeAlertSink implements AlertSink {
       const batch = alerts.slice(i, i + 10);
       const out = await this.events.send(
         new PutEventsCommand({
-          Entries: batch.map((alert) => ({ EventBusName: this.busName, Source: ALERT_SOURCE, DetailType: ALERT_DETAIL_TYPE, Detail: JSON.stringify(alert), Time: new Date(alert.time_utc) })),
+          Entries: batch.map((alert) => ({
+            EventBusName: this.busName,
+            Source: ALERT_SOURCE,
+            DetailType: ALERT_DETAIL_TYPE,
+            Detail: JSON.stringify(alert),
+            Time: new Date(alert.time_utc),
+          })),
         }),
       );
-      if (out.FailedEntryCount) throw new ArchiveError(`EventBridge refused ${out.FailedEntryCount} of ${batch.length} alerts; they were not recorded as sent and the next run retries them`);
+      if (out.FailedEntryCount)
+        throw new ArchiveError(
+          `EventBridge refused ${out.FailedEntryCount} of ${batch.length} alerts; they were not recorded as sent and the next run retries them`,
+        );
     }
   }
 }

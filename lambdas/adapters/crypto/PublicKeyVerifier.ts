@@ -21,7 +21,10 @@ export class PublicKeyVerifier implements SignatureVerifier {
   ) {
     if (key.asymmetricKeyType === 'ed25519') this.algorithm = 'ED25519';
     else if (key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss') this.algorithm = 'RSASSA_PSS_SHA_256';
-    else throw new ConfigurationError(`public key of type ${key.asymmetricKeyType} is not supported: use Ed25519 (local) or the RSA key of the KMS signing key`);
+    else
+      throw new ConfigurationError(
+        `public key of type ${key.asymmetricKeyType} is not supported: use Ed25519 (local) or the RSA key of the KMS signing key`,
+      );
     this.fingerprint = publicKeyFingerprint(key.export({ type: 'spki', format: 'der' }));
     this.pem = key.export({ type: 'spki', format: 'pem' }).toString();
     this.keyId = keyId ?? `${this.algorithm.toLowerCase()}:${this.fingerprint.slice(0, 16)}`;

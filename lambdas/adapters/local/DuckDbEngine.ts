@@ -42,13 +42,28 @@ export class DuckDbEngine implements QueryEngine {
    * UNION ALL the archive's other days read from JSON, and partition pruning skips the JSON
    * branch for queries that stay inside the cached days — same rows, one parse.
    */
-  static async open(archiveDir: string, options: { threads?: number; memoryLimit?: string; cacheDays?: { from: string; to: string }; parts?: readonly string[]; rosterKeys?: readonly string[] } = {}): Promise<DuckDbEngine> {
+  static async open(
+    archiveDir: string,
+    options: {
+      threads?: number;
+      memoryLimit?: string;
+      cacheDays?: { from: string; to: string };
+      parts?: readonly string[];
+      rosterKeys?: readonly string[];
+    } = {},
+  ): Promise<DuckDbEngine> {
     // The chain-listed parts (archive keys); by default every chain's, hash chain only.
     const parts = options.parts ?? (await archiveScope(new LocalObjectStore(archiveDir))).parts.map((p) => p.key);
     // With a cache the days are stored in a temporary database file: DuckDB compresses tables on
     // disk (the JSON-text columns shrink several times), so memory stays within the limit.
-    const databaseFile = options.cacheDays ? path.join(os.tmpdir(), `audit-archive-cache-${randomBytes(6).toString('hex')}.duckdb`) : undefined;
-    const instance = await DuckDBInstance.create(databaseFile ?? ':memory:', { threads: String(options.threads ?? 2), memory_limit: options.memoryLimit ?? '1GB', temp_directory: path.join(os.tmpdir(), 'audit-archive-duckdb') });
+    const databaseFile = options.cacheDays
+      ? path.join(os.tmpdir(), `audit-archive-cache-${randomBytes(6).toString('hex')}.duckdb`)
+      : undefined;
+    const instance = await DuckDBInstance.create(databaseFile ?? ':memory:', {
+      threads: String(options.threads ?? 2),
+      memory_limit: options.memoryLimit ?? '1GB',
+      temp_directory: path.join(os.tmpdir(), 'audit-archive-duckdb'),
+    });
     const connection = await instance.connect();
     const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0] ?? '');
     await connection.run(MACROS);
@@ -61,7 +76,9 @@ export class DuckDbEngine implements QueryEngine {
         `hive_partitioning = true, hive_types = {'workspace': 'VARCHAR', 'dt': 'VARCHAR'}, columns = {${columns}})`;
       const cache = options.cacheDays;
       if (cache && /^\d{4}-\d{2}-\d{2}$/.test(cache.from) && /^\d{4}-\d{2}-\d{2}$/.test(cache.to)) {
-        await connection.run(`CREATE TABLE activity_logs_cached AS SELECT * FROM ${json} WHERE dt BETWEEN ${quote(cache.from)} AND ${quote(cache.to)}`);
+        await connection.run(
+          `CREATE TABLE activity_logs_cached AS SELECT * FROM ${json} WHERE dt BETWEEN ${quote(cache.from)} AND ${quote(cache.to)}`,
+        );
         await connection.run('CHECKPOINT');
         await connection.run(
           `CREATE VIEW activity_logs AS SELECT * FROM activity_logs_cached UNION ALL ` +

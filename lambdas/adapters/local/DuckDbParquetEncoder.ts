@@ -24,7 +24,11 @@ export class DuckDbParquetEncoder implements OcsfEncoder {
   static async open(options: { tmpDir?: string; memoryLimit?: string } = {}): Promise<DuckDbParquetEncoder> {
     const tmpDir = options.tmpDir ?? os.tmpdir();
     // One thread: row order in the file follows the input, so the same events give the same bytes.
-    const instance = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: options.memoryLimit ?? '512MB', temp_directory: path.join(tmpDir, 'audit-archive-duckdb') });
+    const instance = await DuckDBInstance.create(':memory:', {
+      threads: '1',
+      memory_limit: options.memoryLimit ?? '512MB',
+      temp_directory: path.join(tmpDir, 'audit-archive-duckdb'),
+    });
     return new DuckDbParquetEncoder(instance, tmpDir);
   }
 

@@ -21,7 +21,9 @@ import { type ChainKey, fingerprintMatches } from '../../core/signing/chainKey.t
 import { PublicKeyVerifier } from '../crypto/PublicKeyVerifier.ts';
 
 export function defaultKeyDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.AUDIT_ARCHIVE_KEY_DIR ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'intercom-audit-archive', 'keys');
+  return (
+    env.AUDIT_ARCHIVE_KEY_DIR ?? path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'intercom-audit-archive', 'keys')
+  );
 }
 
 /** The key folder, refused when it is inside the archive. */
@@ -29,7 +31,9 @@ function keyFolder(archiveDir: string, keyDir: string): string {
   const archive = path.resolve(archiveDir);
   const dir = path.resolve(keyDir);
   if (dir === archive || dir.startsWith(`${archive}${path.sep}`)) {
-    throw new ConfigurationError(`the signing key folder ${dir} is inside the archive ${archive}; keep keys outside the archive (set AUDIT_ARCHIVE_KEY_DIR)`);
+    throw new ConfigurationError(
+      `the signing key folder ${dir} is inside the archive ${archive}; keep keys outside the archive (set AUDIT_ARCHIVE_KEY_DIR)`,
+    );
   }
   return dir;
 }
@@ -52,7 +56,10 @@ const checksPermissions = process.platform !== 'win32';
 /** Refuses a key folder that group or others may write, or that is a symlink. */
 function assertSafeFolder(dir: string): void {
   const stat = lstatSync(dir);
-  if (stat.isSymbolicLink() || !stat.isDirectory()) throw new ConfigurationError(`the signing key folder ${dir} is not a plain folder (a symbolic link?); point AUDIT_ARCHIVE_KEY_DIR at a real folder only you can write`);
+  if (stat.isSymbolicLink() || !stat.isDirectory())
+    throw new ConfigurationError(
+      `the signing key folder ${dir} is not a plain folder (a symbolic link?); point AUDIT_ARCHIVE_KEY_DIR at a real folder only you can write`,
+    );
   if (!checksPermissions) return;
   if ((stat.mode & 0o022) !== 0) {
     throw new ConfigurationError(
@@ -61,14 +68,17 @@ function assertSafeFolder(dir: string): void {
     );
   }
   if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
-    throw new ConfigurationError(`refusing the signing key folder ${dir}: it belongs to uid ${stat.uid}, not to you; use a key folder of your own (AUDIT_ARCHIVE_KEY_DIR)`);
+    throw new ConfigurationError(
+      `refusing the signing key folder ${dir}: it belongs to uid ${stat.uid}, not to you; use a key folder of your own (AUDIT_ARCHIVE_KEY_DIR)`,
+    );
   }
 }
 
 /** Reads a private key, refusing one that group or others can read or write, or a symlink. */
 function readPrivateKey(file: string): KeyObject {
   const stat = lstatSync(file);
-  if (stat.isSymbolicLink() || !stat.isFile()) throw new ConfigurationError(`refusing the private key ${file}: it is not a plain file (a symbolic link?)`);
+  if (stat.isSymbolicLink() || !stat.isFile())
+    throw new ConfigurationError(`refusing the private key ${file}: it is not a plain file (a symbolic link?)`);
   if (checksPermissions && (stat.mode & 0o077) !== 0) {
     throw new ConfigurationError(
       `refusing the private key ${file}: group or others may read or change it (mode ${(stat.mode & 0o777).toString(8)}), so it may be known to someone else. ` +
@@ -82,7 +92,9 @@ function readPrivateKey(file: string): KeyObject {
 }
 
 function fingerprintOf(privateKey: KeyObject): string {
-  return createHash('sha256').update(createPublicKey(privateKey).export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(createPublicKey(privateKey).export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 export interface LoadedKey {
@@ -113,7 +125,12 @@ export class Ed25519Signer implements ManifestSigner {
    * fingerprint, or once under an old path-hash name), or — for a chain with no signature yet —
    * the archive's old path-hash pair if there is one, else a new pair. Never another key.
    */
-  static forChain(archiveDir: string, expected: ChainKey | undefined, keyDir: string = defaultKeyDir(), options: { readonly refuseNewKey?: string } = {}): LoadedKey {
+  static forChain(
+    archiveDir: string,
+    expected: ChainKey | undefined,
+    keyDir: string = defaultKeyDir(),
+    options: { readonly refuseNewKey?: string } = {},
+  ): LoadedKey {
     const dir = keyFolder(archiveDir, keyDir);
     if (expected) {
       const found = findKey(dir, expected);
@@ -144,7 +161,11 @@ export class Ed25519Signer implements ManifestSigner {
   }
 
   /** The verifier of the key with this chain key's fingerprint, if the key folder holds it. */
-  static existingVerifier(archiveDir: string, expected: ChainKey, keyDir: string = defaultKeyDir()): { verifier: PublicKeyVerifier; publicKeyPath: string } | undefined {
+  static existingVerifier(
+    archiveDir: string,
+    expected: ChainKey,
+    keyDir: string = defaultKeyDir(),
+  ): { verifier: PublicKeyVerifier; publicKeyPath: string } | undefined {
     const found = findKey(keyFolder(archiveDir, keyDir), expected);
     return found && { verifier: found.verifier, publicKeyPath: found.publicKeyPath };
   }
@@ -166,9 +187,17 @@ function loaded(privateKeyFile: string, publicKeyPath: string, extra: { created?
   const signer = new Ed25519Signer(readPrivateKey(privateKeyFile));
   const verifier = PublicKeyVerifier.fromPem(readFileSync(publicKeyPath));
   if (verifier.fingerprint !== fingerprintOf(createPrivateKey(readFileSync(privateKeyFile)))) {
-    throw new ConfigurationError(`the key files ${privateKeyFile} and ${publicKeyPath} do not belong together: restore the pair from your backup`);
+    throw new ConfigurationError(
+      `the key files ${privateKeyFile} and ${publicKeyPath} do not belong together: restore the pair from your backup`,
+    );
   }
-  return { signer, verifier, publicKeyPath, created: extra.created ?? false, ...(extra.migratedFrom && { migratedFrom: extra.migratedFrom }) };
+  return {
+    signer,
+    verifier,
+    publicKeyPath,
+    created: extra.created ?? false,
+    ...(extra.migratedFrom && { migratedFrom: extra.migratedFrom }),
+  };
 }
 
 function findKey(dir: string, expected: ChainKey): LoadedKey | undefined {
@@ -180,7 +209,10 @@ function findKey(dir: string, expected: ChainKey): LoadedKey | undefined {
     if (existsSync(paths.privateKey)) {
       const key = loaded(paths.privateKey, paths.publicKey);
       // A file named by one fingerprint but holding another key was put there by someone else.
-      if (key.verifier.fingerprint !== expected.fingerprint) throw new ConfigurationError(`the key file ${paths.privateKey} holds key ${key.verifier.fingerprint}, not the one its name says: restore the key folder from your backup`);
+      if (key.verifier.fingerprint !== expected.fingerprint)
+        throw new ConfigurationError(
+          `the key file ${paths.privateKey} holds key ${key.verifier.fingerprint}, not the one its name says: restore the key folder from your backup`,
+        );
       return key;
     }
   } else {
@@ -206,8 +238,10 @@ function migrate(dir: string, legacyPrivateKey: string): LoadedKey {
   const key = readPrivateKey(legacyPrivateKey);
   const fingerprint = fingerprintOf(key);
   const paths = fingerprintKeyPaths(dir, fingerprint);
-  if (!existsSync(paths.privateKey)) writeFileSync(paths.privateKey, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
-  if (!existsSync(paths.publicKey)) writeFileSync(paths.publicKey, createPublicKey(key).export({ type: 'spki', format: 'pem' }), { mode: 0o644, flag: 'wx' });
+  if (!existsSync(paths.privateKey))
+    writeFileSync(paths.privateKey, key.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+  if (!existsSync(paths.publicKey))
+    writeFileSync(paths.publicKey, createPublicKey(key).export({ type: 'spki', format: 'pem' }), { mode: 0o644, flag: 'wx' });
   return loaded(paths.privateKey, paths.publicKey, { migratedFrom: legacyPrivateKey });
 }
 

@@ -16,7 +16,8 @@ export class FolderOcsfDestination implements OcsfDestination {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       // The name carries a hash of the events: the same name with other bytes means someone changed the file.
       const existing = await fs.readFile(file);
-      if (!existing.equals(body)) throw new IntegrityError(key, `${file} already exists with different content: export into an empty folder`);
+      if (!existing.equals(body))
+        throw new IntegrityError(key, `${file} already exists with different content: export into an empty folder`);
     }
   }
 }

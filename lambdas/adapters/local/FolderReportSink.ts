@@ -15,14 +15,19 @@ export class FolderReportSink implements ReportSink {
   async assertEmpty(): Promise<void> {
     const stat = await fs.stat(this.location).catch(() => undefined);
     if (!stat) return;
-    if (!stat.isDirectory()) throw new ConfigurationError(`--out: ${this.location} is a file, not a folder; give a missing or empty folder for the pack`);
+    if (!stat.isDirectory())
+      throw new ConfigurationError(`--out: ${this.location} is a file, not a folder; give a missing or empty folder for the pack`);
     const entries = await fs.readdir(this.location);
     if (entries.length === 0) return;
     const first = entries.sort()[0]!;
     if (['summary.html', 'manifest.json'].includes(first) || entries.includes('manifest.json') || entries.includes('summary.html')) {
-      throw new ConfigurationError(`--out: ${path.join(this.location, entries.includes('manifest.json') ? 'manifest.json' : 'summary.html')} already exists; a report pack is evidence and is never overwritten — choose an empty folder`);
+      throw new ConfigurationError(
+        `--out: ${path.join(this.location, entries.includes('manifest.json') ? 'manifest.json' : 'summary.html')} already exists; a report pack is evidence and is never overwritten — choose an empty folder`,
+      );
     }
-    throw new ConfigurationError(`--out: ${this.location} is not empty (it holds ${entries.length} entries, e.g. '${first}'); give a missing or empty folder for the pack`);
+    throw new ConfigurationError(
+      `--out: ${this.location} is not empty (it holds ${entries.length} entries, e.g. '${first}'); give a missing or empty folder for the pack`,
+    );
   }
 
   async write(name: string, body: Buffer): Promise<void> {
@@ -33,7 +38,9 @@ export class FolderReportSink implements ReportSink {
       await fs.writeFile(file, body, { flag: 'wx', mode: 0o444 });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new ConfigurationError(`--out: ${file} already exists; a report pack is evidence and is never overwritten — choose an empty folder`);
+        throw new ConfigurationError(
+          `--out: ${file} already exists; a report pack is evidence and is never overwritten — choose an empty folder`,
+        );
       }
       throw error;
     }

@@ -95,7 +95,8 @@ export class LocalObjectStore implements ObjectStore {
   async putIfAbsent(key: string, body: Buffer, sha256: string): Promise<PutResult> {
     const target = this.pathOf(key);
     const actual = createHash('sha256').update(body).digest('hex');
-    if (actual !== sha256) throw new IntegrityError(key, `refusing to write ${key}: its bytes hash to ${actual}, not the expected ${sha256}`);
+    if (actual !== sha256)
+      throw new IntegrityError(key, `refusing to write ${key}: its bytes hash to ${actual}, not the expected ${sha256}`);
     await this.checkKey(key);
     const existing = await this.readIfExists(target);
     if (existing) return this.sameOrFail(key, existing, body, sha256);
@@ -170,7 +171,12 @@ export class LocalObjectStore implements ObjectStore {
       const stat = await fs.lstat(this.pathOf(key));
       if (!stat.isFile()) return undefined;
       const lock = await this.readLock(key);
-      return { key, bytes: stat.size, ...(lock?.sha256 && { sha256: lock.sha256 }), ...(lock?.retain_until && { retainUntil: lock.retain_until }) };
+      return {
+        key,
+        bytes: stat.size,
+        ...(lock?.sha256 && { sha256: lock.sha256 }),
+        ...(lock?.retain_until && { retainUntil: lock.retain_until }),
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
@@ -277,7 +283,13 @@ export class LocalObjectStore implements ObjectStore {
   private async recordRetention(key: string, sha256: string, retainUntil: string): Promise<void> {
     const file = path.join(this.root, LOCK_DIR, `${key}.retention.json`);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    const text = JSON.stringify({ key, sha256, mode: this.retention.mode, retain_until: retainUntil, created_at: this.now().toISOString() });
+    const text = JSON.stringify({
+      key,
+      sha256,
+      mode: this.retention.mode,
+      retain_until: retainUntil,
+      created_at: this.now().toISOString(),
+    });
     await fs.writeFile(file, text, { mode: 0o444, flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error;
       // Left by an attempt that died before linking its object (the caller checked that the
@@ -318,7 +330,10 @@ export class LocalObjectStore implements ObjectStore {
   private sameOrFail(key: string, existing: Buffer, body: Buffer, sha256: string): PutResult {
     const existingSha = createHash('sha256').update(existing).digest('hex');
     if (existingSha !== sha256) {
-      throw new IntegrityError(key, `${key} already exists with different content (stored SHA-256 ${existingSha}, new ${sha256}); write-once objects are never overwritten`);
+      throw new IntegrityError(
+        key,
+        `${key} already exists with different content (stored SHA-256 ${existingSha}, new ${sha256}); write-once objects are never overwritten`,
+      );
     }
     return { key, sha256, bytes: body.length, created: false };
   }

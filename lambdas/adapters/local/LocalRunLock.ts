@@ -123,10 +123,12 @@ export class LocalRunLock {
       const top = await this.top();
       if (top && !top.body?.released) {
         const verdict = top.body ? this.probe.check(top.body) : 'unknown';
-        if (verdict === 'alive') throw new LockedError(`${this.describe(top)}. Only one run may write an archive at a time; wait for it to finish.`);
+        if (verdict === 'alive')
+          throw new LockedError(`${this.describe(top)}. Only one run may write an archive at a time; wait for it to finish.`);
         if (verdict === 'unknown') {
           const now = this.clock();
-          if (!watched || watched.gen !== top.gen || watched.mtimeMs !== top.mtimeMs) watched = { gen: top.gen, mtimeMs: top.mtimeMs, since: now };
+          if (!watched || watched.gen !== top.gen || watched.mtimeMs !== top.mtimeMs)
+            watched = { gen: top.gen, mtimeMs: top.mtimeMs, since: now };
           if (now - watched.since < this.leaseMs) {
             if (now >= deadline) {
               throw new LockedError(
@@ -187,7 +189,9 @@ export class LocalRunLock {
 
   private describe(top: Top): string {
     const b = top.body;
-    return b ? `the archive is locked by collector pid ${b.pid} on ${b.host}, running since ${b.started_at}` : `the archive is locked (${this.file(top.gen)} is unreadable)`;
+    return b
+      ? `the archive is locked by collector pid ${b.pid} on ${b.host}, running since ${b.started_at}`
+      : `the archive is locked (${this.file(top.gen)} is unreadable)`;
   }
 
   /** The highest generation, read; undefined when there is none. */

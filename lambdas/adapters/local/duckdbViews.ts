@@ -17,10 +17,17 @@ const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
  * `<root>/workspace=*\/dt=*\/*.jsonl.gz` — or an empty table with the same columns when there are none
  * (DuckDB rejects an empty file list).
  */
-export async function createHiveJsonView(connection: DuckDBConnection, name: string, source: { root: string } | { files: readonly string[] }, columns: readonly ColumnDefinition[]): Promise<void> {
+export async function createHiveJsonView(
+  connection: DuckDBConnection,
+  name: string,
+  source: { root: string } | { files: readonly string[] },
+  columns: readonly ColumnDefinition[],
+): Promise<void> {
   const files = 'files' in source ? source.files : undefined;
   const root = 'root' in source ? source.root : '';
-  const hasFiles = files ? files.length > 0 : existsSync(root) && readdirSync(root).some((ws) => ws.startsWith('workspace=') && readdirSync(path.join(root, ws)).length > 0);
+  const hasFiles = files
+    ? files.length > 0
+    : existsSync(root) && readdirSync(root).some((ws) => ws.startsWith('workspace=') && readdirSync(path.join(root, ws)).length > 0);
   if (hasFiles) {
     const spec = columns.map((c) => `${quote(c.name)}: ${quote(DUCK_TYPES[c.type])}`).join(', ');
     const from = files ? `[${files.map(quote).join(', ')}]` : quote(path.join(root, 'workspace=*', 'dt=*', '*.jsonl.gz'));
@@ -29,7 +36,9 @@ export async function createHiveJsonView(connection: DuckDBConnection, name: str
         `hive_partitioning = true, hive_types = {'workspace': 'VARCHAR', 'dt': 'VARCHAR'}, columns = {${spec}})`,
     );
   } else {
-    await connection.run(`CREATE TABLE ${name} (${columns.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ')}, workspace VARCHAR, dt VARCHAR)`);
+    await connection.run(
+      `CREATE TABLE ${name} (${columns.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ')}, workspace VARCHAR, dt VARCHAR)`,
+    );
   }
 }
 
@@ -37,7 +46,16 @@ export async function createHiveJsonView(connection: DuckDBConnection, name: str
  * The views the engine adds for the archive at `archiveDir`. `rosterKeys` are the chain-listed,
  * hash-checked roster objects (reports/rosters.ts): nothing else under rosters/ is read.
  */
-export async function createArchiveViews(connection: DuckDBConnection, archiveDir: string, rosterKeys: readonly string[] = []): Promise<void> {
+export async function createArchiveViews(
+  connection: DuckDBConnection,
+  archiveDir: string,
+  rosterKeys: readonly string[] = [],
+): Promise<void> {
   await createHiveJsonView(connection, 'quarantine', { root: path.resolve(archiveDir, 'quarantine') }, QUARANTINE_COLUMNS);
-  await createHiveJsonView(connection, 'teammate_rosters', { files: rosterKeys.map((key) => path.resolve(archiveDir, key)) }, ROSTER_COLUMNS);
+  await createHiveJsonView(
+    connection,
+    'teammate_rosters',
+    { files: rosterKeys.map((key) => path.resolve(archiveDir, key)) },
+    ROSTER_COLUMNS,
+  );
 }

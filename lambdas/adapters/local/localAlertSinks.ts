@@ -8,7 +8,9 @@ import type { AlertSink } from '../../core/rules/deliver.ts';
 export class StdoutAlertSink implements AlertSink {
   readonly channel = 'stdout' as const;
   // JSON escapes C0 controls but not C1 or bidi ones: a terminal gets those stripped too.
-  constructor(private readonly write: (line: string) => void = (line) => process.stdout.write(process.stdout.isTTY ? safeLines(line) : line)) {}
+  constructor(
+    private readonly write: (line: string) => void = (line) => process.stdout.write(process.stdout.isTTY ? safeLines(line) : line),
+  ) {}
   async publish(alerts: readonly Alert[]): Promise<void> {
     for (const alert of alerts) this.write(`${JSON.stringify({ alert })}\n`);
   }

@@ -16,7 +16,10 @@ export function reportKeyPaths(archiveDir: string, keyDir?: string) {
   return { privateKey: path.join(dir, `${id}.report.key.pem`), publicKey: path.join(dir, `${id}.report.pub.pem`) };
 }
 
-export function reportSignerForArchive(archiveDir: string, keyDir?: string): { reportSigner: ReportSigner; created: boolean; publicKeyPath: string } {
+export function reportSignerForArchive(
+  archiveDir: string,
+  keyDir?: string,
+): { reportSigner: ReportSigner; created: boolean; publicKeyPath: string } {
   const paths = reportKeyPaths(archiveDir, keyDir);
   let created = false;
   if (!existsSync(paths.privateKey)) {
@@ -29,6 +32,11 @@ export function reportSignerForArchive(archiveDir: string, keyDir?: string): { r
   const verifier = PublicKeyVerifier.fromPem(readFileSync(paths.publicKey));
   const manifestStyle = new Ed25519Signer(createPrivateKey(readFileSync(paths.privateKey)));
   // Named `report:…` so a pack's key id never reads as a manifest key's.
-  const signer = { algorithm: manifestStyle.algorithm, keyId: `report:${verifier.keyId}`, sign: (m: Buffer) => manifestStyle.sign(m), publicKey: () => manifestStyle.publicKey() };
+  const signer = {
+    algorithm: manifestStyle.algorithm,
+    keyId: `report:${verifier.keyId}`,
+    sign: (m: Buffer) => manifestStyle.sign(m),
+    publicKey: () => manifestStyle.publicKey(),
+  };
   return { reportSigner: { signer, fingerprint: verifier.fingerprint }, created, publicKeyPath: paths.publicKey };
 }

@@ -121,6 +121,13 @@ export class PartWriter {
     const body = await part.close();
     const sha256 = createHash('sha256').update(body).digest('hex');
     await this.store.putIfAbsent(part.key, body, sha256);
-    this.done.push({ key: part.key, sha256, bytes: body.length, records: part.records, min_created_at: part.min, max_created_at: part.max });
+    this.done.push({
+      key: part.key,
+      sha256,
+      bytes: body.length,
+      records: part.records,
+      min_created_at: part.min,
+      max_created_at: part.max,
+    });
   }
 }

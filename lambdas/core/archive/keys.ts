@@ -22,14 +22,19 @@ const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function assertWorkspaceId(id: string): string {
   if (!WORKSPACE_ID.test(id)) {
-    throw new ConfigurationError(`workspace id '${safeText(id.slice(0, 80))}' is not valid: use 1–64 letters, digits, '_' or '-' (Intercom's app id_code)`);
+    throw new ConfigurationError(
+      `workspace id '${safeText(id.slice(0, 80))}' is not valid: use 1–64 letters, digits, '_' or '-' (Intercom's app id_code)`,
+    );
   }
   return id;
 }
 
 /** `20260101T000000Z` for a UNIX second. */
 export function stamp(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  return new Date(seconds * 1000)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 export function parseStamp(text: string): number {

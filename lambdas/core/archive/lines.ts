@@ -6,7 +6,13 @@ import type { ActivityLog, QuarantinedEntry } from '../intercom/schema.ts';
 import type { ArchiveLine, Provenance } from './columns.ts';
 
 /** The flat line for one valid entry; nested values are stored as JSON text. */
-export function toArchiveLine(entry: ActivityLog, workspaceId: string, provenance: Provenance, ingestedAt: string, late: boolean): ArchiveLine {
+export function toArchiveLine(
+  entry: ActivityLog,
+  workspaceId: string,
+  provenance: Provenance,
+  ingestedAt: string,
+  late: boolean,
+): ArchiveLine {
   const by = entry.performed_by ?? undefined;
   return {
     id: entry.id,
@@ -41,10 +47,18 @@ export const MAX_ENTRY_NESTING = 100;
  * entry (too deep to serialise, a value JSON cannot hold) becomes a reason to quarantine it:
  * one poison entry never stops its window.
  */
-export function toArchiveLineOrReason(entry: ActivityLog, workspaceId: string, provenance: Provenance, ingestedAt: string, late: boolean): { line: ArchiveLine } | { reason: string } {
+export function toArchiveLineOrReason(
+  entry: ActivityLog,
+  workspaceId: string,
+  provenance: Provenance,
+  ingestedAt: string,
+  late: boolean,
+): { line: ArchiveLine } | { reason: string } {
   try {
     if (nestingExceeds(entry, MAX_ENTRY_NESTING)) {
-      return { reason: `(entry): nested more than ${MAX_ENTRY_NESTING} levels deep; kept verbatim here instead of in the archive's columns` };
+      return {
+        reason: `(entry): nested more than ${MAX_ENTRY_NESTING} levels deep; kept verbatim here instead of in the archive's columns`,
+      };
     }
     return { line: toArchiveLine(entry, workspaceId, provenance, ingestedAt, late) };
   } catch (error) {
@@ -55,7 +69,10 @@ export function toArchiveLineOrReason(entry: ActivityLog, workspaceId: string, p
 /** A thrown value as a short reason: the error's name and the first line of its message. */
 export function failureText(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.split('\n')[0]!.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 200);
+  return text
+    .split('\n')[0]!
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
+    .slice(0, 200);
 }
 
 /**
@@ -157,7 +174,13 @@ export interface QuarantineLine {
   ingested_at: string;
 }
 
-export function toQuarantineLine(entry: QuarantinedEntry, key: string, workspaceId: string, provenance: Provenance, ingestedAt: string): QuarantineLine {
+export function toQuarantineLine(
+  entry: QuarantinedEntry,
+  key: string,
+  workspaceId: string,
+  provenance: Provenance,
+  ingestedAt: string,
+): QuarantineLine {
   return {
     quarantine_key: key,
     workspace_id: workspaceId,

@@ -77,7 +77,10 @@ export const manifestSchema = z.strictObject({
   origin: z.number().int(),
   /** End of contiguous coverage once this manifest is written: the collector's checkpoint. */
   checkpoint: z.number().int(),
-  prev_sha256: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  prev_sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .nullable(),
   parts: z.array(partSchema),
   quarantine: z.array(partSchema),
   records: z.number().int().nonnegative(),
@@ -93,7 +96,14 @@ export const manifestSchema = z.strictObject({
   retain_until: z.string().nullable(),
   /** kind `roster`: the day's teammate list (GET /admins) the collector saved; covers no time range. */
   roster: z
-    .strictObject({ key: z.string(), sha256: z.string().regex(/^[0-9a-f]{64}$/), bytes: z.number().int().nonnegative(), teammates: z.number().int().nonnegative(), dt: z.string(), fetched_at: z.string() })
+    .strictObject({
+      key: z.string(),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      bytes: z.number().int().nonnegative(),
+      teammates: z.number().int().nonnegative(),
+      dt: z.string(),
+      fetched_at: z.string(),
+    })
     .optional(),
   run: z.strictObject({ run_id: z.string(), collector_version: z.string(), written_at: z.string() }),
   /** v2, recovery: every unsigned manifest after the last signed one. Their claims carry no weight. */

@@ -41,7 +41,9 @@ export function indexBody(manifest: Pick<Manifest, 'seq' | 'parts' | 'rejected_p
   const rows: IndexRow[] = [
     ...manifest.parts.map((p) => ({ seq: manifest.seq, key: p.key, status: 'listed' as const })),
     // Rejected data parts, and rejected index objects (whose rows then list nothing).
-    ...(manifest.rejected_parts ?? []).filter((p) => p.key.startsWith(DATA_ROOT) || p.key.startsWith(INDEX_ROOT)).map((p) => ({ seq: manifest.seq, key: p.key, status: 'rejected' as const })),
+    ...(manifest.rejected_parts ?? [])
+      .filter((p) => p.key.startsWith(DATA_ROOT) || p.key.startsWith(INDEX_ROOT))
+      .map((p) => ({ seq: manifest.seq, key: p.key, status: 'rejected' as const })),
   ];
   if (rows.length === 0) return undefined;
   return Buffer.from(rows.map((r) => `${JSON.stringify(r)}\n`).join(''), 'utf8');

@@ -51,7 +51,11 @@ export interface ArchiveScope {
    * reject one it lists: Athena's view would read (or hide) that part, so an Athena report must
    * not run (see buildReportPack).
    */
-  readonly unsafeIndexes: { readonly workspaceId: string; readonly key: string; /** The keys it would wrongly let Athena read or hide. */ readonly lists: string[] }[];
+  readonly unsafeIndexes: {
+    readonly workspaceId: string;
+    readonly key: string /** The keys it would wrongly let Athena read or hide. */;
+    readonly lists: string[];
+  }[];
 }
 
 export interface ScopeOptions {
@@ -65,7 +69,13 @@ const dtOf = (key: string) => parsePartKey(key)?.dt ?? /\/dt=(\d{4}-\d{2}-\d{2})
 /** The chain-listed parts of every workspace (or those named), and what else lies in the data area. */
 export async function archiveScope(store: ObjectStore, options: ScopeOptions = {}): Promise<ArchiveScope> {
   const workspaceIds = options.workspaceIds ?? (await listWorkspaces(store));
-  const scope: { heads: ScopeHead[]; parts: ArchiveScope['parts'][number][]; exceptions: ScopeException[]; conflicts: ScopeConflict[]; unsafeIndexes: ArchiveScope['unsafeIndexes'][number][] } = {
+  const scope: {
+    heads: ScopeHead[];
+    parts: ArchiveScope['parts'][number][];
+    exceptions: ScopeException[];
+    conflicts: ScopeConflict[];
+    unsafeIndexes: ArchiveScope['unsafeIndexes'][number][];
+  } = {
     heads: [],
     parts: [],
     exceptions: [],
@@ -92,7 +102,8 @@ export async function archiveScope(store: ObjectStore, options: ScopeOptions = {
       for (const stored of chain) {
         const signed = await isSigned(store, stored, options.verifier);
         signedYet ||= signed;
-        if (signedYet && !signed && !superseded.has(stored.manifest.seq) && !adopted.has(stored.manifest.seq)) untrusted.add(stored.manifest.seq);
+        if (signedYet && !signed && !superseded.has(stored.manifest.seq) && !adopted.has(stored.manifest.seq))
+          untrusted.add(stored.manifest.seq);
       }
     }
 
@@ -115,22 +126,38 @@ export async function archiveScope(store: ObjectStore, options: ScopeOptions = {
         if (accounted.has(rejected.key)) continue;
         accounted.add(rejected.key);
         const acknowledged = manifest.kind === 'exception';
-        scope.exceptions.push({ workspaceId, key: rejected.key, dt: dtOf(rejected.key), kind: acknowledged ? 'acknowledged' : 'rejected', reason: acknowledged ? `acknowledged by an operator: ${rejected.reason}` : rejected.reason, seq: manifest.seq });
+        scope.exceptions.push({
+          workspaceId,
+          key: rejected.key,
+          dt: dtOf(rejected.key),
+          kind: acknowledged ? 'acknowledged' : 'rejected',
+          reason: acknowledged ? `acknowledged by an operator: ${rejected.reason}` : rejected.reason,
+          seq: manifest.seq,
+        });
       }
-      for (const conflict of manifest.conflicts ?? []) scope.conflicts.push({ ...conflict, workspaceId, seq: manifest.seq, dt: dtOf(conflict.archived_part) });
+      for (const conflict of manifest.conflicts ?? [])
+        scope.conflicts.push({ ...conflict, workspaceId, seq: manifest.seq, dt: dtOf(conflict.archived_part) });
     }
     for (const seq of untrusted) {
       const manifest = chain[seq]!.manifest;
       for (const part of manifest.parts) {
         if (accounted.has(part.key)) continue;
         accounted.add(part.key);
-        const why = superseded.has(seq) ? `listed only by manifest ${seq}, which a signed recovery manifest superseded` : `listed only by manifest ${seq}, which no signature covers`;
+        const why = superseded.has(seq)
+          ? `listed only by manifest ${seq}, which a signed recovery manifest superseded`
+          : `listed only by manifest ${seq}, which no signature covers`;
         scope.exceptions.push({ workspaceId, key: part.key, dt: dtOf(part.key), kind: 'unsigned', reason: why, seq });
       }
     }
     for await (const object of store.list(dataPrefix(workspaceId))) {
       if (accounted.has(object.key)) continue;
-      scope.exceptions.push({ workspaceId, key: object.key, dt: dtOf(object.key), kind: 'unlisted', reason: 'no manifest of the chain lists it: it was never read' });
+      scope.exceptions.push({
+        workspaceId,
+        key: object.key,
+        dt: dtOf(object.key),
+        kind: 'unlisted',
+        reason: 'no manifest of the chain lists it: it was never read',
+      });
     }
     for await (const object of store.list(indexPrefix(workspaceId))) {
       if (namedIndexes.has(object.key) || accounted.has(object.key)) continue;
@@ -139,7 +166,8 @@ export async function archiveScope(store: ObjectStore, options: ScopeOptions = {
         try {
           const row = JSON.parse(line) as { key?: unknown; status?: unknown };
           if (typeof row.key !== 'string') continue;
-          if ((row.status === 'listed' && !listedParts.has(row.key)) || (row.status === 'rejected' && listedParts.has(row.key))) lists.push(row.key);
+          if ((row.status === 'listed' && !listedParts.has(row.key)) || (row.status === 'rejected' && listedParts.has(row.key)))
+            lists.push(row.key);
         } catch {
           // not a row: the view's JSON SerDe reads no key from it either
         }

@@ -23,9 +23,28 @@ import { assertChainKey } from '../signing/chainKey.ts';
 import type { ActivityLog, ActivityPage, QuarantinedEntry, TimeRange } from '../intercom/schema.ts';
 import { type StoredManifest, appendManifest, findHead, readManifest } from '../archive/chain.ts';
 import type { Provenance } from '../archive/columns.ts';
-import { type PartKind, assertWorkspaceId, dataKey, dataPrefix, parsePartKey, quarantineKey, quarantinePrefix, stamp, utcDate } from '../archive/keys.ts';
+import {
+  type PartKind,
+  assertWorkspaceId,
+  dataKey,
+  dataPrefix,
+  parsePartKey,
+  quarantineKey,
+  quarantinePrefix,
+  stamp,
+  utcDate,
+} from '../archive/keys.ts';
 import { readGzipLines, stringifyDeep, toArchiveLineOrReason, toQuarantineLine } from '../archive/lines.ts';
-import { type Conflict, type Manifest, type ManifestPart, type RejectedPart, canonicalSha256, isWindowKind, iso, sha256Hex } from '../archive/manifest.ts';
+import {
+  type Conflict,
+  type Manifest,
+  type ManifestPart,
+  type RejectedPart,
+  canonicalSha256,
+  isWindowKind,
+  iso,
+  sha256Hex,
+} from '../archive/manifest.ts';
 import { newManifest } from '../archive/newManifest.ts';
 import { ensureIndex, withIndex, writeIndex } from '../archive/partIndex.ts';
 import { PartWriter, type PartRecord } from '../archive/PartWriter.ts';
@@ -168,8 +187,24 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   const lookback = settings.lookbackSeconds ?? 3600;
   const now = settings.now ?? (() => new Date());
   const observer = settings.observer ?? {};
-  const provenance: Provenance = { runId: settings.runId, collectorVersion: settings.collectorVersion, apiHost: source.host, apiVersion: source.apiVersion };
-  const counters: Counters = { entries: 0, lateEntries: 0, quarantined: 0, duplicates: 0, partsWritten: 0, partsAdopted: 0, partsRejected: 0, conflicts: 0, pages: 0, newest: null };
+  const provenance: Provenance = {
+    runId: settings.runId,
+    collectorVersion: settings.collectorVersion,
+    apiHost: source.host,
+    apiVersion: source.apiVersion,
+  };
+  const counters: Counters = {
+    entries: 0,
+    lateEntries: 0,
+    quarantined: 0,
+    duplicates: 0,
+    partsWritten: 0,
+    partsAdopted: 0,
+    partsRejected: 0,
+    conflicts: 0,
+    pages: 0,
+    newest: null,
+  };
   let span = windowSeconds;
   const nowSeconds = () => Math.floor(now().getTime() / 1000);
   /** A window never ends after `until` or after now, whatever a found part claims. */
@@ -182,9 +217,15 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   if (!head) {
     const start = settings.since ?? settings.startIfNew;
     if (start === undefined) {
-      throw new ConfigurationError(`the archive has no manifest chain for workspace ${workspaceId} yet: give --since to say where it starts`);
+      throw new ConfigurationError(
+        `the archive has no manifest chain for workspace ${workspaceId} yet: give --since to say where it starts`,
+      );
     }
-    head = await appendManifest(store, manifestFor({ seq: 0, kind: 'genesis', from: start, to: start, origin: start, checkpoint: start, prevSha256: null }), settings.cache);
+    head = await appendManifest(
+      store,
+      manifestFor({ seq: 0, kind: 'genesis', from: start, to: start, origin: start, checkpoint: start, prevSha256: null }),
+      settings.cache,
+    );
     // This run wrote the genesis: it may sign it.
     if (settings.signer) lastSignature = await signManifest(store, settings.signer, head, undefined, now());
   } else {
@@ -213,7 +254,15 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   }
   observer.onStart?.({ workspaceId, origin, checkpoint: checkpointBefore, until: settings.until, newArchive });
 
-  function manifestFor(f: { seq: number; kind: Manifest['kind']; from: number; to: number; origin: number; checkpoint: number; prevSha256: string | null }): Manifest {
+  function manifestFor(f: {
+    seq: number;
+    kind: Manifest['kind'];
+    from: number;
+    to: number;
+    origin: number;
+    checkpoint: number;
+    prevSha256: string | null;
+  }): Manifest {
     return newManifest({
       ...f,
       workspaceId,
@@ -246,7 +295,20 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
         let records = 0;
         let min: number | null = null;
         let max: number | null = null;
-        const found: FoundPart = { record: { key: object.key, sha256: sha256Hex(body), bytes: body.length, records: 0, min_created_at: null, max_created_at: null, adopted: true }, quarantine, unconfirmable: 0, confirmed: 0 };
+        const found: FoundPart = {
+          record: {
+            key: object.key,
+            sha256: sha256Hex(body),
+            bytes: body.length,
+            records: 0,
+            min_created_at: null,
+            max_created_at: null,
+            adopted: true,
+          },
+          quarantine,
+          unconfirmable: 0,
+          confirmed: 0,
+        };
         const candidates: [string, string][] = [];
         try {
           for await (const line of readGzipLines(body)) {
@@ -342,7 +404,9 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
         if (error instanceof IntercomUnavailableError && error.kind === 'server' && span > minRange) {
           span = Math.max(minRange, Math.floor(span / 2));
           prefetched.clear();
-          observer.onWarning?.(`Intercom answered ${error.status ?? '5xx'} repeatedly for a ${formatSpan(end - cursor)} range; asking in ranges of ${formatSpan(span)} from now on`);
+          observer.onWarning?.(
+            `Intercom answered ${error.status ?? '5xx'} repeatedly for a ${formatSpan(end - cursor)} range; asking in ranges of ${formatSpan(span)} from now on`,
+          );
           continue;
         }
         throw error;
@@ -362,7 +426,12 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   async function fill(kind: PartKind, from: number, to: number, ids: Map<string, Known>, quarantineKeys: Set<string>, adopted: Adopted) {
     const late = kind === 'late';
     const writer = new PartWriter(store, (dt, n) => dataKey(workspaceId, dt, from, kind, n), adopted.nextPart, settings.partMaxBytes);
-    const quarantine = new PartWriter(store, (_dt, n) => quarantineKey(workspaceId, from, kind, n), adopted.nextQuarantine, settings.partMaxBytes);
+    const quarantine = new PartWriter(
+      store,
+      (_dt, n) => quarantineKey(workspaceId, from, kind, n),
+      adopted.nextQuarantine,
+      settings.partMaxBytes,
+    );
     const ranges: [number, number][] = [];
     const pagesBefore = counters.pages;
     const conflicts: Conflict[] = [];
@@ -403,8 +472,18 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
           if (!quarantineKeys.has(key)) {
             quarantineKeys.add(key);
             const reason = `conflict: id ${entry.id} was served again with different content (canonical SHA-256 ${sha}; archived ${known.sha} in ${known.part})`;
-            const part = await quarantine.add(utcDate(from), toQuarantineLine({ raw: entry, reason, id: entry.id, createdAt: entry.created_at }, key, workspaceId, provenance, ingestedAt), entry.created_at);
-            conflicts.push({ id: entry.id, archived_sha256: known.sha, served_sha256: sha, archived_part: known.part, quarantine_part: part });
+            const part = await quarantine.add(
+              utcDate(from),
+              toQuarantineLine({ raw: entry, reason, id: entry.id, createdAt: entry.created_at }, key, workspaceId, provenance, ingestedAt),
+              entry.created_at,
+            );
+            conflicts.push({
+              id: entry.id,
+              archived_sha256: known.sha,
+              served_sha256: sha,
+              archived_part: known.part,
+              quarantine_part: part,
+            });
             quarantined += 1;
           }
           continue;
@@ -420,7 +499,13 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
         if (entry.createdAt !== undefined && (entry.createdAt < from || entry.createdAt >= to)) continue;
         const key = quarantineKeyOf(entry);
         const candidate = adopted.candidates.get(`q:${key}`);
-        if (candidate && !candidate.served && !quarantineKeys.has(key) && candidate.sha !== UNHASHABLE && candidate.sha === entrySha(entry.raw)) {
+        if (
+          candidate &&
+          !candidate.served &&
+          !quarantineKeys.has(key) &&
+          candidate.sha !== UNHASHABLE &&
+          candidate.sha === entrySha(entry.raw)
+        ) {
           candidate.served = entry;
           candidate.part.confirmed += 1;
           quarantineKeys.add(key);
@@ -470,13 +555,27 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
           const reason = await writeEntry(entry, candidate.sha, ingestedAt);
           if (reason !== undefined) {
             const qkey = quarantineKeyOf({ raw: entry, reason, id: entry.id, createdAt: entry.created_at });
-            await quarantine.add(utcDate(from), toQuarantineLine({ raw: entry, reason, id: entry.id, createdAt: entry.created_at }, qkey, workspaceId, provenance, ingestedAt), entry.created_at);
+            await quarantine.add(
+              utcDate(from),
+              toQuarantineLine(
+                { raw: entry, reason, id: entry.id, createdAt: entry.created_at },
+                qkey,
+                workspaceId,
+                provenance,
+                ingestedAt,
+              ),
+              entry.created_at,
+            );
             counters.quarantined += 1;
           } else if (late) counters.lateEntries += 1;
           else counters.entries += 1;
         } else {
           const entry = candidate.served as QuarantinedEntry;
-          await quarantine.add(utcDate(from), toQuarantineLine(entry, key.slice(2), workspaceId, provenance, ingestedAt), entry.createdAt ?? null);
+          await quarantine.add(
+            utcDate(from),
+            toQuarantineLine(entry, key.slice(2), workspaceId, provenance, ingestedAt),
+            entry.createdAt ?? null,
+          );
           counters.quarantined += 1;
         }
       }
@@ -485,10 +584,24 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     const quarantineParts = await quarantine.finish();
     counters.partsWritten += parts.length + quarantineParts.length;
     counters.conflicts += conflicts.length;
-    return { parts: [...listed, ...parts], quarantineParts: [...listedQuarantine, ...quarantineParts], rejected, conflicts, adoptedParts: listed.length + listedQuarantine.length, ranges, pages: counters.pages - pagesBefore };
+    return {
+      parts: [...listed, ...parts],
+      quarantineParts: [...listedQuarantine, ...quarantineParts],
+      rejected,
+      conflicts,
+      adoptedParts: listed.length + listedQuarantine.length,
+      ranges,
+      pages: counters.pages - pagesBefore,
+    };
   }
 
-  async function close(kind: 'window' | 'late' | 'recovery', from: number, to: number, filled: Awaited<ReturnType<typeof fill>>, extra: { supersedes?: StoredManifest[]; rejected?: RejectedPart[] } = {}): Promise<void> {
+  async function close(
+    kind: 'window' | 'late' | 'recovery',
+    from: number,
+    to: number,
+    filled: Awaited<ReturnType<typeof fill>>,
+    extra: { supersedes?: StoredManifest[]; rejected?: RejectedPart[] } = {},
+  ): Promise<void> {
     const current = head!;
     const sortByKey = (a: { key: string }, b: { key: string }) => (a.key < b.key ? -1 : 1);
     const parts = [...filled.parts].sort(sortByKey);
@@ -536,14 +649,19 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     const from = checkpointBefore;
     const to = Math.min(from + windowSeconds, latestEnd());
     if (to <= from) {
-      observer.onWarning?.(`nothing to re-collect up to ${iso(latestEnd())}: the unsigned manifests stay unsigned until a run can collect past ${iso(from)}`);
+      observer.onWarning?.(
+        `nothing to re-collect up to ${iso(latestEnd())}: the unsigned manifests stay unsigned until a run can collect past ${iso(from)}`,
+      );
     } else {
       const known = trustedHead ? await knownInHorizon(store, trustedHead, from, to) : emptyKnown();
       // Parts the superseded manifests list elsewhere than at this recovery's start (or the
       // lookback's) cannot be re-observed: they are rejected now, so no later window adopts them.
       const rejected = await rejectSupersededParts(store, recovery.superseded, (key) => {
         const parsed = parsePartKey(key);
-        return parsed !== undefined && ((parsed.kind === 'part' && parsed.windowStart === from) || (parsed.kind === 'late' && parsed.windowStart === lookbackFrom));
+        return (
+          parsed !== undefined &&
+          ((parsed.kind === 'part' && parsed.windowStart === from) || (parsed.kind === 'late' && parsed.windowStart === lookbackFrom))
+        );
       });
       for (const r of rejected) known.listed.add(r.key);
       accounted = new Set(rejected.map((r) => r.key));
@@ -603,24 +721,33 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
 
   // 3. Once a day, when caught up: the teammate roster (GET /admins) for access reviews.
   // Never while unsigned manifests stand unsuperseded: a signed roster manifest would chain onto them.
-  const roster = stoppedEarly || (recovery !== undefined && superseded.length === 0)
-    ? undefined
-    : await saveDailyRoster({
-        source,
-        store,
-        workspaceId,
-        provenance,
-        now: now(),
-        checkpoint: head.manifest.checkpoint,
-        onWarning: (message) => observer.onWarning?.(message),
-        append: async (saved) => {
-          const cp = head!.manifest.checkpoint;
-          const manifest = manifestFor({ seq: head!.manifest.seq + 1, kind: 'roster', from: cp, to: cp, origin, checkpoint: cp, prevSha256: head!.sha256 });
-          manifest.roster = saved;
-          head = await appendManifest(store, manifest, settings.cache);
-          if (settings.signer) lastSignature = await signManifest(store, settings.signer, head, lastSignature, now());
-        },
-      });
+  const roster =
+    stoppedEarly || (recovery !== undefined && superseded.length === 0)
+      ? undefined
+      : await saveDailyRoster({
+          source,
+          store,
+          workspaceId,
+          provenance,
+          now: now(),
+          checkpoint: head.manifest.checkpoint,
+          onWarning: (message) => observer.onWarning?.(message),
+          append: async (saved) => {
+            const cp = head!.manifest.checkpoint;
+            const manifest = manifestFor({
+              seq: head!.manifest.seq + 1,
+              kind: 'roster',
+              from: cp,
+              to: cp,
+              origin,
+              checkpoint: cp,
+              prevSha256: head!.sha256,
+            });
+            manifest.roster = saved;
+            head = await appendManifest(store, manifest, settings.cache);
+            if (settings.signer) lastSignature = await signManifest(store, settings.signer, head, lastSignature, now());
+          },
+        });
 
   return {
     workspaceId,
@@ -652,7 +779,11 @@ function emptyKnown() {
 }
 
 /** Parts listed by superseded manifests that `reobservable` does not cover, as rejected parts (their claims carry no weight). */
-async function rejectSupersededParts(store: ObjectStore, superseded: readonly StoredManifest[], reobservable: (key: string) => boolean): Promise<RejectedPart[]> {
+async function rejectSupersededParts(
+  store: ObjectStore,
+  superseded: readonly StoredManifest[],
+  reobservable: (key: string) => boolean,
+): Promise<RejectedPart[]> {
   const rejected = new Map<string, RejectedPart>();
   for (const { manifest } of superseded) {
     // Its index too: Athena must not read what it lists (the recovery's own index rejects nothing it lists).
@@ -701,10 +832,12 @@ async function knownInHorizon(store: ObjectStore, head: StoredManifest, from: nu
       if (m.from < to && m.to > from) {
         for (const part of m.parts) {
           listed.add(part.key);
-          if (part.max_created_at === null || part.min_created_at === null || part.max_created_at < from || part.min_created_at >= to) continue;
+          if (part.max_created_at === null || part.min_created_at === null || part.max_created_at < from || part.min_created_at >= to)
+            continue;
           for await (const line of readGzipLines(await store.get(part.key))) {
             const createdAt = line.created_at as number;
-            if (createdAt >= from && createdAt < to) ids.set(String(line.id), { sha: entrySha(JSON.parse(String(line.source))), part: part.key });
+            if (createdAt >= from && createdAt < to)
+              ids.set(String(line.id), { sha: entrySha(JSON.parse(String(line.source))), part: part.key });
           }
         }
       }

@@ -93,7 +93,9 @@ export async function saveDailyRoster(options: DailyRosterOptions): Promise<NonN
     throw error;
   }
   const fetchedAt = options.now.toISOString();
-  const body = gzipSync(Buffer.from(admins.map((a) => `${JSON.stringify(toRosterLine(a, workspaceId, fetchedAt, options.provenance))}\n`).join(''), 'utf8'));
+  const body = gzipSync(
+    Buffer.from(admins.map((a) => `${JSON.stringify(toRosterLine(a, workspaceId, fetchedAt, options.provenance))}\n`).join(''), 'utf8'),
+  );
   const sha256 = sha256Hex(body);
   await store.putIfAbsent(key, body, sha256);
   const roster = { key, sha256, bytes: body.length, teammates: admins.length, dt, fetched_at: fetchedAt };

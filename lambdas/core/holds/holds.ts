@@ -28,7 +28,9 @@ export const HOLD_FORMAT = 'intercom-audit-archive/hold/v1';
 /** The chain a held part is verified through; `keys/` holds key records where the archive has them. */
 const CHAIN_ROOTS = [MANIFEST_ROOT, SIGNATURE_ROOT, 'keys/'];
 
-export type HoldSelection = { readonly kind: 'period'; readonly from: string; readonly to: string } | { readonly kind: 'prefix'; readonly prefixes: readonly string[] };
+export type HoldSelection =
+  | { readonly kind: 'period'; readonly from: string; readonly to: string }
+  | { readonly kind: 'prefix'; readonly prefixes: readonly string[] };
 
 export interface HoldSummary {
   readonly holdId: string;
@@ -49,21 +51,27 @@ const HOLD_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 /** Checks a selection the operator gave; throws a ConfigurationError naming the flag. */
 export function validateSelection(selection: HoldSelection): HoldSelection {
   if (selection.kind === 'period') {
-    if (!DAY.test(selection.from) || Number.isNaN(Date.parse(selection.from))) throw new ConfigurationError(`--from: '${selection.from}' is not a day like 2026-01-31`);
-    if (!DAY.test(selection.to) || Number.isNaN(Date.parse(selection.to))) throw new ConfigurationError(`--to: '${selection.to}' is not a day like 2026-03-31`);
+    if (!DAY.test(selection.from) || Number.isNaN(Date.parse(selection.from)))
+      throw new ConfigurationError(`--from: '${selection.from}' is not a day like 2026-01-31`);
+    if (!DAY.test(selection.to) || Number.isNaN(Date.parse(selection.to)))
+      throw new ConfigurationError(`--to: '${selection.to}' is not a day like 2026-03-31`);
     if (selection.from > selection.to) throw new ConfigurationError(`--from ${selection.from} is after --to ${selection.to}`);
     return selection;
   }
   if (selection.prefixes.length === 0) throw new ConfigurationError('give --from and --to, or at least one --prefix');
   for (const prefix of selection.prefixes) {
-    if (!prefix || prefix.startsWith('/') || prefix.split('/').includes('..')) throw new ConfigurationError(`--prefix: '${prefix}' is not an archive key prefix (e.g. activity_logs/workspace=abc/)`);
-    if (prefix.startsWith(HOLD_ROOT)) throw new ConfigurationError(`--prefix: '${prefix}' is the hold records themselves; they are create-only and need no hold`);
+    if (!prefix || prefix.startsWith('/') || prefix.split('/').includes('..'))
+      throw new ConfigurationError(`--prefix: '${prefix}' is not an archive key prefix (e.g. activity_logs/workspace=abc/)`);
+    if (prefix.startsWith(HOLD_ROOT))
+      throw new ConfigurationError(`--prefix: '${prefix}' is the hold records themselves; they are create-only and need no hold`);
   }
   return selection;
 }
 
 function selectionSegment(selection: HoldSelection): string {
-  return selection.kind === 'period' ? `period=${selection.from}..${selection.to}` : `prefix=${selection.prefixes.map(encodeURIComponent).join(',')}`;
+  return selection.kind === 'period'
+    ? `period=${selection.from}..${selection.to}`
+    : `prefix=${selection.prefixes.map(encodeURIComponent).join(',')}`;
 }
 
 function parseSelectionSegment(segment: string): HoldSelection | undefined {
@@ -141,25 +149,35 @@ export interface PlaceHoldOptions {
 }
 
 /** Records the hold (create-only), then places a legal hold on every object it selects. */
-export async function placeHold(store: HoldingStore, options: PlaceHoldOptions): Promise<{ holdId: string; recordKey: string; objects: number }> {
+export async function placeHold(
+  store: HoldingStore,
+  options: PlaceHoldOptions,
+): Promise<{ holdId: string; recordKey: string; objects: number }> {
   const selection = validateSelection(options.selection);
   const reason = requireReason(options.reason);
   const now = options.now ?? new Date();
   const objects = await selectObjects(store, selection);
-  if (objects.length === 0) throw new ConfigurationError(`nothing to hold: no archived object matches ${selectionSegment(selection)} in ${store.location}`);
+  if (objects.length === 0)
+    throw new ConfigurationError(`nothing to hold: no archived object matches ${selectionSegment(selection)} in ${store.location}`);
   const holdId = `${stamp(Math.floor(now.getTime() / 1000))}-${randomBytes(4).toString('hex')}`;
   const recordKey = placeRecordKey(holdId, selection);
   // The record goes first: a hold is never placed without saying why (a crash midway shows in
   // verify as fewer held objects than the record lists; placing again holds the rest).
-  const body = Buffer.from(`${JSON.stringify({ format: HOLD_FORMAT, action: 'place', hold_id: holdId, reason, at: now.toISOString(), selection, objects }, null, 2)}\n`);
+  const body = Buffer.from(
+    `${JSON.stringify({ format: HOLD_FORMAT, action: 'place', hold_id: holdId, reason, at: now.toISOString(), selection, objects }, null, 2)}\n`,
+  );
   await store.putIfAbsent(recordKey, body, sha256Hex(body));
   for (const key of objects) await store.setLegalHold(key, true);
   return { holdId, recordKey, objects: objects.length };
 }
 
 /** Records the release, then lifts the legal hold from what no other unreleased hold selects. */
-export async function releaseHold(store: HoldingStore, options: { holdId: string; reason: string; now?: Date }): Promise<{ recordKey: string; released: number; keptByOtherHolds: number }> {
-  if (!HOLD_ID.test(options.holdId)) throw new ConfigurationError(`--hold: '${options.holdId}' is not a hold id (hold list shows them, e.g. 20260301T120000Z-1a2b3c4d)`);
+export async function releaseHold(
+  store: HoldingStore,
+  options: { holdId: string; reason: string; now?: Date },
+): Promise<{ recordKey: string; released: number; keptByOtherHolds: number }> {
+  if (!HOLD_ID.test(options.holdId))
+    throw new ConfigurationError(`--hold: '${options.holdId}' is not a hold id (hold list shows them, e.g. 20260301T120000Z-1a2b3c4d)`);
   const reason = requireReason(options.reason);
   const now = options.now ?? new Date();
   const holds = await listHolds(store);
@@ -167,10 +185,13 @@ export async function releaseHold(store: HoldingStore, options: { holdId: string
   if (!target) throw new ConfigurationError(`--hold: no hold ${options.holdId} is recorded in ${store.location}`);
   if (target.released) throw new ConfigurationError(`--hold: hold ${options.holdId} is already released`);
   const recordKey = releaseRecordKey(options.holdId);
-  const body = Buffer.from(`${JSON.stringify({ format: HOLD_FORMAT, action: 'release', hold_id: options.holdId, reason, at: now.toISOString() }, null, 2)}\n`);
+  const body = Buffer.from(
+    `${JSON.stringify({ format: HOLD_FORMAT, action: 'release', hold_id: options.holdId, reason, at: now.toISOString() }, null, 2)}\n`,
+  );
   await store.putIfAbsent(recordKey, body, sha256Hex(body));
   const kept = new Set<string>();
-  for (const other of holds) if (other.holdId !== target.holdId && !other.released) for (const key of await selectObjects(store, other.selection)) kept.add(key);
+  for (const other of holds)
+    if (other.holdId !== target.holdId && !other.released) for (const key of await selectObjects(store, other.selection)) kept.add(key);
   let released = 0;
   let keptByOtherHolds = 0;
   for (const key of await selectObjects(store, target.selection)) {

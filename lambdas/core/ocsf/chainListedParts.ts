@@ -45,9 +45,15 @@ export async function chainListedParts(store: ObjectStore, options: ChainListedO
     const head = await findHead(store, workspaceId);
     if (!head) continue;
     const signature = await readSignature(store, workspaceId, head.manifest.seq);
-    const signed = signature && signature.manifest_sha256 === head.sha256 && (await options.verifier.verify(canonicalMessage(signature), Buffer.from(signature.signature, 'base64')));
+    const signed =
+      signature &&
+      signature.manifest_sha256 === head.sha256 &&
+      (await options.verifier.verify(canonicalMessage(signature), Buffer.from(signature.signature, 'base64')));
     if (!signed) {
-      throw new IntegrityError(head.key, `the chain head ${head.key} of workspace ${workspaceId} has no valid signature under key ${options.verifier.fingerprint}: run verify, and export only once it passes`);
+      throw new IntegrityError(
+        head.key,
+        `the chain head ${head.key} of workspace ${workspaceId} has no valid signature under key ${options.verifier.fingerprint}: run verify, and export only once it passes`,
+      );
     }
     // Walk back from the signed head: each manifest's SHA-256 is what the one after it names as
     // prev_sha256, so every manifest visited is covered by the head signature. Stop at the first
@@ -62,16 +68,32 @@ export async function chainListedParts(store: ObjectStore, options: ChainListedO
       for (const part of superseded.has(current.manifest.seq) ? [] : current.manifest.parts) {
         const dt = parsePartKey(part.key)?.dt;
         if (!dt || dt < options.fromDay || dt > options.toDay) continue;
-        parts.push({ workspaceId, key: part.key, dt, sha256: part.sha256, bytes: part.bytes, records: part.records, manifestSeq: current.manifest.seq, manifestSha256: current.sha256 });
+        parts.push({
+          workspaceId,
+          key: part.key,
+          dt,
+          sha256: part.sha256,
+          bytes: part.bytes,
+          records: part.records,
+          manifestSeq: current.manifest.seq,
+          manifestSha256: current.sha256,
+        });
       }
       const { seq, kind, to, prev_sha256: prev } = current.manifest;
       if (seq === 0 || ((kind === 'window' || kind === 'recovery') && to <= dayStart && !superseded.has(seq))) {
-        if (seq === 0 && prev !== null) throw new IntegrityError(current.key, `manifest ${current.key} is seq 0 but names a previous manifest: run verify, and export only once it passes`);
+        if (seq === 0 && prev !== null)
+          throw new IntegrityError(
+            current.key,
+            `manifest ${current.key} is seq 0 but names a previous manifest: run verify, and export only once it passes`,
+          );
         break;
       }
       const earlier = await readManifest(store, workspaceId, seq - 1);
       if (earlier.sha256 !== prev) {
-        throw new IntegrityError(current.key, `manifest ${current.key} does not chain to the manifest before it: run verify, and export only once it passes`);
+        throw new IntegrityError(
+          current.key,
+          `manifest ${current.key} does not chain to the manifest before it: run verify, and export only once it passes`,
+        );
       }
       current = earlier;
     }
@@ -82,6 +104,7 @@ export async function chainListedParts(store: ObjectStore, options: ChainListedO
 /** A listed part's bytes, refused when they differ from what its manifest recorded. */
 export async function readChainPart(store: ObjectStore, part: ChainPart): Promise<Buffer> {
   const body = await store.get(part.key);
-  if (sha256Hex(body) !== part.sha256) throw new IntegrityError(part.key, `part ${part.key} does not match the SHA-256 manifest ${part.manifestSeq} lists: run verify`);
+  if (sha256Hex(body) !== part.sha256)
+    throw new IntegrityError(part.key, `part ${part.key} does not match the SHA-256 manifest ${part.manifestSeq} lists: run verify`);
   return body;
 }

@@ -58,8 +58,10 @@ export function checkLayout(layout: SecurityLakeLayout): void {
   if (!REGION.test(layout.region)) problems.push(`region '${layout.region}' is not an AWS region like eu-west-1`);
   if (!ACCOUNT.test(layout.accountId)) problems.push(`accountId '${layout.accountId}' is not a 12-digit AWS account id`);
   for (const [cls, name] of Object.entries(layout.sources ?? {})) {
-    if (!(cls in DEFAULT_SOURCE_NAMES)) problems.push(`sources.${cls}: not a class the mapping produces (${Object.keys(DEFAULT_SOURCE_NAMES).join(', ')})`);
-    else if (!SOURCE_NAME.test(name ?? '')) problems.push(`sources.${cls}: '${name}' is not a custom source name (1–20 letters, digits, '_' or '-')`);
+    if (!(cls in DEFAULT_SOURCE_NAMES))
+      problems.push(`sources.${cls}: not a class the mapping produces (${Object.keys(DEFAULT_SOURCE_NAMES).join(', ')})`);
+    else if (!SOURCE_NAME.test(name ?? ''))
+      problems.push(`sources.${cls}: '${name}' is not a custom source name (1–20 letters, digits, '_' or '-')`);
   }
   if (problems.length > 0) throw new ConfigurationError(`OCSF export layout: ${problems.join('; ')}`);
 }
@@ -76,7 +78,12 @@ export function securityLakePrefix(layout: SecurityLakeLayout, className: OcsfCl
 export async function exportOcsf(
   store: ObjectStore,
   parts: readonly ChainPart[],
-  options: { readonly encoder: OcsfEncoder; readonly destination: OcsfDestination; readonly layout: SecurityLakeLayout; readonly onObject?: (object: ExportedObject) => void },
+  options: {
+    readonly encoder: OcsfEncoder;
+    readonly destination: OcsfDestination;
+    readonly layout: SecurityLakeLayout;
+    readonly onObject?: (object: ExportedObject) => void;
+  },
 ): Promise<ExportResult> {
   checkLayout(options.layout);
   // A part holds one workspace's entries of one UTC day (dt), so a group is one eventDay.
@@ -95,7 +102,11 @@ export async function exportOcsf(
     for (const part of group) {
       const body = await readChainPart(store, part);
       for await (const line of readGzipLines(body)) {
-        const event = toOcsfEvent(line as unknown as ArchiveLine, { partKey: part.key, manifestSeq: part.manifestSeq, manifestSha256: part.manifestSha256 });
+        const event = toOcsfEvent(line as unknown as ArchiveLine, {
+          partKey: part.key,
+          manifestSeq: part.manifestSeq,
+          manifestSha256: part.manifestSha256,
+        });
         const cls = classNameOf(event.class_uid);
         const list = byClass.get(cls);
         if (list) list.push(event);
@@ -131,5 +142,8 @@ export const jsonlEncoder: OcsfEncoder = {
 export function parquetRow(event: OcsfEvent): Record<string, unknown> {
   const unmapped = (event.unmapped ?? {}) as Record<string, unknown>;
   // As key/value entries: the encoder turns them into a MAP(VARCHAR, VARCHAR) column.
-  return { ...event, unmapped: Object.entries(unmapped).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })) };
+  return {
+    ...event,
+    unmapped: Object.entries(unmapped).map(([key, value]) => ({ key, value: typeof value === 'string' ? value : JSON.stringify(value) })),
+  };
 }

@@ -34,7 +34,18 @@ export const OCSF_CLASSES: Readonly<Record<OcsfClassName, OcsfClassInfo>> = {
     caption: 'Account Change',
     categoryName: 'Identity & Access Management',
     profiles: [],
-    activities: { 0: 'Unknown', 1: 'Create', 2: 'Enable', 3: 'Password Change', 4: 'Password Reset', 5: 'Disable', 6: 'Delete', 10: 'MFA Factor Enable', 11: 'MFA Factor Disable', 99: 'Other' },
+    activities: {
+      0: 'Unknown',
+      1: 'Create',
+      2: 'Enable',
+      3: 'Password Change',
+      4: 'Password Reset',
+      5: 'Disable',
+      6: 'Delete',
+      10: 'MFA Factor Enable',
+      11: 'MFA Factor Disable',
+      99: 'Other',
+    },
   },
   authentication: {
     uid: 3002,
@@ -67,7 +78,18 @@ export const OCSF_CLASSES: Readonly<Record<OcsfClassName, OcsfClassInfo>> = {
     caption: 'Web Resources Activity',
     categoryName: 'Application Activity',
     profiles: ['host'],
-    activities: { 0: 'Unknown', 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 5: 'Search', 6: 'Import', 7: 'Export', 8: 'Share', 99: 'Other' },
+    activities: {
+      0: 'Unknown',
+      1: 'Create',
+      2: 'Read',
+      3: 'Update',
+      4: 'Delete',
+      5: 'Search',
+      6: 'Import',
+      7: 'Export',
+      8: 'Share',
+      99: 'Other',
+    },
   },
 };
 
@@ -247,7 +269,8 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 ? value : typeof value === 'number' ? String(value) : undefined);
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value : typeof value === 'number' ? String(value) : undefined;
 
 /** A teammate the entry's metadata names (`teammate`, `admin` or `user` with an id or e-mail), if any. */
 function metadataUser(metadata: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
@@ -302,7 +325,8 @@ export function toOcsfEvent(line: ArchiveLine, provenance: ArchiveProvenance): O
   const classHasSrcEndpoint = mapping.class !== 'entity_management' && mapping.class !== 'user_access';
   if (ip && !classHasSrcEndpoint) unmapped.src_ip = ip;
 
-  const activityName = fallback || mapping.activityId === 99 ? line.activity_type : (info.activities[mapping.activityId] ?? line.activity_type);
+  const activityName =
+    fallback || mapping.activityId === 99 ? line.activity_type : (info.activities[mapping.activityId] ?? line.activity_type);
   const status = mapping.failure ? { status_id: 2, status: 'Failure' } : { status_id: 1, status: 'Success' };
   const event: OcsfEvent = {
     class_uid: info.uid,
@@ -398,9 +422,16 @@ export function ocsfMappingTable(): string {
     const [uid, activity, failure] = id.split('\u0000') as [string, string, string];
     const info = Object.values(OCSF_CLASSES).find((c) => String(c.uid) === uid)!;
     const activityId = Number(activity);
-    lines.push(`| ${info.caption} (${uid}) | ${activityId} ${info.activities[activityId]} | ${failure ? 'Failure' : 'Success'} | ${types.sort().map((t) => `\`${t}\``).join(', ')} |`);
+    lines.push(
+      `| ${info.caption} (${uid}) | ${activityId} ${info.activities[activityId]} | ${failure ? 'Failure' : 'Success'} | ${types
+        .sort()
+        .map((t) => `\`${t}\``)
+        .join(', ')} |`,
+    );
   }
   const fb = OCSF_CLASSES[OCSF_FALLBACK.class];
-  lines.push(`| ${fb.caption} (${fb.uid}) — **fallback** | 99 Other (activity_name = the type) | Success | any other type, e.g. one Intercom adds later |`);
+  lines.push(
+    `| ${fb.caption} (${fb.uid}) — **fallback** | 99 Other (activity_name = the type) | Success | any other type, e.g. one Intercom adds later |`,
+  );
   return lines.join('\n');
 }

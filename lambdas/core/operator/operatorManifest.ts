@@ -81,12 +81,19 @@ export async function adoptUnsigned(store: ObjectStore, signer: ManifestSigner, 
   for (const stored of chain) {
     if (!accounted.has(stored.manifest.seq) && !(await readSignature(store, workspaceId, stored.manifest.seq))) unsigned.push(stored);
   }
-  if (unsigned.length === 0) throw new ConfigurationError(`every manifest of workspace ${workspaceId} is signed or accounted for: nothing to adopt`);
+  if (unsigned.length === 0)
+    throw new ConfigurationError(`every manifest of workspace ${workspaceId} is signed or accounted for: nothing to adopt`);
   const manifest = operatorManifest(store, head, 'adoption', request, now());
   manifest.adopts = unsigned.map((m) => ({ seq: m.manifest.seq, sha256: m.sha256 }));
   const stored = await appendManifest(store, manifest);
   await signManifest(store, signer, stored, await latestSignature(store, workspaceId, head.manifest.seq), now());
-  return { manifest: stored, covered: unsigned.map((m) => `${m.key} (${m.manifest.kind} ${m.manifest.from_iso} – ${m.manifest.to_iso}, ${m.manifest.parts.length} parts, ${m.manifest.records} entries)`) };
+  return {
+    manifest: stored,
+    covered: unsigned.map(
+      (m) =>
+        `${m.key} (${m.manifest.kind} ${m.manifest.from_iso} – ${m.manifest.to_iso}, ${m.manifest.parts.length} parts, ${m.manifest.records} entries)`,
+    ),
+  };
 }
 
 /**
@@ -94,7 +101,11 @@ export async function adoptUnsigned(store: ObjectStore, signer: ManifestSigner, 
  * an `exception` manifest listing them under `rejected_parts` with the reason. They are then
  * acknowledged exceptions — disclosed by verify, query and report, never read as data.
  */
-export async function acknowledgeObjects(store: ObjectStore, keys: readonly string[], request: OperatorRequest & { readonly signer?: ManifestSigner }): Promise<OperatorResult> {
+export async function acknowledgeObjects(
+  store: ObjectStore,
+  keys: readonly string[],
+  request: OperatorRequest & { readonly signer?: ManifestSigner },
+): Promise<OperatorResult> {
   const workspaceId = assertWorkspaceId(request.workspaceId);
   const now = request.now ?? (() => new Date());
   if (keys.length === 0) throw new ConfigurationError('acknowledge: name at least one object key (as verify prints it)');
@@ -102,20 +113,28 @@ export async function acknowledgeObjects(store: ObjectStore, keys: readonly stri
   if (!head) throw new ConfigurationError(`the archive has no manifest chain for workspace ${workspaceId}`);
   // A signed chain gets a signed exception manifest; a chain collected without signing stays unsigned.
   const headSignature = request.signer ? await readSignature(store, workspaceId, head.manifest.seq) : undefined;
-  const previousSignature = headSignature ?? (request.signer && head.manifest.seq > 0 ? await latestSignature(store, workspaceId, head.manifest.seq - 1) : undefined);
+  const previousSignature =
+    headSignature ??
+    (request.signer && head.manifest.seq > 0 ? await latestSignature(store, workspaceId, head.manifest.seq - 1) : undefined);
   if (request.signer && !headSignature && previousSignature) {
-    throw new ConfigurationError(`the chain head of workspace ${workspaceId} (manifest ${head.manifest.seq}) is unsigned: run collect first (it supersedes it with a signed recovery manifest), then acknowledge`);
+    throw new ConfigurationError(
+      `the chain head of workspace ${workspaceId} (manifest ${head.manifest.seq}) is unsigned: run collect first (it supersedes it with a signed recovery manifest), then acknowledge`,
+    );
   }
   const chain = await readChain(store, head);
   const accounted = new Map<string, number>();
   for (const { manifest } of chain) {
-    for (const part of [...manifest.parts, ...manifest.quarantine, ...(manifest.rejected_parts ?? [])]) accounted.set(part.key, manifest.seq);
+    for (const part of [...manifest.parts, ...manifest.quarantine, ...(manifest.rejected_parts ?? [])])
+      accounted.set(part.key, manifest.seq);
     if (manifest.index) accounted.set(manifest.index.key, manifest.seq);
   }
   const rejected: RejectedPart[] = [];
   for (const key of [...new Set(keys)].sort()) {
     const inWorkspace = [DATA_ROOT, QUARANTINE_ROOT, INDEX_ROOT].some((root) => key.startsWith(`${root}workspace=${workspaceId}/`));
-    if (!inWorkspace) throw new ConfigurationError(`acknowledge: '${key}' is not an object of workspace ${workspaceId} under activity_logs/, quarantine/ or index/`);
+    if (!inWorkspace)
+      throw new ConfigurationError(
+        `acknowledge: '${key}' is not an object of workspace ${workspaceId} under activity_logs/, quarantine/ or index/`,
+      );
     if (accounted.has(key)) throw new ConfigurationError(`acknowledge: ${key} is already accounted for by manifest ${accounted.get(key)}`);
     if (!(await store.head(key))) throw new ConfigurationError(`acknowledge: ${key} does not exist in ${store.location}`);
     const body = await store.get(key);

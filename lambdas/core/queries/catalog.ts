@@ -50,12 +50,17 @@ export function parseQuery(file: string, sql: string): CannedQuery {
     ['parameters', params],
   ].filter(([, v]) => !v);
   if (missing.length) throw new ConfigurationError(`query ${file}: its header lacks ${missing.map(([k]) => `'-- ${k}:'`).join(', ')}`);
-  const parameters = params!.split(',').map((p) => p.trim()).filter(Boolean);
+  const parameters = params!
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const marks = countPlaceholders(sql);
-  if (marks !== parameters.length) throw new ConfigurationError(`query ${file}: its header names ${parameters.length} parameters but the SQL has ${marks} '?' marks`);
+  if (marks !== parameters.length)
+    throw new ConfigurationError(`query ${file}: its header names ${parameters.length} parameters but the SQL has ${marks} '?' marks`);
   const ja = { title: header('title_ja'), question: header('question_ja'), control: header('control_ja') };
   const lookback = header('lookback_days');
-  if (lookback !== undefined && !/^\d{1,4}$/.test(lookback)) throw new ConfigurationError(`query ${file}: '-- lookback_days: ${lookback}' is not a whole number of days`);
+  if (lookback !== undefined && !/^\d{1,4}$/.test(lookback))
+    throw new ConfigurationError(`query ${file}: '-- lookback_days: ${lookback}' is not a whole number of days`);
   return {
     name,
     file,

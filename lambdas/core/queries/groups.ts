@@ -19,7 +19,15 @@ export const ACTIVITY_GROUPS = {
     'conversation_deletion_schedule_state_change',
     'conversation_deletion_schedule_deletion',
   ],
-  teammate_lifecycle: ['admin_invite_creation', 'admin_invite_change', 'admin_invite_deletion', 'app_admin_join', 'admin_provisioned', 'admin_deprovisioned', 'admin_deletion'],
+  teammate_lifecycle: [
+    'admin_invite_creation',
+    'admin_invite_change',
+    'admin_invite_deletion',
+    'app_admin_join',
+    'admin_provisioned',
+    'admin_deprovisioned',
+    'admin_deletion',
+  ],
   permission_changes: [
     'admin_permission_change',
     'role_change',
@@ -44,7 +52,12 @@ export const ACTIVITY_GROUPS = {
     'admin_password_reset_request',
     'admin_password_reset_success',
   ],
-  staff_impersonation: ['admin_impersonation_start', 'admin_impersonation_end', 'admin_impersonation_consent_approved', 'admin_impersonation_consent_revoked'],
+  staff_impersonation: [
+    'admin_impersonation_start',
+    'admin_impersonation_end',
+    'admin_impersonation_consent_approved',
+    'admin_impersonation_consent_revoked',
+  ],
   credentials_and_integrations: [
     'app_package_installation',
     'app_package_uninstallation',

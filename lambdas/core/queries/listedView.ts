@@ -41,6 +41,11 @@ export function listedViewDdl(): string {
  */
 export function prestoViewText(database: string, columns: readonly { name: string; type: 'string' | 'bigint' | 'boolean' }[]): string {
   const prestoType = { string: 'varchar', bigint: 'bigint', boolean: 'boolean' } as const;
-  const view = { originalSql: listedViewSelect(), catalog: 'awsdatacatalog', schema: database, columns: columns.map((c) => ({ name: c.name, type: prestoType[c.type] })) };
+  const view = {
+    originalSql: listedViewSelect(),
+    catalog: 'awsdatacatalog',
+    schema: database,
+    columns: columns.map((c) => ({ name: c.name, type: prestoType[c.type] })),
+  };
   return `/* Presto View: ${Buffer.from(JSON.stringify(view), 'utf8').toString('base64')} */`;
 }

@@ -16,7 +16,9 @@ export class ObjectStoreReportSink implements ReportSink {
 
   async assertEmpty(): Promise<void> {
     for await (const object of this.store.list(this.prefix)) {
-      throw new ConfigurationError(`${this.store.location}${object.key} already exists; a report pack is evidence and is never overwritten — this quarter's pack was already written`);
+      throw new ConfigurationError(
+        `${this.store.location}${object.key} already exists; a report pack is evidence and is never overwritten — this quarter's pack was already written`,
+      );
     }
   }
 

@@ -50,7 +50,13 @@ export interface ReportPackOptions {
   /** Signs the pack (manifest.sig.json) with the report-signing key, never the manifest key. */
   readonly reportSigner?: ReportSigner;
   /** Who and what generated the pack (the core reads no environment). */
-  readonly generator?: { readonly tool: string; readonly version: string; readonly commit?: string; readonly host?: string; readonly user?: string };
+  readonly generator?: {
+    readonly tool: string;
+    readonly version: string;
+    readonly commit?: string;
+    readonly host?: string;
+    readonly user?: string;
+  };
   /** CSVs start with a UTF-8 byte order mark (for spreadsheets that need one). @default false */
   readonly bom?: boolean;
   /** The chain-listed parts the engine reads and the exceptions to disclose (computed from `archive` when absent). */
@@ -75,7 +81,9 @@ export interface ReportPackResult {
 /** Refuses a period that has not started yet (a pack of it could only be empty). */
 export function assertPeriodStarted(period: { start_date: string }, now: Date): void {
   if (period.start_date > now.toISOString().slice(0, 10)) {
-    throw new ConfigurationError(`the period starting ${period.start_date} has not begun yet (today is ${now.toISOString().slice(0, 10)} UTC); choose a quarter that has started`);
+    throw new ConfigurationError(
+      `the period starting ${period.start_date} has not begun yet (today is ${now.toISOString().slice(0, 10)} UTC); choose a quarter that has started`,
+    );
   }
 }
 
@@ -94,7 +102,12 @@ export interface PeriodCheck {
  * (ConfigurationError, exit 2), a destination that is not empty, and — unless `allowPartial` —
  * a period the archive does not fully hold (PartialPeriodError, exit 1).
  */
-export async function checkReportPeriod(options: Pick<ReportPackOptions, 'quarter' | 'queries' | 'archive' | 'workspaceIds' | 'lang' | 'now' | 'allowPartial' | 'timezone' | 'sink'>): Promise<PeriodCheck> {
+export async function checkReportPeriod(
+  options: Pick<
+    ReportPackOptions,
+    'quarter' | 'queries' | 'archive' | 'workspaceIds' | 'lang' | 'now' | 'allowPartial' | 'timezone' | 'sink'
+  >,
+): Promise<PeriodCheck> {
   const period = quarterRange(options.quarter);
   assertPeriodStarted(period, (options.now ?? (() => new Date()))());
   await options.sink.assertEmpty?.();
@@ -117,7 +130,8 @@ function sourceSystem(chains: readonly PeriodChain[]) {
     for (const { manifest } of chain.manifests) {
       if (manifest.kind === 'genesis') continue;
       const key = `${chain.workspaceId}|${manifest.api.host}|${manifest.api.version}`;
-      if (!seen.has(key)) seen.set(key, { workspace_id: chain.workspaceId, api_host: manifest.api.host, api_version: manifest.api.version });
+      if (!seen.has(key))
+        seen.set(key, { workspace_id: chain.workspaceId, api_host: manifest.api.host, api_version: manifest.api.version });
     }
   }
   return { system: 'Intercom admin activity logs (GET /admins/activity_logs)', endpoints: [...seen.values()] };
@@ -134,7 +148,9 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
 
   // The heads the signatures prove (never an unsigned manifest a recovery superseded).
   const scope = options.scope ?? (await archiveScope(options.archive, { workspaceIds: options.workspaceIds }));
-  const heads = scope.heads.filter((h) => options.workspaceIds.includes(h.workspaceId)).map((h) => ({ workspaceId: h.workspaceId, seq: h.seq, sha256: h.sha256, checkpoint: iso(h.checkpoint), key: h.key }));
+  const heads = scope.heads
+    .filter((h) => options.workspaceIds.includes(h.workspaceId))
+    .map((h) => ({ workspaceId: h.workspaceId, seq: h.seq, sha256: h.sha256, checkpoint: iso(h.checkpoint), key: h.key }));
   if (options.readsIndex && scope.unsafeIndexes.length > 0) {
     const first = scope.unsafeIndexes[0]!;
     throw new IntegrityError(
@@ -163,7 +179,11 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
   // Up to `concurrency` queries run at once (Athena runs them server-side; DuckDB overlaps one
   // query's execution with turning another's rows into CSV); files are written in query order.
   const concurrency = Math.max(1, options.concurrency ?? 3);
-  const pending = options.queries.map((query) => ({ query, values: bindValues(query, period), result: undefined as Promise<QueryResult> | undefined }));
+  const pending = options.queries.map((query) => ({
+    query,
+    values: bindValues(query, period),
+    result: undefined as Promise<QueryResult> | undefined,
+  }));
   const start = (i: number) => {
     const item = pending[i];
     if (item && !item.result) {
@@ -197,14 +217,38 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
   }
 
   // The population is the by-type summary's own rows (same SQL, same read), so they always agree.
-  const byType = results.find((r) => r.query.name === 'activity_summary_by_type')?.result ?? (await options.engine.run(POPULATION_SQL, [period.start_date, period.end_date]));
+  const byType =
+    results.find((r) => r.query.name === 'activity_summary_by_type')?.result ??
+    (await options.engine.run(POPULATION_SQL, [period.start_date, period.end_date]));
   const population = populationFrom(byType);
-  const exceptions = await collectExceptions({ store: options.archive, chains, period: range, readFrom, queries: options.queries, population, rosters });
+  const exceptions = await collectExceptions({
+    store: options.archive,
+    chains,
+    period: range,
+    readFrom,
+    queries: options.queries,
+    population,
+    rosters,
+  });
 
   await write(
     'summary.html',
     Buffer.from(
-      renderSummary({ lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results, statement, coverage, population, exceptions, accessReview, ...(options.timezone && { timezone: options.timezone }) }),
+      renderSummary({
+        lang,
+        quarter: options.quarter,
+        period,
+        generatedAt,
+        engine: options.engine.name,
+        heads,
+        results,
+        statement,
+        coverage,
+        population,
+        exceptions,
+        accessReview,
+        ...(options.timezone && { timezone: options.timezone }),
+      }),
       'utf8',
     ),
   );
@@ -217,7 +261,12 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     engine: options.engine.name,
     lang,
     ...(options.timezone && { display_timezone: options.timezone }),
-    archive: { location: options.archive.location, manifest_heads: heads, trust: scope.trust, parts_read: scope.parts.filter((p) => p.dt !== null && p.dt >= days.from && p.dt <= days.to).length },
+    archive: {
+      location: options.archive.location,
+      manifest_heads: heads,
+      trust: scope.trust,
+      parts_read: scope.parts.filter((p) => p.dt !== null && p.dt >= days.from && p.dt <= days.to).length,
+    },
     coverage,
     population,
     // Issue 17's exception lists, and every object of the read period the chain does not list as data (never read).
@@ -225,8 +274,18 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
     access_review: { method: accessReview.method, roster_snapshots: accessReview.snapshots },
     ...(options.generator && { generator: options.generator }),
     source_system: sourceSystem(chains),
-    ...(options.reportSigner && { report_signing_key: { fingerprint: options.reportSigner.fingerprint, key_id: options.reportSigner.signer.keyId, algorithm: options.reportSigner.signer.algorithm } }),
-    options: { bom: Boolean(options.bom), allow_partial: Boolean(options.allowPartial), ...(options.timezone && { timezone: options.timezone }) },
+    ...(options.reportSigner && {
+      report_signing_key: {
+        fingerprint: options.reportSigner.fingerprint,
+        key_id: options.reportSigner.signer.keyId,
+        algorithm: options.reportSigner.signer.algorithm,
+      },
+    }),
+    options: {
+      bom: Boolean(options.bom),
+      allow_partial: Boolean(options.allowPartial),
+      ...(options.timezone && { timezone: options.timezone }),
+    },
     queries: queryEntries,
     files: [...files],
   };
@@ -235,6 +294,10 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
   // Every file of the pack, in `sha256sum -c` format; then the signature over both.
   const sums = sha256Sums(files);
   await write(SUMS_FILE, sums);
-  if (options.reportSigner) await write(SIGNATURE_FILE, await signPack({ quarter: options.quarter, manifest: manifestBody, sums, signer: options.reportSigner, now: now() }));
+  if (options.reportSigner)
+    await write(
+      SIGNATURE_FILE,
+      await signPack({ quarter: options.quarter, manifest: manifestBody, sums, signer: options.reportSigner, now: now() }),
+    );
   return { statement, files, manifest };
 }

@@ -64,7 +64,13 @@ export type StatementLang = 'en' | 'ja';
 export type TimeFormatter = (isoTime: string) => string;
 
 const windowsText = (w: WorkspaceCoverage, lang: StatementLang) =>
-  w.first_seq === null ? (lang === 'ja' ? 'ウィンドウなし' : 'no windows') : lang === 'ja' ? `ウィンドウ ${w.first_seq}–${w.last_seq}` : `windows ${w.first_seq}–${w.last_seq}`;
+  w.first_seq === null
+    ? lang === 'ja'
+      ? 'ウィンドウなし'
+      : 'no windows'
+    : lang === 'ja'
+      ? `ウィンドウ ${w.first_seq}–${w.last_seq}`
+      : `windows ${w.first_seq}–${w.last_seq}`;
 
 /**
  * The one line a pack and a query answer open with, e.g.
@@ -72,10 +78,15 @@ const windowsText = (w: WorkspaceCoverage, lang: StatementLang) =>
  */
 export function coverageStatement(coverage: Coverage, lang: StatementLang = 'en', time: TimeFormatter = (t) => t): string {
   const many = coverage.workspaces.length > 1;
-  if (coverage.workspaces.length === 0) return lang === 'ja' ? '不完全: アーカイブにワークスペースがありません' : 'NOT COMPLETE: the archive holds no workspace';
+  if (coverage.workspaces.length === 0)
+    return lang === 'ja' ? '不完全: アーカイブにワークスペースがありません' : 'NOT COMPLETE: the archive holds no workspace';
   if (coverage.complete) {
-    const parts = coverage.workspaces.map((w) => (many ? `${w.workspace_id} ${windowsText(w, lang)}` : windowsText(w, lang))).join(lang === 'ja' ? '、' : ', ');
-    return lang === 'ja' ? `アーカイブは対象期間全体を網羅しています: ${parts}、欠落なし` : `The archive covers the whole period: ${parts}, no gaps`;
+    const parts = coverage.workspaces
+      .map((w) => (many ? `${w.workspace_id} ${windowsText(w, lang)}` : windowsText(w, lang)))
+      .join(lang === 'ja' ? '、' : ', ');
+    return lang === 'ja'
+      ? `アーカイブは対象期間全体を網羅しています: ${parts}、欠落なし`
+      : `The archive covers the whole period: ${parts}, no gaps`;
   }
   const gaps = coverage.workspaces
     .filter((w) => !w.complete)

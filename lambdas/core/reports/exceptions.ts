@@ -35,7 +35,8 @@ export interface Exceptions {
 
 const GROUPED: ReadonlySet<string> = new Set(Object.values(ACTIVITY_GROUPS).flat());
 
-const overlaps = (m: { from: number; to: number }, from: number, to: number) => m.from < to && (m.to > from || (m.to === m.from && m.from >= from));
+const overlaps = (m: { from: number; to: number }, from: number, to: number) =>
+  m.from < to && (m.to > from || (m.to === m.from && m.from >= from));
 
 /** Everything the period's CSVs leave out, for the pack's manifest and summary. */
 export async function collectExceptions(options: {
@@ -69,7 +70,8 @@ export async function collectExceptions(options: {
       for (const r of extras.rejected_parts) {
         if (typeof r.key === 'string') listed.add(r.key);
         const dt = typeof r.key === 'string' ? parsePartKey(r.key)?.dt : undefined;
-        if (dt !== undefined ? dt >= utcDate(readFrom) && dt <= period.end_date : inPeriod || !COVERING_KINDS.has(m.kind)) rejected.push({ ...r, ...where });
+        if (dt !== undefined ? dt >= utcDate(readFrom) && dt <= period.end_date : inPeriod || !COVERING_KINDS.has(m.kind))
+          rejected.push({ ...r, ...where });
       }
       if (!inPeriod) continue;
       for (const part of m.quarantine) {
@@ -99,18 +101,43 @@ export async function collectExceptions(options: {
     for (const query of options.queries) {
       if (!query.lookbackDays || chain.origin === undefined) continue;
       const needsFrom = period.from - query.lookbackDays * 86_400;
-      if (needsFrom < chain.origin) lookback.push({ query: query.name, needs_from: iso(needsFrom), origin: iso(chain.origin), workspace_id: chain.workspaceId });
+      if (needsFrom < chain.origin)
+        lookback.push({ query: query.name, needs_from: iso(needsFrom), origin: iso(chain.origin), workspace_id: chain.workspaceId });
     }
   }
 
   // A listed roster whose bytes changed is never read: disclosed in the rejected parts' shape.
   for (const a of options.rosters?.altered ?? []) {
     if (a.key.slice(a.key.indexOf('/dt=') + 4, a.key.indexOf('/dt=') + 14) >= utcDate(readFrom)) {
-      rejected.push({ key: a.key, sha256: a.sha256, lines: null, confirmed: 0, unconfirmed: null, reason: a.reason, workspace_id: a.workspace_id, manifest_seq: a.manifest_seq });
+      rejected.push({
+        key: a.key,
+        sha256: a.sha256,
+        lines: null,
+        confirmed: 0,
+        unconfirmed: null,
+        reason: a.reason,
+        workspace_id: a.workspace_id,
+        manifest_seq: a.manifest_seq,
+      });
     }
   }
-  const ungrouped = options.population.by_activity_type.filter((t) => !GROUPED.has(t.activity_type)).map((t) => ({ activity_type: t.activity_type, count: t.count }));
+  const ungrouped = options.population.by_activity_type
+    .filter((t) => !GROUPED.has(t.activity_type))
+    .map((t) => ({ activity_type: t.activity_type, count: t.count }));
   ungrouped.sort((a, b) => b.count - a.count || (a.activity_type < b.activity_type ? -1 : 1));
-  quarantined.sort((a, b) => (a.time ?? '') .localeCompare(b.time ?? '') || a.workspace_id.localeCompare(b.workspace_id) || (a.id ?? '').localeCompare(b.id ?? '') || a.part.localeCompare(b.part));
-  return { quarantined, conflicts, rejected_parts: rejected, unlisted_objects: unlisted, ungrouped_types: ungrouped, lookback_before_origin: lookback };
+  quarantined.sort(
+    (a, b) =>
+      (a.time ?? '').localeCompare(b.time ?? '') ||
+      a.workspace_id.localeCompare(b.workspace_id) ||
+      (a.id ?? '').localeCompare(b.id ?? '') ||
+      a.part.localeCompare(b.part),
+  );
+  return {
+    quarantined,
+    conflicts,
+    rejected_parts: rejected,
+    unlisted_objects: unlisted,
+    ungrouped_types: ungrouped,
+    lookback_before_origin: lookback,
+  };
 }

@@ -45,11 +45,32 @@ export function sha256Sums(files: readonly { name: string; sha256: string }[]): 
 
 /** The exact bytes signed: fixed order, one field per line. */
 export function packSignedText(s: Pick<PackSignature, 'quarter' | 'manifest_sha256' | 'sha256sums_sha256' | 'key_fingerprint'>): Buffer {
-  return Buffer.from([PACK_SIGNATURE_FORMAT, `quarter=${s.quarter}`, `manifest_sha256=${s.manifest_sha256}`, `sha256sums_sha256=${s.sha256sums_sha256}`, `key_fingerprint=${s.key_fingerprint}`, ''].join('\n'), 'utf8');
+  return Buffer.from(
+    [
+      PACK_SIGNATURE_FORMAT,
+      `quarter=${s.quarter}`,
+      `manifest_sha256=${s.manifest_sha256}`,
+      `sha256sums_sha256=${s.sha256sums_sha256}`,
+      `key_fingerprint=${s.key_fingerprint}`,
+      '',
+    ].join('\n'),
+    'utf8',
+  );
 }
 
-export async function signPack(options: { quarter: string; manifest: Buffer; sums: Buffer; signer: ReportSigner; now: Date }): Promise<Buffer> {
-  const fields = { quarter: options.quarter, manifest_sha256: sha256Hex(options.manifest), sha256sums_sha256: sha256Hex(options.sums), key_fingerprint: options.signer.fingerprint };
+export async function signPack(options: {
+  quarter: string;
+  manifest: Buffer;
+  sums: Buffer;
+  signer: ReportSigner;
+  now: Date;
+}): Promise<Buffer> {
+  const fields = {
+    quarter: options.quarter,
+    manifest_sha256: sha256Hex(options.manifest),
+    sha256sums_sha256: sha256Hex(options.sums),
+    key_fingerprint: options.signer.fingerprint,
+  };
   const signature = await options.signer.signer.sign(packSignedText(fields));
   const record: PackSignature = {
     format: PACK_SIGNATURE_FORMAT,
@@ -72,27 +93,42 @@ export interface PackProblem {
  * `manifest.json` and `SHA256SUMS` are the signed ones, every file against `SHA256SUMS`, and
  * that the folder holds nothing else. `read` returns a file's bytes or undefined when absent.
  */
-export async function verifyPack(options: { names: readonly string[]; read: (name: string) => Promise<Buffer | undefined>; verifier: SignatureVerifier }): Promise<{ ok: boolean; problems: PackProblem[]; checked: number; signature?: PackSignature }> {
+export async function verifyPack(options: {
+  names: readonly string[];
+  read: (name: string) => Promise<Buffer | undefined>;
+  verifier: SignatureVerifier;
+}): Promise<{ ok: boolean; problems: PackProblem[]; checked: number; signature?: PackSignature }> {
   const problems: PackProblem[] = [];
   const sigBody = await options.read(SIGNATURE_FILE);
-  if (!sigBody) return { ok: false, problems: [{ file: SIGNATURE_FILE, message: `${SIGNATURE_FILE} is missing: the pack is not signed` }], checked: 0 };
-  const parsed = packSignatureSchema.safeParse((() => {
-    try {
-      return JSON.parse(sigBody.toString('utf8'));
-    } catch {
-      return undefined;
-    }
-  })());
-  if (!parsed.success) return { ok: false, problems: [{ file: SIGNATURE_FILE, message: `${SIGNATURE_FILE} is not a report signature record` }], checked: 0 };
+  if (!sigBody)
+    return { ok: false, problems: [{ file: SIGNATURE_FILE, message: `${SIGNATURE_FILE} is missing: the pack is not signed` }], checked: 0 };
+  const parsed = packSignatureSchema.safeParse(
+    (() => {
+      try {
+        return JSON.parse(sigBody.toString('utf8'));
+      } catch {
+        return undefined;
+      }
+    })(),
+  );
+  if (!parsed.success)
+    return { ok: false, problems: [{ file: SIGNATURE_FILE, message: `${SIGNATURE_FILE} is not a report signature record` }], checked: 0 };
   const sig = parsed.data;
   if (sig.key_fingerprint !== options.verifier.fingerprint) {
-    problems.push({ file: SIGNATURE_FILE, message: `signed with key ${sig.key_fingerprint}, not with the key given (${options.verifier.fingerprint})` });
+    problems.push({
+      file: SIGNATURE_FILE,
+      message: `signed with key ${sig.key_fingerprint}, not with the key given (${options.verifier.fingerprint})`,
+    });
   } else if (!(await options.verifier.verify(packSignedText(sig), Buffer.from(sig.signature, 'base64')))) {
     problems.push({ file: SIGNATURE_FILE, message: 'the signature does not verify with the key given' });
   }
   const manifest = await options.read('manifest.json');
   if (!manifest) problems.push({ file: 'manifest.json', message: 'manifest.json is missing' });
-  else if (sha256Hex(manifest) !== sig.manifest_sha256) problems.push({ file: 'manifest.json', message: `manifest.json differs from the signed one (SHA-256 ${sha256Hex(manifest)}, signed ${sig.manifest_sha256})` });
+  else if (sha256Hex(manifest) !== sig.manifest_sha256)
+    problems.push({
+      file: 'manifest.json',
+      message: `manifest.json differs from the signed one (SHA-256 ${sha256Hex(manifest)}, signed ${sig.manifest_sha256})`,
+    });
   const sums = await options.read(SUMS_FILE);
   let checked = 0;
   if (!sums) problems.push({ file: SUMS_FILE, message: `${SUMS_FILE} is missing` });
@@ -102,7 +138,10 @@ export async function verifyPack(options: { names: readonly string[]; read: (nam
     for (const line of sums.toString('utf8').split('\n').filter(Boolean)) {
       const m = /^([0-9a-f]{64}) {2}(.+)$/.exec(line);
       if (!m) {
-        problems.push({ file: SUMS_FILE, message: `${SUMS_FILE} has a line that is not '<sha256>  <name>': ${JSON.stringify(line.slice(0, 80))}` });
+        problems.push({
+          file: SUMS_FILE,
+          message: `${SUMS_FILE} has a line that is not '<sha256>  <name>': ${JSON.stringify(line.slice(0, 80))}`,
+        });
         continue;
       }
       const [, expected, name] = m as unknown as [string, string, string];
@@ -110,9 +149,11 @@ export async function verifyPack(options: { names: readonly string[]; read: (nam
       const body = await options.read(name);
       checked += 1;
       if (!body) problems.push({ file: name, message: `${name} is missing` });
-      else if (sha256Hex(body) !== expected) problems.push({ file: name, message: `${name} differs: SHA-256 ${sha256Hex(body)}, ${SUMS_FILE} says ${expected}` });
+      else if (sha256Hex(body) !== expected)
+        problems.push({ file: name, message: `${name} differs: SHA-256 ${sha256Hex(body)}, ${SUMS_FILE} says ${expected}` });
     }
-    for (const name of options.names) if (!listed.has(name)) problems.push({ file: name, message: `${name} is not part of the signed pack` });
+    for (const name of options.names)
+      if (!listed.has(name)) problems.push({ file: name, message: `${name} is not part of the signed pack` });
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.message < b.message ? -1 : 1));
   return { ok: problems.length === 0, problems, checked, signature: sig };

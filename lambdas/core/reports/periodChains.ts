@@ -18,7 +18,11 @@ export interface PeriodRange {
 }
 
 export function periodRange(period: { start_date: string; end_date: string }): PeriodRange {
-  return { ...period, from: Date.parse(`${period.start_date}T00:00:00Z`) / 1000, to: Date.parse(`${period.end_date}T00:00:00Z`) / 1000 + 86_400 };
+  return {
+    ...period,
+    from: Date.parse(`${period.start_date}T00:00:00Z`) / 1000,
+    to: Date.parse(`${period.end_date}T00:00:00Z`) / 1000 + 86_400,
+  };
 }
 
 export interface PeriodChain {
@@ -36,9 +40,14 @@ export interface PeriodChain {
 export const COVERING_KINDS: ReadonlySet<string> = new Set(['window', 'recovery']);
 
 /** Fields a newer manifest format may carry; read loosely so v1 archives read the same. */
-export function manifestExtras(stored: StoredManifest): { supersedes: { seq: number }[]; conflicts: Record<string, unknown>[]; rejected_parts: Record<string, unknown>[] } {
+export function manifestExtras(stored: StoredManifest): {
+  supersedes: { seq: number }[];
+  conflicts: Record<string, unknown>[];
+  rejected_parts: Record<string, unknown>[];
+} {
   const m = stored.manifest as unknown as Record<string, unknown>;
-  const list = (value: unknown) => (Array.isArray(value) ? value.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : []);
+  const list = (value: unknown) =>
+    Array.isArray(value) ? value.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
   return {
     supersedes: list(m.supersedes).filter((s) => typeof s.seq === 'number') as unknown as { seq: number }[],
     conflicts: list(m.conflicts),

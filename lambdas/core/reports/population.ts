@@ -28,7 +28,9 @@ export function populationFrom(result: QueryResult | undefined): Population {
     }
   }
   const sorted = <K extends string>(map: Map<string, number>, key: K) =>
-    [...map].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, count]) => ({ [key]: k, count }) as { [P in K]: string } & { count: number });
+    [...map]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, count]) => ({ [key]: k, count }) as { [P in K]: string } & { count: number });
   return { entries, by_workspace: sorted(byWorkspace, 'workspace_id'), by_activity_type: sorted(byType, 'activity_type') };
 }
 

@@ -32,22 +32,43 @@ export async function chainRosters(store: ObjectStore, chains: readonly PeriodCh
       const body = await store.get(roster.key).catch(() => undefined);
       const sha = body ? sha256Hex(body) : null;
       if (sha !== roster.sha256) {
-        altered.push({ workspace_id: chain.workspaceId, manifest_seq: manifest.seq, key: roster.key, sha256: sha, reason: body ? `roster changed after manifest ${manifest.seq} listed it (SHA-256 ${roster.sha256}); not read` : `roster listed by manifest ${manifest.seq} is missing` });
+        altered.push({
+          workspace_id: chain.workspaceId,
+          manifest_seq: manifest.seq,
+          key: roster.key,
+          sha256: sha,
+          reason: body
+            ? `roster changed after manifest ${manifest.seq} listed it (SHA-256 ${roster.sha256}); not read`
+            : `roster listed by manifest ${manifest.seq} is missing`,
+        });
         continue;
       }
-      snapshots.push({ workspace_id: chain.workspaceId, dt: roster.dt, key: roster.key, teammates: roster.teammates, manifest_seq: manifest.seq });
+      snapshots.push({
+        workspace_id: chain.workspaceId,
+        dt: roster.dt,
+        key: roster.key,
+        teammates: roster.teammates,
+        manifest_seq: manifest.seq,
+      });
     }
   }
   return { snapshots, altered };
 }
 
 /** Per workspace, the newest snapshot inside the period (what the access review SQL reads). */
-export function snapshotsAtPeriodEnd(rosters: ChainRosters, workspaceIds: readonly string[], period: { start_date: string; end_date: string }) {
+export function snapshotsAtPeriodEnd(
+  rosters: ChainRosters,
+  workspaceIds: readonly string[],
+  period: { start_date: string; end_date: string },
+) {
   const latest = new Map<string, RosterSnapshot>();
   for (const s of rosters.snapshots) {
     if (s.dt < period.start_date || s.dt > period.end_date) continue;
     const current = latest.get(s.workspace_id);
     if (!current || s.dt > current.dt) latest.set(s.workspace_id, s);
   }
-  return { snapshots: [...latest.values()].map((s) => ({ workspace_id: s.workspace_id, date: s.dt })), withoutSnapshot: workspaceIds.filter((w) => !latest.has(w)) };
+  return {
+    snapshots: [...latest.values()].map((s) => ({ workspace_id: s.workspace_id, date: s.dt })),
+    withoutSnapshot: workspaceIds.filter((w) => !latest.has(w)),
+  };
 }

@@ -48,7 +48,8 @@ const TEXT = {
     unlistedTitle: 'Objects no manifest lists (never read by any query)',
     ungroupedTitle: 'Activity types in no query group (counted in the activity summary only)',
     lookbackTitle: 'Look-backs that reach before the archive starts',
-    lookbackText: (q: string, from: string, origin: string) => `${q} looks back to ${from}, but the archive starts at ${origin}: earlier history is missing, so its first sightings in the period may be flagged as new.`,
+    lookbackText: (q: string, from: string, origin: string) =>
+      `${q} looks back to ${from}, but the archive starts at ${origin}: earlier history is missing, so its first sightings in the period may be flagged as new.`,
     noneFound: 'None.',
     time: 'Time',
     reason: 'Reason',
@@ -76,7 +77,8 @@ const TEXT = {
     lifecycle: 'Teammate lifecycle events',
     topTypes: 'Most frequent activity types',
     total: (n: string) => `total ${n}`,
-    topOf: (n: number, m: number, shown: number) => (shown > n ? `top ${n} of ${m} (${shown} shown: ties at the cut are kept)` : `top ${n} of ${m}`),
+    topOf: (n: number, m: number, shown: number) =>
+      shown > n ? `top ${n} of ${m} (${shown} shown: ties at the cut are kept)` : `top ${n} of ${m}`,
     allOf: (m: number) => `all ${m}`,
     none: 'No rows in this period.',
     typesSection: 'Activity types in this period',
@@ -114,7 +116,8 @@ const TEXT = {
     unlistedTitle: 'どのマニフェストにも記載されていないオブジェクト(どのクエリも読みません)',
     ungroupedTitle: 'どのクエリグループにも属さない操作種別(操作の概要にのみ計上)',
     lookbackTitle: 'アーカイブ開始前に及ぶ遡り',
-    lookbackText: (q: string, from: string, origin: string) => `${q} は ${from} まで遡りますが、アーカイブの開始は ${origin} です。それ以前の履歴がないため、期間内で初めて見えたものが新規として扱われることがあります。`,
+    lookbackText: (q: string, from: string, origin: string) =>
+      `${q} は ${from} まで遡りますが、アーカイブの開始は ${origin} です。それ以前の履歴がないため、期間内で初めて見えたものが新規として扱われることがあります。`,
     noneFound: 'なし。',
     time: '日時',
     reason: '理由',
@@ -142,7 +145,8 @@ const TEXT = {
     lifecycle: 'チームメイトのライフサイクルイベント',
     topTypes: '件数の多い操作種別',
     total: (n: string) => `合計 ${n} 件`,
-    topOf: (n: number, m: number, shown: number) => (shown > n ? `${m} 件中の上位 ${n} 件(同数のため ${shown} 件を表示)` : `${m} 件中の上位 ${n} 件`),
+    topOf: (n: number, m: number, shown: number) =>
+      shown > n ? `${m} 件中の上位 ${n} 件(同数のため ${shown} 件を表示)` : `${m} 件中の上位 ${n} 件`,
     allOf: (m: number) => `全 ${m} 件`,
     none: 'この期間に該当する行はありません。',
     typesSection: 'この期間の操作種別',
@@ -178,7 +182,8 @@ export interface SummaryInput {
 }
 
 // biome-ignore lint/suspicious/noShadowRestrictedNames: the file's HTML escape; the deprecated global escape() is never used
-const escape = (text: unknown) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = (text: unknown) =>
+  String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const code = (text: unknown) => `<code>${escape(text)}</code>`;
 
 export interface Bar {
@@ -258,17 +263,31 @@ export function renderSummary(input: SummaryInput): string {
   const sum = (bars: readonly Bar[]) => bars.reduce((s, b) => s + b.value, 0);
   const chart = (title: string, bars: Bar[], top: number | undefined, unit: (m: number) => string) => {
     const shown = top === undefined ? [...bars].sort((a, b) => (a.label < b.label ? -1 : 1)) : topWithTies(bars, top);
-    const note = bars.length === 0 ? '' : `${top !== undefined && bars.length > top ? t.topOf(top, bars.length, shown.length) : t.allOf(bars.length)} ${unit(bars.length)}, ${t.total(n(sum(bars)))}`.replace(/\s+,/, ',');
+    const note =
+      bars.length === 0
+        ? ''
+        : `${top !== undefined && bars.length > top ? t.topOf(top, bars.length, shown.length) : t.allOf(bars.length)} ${unit(bars.length)}, ${t.total(n(sum(bars)))}`.replace(
+            /\s+,/,
+            ',',
+          );
     return barChart(title, shown, t.none, note);
   };
   const noUnit = () => '';
-  const activity = chart(t.activity, [...perMonth].map(([label, value]) => ({ label, value })), undefined, noUnit);
+  const activity = chart(
+    t.activity,
+    [...perMonth].map(([label, value]) => ({ label, value })),
+    undefined,
+    noUnit,
+  );
   const typeBars = [...perType].map(([type, value]) => ({ label: typeLabel(type, lang), value }));
   const topTypes = chart(t.topTypes, typeBars, 15, noUnit);
   const exports = chart(t.exports, countBy(column(byName.get('gdpr_data_exports'), 'teammate_email')), 20, noUnit);
   const lifecycle = chart(
     t.lifecycle,
-    countBy(column(byName.get('soc2_teammate_lifecycle'), 'activity_type')).map((b) => ({ label: typeLabel(b.label, lang), value: b.value })),
+    countBy(column(byName.get('soc2_teammate_lifecycle'), 'activity_type')).map((b) => ({
+      label: typeLabel(b.label, lang),
+      value: b.value,
+    })),
     undefined,
     noUnit,
   );
@@ -281,7 +300,10 @@ export function renderSummary(input: SummaryInput): string {
     )
     .join('');
   const heads = input.heads
-    .map((h) => `<tr><td>${code(h.workspaceId)}</td><td>#${h.seq} ${code(`${h.sha256.slice(0, 16)}…`)}</td><td>${escape(time(h.checkpoint))}</td></tr>`)
+    .map(
+      (h) =>
+        `<tr><td>${code(h.workspaceId)}</td><td>#${h.seq} ${code(`${h.sha256.slice(0, 16)}…`)}</td><td>${escape(time(h.checkpoint))}</td></tr>`,
+    )
     .join('');
   const queries = input.results
     .map((r) => {
@@ -296,18 +318,50 @@ export function renderSummary(input: SummaryInput): string {
   const ex = input.exceptions;
   const table = (title: string, count: number, head: string[], rows: string[][]) =>
     `<h3>${escape(title)}: ${n(count)}</h3>` +
-    (rows.length === 0 ? `<p class="empty">${escape(t.noneFound)}</p>` : `<table><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`);
+    (rows.length === 0
+      ? `<p class="empty">${escape(t.noneFound)}</p>`
+      : `<table><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`);
   const str = (v: unknown) => code(typeof v === 'string' || typeof v === 'number' ? v : JSON.stringify(v ?? null));
   const exceptionsHtml = [
-    table(t.quarantinedTitle, ex.quarantined.length, [t.time, t.workspace, t.reason, t.id, t.part], ex.quarantined.map((q) => [escape(time(q.time)), code(q.workspace_id), code(q.reason), code(q.id ?? '—'), code(q.part)])),
-    table(t.conflictsTitle, ex.conflicts.length, [t.workspace, t.id, 'archived_sha256', 'served_sha256', t.part], ex.conflicts.map((c) => [str(c.workspace_id), str(c.id), str(c.archived_sha256), str(c.served_sha256), `${str(c.archived_part)}<br>${str(c.quarantine_part)}`])),
-    table(t.rejectedTitle, ex.rejected_parts.length, [t.workspace, t.key, t.reason], ex.rejected_parts.map((r) => [str(r.workspace_id), str(r.key), str(r.reason)])),
-    table(t.unlistedTitle, ex.unlisted_objects.length, [t.key], ex.unlisted_objects.map((o) => [code(o.key)])),
+    table(
+      t.quarantinedTitle,
+      ex.quarantined.length,
+      [t.time, t.workspace, t.reason, t.id, t.part],
+      ex.quarantined.map((q) => [escape(time(q.time)), code(q.workspace_id), code(q.reason), code(q.id ?? '—'), code(q.part)]),
+    ),
+    table(
+      t.conflictsTitle,
+      ex.conflicts.length,
+      [t.workspace, t.id, 'archived_sha256', 'served_sha256', t.part],
+      ex.conflicts.map((c) => [
+        str(c.workspace_id),
+        str(c.id),
+        str(c.archived_sha256),
+        str(c.served_sha256),
+        `${str(c.archived_part)}<br>${str(c.quarantine_part)}`,
+      ]),
+    ),
+    table(
+      t.rejectedTitle,
+      ex.rejected_parts.length,
+      [t.workspace, t.key, t.reason],
+      ex.rejected_parts.map((r) => [str(r.workspace_id), str(r.key), str(r.reason)]),
+    ),
+    table(
+      t.unlistedTitle,
+      ex.unlisted_objects.length,
+      [t.key],
+      ex.unlisted_objects.map((o) => [code(o.key)]),
+    ),
     table(
       t.ungroupedTitle,
       ex.ungrouped_types.length,
       [t.label, t.identifier, t.count],
-      ex.ungrouped_types.map((u) => [escape(typeLabel(u.activity_type, lang)), `${code(u.activity_type)}${KNOWN_ACTIVITY_TYPES.includes(u.activity_type) ? '' : ` <span class="q">(${escape(t.notInEnum)})</span>`}`, `<span class="n">${n(u.count)}</span>`]),
+      ex.ungrouped_types.map((u) => [
+        escape(typeLabel(u.activity_type, lang)),
+        `${code(u.activity_type)}${KNOWN_ACTIVITY_TYPES.includes(u.activity_type) ? '' : ` <span class="q">(${escape(t.notInEnum)})</span>`}`,
+        `<span class="n">${n(u.count)}</span>`,
+      ]),
     ),
     `<h3>${escape(t.lookbackTitle)}: ${n(ex.lookback_before_origin.length)}</h3>` +
       (ex.lookback_before_origin.length === 0
@@ -323,7 +377,10 @@ export function renderSummary(input: SummaryInput): string {
 
   const typeRows = [...perType]
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([type, count]) => `<tr><td>${escape(typeLabel(type, lang))}</td><td>${code(type)}</td><td>${(GROUP_OF.get(type) ?? []).map(code).join(' ') || escape(t.noGroup)}</td><td class="n">${n(count)}</td></tr>`)
+    .map(
+      ([type, count]) =>
+        `<tr><td>${escape(typeLabel(type, lang))}</td><td>${code(type)}</td><td>${(GROUP_OF.get(type) ?? []).map(code).join(' ') || escape(t.noGroup)}</td><td class="n">${n(count)}</td></tr>`,
+    )
     .join('');
 
   return `<!DOCTYPE html>

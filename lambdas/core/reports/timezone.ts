@@ -17,6 +17,14 @@ export function withLocalTime(isoTime: string, zone: string | undefined): string
   const ms = Date.parse(isoTime);
   if (!Number.isFinite(ms)) return isoTime;
   // sv-SE formats as "YYYY-MM-DD HH:MM", the least ambiguous local form Intl offers.
-  const local = new Intl.DateTimeFormat('sv-SE', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms);
+  const local = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: zone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(ms);
   return `${isoTime} (${local} ${zone})`;
 }

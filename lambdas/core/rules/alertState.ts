@@ -47,7 +47,12 @@ export const watermarkSchema = z.strictObject({
    * the next run starts here instead of re-reading every part since the snapshot.
    */
   state_delta: serializedStateSchema.nullable(),
-  alerts: z.strictObject({ matches: z.number().int().nonnegative(), sent: z.number().int().nonnegative(), already_sent: z.number().int().nonnegative(), too_old: z.number().int().nonnegative() }),
+  alerts: z.strictObject({
+    matches: z.number().int().nonnegative(),
+    sent: z.number().int().nonnegative(),
+    already_sent: z.number().int().nonnegative(),
+    too_old: z.number().int().nonnegative(),
+  }),
   written_at: z.string(),
 });
 export type Watermark = z.infer<typeof watermarkSchema>;
@@ -81,12 +86,22 @@ function parseRecord<T>(key: string, body: Buffer, schema: z.ZodType<T>, workspa
     return { key, problem: `${key} is not valid JSON` };
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) return { key, problem: `${key} does not match its format (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})` };
+  if (!parsed.success)
+    return {
+      key,
+      problem: `${key} does not match its format (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`,
+    };
   if ((parsed.data as { workspace_id: string }).workspace_id !== workspaceId) return { key, problem: `${key} names another workspace` };
   return { key, record: parsed.data };
 }
 
-async function lastKey(store: ObjectStore, prefix: string, pattern: RegExp, accept: (name: string) => boolean, startAfter?: string): Promise<string | undefined> {
+async function lastKey(
+  store: ObjectStore,
+  prefix: string,
+  pattern: RegExp,
+  accept: (name: string) => boolean,
+  startAfter?: string,
+): Promise<string | undefined> {
   let best: string | undefined;
   for await (const object of store.list(prefix, startAfter ? { startAfter } : {})) {
     const name = object.key.slice(prefix.length);
@@ -107,16 +122,27 @@ export async function latestWatermark(store: ObjectStore, workspaceId: string, h
   const pattern = /^\d{12}\.json$/;
   const accept = (name: string) => Number(name.slice(0, 12)) <= headSeq;
   const recent = headSeq - RECENT_WATERMARKS;
-  const key = (recent > 0 ? await lastKey(store, prefix, pattern, accept, watermarkKey(workspaceId, recent)) : undefined) ?? (await lastKey(store, prefix, pattern, accept));
+  const key =
+    (recent > 0 ? await lastKey(store, prefix, pattern, accept, watermarkKey(workspaceId, recent)) : undefined) ??
+    (await lastKey(store, prefix, pattern, accept));
   if (!key) return undefined;
   const candidate = await readRecord(store, key, watermarkSchema, workspaceId);
-  if (candidate.record && watermarkKey(workspaceId, candidate.record.seq) !== key) return { key, problem: `${key} names manifest ${candidate.record.seq}, not the one its key says` };
+  if (candidate.record && watermarkKey(workspaceId, candidate.record.seq) !== key)
+    return { key, problem: `${key} names manifest ${candidate.record.seq}, not the one its key says` };
   return candidate;
 }
 
 /** The snapshot a watermark names, if its bytes are still the ones the watermark recorded. */
-export async function readSnapshot(store: ObjectStore, workspaceId: string, ref: { key: string; sha256: string; seq: number }): Promise<Candidate<Snapshot>> {
-  if (!ref.key.startsWith(snapshotPrefix(workspaceId)) || !/^\d{4}-\d{2}-\d{2}\.json$/.test(ref.key.slice(snapshotPrefix(workspaceId).length))) return { key: ref.key, problem: 'the watermark names a key outside this workspace\'s snapshots' };
+export async function readSnapshot(
+  store: ObjectStore,
+  workspaceId: string,
+  ref: { key: string; sha256: string; seq: number },
+): Promise<Candidate<Snapshot>> {
+  if (
+    !ref.key.startsWith(snapshotPrefix(workspaceId)) ||
+    !/^\d{4}-\d{2}-\d{2}\.json$/.test(ref.key.slice(snapshotPrefix(workspaceId).length))
+  )
+    return { key: ref.key, problem: "the watermark names a key outside this workspace's snapshots" };
   let bytes: Buffer;
   try {
     bytes = await store.get(ref.key);
@@ -124,9 +150,11 @@ export async function readSnapshot(store: ObjectStore, workspaceId: string, ref:
     if (error instanceof ObjectNotFoundError) return { key: ref.key, problem: 'it does not exist' };
     throw error;
   }
-  if (sha256Hex(bytes) !== ref.sha256) return { key: ref.key, problem: 'its bytes are not the ones the watermark recorded (SHA-256 differs)' };
+  if (sha256Hex(bytes) !== ref.sha256)
+    return { key: ref.key, problem: 'its bytes are not the ones the watermark recorded (SHA-256 differs)' };
   const candidate = parseRecord(ref.key, bytes, snapshotSchema, workspaceId);
-  if (candidate.record && candidate.record.seq !== ref.seq) return { key: ref.key, problem: `it names manifest ${candidate.record.seq}, the watermark says ${ref.seq}` };
+  if (candidate.record && candidate.record.seq !== ref.seq)
+    return { key: ref.key, problem: `it names manifest ${candidate.record.seq}, the watermark says ${ref.seq}` };
   return candidate;
 }
 
@@ -145,7 +173,11 @@ export async function writeWatermark(store: ObjectStore, record: Watermark): Pro
  * Writes the day's snapshot and returns its reference; undefined when that day's key already
  * holds other bytes (at most one a day, whoever wrote it).
  */
-export async function writeSnapshot(store: ObjectStore, record: Snapshot, day: string): Promise<{ key: string; sha256: string; seq: number } | undefined> {
+export async function writeSnapshot(
+  store: ObjectStore,
+  record: Snapshot,
+  day: string,
+): Promise<{ key: string; sha256: string; seq: number } | undefined> {
   const key = snapshotKey(record.workspace_id, day);
   const bytes = body(record);
   const sha256 = sha256Hex(bytes);
@@ -157,4 +189,3 @@ export async function writeSnapshot(store: ObjectStore, record: Snapshot, day: s
     throw error;
   }
 }
-

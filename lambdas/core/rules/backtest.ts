@@ -21,7 +21,14 @@ export function isoWeek(iso: string): string {
   return `${d.getUTCFullYear()}-W${String(week).padStart(2, '0')}`;
 }
 
-export async function backtest(store: ObjectStore, workspaceIds: readonly string[], ruleSet: RuleSet, from: number, to: number, examples = 3): Promise<{ rules: RuleBacktest[]; entries: number; alerts: Alert[]; failures: RuleFailure[]; failureCount: number }> {
+export async function backtest(
+  store: ObjectStore,
+  workspaceIds: readonly string[],
+  ruleSet: RuleSet,
+  from: number,
+  to: number,
+  examples = 3,
+): Promise<{ rules: RuleBacktest[]; entries: number; alerts: Alert[]; failures: RuleFailure[]; failureCount: number }> {
   const byRule = new Map<string, { severity: string; total: number; perWeek: Record<string, number>; examples: Alert[] }>();
   for (const rule of ruleSet.rules) byRule.set(rule.name, { severity: rule.severity, total: 0, perWeek: {}, examples: [] });
   const alerts: Alert[] = [];

@@ -36,7 +36,10 @@ export class ChainWalk {
       for (const m of read) {
         const next = this.bySeq.get(m.manifest.seq + 1)!;
         if (next.manifest.prev_sha256 !== m.sha256) {
-          throw new IntegrityError(next.key, `manifest ${next.key} does not link to manifest ${m.manifest.seq} (its prev_sha256 differs): the chain is broken; run verify`);
+          throw new IntegrityError(
+            next.key,
+            `manifest ${next.key} does not link to manifest ${m.manifest.seq} (its prev_sha256 differs): the chain is broken; run verify`,
+          );
         }
         this.bySeq.set(m.manifest.seq, m);
         this.lowest = m.manifest.seq;

@@ -20,7 +20,12 @@ export function alertRecordKey(alert: Alert): string {
   return `alerts/workspace=${alert.workspace_id}/${alert.alert_id}.json`;
 }
 
-export async function deliverAlerts(store: ObjectStore, alerts: readonly Alert[], sinks: readonly AlertSink[], now: Date = new Date()): Promise<{ sent: number; alreadySent: number }> {
+export async function deliverAlerts(
+  store: ObjectStore,
+  alerts: readonly Alert[],
+  sinks: readonly AlertSink[],
+  now: Date = new Date(),
+): Promise<{ sent: number; alreadySent: number }> {
   const fresh: Alert[] = [];
   let alreadySent = 0;
   for (const alert of alerts) {
@@ -32,7 +37,9 @@ export async function deliverAlerts(store: ObjectStore, alerts: readonly Alert[]
     if (mine.length) await sink.publish(mine);
   }
   for (const alert of fresh) {
-    const body = Buffer.from(`${JSON.stringify({ ...alert, sent_at: now.toISOString(), channels: sinks.map((s) => s.channel).filter((c) => alert.notify.includes(c)) })}\n`);
+    const body = Buffer.from(
+      `${JSON.stringify({ ...alert, sent_at: now.toISOString(), channels: sinks.map((s) => s.channel).filter((c) => alert.notify.includes(c)) })}\n`,
+    );
     await store.putIfAbsent(alertRecordKey(alert), body, sha256Hex(body));
   }
   return { sent: fresh.length, alreadySent };

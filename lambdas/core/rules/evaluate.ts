@@ -65,7 +65,8 @@ function metadataField(entry: AlertEntry, ...path: string[]): unknown {
   } catch {
     return undefined;
   }
-  for (const key of path) value = value && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+  for (const key of path)
+    value = value && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
   return value;
 }
 
@@ -134,7 +135,13 @@ export class RuleEvaluator {
       }
     }
     const subject = entry.activity_type === 'admin_provisioned' ? metadataField(entry, 'teammate', 'id') : undefined;
-    this.state.observe(who, entry.created_at, entry.activity_type, entry.performed_by_ip, typeof subject === 'string' ? subject : undefined);
+    this.state.observe(
+      who,
+      entry.created_at,
+      entry.activity_type,
+      entry.performed_by_ip,
+      typeof subject === 'string' ? subject : undefined,
+    );
     return alerts;
   }
 

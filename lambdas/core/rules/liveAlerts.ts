@@ -27,7 +27,17 @@ import { type Alert, type AlertEntry, RuleEvaluator, describeRuleFailures } from
 import { type AlertSink, deliverAlerts } from './deliver.ts';
 import type { RuleSet } from './ruleset.ts';
 import { ChainWalk } from './chainWalk.ts';
-import { SNAPSHOT_FORMAT, type Snapshot, WATERMARK_FORMAT, type Watermark, latestWatermark, readSnapshot, snapshotKey, writeSnapshot, writeWatermark } from './alertState.ts';
+import {
+  SNAPSHOT_FORMAT,
+  type Snapshot,
+  WATERMARK_FORMAT,
+  type Watermark,
+  latestWatermark,
+  readSnapshot,
+  snapshotKey,
+  writeSnapshot,
+  writeWatermark,
+} from './alertState.ts';
 import { type SerializedState, applyDelta, stateDelta, trackingFingerprint, trackingOf } from './state.ts';
 
 export interface LiveAlertOptions {
@@ -61,7 +71,13 @@ export interface LiveAlertResult {
 }
 
 /** Evaluates everything archived after the alerts watermark and delivers it (see the file comment). */
-export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, result: Pick<CollectResult, 'workspaceId' | 'headSeq'>, sinks: readonly AlertSink[], options: LiveAlertOptions): Promise<LiveAlertResult> {
+export async function alertOnCollected(
+  store: ObjectStore,
+  ruleSet: RuleSet,
+  result: Pick<CollectResult, 'workspaceId' | 'headSeq'>,
+  sinks: readonly AlertSink[],
+  options: LiveAlertOptions,
+): Promise<LiveAlertResult> {
   const now = options.now ?? (() => new Date());
   const started = now();
   const cutoff = Math.floor(started.getTime() / 1000) - options.maxAgeSeconds;
@@ -79,8 +95,15 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
   const watermarkCandidate = await latestWatermark(store, workspaceId, headSeq);
   if (watermarkCandidate) {
     const w = watermarkCandidate.record;
-    const problem = watermarkCandidate.problem ?? ((await chain.sha256Of(w!.seq)) !== w!.manifest_sha256 ? `its link to the chain does not verify (manifest ${w!.seq} does not have the SHA-256 it names)` : undefined);
-    if (problem) notes.push(`alerts watermark ${watermarkCandidate.key} ignored: ${problem}; every entry within the max age is evaluated again (the sent records stop repeats)`);
+    const problem =
+      watermarkCandidate.problem ??
+      ((await chain.sha256Of(w!.seq)) !== w!.manifest_sha256
+        ? `its link to the chain does not verify (manifest ${w!.seq} does not have the SHA-256 it names)`
+        : undefined);
+    if (problem)
+      notes.push(
+        `alerts watermark ${watermarkCandidate.key} ignored: ${problem}; every entry within the max age is evaluated again (the sent records stop repeats)`,
+      );
     else watermark = w;
   }
   // Everything after the watermark is evaluated. Without one (alerts new for this archive, or
@@ -89,7 +112,15 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
   const emitFrom = watermarkSeq === null ? null : watermarkSeq + 1;
   const summary = { manifests: 0, entries: 0, matches: 0, sent: 0, alreadySent: 0, tooOld: 0 };
   if (emitFrom !== null && emitFrom > headSeq) {
-    return { from: null, to: head.manifest.checkpoint, ...summary, maxAgeCutoff: cutoff, watermark: { before: watermarkSeq, after: watermarkSeq }, snapshot: { used: null, ignored: null, written: null }, notes };
+    return {
+      from: null,
+      to: head.manifest.checkpoint,
+      ...summary,
+      maxAgeCutoff: cutoff,
+      watermark: { before: watermarkSeq, after: watermarkSeq },
+      snapshot: { used: null, ignored: null, written: null },
+      notes,
+    };
   }
 
   let snapshot: Snapshot | undefined;
@@ -188,7 +219,8 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
       snapshotRef = ref;
       written = ref.key;
       delta = stateDelta(stateNow, stateNow);
-    } else notes.push(`alert state snapshot ${todayKey} already exists and is not the one this run computed; the next UTC day gets a new one`);
+    } else
+      notes.push(`alert state snapshot ${todayKey} already exists and is not the one this run computed; the next UTC day gets a new one`);
   }
 
   const record: Watermark = {
@@ -230,7 +262,12 @@ export async function alertOnCollected(store: ObjectStore, ruleSet: RuleSet, res
  * order them; parts are read `concurrency` at a time ahead. A part whose bytes do not match its
  * manifest is skipped and named in `notes` (verify reports it too).
  */
-async function* manifestEntries(store: ObjectStore, manifests: readonly StoredManifest[], concurrency: number, notes: string[]): AsyncGenerator<{ manifest: StoredManifest; entries: AlertEntry[] }> {
+async function* manifestEntries(
+  store: ObjectStore,
+  manifests: readonly StoredManifest[],
+  concurrency: number,
+  notes: string[],
+): AsyncGenerator<{ manifest: StoredManifest; entries: AlertEntry[] }> {
   // A manifest a later recovery manifest superseded carries no weight: its parts are not evaluated.
   const superseded = new Set(manifests.flatMap((m) => (m.manifest.supersedes ?? []).map((r) => r.seq)));
   const parts = manifests.flatMap((m, index) => (superseded.has(m.manifest.seq) ? [] : m.manifest.parts.map((part) => ({ index, part }))));

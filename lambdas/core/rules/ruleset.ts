@@ -19,22 +19,38 @@ const timezone = z.string().refine((tz) => {
   }
 }, 'an IANA time zone like Europe/London');
 
-export const predicateSchema = z.union([
-  z.strictObject({ type_in_group: z.string().min(1) }),
-  z.strictObject({
-    outside_business_hours: z.strictObject({
-      timezone,
-      start: hhmm.default('08:00'),
-      end: hhmm.default('18:00'),
-      /** ISO weekdays that are working days (1 = Monday). */
-      weekdays: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+export const predicateSchema = z.union(
+  [
+    z.strictObject({ type_in_group: z.string().min(1) }),
+    z.strictObject({
+      outside_business_hours: z.strictObject({
+        timezone,
+        start: hhmm.default('08:00'),
+        end: hhmm.default('18:00'),
+        /** ISO weekdays that are working days (1 = Monday). */
+        weekdays: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+      }),
     }),
-  }),
-  z.strictObject({ new_ip: z.strictObject({ days: z.number().int().min(1).max(400).default(90) }) }),
-  z.strictObject({ invite_outside_domains: z.strictObject({ allow: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'a domain like acme.com')).min(1) }) }),
-  z.strictObject({ export_by_new_joiner: z.strictObject({ days: z.number().int().min(1).max(400).default(30) }) }),
-  z.strictObject({ burst: z.strictObject({ group: z.string().min(1), more_than: z.number().int().min(1), hours: z.number().min(0.01).max(24 * 30) }) }),
-], { error: 'not a known predicate (type_in_group, outside_business_hours, new_ip, invite_outside_domains, export_by_new_joiner, burst)' });
+    z.strictObject({ new_ip: z.strictObject({ days: z.number().int().min(1).max(400).default(90) }) }),
+    z.strictObject({
+      invite_outside_domains: z.strictObject({
+        allow: z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'a domain like acme.com')).min(1),
+      }),
+    }),
+    z.strictObject({ export_by_new_joiner: z.strictObject({ days: z.number().int().min(1).max(400).default(30) }) }),
+    z.strictObject({
+      burst: z.strictObject({
+        group: z.string().min(1),
+        more_than: z.number().int().min(1),
+        hours: z
+          .number()
+          .min(0.01)
+          .max(24 * 30),
+      }),
+    }),
+  ],
+  { error: 'not a known predicate (type_in_group, outside_business_hours, new_ip, invite_outside_domains, export_by_new_joiner, burst)' },
+);
 export type Predicate = z.infer<typeof predicateSchema>;
 
 export const ruleSchema = z.strictObject({
@@ -70,7 +86,9 @@ export function parseRules(text: string, source = 'rules file'): RuleSet {
   try {
     raw = source.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    throw new ConfigurationError(`${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`);
+    throw new ConfigurationError(
+      `${source}: not valid ${source.endsWith('.json') ? 'JSON' : 'YAML'} (${(error as Error).message.split('\n')[0]})`,
+    );
   }
   const problems: string[] = [];
   const name = (i: unknown) => {
@@ -83,7 +101,9 @@ export function parseRules(text: string, source = 'rules file'): RuleSet {
   if (problems.length) throw new ConfigurationError(`${source} is invalid:\n  ${problems.join('\n  ')}`);
   const parsed = validate(rulesFileSchema, raw, (path) => {
     const [head, index, ...rest] = path;
-    return head === 'rules' && index !== undefined ? `${name(index)}${rest.length ? ` field ${rest.map(String).join('.')}` : ''}` : path.map(String).join('.') || '(file)';
+    return head === 'rules' && index !== undefined
+      ? `${name(index)}${rest.length ? ` field ${rest.map(String).join('.')}` : ''}`
+      : path.map(String).join('.') || '(file)';
   });
   if (!parsed.success) throw new ConfigurationError(`${source} is invalid:\n  ${parsed.problems.join('\n  ')}`);
   const file = parsed.data;
@@ -97,7 +117,8 @@ export function parseRules(text: string, source = 'rules file'): RuleSet {
     names.add(rule.name);
     rule.when.forEach((p, j) => {
       const group = 'type_in_group' in p ? p.type_in_group : 'burst' in p ? p.burst.group : undefined;
-      if (group !== undefined && !groups.has(group)) problems.push(`rule '${rule.name}' field when.${j}: unknown group '${group}' (known: ${[...groups.keys()].join(', ')})`);
+      if (group !== undefined && !groups.has(group))
+        problems.push(`rule '${rule.name}' field when.${j}: unknown group '${group}' (known: ${[...groups.keys()].join(', ')})`);
       if ('new_ip' in p) horizon = Math.max(horizon, p.new_ip.days * 86_400);
       if ('export_by_new_joiner' in p) horizon = Math.max(horizon, p.export_by_new_joiner.days * 86_400);
       if ('burst' in p) horizon = Math.max(horizon, p.burst.hours * 3600);
@@ -116,7 +137,8 @@ export function isReservedName(name: string): boolean {
 function reservedNames(raw: unknown, ruleName: (i: number) => string): string[] {
   const problems: string[] = [];
   const why = (n: string) => `'${n}' is a reserved name (every JavaScript object inherits it); choose another name`;
-  const own = (value: unknown, key: string): unknown => (value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined);
+  const own = (value: unknown, key: string): unknown =>
+    value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
   const groups = own(raw, 'groups');
   if (groups !== null && typeof groups === 'object') {
     for (const key of Object.keys(groups)) if (isReservedName(key)) problems.push(`groups.${key}: ${why(key)}`);
@@ -130,9 +152,11 @@ function reservedNames(raw: unknown, ruleName: (i: number) => string): string[] 
     if (!Array.isArray(when)) return;
     when.forEach((p, j) => {
       const inGroup = own(p, 'type_in_group');
-      if (typeof inGroup === 'string' && isReservedName(inGroup)) problems.push(`${ruleName(i)} field when.${j}.type_in_group: ${why(inGroup)}`);
+      if (typeof inGroup === 'string' && isReservedName(inGroup))
+        problems.push(`${ruleName(i)} field when.${j}.type_in_group: ${why(inGroup)}`);
       const burstGroup = own(own(p, 'burst'), 'group');
-      if (typeof burstGroup === 'string' && isReservedName(burstGroup)) problems.push(`${ruleName(i)} field when.${j}.burst.group: ${why(burstGroup)}`);
+      if (typeof burstGroup === 'string' && isReservedName(burstGroup))
+        problems.push(`${ruleName(i)} field when.${j}.burst.group: ${why(burstGroup)}`);
     });
   });
   return problems;

@@ -81,7 +81,8 @@ export class CompactState {
     this.maxTime = from.max_time;
     for (const [who, list] of from.ips) this.ips.set(who, new Map(list.map(([ip, last, before]) => [ip, [last, before]])));
     for (const [who, t] of from.joined) this.joined.set(who, t);
-    for (const [group, list] of from.bursts) if (tracking.bursts.has(group)) this.bursts.set(group, new Map(list.map(([who, times]) => [who, [...times]])));
+    for (const [group, list] of from.bursts)
+      if (tracking.bursts.has(group)) this.bursts.set(group, new Map(list.map(([who, times]) => [who, [...times]])));
     this.prune();
   }
 
@@ -164,9 +165,21 @@ export class CompactState {
     this.prune();
     return {
       max_time: this.maxTime,
-      ips: [...this.ips].map(([who, mine]): [string, [string, number, number | null][]] => [who, [...mine].map(([ip, [last, before]]): [string, number, number | null] => [ip, last, before]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))]).sort(byKey),
+      ips: [...this.ips]
+        .map(([who, mine]): [string, [string, number, number | null][]] => [
+          who,
+          [...mine]
+            .map(([ip, [last, before]]): [string, number, number | null] => [ip, last, before])
+            .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+        ])
+        .sort(byKey),
       joined: [...this.joined].sort(byKey),
-      bursts: [...this.bursts].map(([group, byWho]): [string, [string, number[]][]] => [group, [...byWho].map(([who, times]): [string, number[]] => [who, [...times]]).sort(byKey)]).sort(byKey),
+      bursts: [...this.bursts]
+        .map(([group, byWho]): [string, [string, number[]][]] => [
+          group,
+          [...byWho].map(([who, times]): [string, number[]] => [who, [...times]]).sort(byKey),
+        ])
+        .sort(byKey),
     };
   }
 }
@@ -194,7 +207,10 @@ export function stateDelta(base: SerializedState, current: SerializedState): Ser
       .filter(([, list]) => list.length > 0),
     joined: current.joined.filter(([who, t]) => baseJoined.get(who) !== t),
     bursts: current.bursts
-      .map(([group, list]): [string, [string, number[]][]] => [group, list.filter(([who, times]) => !sameTimes(baseBursts.get(group)?.get(who), times))])
+      .map(([group, list]): [string, [string, number[]][]] => [
+        group,
+        list.filter(([who, times]) => !sameTimes(baseBursts.get(group)?.get(who), times)),
+      ])
       .filter(([, list]) => list.length > 0),
   };
 }
@@ -215,7 +231,8 @@ export function applyDelta(base: SerializedState, delta: SerializedState): Seria
     for (const [who, times] of list) byWho.set(who, times);
     bursts.set(group, byWho);
   }
-  const maxTime = base.max_time === null ? delta.max_time : delta.max_time === null ? base.max_time : Math.max(base.max_time, delta.max_time);
+  const maxTime =
+    base.max_time === null ? delta.max_time : delta.max_time === null ? base.max_time : Math.max(base.max_time, delta.max_time);
   return {
     max_time: maxTime,
     ips: [...ips].map(([who, mine]) => [who, [...mine.values()]]),

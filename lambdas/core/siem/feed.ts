@@ -55,10 +55,21 @@ export function s3EventNotification(
           s3SchemaVersion: '1.0',
           configurationId: FEED_CONFIGURATION_ID,
           bucket: { name: target.bucket, arn: `arn:aws:s3:::${target.bucket}` },
-          object: { key: encodeS3EventKey(target.prefix + part.key), size: part.bytes, eTag: part.eTag, sequencer: manifest.seq.toString(16).toUpperCase().padStart(16, '0') },
+          object: {
+            key: encodeS3EventKey(target.prefix + part.key),
+            size: part.bytes,
+            eTag: part.eTag,
+            sequencer: manifest.seq.toString(16).toUpperCase().padStart(16, '0'),
+          },
         },
         // Not part of S3's format (consumers ignore it): traces the announcement to the signed manifest.
-        intercomAuditArchive: { workspaceId: manifest.workspaceId, manifestSeq: manifest.seq, manifestSha256: manifest.sha256, sha256: part.sha256, records: part.records },
+        intercomAuditArchive: {
+          workspaceId: manifest.workspaceId,
+          manifestSeq: manifest.seq,
+          manifestSha256: manifest.sha256,
+          sha256: part.sha256,
+          records: part.records,
+        },
       },
     ],
   };
@@ -68,18 +79,30 @@ export function s3EventNotification(
  * Announces every part `manifest` lists (and nothing else). The eTag is S3's own, read with a
  * HEAD of each listed part, so a consumer that checks it sees the object S3 holds.
  */
-export async function announceManifest(store: ObjectStore, manifest: StoredManifest, publisher: FeedPublisher, target: FeedTarget): Promise<number> {
+export async function announceManifest(
+  store: ObjectStore,
+  manifest: StoredManifest,
+  publisher: FeedPublisher,
+  target: FeedTarget,
+): Promise<number> {
   const messages: FeedMessage[] = [];
   for (const part of manifest.manifest.parts) {
     const info = await store.head(part.key);
     const eTag = info?.etag ?? '';
-    const body = s3EventNotification(target, { key: part.key, bytes: part.bytes, eTag, sha256: part.sha256, records: part.records }, {
-      workspaceId: manifest.manifest.workspace_id,
-      seq: manifest.manifest.seq,
-      sha256: manifest.sha256,
-      writtenAt: manifest.manifest.run.written_at,
+    const body = s3EventNotification(
+      target,
+      { key: part.key, bytes: part.bytes, eTag, sha256: part.sha256, records: part.records },
+      {
+        workspaceId: manifest.manifest.workspace_id,
+        seq: manifest.manifest.seq,
+        sha256: manifest.sha256,
+        writtenAt: manifest.manifest.run.written_at,
+      },
+    );
+    messages.push({
+      body: JSON.stringify(body),
+      id: `${manifest.manifest.workspace_id}:${manifest.manifest.seq}:${part.sha256.slice(0, 16)}`,
     });
-    messages.push({ body: JSON.stringify(body), id: `${manifest.manifest.workspace_id}:${manifest.manifest.seq}:${part.sha256.slice(0, 16)}` });
   }
   if (messages.length > 0) await publisher.publish(messages);
   return messages.length;

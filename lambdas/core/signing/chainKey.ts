@@ -26,7 +26,8 @@ export async function chainKey(store: ObjectStore, workspaceId: string): Promise
   let latestRotation: { key: string; firstSeq: number } | undefined;
   for await (const object of store.list(`${KEYS_ROOT}workspace=${workspaceId}/`)) {
     const parsed = parseRotationKey(object.key);
-    if (parsed && !object.symlink && (latestRotation === undefined || parsed.firstSeq > latestRotation.firstSeq)) latestRotation = { key: object.key, firstSeq: parsed.firstSeq };
+    if (parsed && !object.symlink && (latestRotation === undefined || parsed.firstSeq > latestRotation.firstSeq))
+      latestRotation = { key: object.key, firstSeq: parsed.firstSeq };
   }
   if (latestRotation && (latestSigned === undefined || latestRotation.firstSeq > latestSigned)) {
     let record: ReturnType<typeof rotationSchema.parse>;
@@ -34,14 +35,21 @@ export async function chainKey(store: ObjectStore, workspaceId: string): Promise
       record = rotationSchema.parse(JSON.parse((await store.get(latestRotation.key)).toString('utf8')));
     } catch (error) {
       if (error instanceof ArchiveError) throw error;
-      throw new IntegrityError(latestRotation.key, `${latestRotation.key} is not a valid key rotation record, so the chain's key is unknown: run audit-archive verify to see what changed in the archive`);
+      throw new IntegrityError(
+        latestRotation.key,
+        `${latestRotation.key} is not a valid key rotation record, so the chain's key is unknown: run audit-archive verify to see what changed in the archive`,
+      );
     }
     return { fingerprint: record.new_key.fingerprint, keyId: record.new_key.key_id, source: latestRotation.key };
   }
   if (latestSigned === undefined) return undefined;
   const record = (await readSignature(store, workspaceId, latestSigned))!;
   const fingerprint = recordFingerprint(record);
-  return { ...(fingerprint && { fingerprint }), keyId: record.key_id, source: `${SIGNATURE_ROOT}workspace=${workspaceId}/${String(latestSigned).padStart(12, '0')}.json` };
+  return {
+    ...(fingerprint && { fingerprint }),
+    keyId: record.key_id,
+    source: `${SIGNATURE_ROOT}workspace=${workspaceId}/${String(latestSigned).padStart(12, '0')}.json`,
+  };
 }
 
 /** The key of any chain in the archive (a new chain in an archive takes the archive's key). */
@@ -75,7 +83,7 @@ export class KeyMismatchError extends ConfigurationError {
   ) {
     super(
       `refusing to sign workspace ${workspaceId}'s chain with key ${signerFingerprint}: the chain is signed with key ${chainFingerprint} (${source}). ` +
-        'Use the chain\'s key (restore it, or point the collector at it), or change keys on purpose with `audit-archive keys rotate` ' +
+        "Use the chain's key (restore it, or point the collector at it), or change keys on purpose with `audit-archive keys rotate` " +
         '(on AWS: the collector\'s {"operation":"rotate-key"} event), which records the change signed by both keys.',
     );
     this.name = 'KeyMismatchError';
@@ -86,5 +94,6 @@ export async function assertChainKey(store: ObjectStore, workspaceId: string, si
   const expected = await chainKey(store, workspaceId);
   if (!expected) return;
   const { fingerprint } = await signer.publicKey();
-  if (!signerMatches(expected, signer, fingerprint)) throw new KeyMismatchError(workspaceId, expected.fingerprint ?? expected.keyId, fingerprint, expected.source);
+  if (!signerMatches(expected, signer, fingerprint))
+    throw new KeyMismatchError(workspaceId, expected.fingerprint ?? expected.keyId, fingerprint, expected.source);
 }

@@ -37,7 +37,11 @@ export function parseReceipt(text: string, flag = '--expect-head'): HeadReceipt 
 }
 
 /** The receipt of a workspace's chain head when that head is signed (a receipt for an unsigned head would anchor nothing). */
-export async function signedHeadReceipt(store: ObjectStore, workspaceId: string, cache?: CheckpointCache): Promise<HeadReceipt | undefined> {
+export async function signedHeadReceipt(
+  store: ObjectStore,
+  workspaceId: string,
+  cache?: CheckpointCache,
+): Promise<HeadReceipt | undefined> {
   const head = await findHead(store, workspaceId, cache);
   if (!head) return undefined;
   const signature = await readSignature(store, workspaceId, head.manifest.seq);

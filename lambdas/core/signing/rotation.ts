@@ -50,7 +50,9 @@ export function parseRotationKey(key: string): { workspaceId: string; firstSeq: 
 }
 
 /** The exact bytes both keys sign. */
-export function rotationMessage(r: Pick<RotationRecord, 'workspace_id' | 'first_seq' | 'head_seq' | 'head_sha256' | 'old_key' | 'new_key'>): Buffer {
+export function rotationMessage(
+  r: Pick<RotationRecord, 'workspace_id' | 'first_seq' | 'head_seq' | 'head_sha256' | 'old_key' | 'new_key'>,
+): Buffer {
   return Buffer.from(
     [
       ROTATION_FORMAT,
@@ -67,7 +69,10 @@ export function rotationMessage(r: Pick<RotationRecord, 'workspace_id' | 'first_
 }
 
 /** A workspace's rotation records in seq order; a record that does not parse is returned as `invalid`. */
-export async function readRotations(store: ObjectStore, workspaceId: string): Promise<{ records: { key: string; record: RotationRecord }[]; invalid: { key: string; reason: string }[] }> {
+export async function readRotations(
+  store: ObjectStore,
+  workspaceId: string,
+): Promise<{ records: { key: string; record: RotationRecord }[]; invalid: { key: string; reason: string }[] }> {
   const records: { key: string; record: RotationRecord }[] = [];
   const invalid: { key: string; reason: string }[] = [];
   for await (const object of store.list(`${KEYS_ROOT}workspace=${workspaceId}/`)) {
@@ -79,10 +84,14 @@ export async function readRotations(store: ObjectStore, workspaceId: string): Pr
     }
     try {
       const record = rotationSchema.parse(JSON.parse((await store.get(object.key)).toString('utf8')));
-      if (record.workspace_id !== workspaceId || record.first_seq !== parsed.firstSeq) throw new Error(`it claims first seq ${record.first_seq} of workspace ${record.workspace_id}`);
+      if (record.workspace_id !== workspaceId || record.first_seq !== parsed.firstSeq)
+        throw new Error(`it claims first seq ${record.first_seq} of workspace ${record.workspace_id}`);
       records.push({ key: object.key, record });
     } catch (error) {
-      invalid.push({ key: object.key, reason: `is not a valid rotation record (${error instanceof Error ? error.message.split('\n')[0] : String(error)})` });
+      invalid.push({
+        key: object.key,
+        reason: `is not a valid rotation record (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+      });
     }
   }
   return { records, invalid };
@@ -93,15 +102,27 @@ export async function readRotations(store: ObjectStore, workspaceId: string): Pr
  * it is not yet, then writes the rotation record signed by both. The next manifest is the first
  * the new key signs.
  */
-export async function rotateKey(store: ObjectStore, workspaceId: string, oldSigner: ManifestSigner, newSigner: ManifestSigner, now: Date = new Date()): Promise<RotationRecord> {
+export async function rotateKey(
+  store: ObjectStore,
+  workspaceId: string,
+  oldSigner: ManifestSigner,
+  newSigner: ManifestSigner,
+  now: Date = new Date(),
+): Promise<RotationRecord> {
   const head = await findHead(store, workspaceId);
-  if (!head) throw new ConfigurationError(`workspace ${workspaceId} has no manifest chain in ${store.location} yet: there is no key to rotate (the first collect run signs with the key it is given)`);
+  if (!head)
+    throw new ConfigurationError(
+      `workspace ${workspaceId} has no manifest chain in ${store.location} yet: there is no key to rotate (the first collect run signs with the key it is given)`,
+    );
   await assertChainKey(store, workspaceId, oldSigner);
   const [oldKey, newKey] = await Promise.all([oldSigner.publicKey(), newSigner.publicKey()]);
-  if (oldKey.fingerprint === newKey.fingerprint) throw new ConfigurationError(`the new key is the chain's current key (${oldKey.fingerprint}): nothing to rotate`);
+  if (oldKey.fingerprint === newKey.fingerprint)
+    throw new ConfigurationError(`the new key is the chain's current key (${oldKey.fingerprint}): nothing to rotate`);
   // Only a signed head is handed over: an unsigned one is superseded by collect's signed recovery first.
   if (!(await store.head(signatureKey(workspaceId, head.manifest.seq)))) {
-    throw new ConfigurationError(`the chain head of workspace ${workspaceId} (manifest ${head.manifest.seq}) is unsigned: run collect first (it supersedes unsigned manifests with a signed recovery manifest), then rotate`);
+    throw new ConfigurationError(
+      `the chain head of workspace ${workspaceId} (manifest ${head.manifest.seq}) is unsigned: run collect first (it supersedes unsigned manifests with a signed recovery manifest), then rotate`,
+    );
   }
   const base = {
     workspace_id: workspaceId,
@@ -113,14 +134,23 @@ export async function rotateKey(store: ObjectStore, workspaceId: string, oldSign
   };
   const message = rotationMessage(base);
   const [oldSignature, newSignature] = await Promise.all([oldSigner.sign(message), newSigner.sign(message)]);
-  const record: RotationRecord = { format: ROTATION_FORMAT, ...base, rotated_at: now.toISOString(), old_signature: oldSignature.toString('base64'), new_signature: newSignature.toString('base64') };
+  const record: RotationRecord = {
+    format: ROTATION_FORMAT,
+    ...base,
+    rotated_at: now.toISOString(),
+    old_signature: oldSignature.toString('base64'),
+    new_signature: newSignature.toString('base64'),
+  };
   const body = Buffer.from(`${JSON.stringify(record, null, 2)}\n`, 'utf8');
   const key = rotationKey(workspaceId, record.first_seq);
   try {
     await store.putIfAbsent(key, body, sha256Hex(body));
   } catch (error) {
     if (error instanceof IntegrityError) {
-      throw new ConfigurationError(`a key rotation is already recorded at ${key} (first seq ${record.first_seq}); collect once with the new key before rotating again`, { cause: error });
+      throw new ConfigurationError(
+        `a key rotation is already recorded at ${key} (first seq ${record.first_seq}); collect once with the new key before rotating again`,
+        { cause: error },
+      );
     }
     throw error;
   }

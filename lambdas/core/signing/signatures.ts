@@ -52,7 +52,9 @@ export function parseSignatureKey(key: string): { workspaceId: string; seq: numb
   return m ? { workspaceId: m[1]!, seq: Number(m[2]) } : undefined;
 }
 
-type SignedFields = Pick<SignatureRecord, 'workspace_id' | 'seq' | 'manifest_sha256' | 'prev_signature' | 'prev_signed_seq'> & { readonly key_fingerprint?: string };
+type SignedFields = Pick<SignatureRecord, 'workspace_id' | 'seq' | 'manifest_sha256' | 'prev_signature' | 'prev_signed_seq'> & {
+  readonly key_fingerprint?: string;
+};
 
 /** The exact bytes that are signed: fixed field order, one line each (v2 when a key fingerprint is given). */
 export function canonicalMessage(r: SignedFields): Buffer {
@@ -96,7 +98,13 @@ export async function latestSignature(store: ObjectStore, workspaceId: string, s
 }
 
 /** Signs one stored manifest, chaining to the previous signature. Create-only, like everything else. */
-export async function signManifest(store: ObjectStore, signer: ManifestSigner, manifest: StoredManifest, previous: SignatureRecord | undefined, now: Date = new Date()): Promise<SignatureRecord> {
+export async function signManifest(
+  store: ObjectStore,
+  signer: ManifestSigner,
+  manifest: StoredManifest,
+  previous: SignatureRecord | undefined,
+  now: Date = new Date(),
+): Promise<SignatureRecord> {
   const base = {
     workspace_id: manifest.manifest.workspace_id,
     seq: manifest.manifest.seq,
@@ -123,4 +131,3 @@ export async function signManifest(store: ObjectStore, signer: ManifestSigner, m
 export function publicKeyFingerprint(spkiDer: Buffer): string {
   return createHash('sha256').update(spkiDer).digest('hex');
 }
-

@@ -23,7 +23,15 @@ export const proofSchema = z.strictObject({
   workspace_id: z.string(),
   entry_line: z.string(),
   part: z.strictObject({ key: z.string(), sha256: z.string(), bytes: z.number().int(), base64: z.string() }),
-  manifest: z.strictObject({ key: z.string(), seq: z.number().int(), kind: z.string(), from_iso: z.string(), to_iso: z.string(), sha256: z.string(), text: z.string() }),
+  manifest: z.strictObject({
+    key: z.string(),
+    seq: z.number().int(),
+    kind: z.string(),
+    from_iso: z.string(),
+    to_iso: z.string(),
+    sha256: z.string(),
+    text: z.string(),
+  }),
   signature: signatureSchema.nullable(),
   public_key_pem: z.string().nullable(),
   note: z.string(),
@@ -31,7 +39,12 @@ export const proofSchema = z.strictObject({
 export type TraceProof = z.infer<typeof proofSchema>;
 
 /** Finds the entry by id, newest manifests first, and builds its proof; undefined when no listed part holds it. */
-export async function traceEntry(store: ObjectStore, entryId: string, workspaceIds: readonly string[], publicKeyPem: string | null): Promise<TraceProof | undefined> {
+export async function traceEntry(
+  store: ObjectStore,
+  entryId: string,
+  workspaceIds: readonly string[],
+  publicKeyPem: string | null,
+): Promise<TraceProof | undefined> {
   for (const workspaceId of workspaceIds) {
     let current = await findHead(store, workspaceId);
     while (current) {
@@ -46,7 +59,15 @@ export async function traceEntry(store: ObjectStore, entryId: string, workspaceI
             workspace_id: workspaceId,
             entry_line: line,
             part: { key: part.key, sha256: sha256Hex(body), bytes: body.length, base64: body.toString('base64') },
-            manifest: { key: current.key, seq: current.manifest.seq, kind: current.manifest.kind, from_iso: current.manifest.from_iso, to_iso: current.manifest.to_iso, sha256: sha256Hex(manifestBody), text: manifestBody.toString('utf8') },
+            manifest: {
+              key: current.key,
+              seq: current.manifest.seq,
+              kind: current.manifest.kind,
+              from_iso: current.manifest.from_iso,
+              to_iso: current.manifest.to_iso,
+              sha256: sha256Hex(manifestBody),
+              text: manifestBody.toString('utf8'),
+            },
             signature: (await readSignature(store, workspaceId, current.manifest.seq)) ?? null,
             public_key_pem: publicKeyPem,
             note: "This proof links the entry to one signed manifest. That the manifest is part of the workspace's unbroken chain up to its head is checked by `audit-archive verify`.",
@@ -63,7 +84,8 @@ export async function traceEntry(store: ObjectStore, entryId: string, workspaceI
 export async function verifyProof(proof: TraceProof, verifier: SignatureVerifier): Promise<{ ok: boolean; problems: string[] }> {
   const problems: string[] = [];
   const part = Buffer.from(proof.part.base64, 'base64');
-  if (sha256Hex(part) !== proof.part.sha256) problems.push(`part: its bytes hash to ${sha256Hex(part)}, the proof says ${proof.part.sha256}`);
+  if (sha256Hex(part) !== proof.part.sha256)
+    problems.push(`part: its bytes hash to ${sha256Hex(part)}, the proof says ${proof.part.sha256}`);
   let found = false;
   try {
     const lines = createInterface({ input: Readable.from([part]).pipe(createGunzip()), crlfDelay: Infinity });
@@ -73,21 +95,26 @@ export async function verifyProof(proof: TraceProof, verifier: SignatureVerifier
   }
   if (!found) problems.push('entry: the entry line is not in the part');
   if (lineIdAndTime(proof.entry_line).id !== proof.entry_id) problems.push(`entry: the line's id is not ${proof.entry_id}`);
-  if (sha256Hex(proof.manifest.text) !== proof.manifest.sha256) problems.push(`manifest: its text hashes to ${sha256Hex(proof.manifest.text)}, the proof says ${proof.manifest.sha256}`);
-  const manifest = manifestSchema.safeParse((() => {
-    try {
-      return JSON.parse(proof.manifest.text);
-    } catch {
-      return undefined;
-    }
-  })());
+  if (sha256Hex(proof.manifest.text) !== proof.manifest.sha256)
+    problems.push(`manifest: its text hashes to ${sha256Hex(proof.manifest.text)}, the proof says ${proof.manifest.sha256}`);
+  const manifest = manifestSchema.safeParse(
+    (() => {
+      try {
+        return JSON.parse(proof.manifest.text);
+      } catch {
+        return undefined;
+      }
+    })(),
+  );
   if (!manifest.success) problems.push('manifest: not a valid manifest');
-  else if (!manifest.data.parts.some((p) => p.key === proof.part.key && p.sha256 === sha256Hex(part))) problems.push(`manifest: it does not list part ${proof.part.key} with SHA-256 ${sha256Hex(part)}`);
+  else if (!manifest.data.parts.some((p) => p.key === proof.part.key && p.sha256 === sha256Hex(part)))
+    problems.push(`manifest: it does not list part ${proof.part.key} with SHA-256 ${sha256Hex(part)}`);
   const sig = proof.signature;
   if (!sig) problems.push('signature: the manifest has no signature');
   else {
     if (sig.manifest_sha256 !== sha256Hex(proof.manifest.text)) problems.push('signature: it signs another manifest');
-    if (!(await verifier.verify(canonicalMessage(sig), Buffer.from(sig.signature, 'base64')))) problems.push(`signature: it does not verify with the key given (fingerprint ${verifier.fingerprint})`);
+    if (!(await verifier.verify(canonicalMessage(sig), Buffer.from(sig.signature, 'base64'))))
+      problems.push(`signature: it does not verify with the key given (fingerprint ${verifier.fingerprint})`);
   }
   return { ok: problems.length === 0, problems };
 }

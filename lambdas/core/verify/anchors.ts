@@ -15,7 +15,12 @@ type Report = (code: ProblemCode, key: string, message: string) => void;
 type ManifestShas = ReadonlyMap<string, { workspaceId: string; seq: number; sha: string }>;
 
 /** `--expect-head` and `--max-head-age`: the chain must reach what was recorded outside it, and be recent. */
-export function checkHeads(heads: ReadonlyMap<string, { last: number; checkpoint: number | null }>, shas: ManifestShas, options: VerifyOptions, report: Report): void {
+export function checkHeads(
+  heads: ReadonlyMap<string, { last: number; checkpoint: number | null }>,
+  shas: ManifestShas,
+  options: VerifyOptions,
+  report: Report,
+): void {
   for (const expected of options.expectHeads ?? []) {
     const key = manifestKey(expected.workspaceId, expected.seq);
     const head = heads.get(expected.workspaceId);
@@ -29,7 +34,12 @@ export function checkHeads(heads: ReadonlyMap<string, { last: number; checkpoint
     }
     const found = shas.get(key);
     if (!found) continue; // manifest-missing or manifest-invalid is already reported for it
-    if (found.sha !== expected.sha256) report('head-mismatch', key, `${key} hashes to ${found.sha}, but the head receipt recorded ${expected.sha256}: the chain was replaced from there on`);
+    if (found.sha !== expected.sha256)
+      report(
+        'head-mismatch',
+        key,
+        `${key} hashes to ${found.sha}, but the head receipt recorded ${expected.sha256}: the chain was replaced from there on`,
+      );
   }
   if (options.maxHeadAgeSeconds !== undefined) {
     const now = Math.floor((options.now ?? (() => new Date()))().getTime() / 1000);
@@ -47,7 +57,11 @@ export function checkHeads(heads: ReadonlyMap<string, { last: number; checkpoint
 }
 
 /** Receipts for workspaces with no problem at all (and none only the archive as a whole has). */
-export function cleanReceipts(heads: ReadonlyMap<string, { last: number }>, shas: ManifestShas, problems: readonly Problem[]): HeadReceipt[] {
+export function cleanReceipts(
+  heads: ReadonlyMap<string, { last: number }>,
+  shas: ManifestShas,
+  problems: readonly Problem[],
+): HeadReceipt[] {
   const dirty = new Set<string>();
   let unattributed = false;
   for (const p of problems) {
@@ -74,16 +88,28 @@ export async function checkVersions(store: ObjectStore, report: Report): Promise
       try {
         next = await versions.next();
       } catch (error) {
-        report('unreadable', root, `the versions under ${root} cannot be listed (${error instanceof Error ? error.message : String(error)}): grant s3:ListBucketVersions to check for deleted or overwritten objects`);
+        report(
+          'unreadable',
+          root,
+          `the versions under ${root} cannot be listed (${error instanceof Error ? error.message : String(error)}): grant s3:ListBucketVersions to check for deleted or overwritten objects`,
+        );
         break;
       }
       if (next.done) break;
       const v = next.value;
       count += 1;
       if (v.deleteMarker) {
-        report('delete-marker', v.key, `${v.key} has a delete marker (version ${v.versionId}${v.lastModified ? `, ${v.lastModified}` : ''}${v.isLatest ? ', hiding the object' : ''}): someone deleted it; the locked version is still in the bucket`);
+        report(
+          'delete-marker',
+          v.key,
+          `${v.key} has a delete marker (version ${v.versionId}${v.lastModified ? `, ${v.lastModified}` : ''}${v.isLatest ? ', hiding the object' : ''}): someone deleted it; the locked version is still in the bucket`,
+        );
       } else if (!v.isLatest) {
-        report('noncurrent-version', v.key, `${v.key} has a non-current version ${v.versionId}${v.lastModified ? ` (${v.lastModified})` : ''}: the object was written more than once`);
+        report(
+          'noncurrent-version',
+          v.key,
+          `${v.key} has a non-current version ${v.versionId}${v.lastModified ? ` (${v.lastModified})` : ''}: the object was written more than once`,
+        );
       }
     }
   }

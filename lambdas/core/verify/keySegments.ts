@@ -35,16 +35,25 @@ export async function trustedKeySegments(
   const broken = new Set<number>();
   sorted.forEach(({ key, record }, i) => {
     if (i > 0 && sorted[i - 1]!.record.new_key.fingerprint !== record.old_key.fingerprint) {
-      report(key, `rotation record ${key} hands over from key ${record.old_key.fingerprint}, but the previous rotation handed the chain to key ${sorted[i - 1]!.record.new_key.fingerprint}`);
+      report(
+        key,
+        `rotation record ${key} hands over from key ${record.old_key.fingerprint}, but the previous rotation handed the chain to key ${sorted[i - 1]!.record.new_key.fingerprint}`,
+      );
       broken.add(i);
     }
     if (record.head_seq !== record.first_seq - 1) {
-      report(key, `rotation record ${key} names head ${record.head_seq} but first seq ${record.first_seq}: the new key must take over right after the head`);
+      report(
+        key,
+        `rotation record ${key} names head ${record.head_seq} but first seq ${record.first_seq}: the new key must take over right after the head`,
+      );
       broken.add(i);
     }
     const sha = manifestSha(record.head_seq);
     if (sha !== undefined && sha !== record.head_sha256) {
-      report(key, `rotation record ${key} was made at head ${record.head_seq} with SHA-256 ${record.head_sha256}, but that manifest now hashes to ${sha}`);
+      report(
+        key,
+        `rotation record ${key} was made at head ${record.head_seq} with SHA-256 ${record.head_sha256}, but that manifest now hashes to ${sha}`,
+      );
       broken.add(i);
     }
   });
@@ -65,7 +74,10 @@ export async function trustedKeySegments(
     const other = known === 'old' ? record.new_key : record.old_key;
     const otherVerifier = load(other.public_key_pem, other.fingerprint);
     if (!otherVerifier) {
-      report(key, `rotation record ${key}: its ${known === 'old' ? 'new' : 'old'} public key is missing, unreadable or does not have fingerprint ${other.fingerprint}`);
+      report(
+        key,
+        `rotation record ${key}: its ${known === 'old' ? 'new' : 'old'} public key is missing, unreadable or does not have fingerprint ${other.fingerprint}`,
+      );
       return undefined;
     }
     const oldVerifier = known === 'old' ? verifiers[i]! : otherVerifier;
@@ -74,7 +86,10 @@ export async function trustedKeySegments(
     const oldOk = await oldVerifier.verify(message, Buffer.from(record.old_signature, 'base64'));
     const newOk = await newVerifier.verify(message, Buffer.from(record.new_signature, 'base64'));
     if (!oldOk || !newOk) {
-      report(key, `rotation record ${key} is not signed by both keys (${oldOk ? '' : `old key ${record.old_key.fingerprint}`}${!oldOk && !newOk ? ' and ' : ''}${newOk ? '' : `new key ${record.new_key.fingerprint}`} does not verify): forged, or altered after signing`);
+      report(
+        key,
+        `rotation record ${key} is not signed by both keys (${oldOk ? '' : `old key ${record.old_key.fingerprint}`}${!oldOk && !newOk ? ' and ' : ''}${newOk ? '' : `new key ${record.new_key.fingerprint}`} does not verify): forged, or altered after signing`,
+      );
       return undefined;
     }
     return otherVerifier;
@@ -91,5 +106,9 @@ export async function trustedKeySegments(
       verifiers[i] = previous;
     }
   }
-  return fingerprints.map((fingerprint, i) => ({ firstSeq: i === 0 ? 0 : sorted[i - 1]!.record.first_seq, fingerprint, ...(verifiers[i] && { verifier: verifiers[i] }) }));
+  return fingerprints.map((fingerprint, i) => ({
+    firstSeq: i === 0 ? 0 : sorted[i - 1]!.record.first_seq,
+    fingerprint,
+    ...(verifiers[i] && { verifier: verifiers[i] }),
+  }));
 }

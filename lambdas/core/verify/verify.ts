@@ -5,7 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { ObjectInfo, ObjectStore, SignatureVerifier } from '../ports.ts';
-import { SIGNATURE_ROOT, canonicalMessage, parseSignatureKey, recordFingerprint, signatureKey, signatureSchema, type SignatureRecord } from '../signing/signatures.ts';
+import {
+  SIGNATURE_ROOT,
+  canonicalMessage,
+  parseSignatureKey,
+  recordFingerprint,
+  signatureKey,
+  signatureSchema,
+  type SignatureRecord,
+} from '../signing/signatures.ts';
 import { KEYS_ROOT, parseRotationKey, readRotations } from '../signing/rotation.ts';
 import type { HeadReceipt } from '../signing/receipts.ts';
 import { type KeySegment, trustedKeySegments } from './keySegments.ts';
@@ -155,7 +163,11 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   async function* listed(root: string): AsyncGenerator<ObjectInfo> {
     for await (const object of store.list(root)) {
       if (object.symlink) {
-        report('symlink', object.key, `${object.key} is a symbolic link inside the archive: it is never followed (it could point anywhere, or loop); remove it and restore the real object from a copy`);
+        report(
+          'symlink',
+          object.key,
+          `${object.key} is a symbolic link inside the archive: it is never followed (it could point anywhere, or loop); remove it and restore the real object from a copy`,
+        );
         continue;
       }
       yield object;
@@ -233,7 +245,11 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     for (let seq = 0; seq <= last; seq++) {
       const key = manifestKey(workspaceId, seq);
       if (!present.has(seq)) {
-        report('manifest-missing', key, `manifest ${key} is missing: the chain of workspace ${workspaceId} jumps from ${seq - 1} to the next manifest present`);
+        report(
+          'manifest-missing',
+          key,
+          `manifest ${key} is missing: the chain of workspace ${workspaceId} jumps from ${seq - 1} to the next manifest present`,
+        );
         prevSha = undefined;
         continue;
       }
@@ -252,20 +268,33 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
         }
         manifest = parsed.data;
       } catch (error) {
-        report('manifest-invalid', key, `manifest ${key} is not a valid manifest (${error instanceof Error ? error.message : String(error)})`);
+        report(
+          'manifest-invalid',
+          key,
+          `manifest ${key} is not a valid manifest (${error instanceof Error ? error.message : String(error)})`,
+        );
         prevSha = undefined;
         continue;
       }
       if (manifest.seq !== seq || manifest.workspace_id !== workspaceId) {
-        report('manifest-invalid', key, `manifest ${key} claims to be seq ${manifest.seq} of workspace ${manifest.workspace_id} (moved or reordered)`);
+        report(
+          'manifest-invalid',
+          key,
+          `manifest ${key} claims to be seq ${manifest.seq} of workspace ${manifest.workspace_id} (moved or reordered)`,
+        );
       }
       if (seq === 0) {
-        if (manifest.kind !== 'genesis' || manifest.prev_sha256 !== null) report('chain-broken', key, `manifest ${key} should open the chain (kind genesis, no previous hash)`);
+        if (manifest.kind !== 'genesis' || manifest.prev_sha256 !== null)
+          report('chain-broken', key, `manifest ${key} should open the chain (kind genesis, no previous hash)`);
         origin = manifest.from;
       } else if (manifest.kind === 'genesis') {
         report('chain-broken', key, `manifest ${key} is a second genesis inside the chain`);
       } else if (prevSha !== undefined && prevSeqRead === seq - 1 && manifest.prev_sha256 !== prevSha) {
-        report('chain-broken', key, `manifest ${key} names previous hash ${manifest.prev_sha256}, but manifest ${seq - 1} hashes to ${prevSha}: the previous manifest was altered or replaced`);
+        report(
+          'chain-broken',
+          key,
+          `manifest ${key} names previous hash ${manifest.prev_sha256}, but manifest ${seq - 1} hashes to ${prevSha}: the previous manifest was altered or replaced`,
+        );
       }
       if (origin !== null && manifest.origin !== origin) {
         report('chain-broken', key, `manifest ${key} says the archive starts at ${iso(manifest.origin)}, the genesis says ${iso(origin)}`);
@@ -285,11 +314,18 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     const superseded = new Set<number>();
     const adopted = new Set<number>();
     for (const { manifest, key } of chain.values()) {
-      const refs = [...(manifest.supersedes ?? []).map((r) => ['supersedes', r] as const), ...(manifest.adopts ?? []).map((r) => ['adopts', r] as const)];
+      const refs = [
+        ...(manifest.supersedes ?? []).map((r) => ['supersedes', r] as const),
+        ...(manifest.adopts ?? []).map((r) => ['adopts', r] as const),
+      ];
       for (const [how, ref] of refs) {
         const target = chain.get(ref.seq);
         if (ref.seq >= manifest.seq || !target || target.sha !== ref.sha256) {
-          report('chain-broken', key, `manifest ${key} ${how} manifest ${ref.seq} with SHA-256 ${ref.sha256}, but ${target ? `it hashes to ${target.sha}` : 'it is not in the chain'}`);
+          report(
+            'chain-broken',
+            key,
+            `manifest ${key} ${how} manifest ${ref.seq} with SHA-256 ${ref.sha256}, but ${target ? `it hashes to ${target.sha}` : 'it is not in the chain'}`,
+          );
           continue;
         }
         if (counts(manifest.seq)) (how === 'supersedes' ? superseded : adopted).add(ref.seq);
@@ -311,25 +347,46 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       if (isWindowKind(manifest.kind)) {
         windows += 1;
         if (coveredTo !== null && manifest.from > coveredTo) {
-          report('window-gap', key, `window manifest ${key} starts at ${manifest.from_iso} but the previous window ended at ${iso(coveredTo)}: ${iso(coveredTo)}–${manifest.from_iso} was never collected`);
+          report(
+            'window-gap',
+            key,
+            `window manifest ${key} starts at ${manifest.from_iso} but the previous window ended at ${iso(coveredTo)}: ${iso(coveredTo)}–${manifest.from_iso} was never collected`,
+          );
         } else if (coveredTo !== null && manifest.from < coveredTo) {
-          report('window-overlap', key, `window manifest ${key} starts at ${manifest.from_iso}, inside the range already covered up to ${iso(coveredTo)}`);
+          report(
+            'window-overlap',
+            key,
+            `window manifest ${key} starts at ${manifest.from_iso}, inside the range already covered up to ${iso(coveredTo)}`,
+          );
         }
         if (manifest.to <= manifest.from || manifest.checkpoint !== manifest.to) {
-          report('manifest-invalid', key, `window manifest ${key} has an empty or inconsistent range [${manifest.from_iso}, ${manifest.to_iso}) / checkpoint`);
+          report(
+            'manifest-invalid',
+            key,
+            `window manifest ${key} has an empty or inconsistent range [${manifest.from_iso}, ${manifest.to_iso}) / checkpoint`,
+          );
         }
         coveredTo = Math.max(coveredTo ?? manifest.to, manifest.to);
       } else if (manifest.kind === 'late') {
         lates += 1;
         if ((origin !== null && manifest.from < origin) || (coveredTo !== null && manifest.to > coveredTo)) {
-          report('late-out-of-range', key, `late manifest ${key} adds to [${manifest.from_iso}, ${manifest.to_iso}), which is not inside the range covered so far`);
+          report(
+            'late-out-of-range',
+            key,
+            `late manifest ${key} adds to [${manifest.from_iso}, ${manifest.to_iso}), which is not inside the range covered so far`,
+          );
         }
       }
       for (const part of manifest.parts) refs.push({ part, manifest, quarantine: false });
       for (const part of manifest.quarantine) refs.push({ part, manifest, quarantine: true });
       for (const rejected of manifest.rejected_parts ?? []) {
         if (!rejectedKeys.has(rejected.key)) rejectedKeys.set(rejected.key, { sha256: rejected.sha256, seq, workspaceId });
-        exceptions.push({ key: rejected.key, kind: manifest.kind === 'exception' ? 'acknowledged' : 'rejected', seq, reason: rejected.reason });
+        exceptions.push({
+          key: rejected.key,
+          kind: manifest.kind === 'exception' ? 'acknowledged' : 'rejected',
+          seq,
+          reason: rejected.reason,
+        });
       }
       for (const conflict of manifest.conflicts ?? []) conflicts.push({ ...conflict, seq, workspaceId });
       if (manifest.index) indexes.set(manifest.index.key, { sha256: manifest.index.sha256, body: indexBody(manifest), seq });
@@ -338,7 +395,11 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     heads.set(workspaceId, { last, checkpoint: coveredTo });
     const anySigned = firstSignedSeq !== undefined && firstSignedSeq !== null;
     if (signed && !anySigned) {
-      warn('unsigned-chain', manifestKey(workspaceId, last), `workspace ${workspaceId}: unsigned: hash chain only — no manifest of this chain is signed (it was collected with signing off), so nothing but the hash chain anchors it`);
+      warn(
+        'unsigned-chain',
+        manifestKey(workspaceId, last),
+        `workspace ${workspaceId}: unsigned: hash chain only — no manifest of this chain is signed (it was collected with signing off), so nothing but the hash chain anchors it`,
+      );
     }
     summaries.push({
       ...(firstSignedSeq !== undefined && { firstSignedSeq }),
@@ -362,7 +423,15 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
    * adopts them; before the chain's first signature, a warning (signing began later, v1); in a
    * chain with no signature at all, the hash chain only (a warning); anything else is a problem.
    */
-  function reportUnsigned(workspaceId: string, last: number, signed: Set<number>, first: number | null, superseded: Set<number>, adopted: Set<number>, chain: Map<number, { manifest: Manifest }>) {
+  function reportUnsigned(
+    workspaceId: string,
+    last: number,
+    signed: Set<number>,
+    first: number | null,
+    superseded: Set<number>,
+    adopted: Set<number>,
+    chain: Map<number, { manifest: Manifest }>,
+  ) {
     if (first === null) return;
     const early: number[] = [];
     for (let seq = 0; seq <= last; seq++) {
@@ -370,9 +439,17 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       const key = manifestKey(workspaceId, seq);
       if (seq < first) early.push(seq);
       else if (seq === last) {
-        report('signature-missing', key, `manifest ${key} (the chain head) has no signature: nothing anchors the chain's end — the next collect run supersedes it with a signed recovery manifest and re-collects its range`);
+        report(
+          'signature-missing',
+          key,
+          `manifest ${key} (the chain head) has no signature: nothing anchors the chain's end — the next collect run supersedes it with a signed recovery manifest and re-collects its range`,
+        );
       } else {
-        report('signature-missing', key, `manifest ${key} has no signature ${signatureKey(workspaceId, seq)} although earlier manifests are signed, and no signed recovery manifest supersedes it`);
+        report(
+          'signature-missing',
+          key,
+          `manifest ${key} has no signature ${signatureKey(workspaceId, seq)} although earlier manifests are signed, and no signed recovery manifest supersedes it`,
+        );
       }
     }
     if (early.length > 0) {
@@ -386,7 +463,10 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
 
   // Signatures: each manifest's, chained to the previous one, verified with the operator's key.
   /** Checks every signature of a chain; returns the first signed seq, the seqs with a signature, and those whose signature verifies. */
-  async function checkSignatures(workspaceId: string, last: number): Promise<{ first: number | null; present: Set<number>; signed: Set<number> }> {
+  async function checkSignatures(
+    workspaceId: string,
+    last: number,
+  ): Promise<{ first: number | null; present: Set<number>; signed: Set<number> }> {
     const segments = await keySegmentsOf(workspaceId);
     let previous: SignatureRecord | undefined;
     let first: number | null = null;
@@ -414,22 +494,42 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
         valid = false;
       }
       if (manifestEntry && record.manifest_sha256 !== manifestEntry.sha) {
-        report('signature-invalid', key, `signature ${key} signed manifest SHA-256 ${record.manifest_sha256}, but ${manifestKey(workspaceId, seq)} now hashes to ${manifestEntry.sha}: the manifest was replaced after signing`);
+        report(
+          'signature-invalid',
+          key,
+          `signature ${key} signed manifest SHA-256 ${record.manifest_sha256}, but ${manifestKey(workspaceId, seq)} now hashes to ${manifestEntry.sha}: the manifest was replaced after signing`,
+        );
         valid = false;
       }
       if (record.prev_signature !== (previous?.signature ?? null) || record.prev_signed_seq !== (previous?.seq ?? null)) {
-        report('signature-chain-broken', key, `signature ${key} names previous signature of seq ${record.prev_signed_seq ?? 'none'}, but the previous signature found is of seq ${previous?.seq ?? 'none'}`);
+        report(
+          'signature-chain-broken',
+          key,
+          `signature ${key} names previous signature of seq ${record.prev_signed_seq ?? 'none'}, but the previous signature found is of seq ${previous?.seq ?? 'none'}`,
+        );
       }
       const segment = [...segments].reverse().find((s) => s.firstSeq <= seq)!;
       const named = recordFingerprint(record);
       if (named !== undefined && named !== segment.fingerprint) {
-        report('signature-invalid', key, `signature ${key} does not verify with key ${segment.fingerprint}: it names key ${named} (forged, or made with another key; a key changes only through a rotation record)`);
+        report(
+          'signature-invalid',
+          key,
+          `signature ${key} does not verify with key ${segment.fingerprint}: it names key ${named} (forged, or made with another key; a key changes only through a rotation record)`,
+        );
         valid = false;
       } else if (!segment.verifier) {
-        report('signature-invalid', key, `signature ${key} is made with key ${segment.fingerprint}, which no valid rotation record links to the trusted key ${options.verifier!.fingerprint}`);
+        report(
+          'signature-invalid',
+          key,
+          `signature ${key} is made with key ${segment.fingerprint}, which no valid rotation record links to the trusted key ${options.verifier!.fingerprint}`,
+        );
         valid = false;
       } else if (!(await segment.verifier.verify(canonicalMessage(record), Buffer.from(record.signature, 'base64')))) {
-        report('signature-invalid', key, `signature ${key} does not verify with key ${segment.fingerprint}: forged, or made with another key`);
+        report(
+          'signature-invalid',
+          key,
+          `signature ${key} does not verify with key ${segment.fingerprint}: forged, or made with another key`,
+        );
         valid = false;
       }
       if (valid && manifestEntry) signed.add(seq);
@@ -440,7 +540,14 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   }
 
   async function keySegmentsOf(workspaceId: string): Promise<KeySegment[]> {
-    if (!rotationWorkspaces.has(workspaceId)) return trustedKeySegments([], options.verifier!, undefined, () => undefined, () => undefined);
+    if (!rotationWorkspaces.has(workspaceId))
+      return trustedKeySegments(
+        [],
+        options.verifier!,
+        undefined,
+        () => undefined,
+        () => undefined,
+      );
     const { records, invalid } = await readRotations(store, workspaceId);
     for (const r of invalid) report('rotation-invalid', r.key, `${r.key} ${r.reason}`);
     return trustedKeySegments(
@@ -458,12 +565,20 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     for (const ref of refs) {
       const earlier = referenced.get(ref.part.key);
       if (earlier) {
-        report('part-listed-twice', ref.part.key, `${ref.part.key} is listed by manifest ${earlier.manifest.seq} and again by manifest ${ref.manifest.seq}`);
+        report(
+          'part-listed-twice',
+          ref.part.key,
+          `${ref.part.key} is listed by manifest ${earlier.manifest.seq} and again by manifest ${ref.manifest.seq}`,
+        );
         continue;
       }
       referenced.set(ref.part.key, ref);
       if (!dataObjects.has(ref.part.key)) {
-        report('part-missing', ref.part.key, `${ref.part.key} is listed by manifest ${manifestKey(ref.manifest.workspace_id, ref.manifest.seq)} but does not exist`);
+        report(
+          'part-missing',
+          ref.part.key,
+          `${ref.part.key} is listed by manifest ${manifestKey(ref.manifest.workspace_id, ref.manifest.seq)} but does not exist`,
+        );
         continue;
       }
       toCheck.push(ref);
@@ -481,7 +596,12 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     bytesChecked += body.length;
     const sha = createHash('sha256').update(body).digest('hex');
     if (sha !== part.sha256 || body.length !== part.bytes) {
-      const how = body.length < part.bytes ? `truncated to ${body.length} of ${part.bytes} bytes` : body.length > part.bytes ? `grown to ${body.length} bytes from ${part.bytes}` : 'altered (same size, different bytes)';
+      const how =
+        body.length < part.bytes
+          ? `truncated to ${body.length} of ${part.bytes} bytes`
+          : body.length > part.bytes
+            ? `grown to ${body.length} bytes from ${part.bytes}`
+            : 'altered (same size, different bytes)';
       report('part-altered', part.key, `${part.key} is ${how}: SHA-256 ${sha}, manifest ${manifest.seq} recorded ${part.sha256}`);
       return;
     }
@@ -498,12 +618,22 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
         ids.push(id);
       }
     } catch (error) {
-      report('part-inconsistent', part.key, `${part.key} cannot be read as gzip JSON lines (${error instanceof Error ? error.message : String(error)})`);
+      report(
+        'part-inconsistent',
+        part.key,
+        `${part.key} cannot be read as gzip JSON lines (${error instanceof Error ? error.message : String(error)})`,
+      );
       return;
     }
     idsOfPart.set(ref, ids);
-    if (records !== part.records) report('part-inconsistent', part.key, `${part.key} holds ${records} lines, manifest ${manifest.seq} says ${part.records}`);
-    if (outside > 0) report('part-inconsistent', part.key, `${part.key} holds ${outside} entries outside its manifest's range [${manifest.from_iso}, ${manifest.to_iso})`);
+    if (records !== part.records)
+      report('part-inconsistent', part.key, `${part.key} holds ${records} lines, manifest ${manifest.seq} says ${part.records}`);
+    if (outside > 0)
+      report(
+        'part-inconsistent',
+        part.key,
+        `${part.key} holds ${outside} entries outside its manifest's range [${manifest.from_iso}, ${manifest.to_iso})`,
+      );
   };
   const concurrency = Math.max(1, options.concurrency ?? 4);
   let cursor = 0;
@@ -532,7 +662,8 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
 
   if (options.verifier) for (const key of signatureKeys) report('stray-object', key, `${key} signs no manifest of the chain`);
   for (const key of rotationObjects) {
-    if (!manifestKeys.has(parseRotationKey(key)!.workspaceId)) report('stray-object', key, `${key} rotates the key of a workspace that has no manifest chain`);
+    if (!manifestKeys.has(parseRotationKey(key)!.workspaceId))
+      report('stray-object', key, `${key} rotates the key of a workspace that has no manifest chain`);
   }
 
   // Object Lock: every part, manifest and signature locked in the expected mode, long enough,
@@ -543,10 +674,16 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   if (options.lock && store.objectLock && store.hasLockRecords && !(await store.hasLockRecords())) {
     // A copy (aws s3 sync, an assessor's download) carries no lock state: said once, not per object.
     lockState = 'not-checked';
-    if (options.requireLocks) report('lock-records-missing', '.object-lock/', `${store.location} has no Object Lock records at all (a copy?), and --require-locks was given: verify the original archive, or drop --require-locks to verify a copy`);
+    if (options.requireLocks)
+      report(
+        'lock-records-missing',
+        '.object-lock/',
+        `${store.location} has no Object Lock records at all (a copy?), and --require-locks was given: verify the original archive, or drop --require-locks to verify a copy`,
+      );
     else notes.push(NO_LOCK_RECORDS_NOTE);
   }
-  if (lockState === 'unsupported' && options.requireLocks) report('lock-records-missing', '.object-lock/', `${store.location} keeps no Object Lock state, and --require-locks was given`);
+  if (lockState === 'unsupported' && options.requireLocks)
+    report('lock-records-missing', '.object-lock/', `${store.location} keeps no Object Lock state, and --require-locks was given`);
   if (options.lock && store.objectLock && lockState === 'checked') {
     const expected = new Map<string, string | undefined>();
     for (const ref of referenced.values()) expected.set(ref.part.key, ref.part.sha256);
@@ -566,12 +703,19 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
         report('not-locked', key, `${key} is not under Object Lock (expected ${options.lock.mode} for ${options.lock.years} years)`);
         continue;
       }
-      if (lock.mode !== options.lock.mode) report('lock-mode', key, `${key} is locked in ${lock.mode} mode, but ${options.lock.mode} was promised`);
+      if (lock.mode !== options.lock.mode)
+        report('lock-mode', key, `${key} is locked in ${lock.mode} mode, but ${options.lock.mode} was promised`);
       if (lock.retainUntil && lock.createdAt) {
         const days = (Date.parse(lock.retainUntil) - Date.parse(lock.createdAt)) / 86_400_000;
-        if (days < minDays) report('retention-short', key, `${key} is retained until ${lock.retainUntil}, only ${Math.floor(days)} days after it was written (${lock.createdAt}); ${options.lock.years} years were promised`);
+        if (days < minDays)
+          report(
+            'retention-short',
+            key,
+            `${key} is retained until ${lock.retainUntil}, only ${Math.floor(days)} days after it was written (${lock.createdAt}); ${options.lock.years} years were promised`,
+          );
       }
-      if (sha && lock.sha256 && lock.sha256 !== sha) report('checksum-mismatch', key, `${key}: the store's own SHA-256 is ${lock.sha256}, the chain says ${sha}`);
+      if (sha && lock.sha256 && lock.sha256 !== sha)
+        report('checksum-mismatch', key, `${key}: the store's own SHA-256 is ${lock.sha256}, the chain says ${sha}`);
     }
   }
 
@@ -579,25 +723,50 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   for (const [key, rejected] of rejectedKeys) {
     if (referenced.has(key)) continue;
     if (!dataObjects.has(key) && !indexObjects.has(key)) continue;
-    const sha = createHash('sha256').update(await store.get(key)).digest('hex');
-    if (sha !== rejected.sha256) report('part-altered', key, `${key} is listed as rejected by manifest ${rejected.seq} with SHA-256 ${rejected.sha256}, but now hashes to ${sha}`);
+    const sha = createHash('sha256')
+      .update(await store.get(key))
+      .digest('hex');
+    if (sha !== rejected.sha256)
+      report(
+        'part-altered',
+        key,
+        `${key} is listed as rejected by manifest ${rejected.seq} with SHA-256 ${rejected.sha256}, but now hashes to ${sha}`,
+      );
   }
   for (const [key, index] of indexes) {
     if (!indexObjects.has(key)) {
-      report('index-missing', key, `${key} is named by manifest ${index.seq} but does not exist: Athena would not read that manifest's parts (the next collect run writes it when it is the head)`);
+      report(
+        'index-missing',
+        key,
+        `${key} is named by manifest ${index.seq} but does not exist: Athena would not read that manifest's parts (the next collect run writes it when it is the head)`,
+      );
       continue;
     }
     const body = await store.get(key);
     const sha = createHash('sha256').update(body).digest('hex');
-    if (sha !== index.sha256 || (index.body && !index.body.equals(body))) report('index-altered', key, `${key} is not the index manifest ${index.seq} names (SHA-256 ${sha}, expected ${index.sha256}): Athena would read what it lists`);
+    if (sha !== index.sha256 || (index.body && !index.body.equals(body)))
+      report(
+        'index-altered',
+        key,
+        `${key} is not the index manifest ${index.seq} names (SHA-256 ${sha}, expected ${index.sha256}): Athena would read what it lists`,
+      );
   }
   for (const key of indexObjects) {
     if (indexes.has(key) || rejectedKeys.has(key)) continue;
-    report('stray-object', key, `${key} is not named by any manifest${parseIndexKey(key) ? '' : ' and is not an index key'}: Athena would read the parts it lists — acknowledge it, and check what it names`);
+    report(
+      'stray-object',
+      key,
+      `${key} is not named by any manifest${parseIndexKey(key) ? '' : ' and is not an index key'}: Athena would read the parts it lists — acknowledge it, and check what it names`,
+    );
   }
 
   for (const key of dataObjects.keys()) {
-    if (!referenced.has(key) && !rejectedKeys.has(key)) report('stray-object', key, `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing) — queries never read it; \`audit-archive acknowledge\` records it as an exception`);
+    if (!referenced.has(key) && !rejectedKeys.has(key))
+      report(
+        'stray-object',
+        key,
+        `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing) — queries never read it; \`audit-archive acknowledge\` records it as an exception`,
+      );
   }
 
   checkHeads(heads, manifestShas, options, report);
