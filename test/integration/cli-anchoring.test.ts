@@ -74,7 +74,7 @@ const receiptIn = (text: string) => RECEIPT.exec(text)?.[0];
 const manifestAt = async (archive: string, seq: number) =>
   JSON.parse(await fs.readFile(path.join(archive, manifestKey('sim-acme', seq)), 'utf8')) as Manifest;
 
-/** Deletes the newest n manifests, their signatures, parts and lock records: all a folder writer needs. */
+/** Deletes the newest n manifests, their signatures, parts, indexes, rosters and lock records: all a folder writer needs. */
 async function deleteTail(archive: string, n: number): Promise<void> {
   const names = (await fs.readdir(path.join(archive, 'manifests/workspace=sim-acme'))).sort();
   const last = names.length - 1;
@@ -83,6 +83,8 @@ async function deleteTail(archive: string, n: number): Promise<void> {
     for (const key of [
       ...m.parts.map((p) => p.key),
       ...m.quarantine.map((p) => p.key),
+      ...(m.index ? [m.index.key] : []),
+      ...(m.roster ? [m.roster.key] : []),
       manifestKey('sim-acme', seq),
       signatureKey('sim-acme', seq),
     ]) {

@@ -64,6 +64,16 @@ describe('local key folder', () => {
     );
   });
 
+  it('names the record that names the missing key and says to verify first (an edited key_fingerprint must not send the operator to start a new archive)', () => {
+    Ed25519Signer.forChain(archiveA(), undefined, keyDir);
+    const source = 'signatures/workspace=w/000000000014.json';
+    expect(() => Ed25519Signer.forChain(archiveA(), { fingerprint: 'cd'.repeat(32), keyId: 'x', source }, keyDir)).toThrow(
+      new RegExp(
+        `If you did not change keys, ${source} \\(which names that key\\) may have been altered inside the archive: run audit-archive verify first`,
+      ),
+    );
+  });
+
   it('finds a key under its old path-hash name once, even after a move, and records it by fingerprint', () => {
     const { legacy, fingerprint } = plantLegacy(archiveA());
     const chain = { fingerprint, keyId: `ed25519:${fingerprint.slice(0, 16)}`, source: 's' };

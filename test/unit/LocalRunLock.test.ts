@@ -41,6 +41,21 @@ function fakeProbe(pid: number, dead: ReadonlySet<number>, verdict?: () => 'unkn
   };
 }
 
+describe('a planted .locks link', () => {
+  it('is refused, and no lock file lands where it points', async () => {
+    const archive = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-link-'));
+    const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'lock-outside-'));
+    try {
+      await fs.symlink(outside, path.join(archive, '.locks'));
+      await expect(new LocalRunLock(archive).acquire()).rejects.toThrow(/\.locks is not a plain folder \(a symbolic link\?\)/);
+      expect(await fs.readdir(outside)).toEqual([]);
+    } finally {
+      await fs.rm(archive, { recursive: true, force: true });
+      await fs.rm(outside, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('LocalRunLock', () => {
   it('has exactly one owner in each of 10,000 contended takeover rounds', async () => {
     const dead = new Set<number>();

@@ -44,11 +44,14 @@ const headSeq = (store: MemoryObjectStore) => store.keys('manifests/').length - 
 const manifestAt = (store: MemoryObjectStore, seq: number) =>
   JSON.parse(store.objects.get(manifestKey('sim-acme', seq))!.toString()) as Manifest;
 
-/** What a folder writer without the key can do: remove the newest manifests, their signatures and their parts. */
+/** What a folder writer without the key can do: remove the newest manifests, their signatures, parts, indexes and rosters. */
 function deleteTail(store: MemoryObjectStore, n: number): void {
   const last = headSeq(store);
   for (let seq = last - n + 1; seq <= last; seq++) {
-    for (const part of [...manifestAt(store, seq).parts, ...manifestAt(store, seq).quarantine]) store.tamper.delete(part.key);
+    const m = manifestAt(store, seq);
+    // Its part index and roster too: what the manifest names goes with it.
+    for (const part of [...m.parts, ...m.quarantine, ...(m.index ? [m.index] : []), ...(m.roster ? [m.roster] : [])])
+      store.tamper.delete(part.key);
     store.tamper.delete(manifestKey('sim-acme', seq));
     store.tamper.delete(signatureKey('sim-acme', seq));
   }
@@ -155,6 +158,17 @@ describe('verify against head receipts and a maximum head age', () => {
       }),
     ]);
     expect(result.receipts).toEqual([]);
+  });
+
+  it('fails --max-head-age when every manifest, signature and part was deleted (no chain left at all)', async () => {
+    const store = copy();
+    for (const key of [...store.objects.keys()]) store.objects.delete(key);
+    const now = () => new Date((UNTIL + 3600) * 1000);
+    const result = await verifyArchive(store, { verifier: keys.verifier, maxHeadAgeSeconds: DAY, now });
+    expect(result.problems).toEqual([
+      expect.objectContaining({ code: 'head-stale', key: 'manifests/', message: expect.stringMatching(/holds no manifest chain at all/) }),
+    ]);
+    expect((await verifyArchive(store, { verifier: keys.verifier, now })).problems).toEqual([]);
   });
 
   it('gives no receipt for a workspace with any problem', async () => {

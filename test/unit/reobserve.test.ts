@@ -376,7 +376,7 @@ describe.each(archives)('re-observe before you sign — %s', (_name, open) => {
       [forgedIndex, 'acknowledged'],
     ]);
     const result = await pack();
-    expect((result.manifest.exceptions as { objects: unknown[] }).objects).toEqual(
+    expect((result.manifest.archive as { not_read: { objects: unknown[] } }).not_read.objects).toEqual(
       expect.arrayContaining([expect.objectContaining({ key: planted, kind: 'acknowledged' })]),
     );
   });

@@ -199,13 +199,54 @@ describe('key rotation records', () => {
       new_signature: (await mallory.signer.sign(rotationMessage(base))).toString('base64'),
     };
     store.tamper.set(rotationKey('sim-acme', head + 1), Buffer.from(JSON.stringify(forged)));
-    await runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer: mallory.signer });
+    // The collector checks both signatures before it follows a rotation record: it signs on with
+    // neither mallory's key nor (as before) asks the operator to "restore" a key that never existed.
+    const planted = new RegExp(
+      `${rotationKey('sim-acme', head + 1)} claims to hand workspace sim-acme's chain to key ${mallory.verifier.fingerprint}, but it is not signed by both the chain's key \\(${oldKey.verifier.fingerprint}.*it was planted or altered, and the collector does not follow it`,
+    );
+    await expect(runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer: mallory.signer })).rejects.toThrow(
+      planted,
+    );
+    await expect(runCollector(sim, store, { until: T0 + 2 * DAY, windowSeconds: DAY / 2, signer: oldKey.signer })).rejects.toThrow(planted);
+    expect(store.objects.has(signatureKey('sim-acme', head + 1))).toBe(false);
     const problems = (await verifyArchive(store, { verifier: oldKey.verifier, publicKeyFromPem: fromPem })).problems;
     expect(problems.find((p) => p.code === 'rotation-invalid')).toMatchObject({
       key: rotationKey('sim-acme', head + 1),
       message: expect.stringMatching(/is not signed by both keys \(old key .* does not verify\)/),
     });
-    expect(problems.filter((p) => p.code === 'signature-invalid').map((p) => p.key)).toContain(signatureKey('sim-acme', head + 1));
+  });
+
+  it('does not follow a planted rotation record whose old-key signature is by the new key (the CLI attack: chain key unchanged, clear error)', async () => {
+    const oldKey = newKey();
+    const mallory = newKey();
+    const store = new MemoryObjectStore();
+    await runCollector(sim, store, { since: T0, until: T0 + DAY, windowSeconds: DAY / 2, signer: oldKey.signer });
+    const head = headSeq(store);
+    const base = {
+      workspace_id: 'sim-acme',
+      first_seq: head + 1,
+      head_seq: head,
+      head_sha256: sha256Hex(store.objects.get(manifestKey('sim-acme', head))!),
+      old_key: {
+        fingerprint: oldKey.verifier.fingerprint,
+        key_id: oldKey.signer.keyId,
+        algorithm: 'ED25519' as const,
+        public_key_pem: mallory.verifier.pem,
+      },
+      new_key: {
+        fingerprint: mallory.verifier.fingerprint,
+        key_id: mallory.signer.keyId,
+        algorithm: 'ED25519' as const,
+        public_key_pem: mallory.verifier.pem,
+      },
+    };
+    // The old key's PEM swapped for mallory's: the signature verifies with that PEM, but its fingerprint is not the old key's.
+    const sig = (await mallory.signer.sign(rotationMessage(base))).toString('base64');
+    store.tamper.set(
+      rotationKey('sim-acme', head + 1),
+      Buffer.from(JSON.stringify({ format: ROTATION_FORMAT, ...base, rotated_at: 'x', old_signature: sig, new_signature: sig })),
+    );
+    await expect(chainKey(store, 'sim-acme')).rejects.toThrow(/is not signed by both the chain's key/);
   });
 
   it('verifies a rotated chain without a key (hashes only) and names a garbled rotation record to the collector', async () => {

@@ -71,6 +71,44 @@ describe('trace', () => {
     expect(result.problems[0]).toMatch(message);
   });
 
+  // The summary fields are what trace verify prints ("listed by manifest <seq>"): editing them must fail too.
+  it.each([
+    [
+      'seq',
+      (p: TraceProof) => ({ ...p, manifest: { ...p.manifest, seq: p.manifest.seq + 7 } }),
+      /^manifest: the proof says seq \d+, the manifest text says \d+$/,
+    ],
+    [
+      'from_iso',
+      (p: TraceProof) => ({ ...p, manifest: { ...p.manifest, from_iso: '2020-01-01T00:00:00Z' } }),
+      /^manifest: the proof says from_iso 2020-01-01T00:00:00Z, the manifest text says /,
+    ],
+    [
+      'to_iso',
+      (p: TraceProof) => ({ ...p, manifest: { ...p.manifest, to_iso: '2030-01-01T00:00:00Z' } }),
+      /^manifest: the proof says to_iso /,
+    ],
+    [
+      'kind',
+      (p: TraceProof) => ({ ...p, manifest: { ...p.manifest, kind: 'late' } }),
+      /^manifest: the proof says kind late, the manifest text says /,
+    ],
+    [
+      'key',
+      (p: TraceProof) => ({ ...p, manifest: { ...p.manifest, key: 'manifests/workspace=sim-acme/000000000099.json' } }),
+      /^manifest: the proof says key manifests\/workspace=sim-acme\/000000000099\.json/,
+    ],
+    [
+      'workspace_id',
+      (p: TraceProof) => ({ ...p, workspace_id: 'other' }),
+      /^manifest: the proof says workspace_id other, the manifest text says sim-acme$/,
+    ],
+  ])("fails when the proof's unsigned %s is edited", async (_name, change, message) => {
+    const result = await verifyProof(change(proof), verifier);
+    expect(result.ok).toBe(false);
+    expect(result.problems).toEqual([expect.stringMatching(message)]);
+  });
+
   it('fails with another key', async () => {
     const other = PublicKeyVerifier.fromPem(generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
     expect((await verifyProof(proof, other)).problems).toEqual([

@@ -17,7 +17,7 @@ import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.
 import { manifestKey } from '../../lambdas/core/archive/keys.ts';
 import type { ManifestSigner } from '../../lambdas/core/ports.ts';
 import { signatureKey } from '../../lambdas/core/signing/signatures.ts';
-import { NO_LOCK_RECORDS_NOTE, verifyArchive } from '../../lambdas/core/verify/verify.ts';
+import { NO_INDEX_NOTE, NO_LOCK_RECORDS_NOTE, verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { DAY, T0, runCollector } from '../helpers/collecting.ts';
 import { fakeS3 } from '../helpers/fakeS3.ts';
@@ -64,7 +64,7 @@ describe('verify of a copy', () => {
     const result = await verifyArchive(store, { verifier: keys.verifier, lock });
     expect(result.problems).toEqual([]);
     expect(result.ok).toBe(true);
-    expect(result.notes).toEqual([NO_LOCK_RECORDS_NOTE]);
+    expect(result.notes).toEqual([NO_LOCK_RECORDS_NOTE, NO_INDEX_NOTE]);
     expect(NO_LOCK_RECORDS_NOTE).toContain('not checked: this folder has no lock records (a copy?)');
     expect(result.lockState).toBe('not-checked');
     expect(result.objectsChecked).toBe((await verifyArchive(new LocalObjectStore(original))).objectsChecked);

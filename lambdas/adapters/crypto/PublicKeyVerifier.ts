@@ -3,10 +3,10 @@
  * DER key KMS returns): Ed25519 for local archives, RSASSA-PSS SHA-256 for KMS-signed ones.
  * The key never comes from the archive itself.
  */
-import { constants, createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { SignatureVerifier } from '../../core/ports.ts';
-import { publicKeyFingerprint } from '../../core/signing/signatures.ts';
+import { publicKeyFingerprint, verifyWithKey } from '../../core/signing/signatures.ts';
 
 export class PublicKeyVerifier implements SignatureVerifier {
   readonly algorithm: 'ED25519' | 'RSASSA_PSS_SHA_256';
@@ -44,12 +44,6 @@ export class PublicKeyVerifier implements SignatureVerifier {
   }
 
   async verify(message: Buffer, signature: Buffer): Promise<boolean> {
-    try {
-      if (this.algorithm === 'ED25519') return verify(null, message, this.key, signature);
-      // KMS RSASSA_PSS_SHA_256: MGF1 with SHA-256, salt as long as the digest.
-      return verify('sha256', message, { key: this.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
-    } catch {
-      return false;
-    }
+    return verifyWithKey(this.key, this.algorithm, message, signature);
   }
 }

@@ -54,7 +54,7 @@ const FINGERPRINT_NAME = /^[0-9a-f]{64}\.key\.pem$/;
 const checksPermissions = process.platform !== 'win32';
 
 /** Refuses a key folder that group or others may write, or that is a symlink. */
-function assertSafeFolder(dir: string): void {
+export function assertSafeFolder(dir: string): void {
   const stat = lstatSync(dir);
   if (stat.isSymbolicLink() || !stat.isDirectory())
     throw new ConfigurationError(
@@ -75,7 +75,7 @@ function assertSafeFolder(dir: string): void {
 }
 
 /** Reads a private key, refusing one that group or others can read or write, or a symlink. */
-function readPrivateKey(file: string): KeyObject {
+export function readPrivateKey(file: string): KeyObject {
   const stat = lstatSync(file);
   if (stat.isSymbolicLink() || !stat.isFile())
     throw new ConfigurationError(`refusing the private key ${file}: it is not a plain file (a symbolic link?)`);
@@ -138,6 +138,7 @@ export class Ed25519Signer implements ManifestSigner {
       throw new ConfigurationError(
         `this archive's chain is signed with key ${expected.fingerprint ?? expected.keyId}, which is not in the key folder ${dir}. ` +
           'Restore that key from your backup (or point AUDIT_ARCHIVE_KEY_DIR at the folder that holds it); a different key is never used silently. ' +
+          `If you did not change keys, ${expected.source} (which names that key) may have been altered inside the archive: run audit-archive verify first — it reports a signature that does not verify with your recorded key. ` +
           'If the key is lost, the chain cannot be extended by a key the old one vouches for: start a new archive, and keep the old one for verification.',
       );
     }

@@ -28,7 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { LockedError } from '../../core/errors.ts';
+import { ConfigurationError, LockedError } from '../../core/errors.ts';
 import { type LivenessProbe, type ProcessIdentity, parseProcStat, procLiveness } from './processLiveness.ts';
 
 /** @default 30 s: a lock whose heartbeat has not changed for this long is stale. */
@@ -115,6 +115,13 @@ export class LocalRunLock {
   async acquire(): Promise<void> {
     if (this.gen !== undefined) throw new Error('LocalRunLock.acquire called twice');
     await fs.mkdir(this.dir, { recursive: true });
+    // mkdir and every write below follow a link: a planted `.locks` link must not put lock files outside the archive.
+    const stat = await fs.lstat(this.dir);
+    if (stat.isSymbolicLink() || !stat.isDirectory()) {
+      throw new ConfigurationError(
+        `refusing to lock the archive: ${this.dir} is not a plain folder (a symbolic link?), which could point outside the archive. Remove it (no collector run can be using it) and run again; \`audit-archive verify\` lists every symlink in the archive.`,
+      );
+    }
     await this.dropLegacyLock();
     const deadline = this.clock() + this.waitMs;
     let watched: { gen: number; mtimeMs: number; since: number } | undefined;

@@ -3,12 +3,12 @@
  * (same folder, outside the archive), so a pack's signature and the archive's signatures never
  * share a key. Created on first use; the private key is readable by its owner only.
  */
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ReportSigner } from '../../core/reports/packSigning.ts';
 import { PublicKeyVerifier } from '../crypto/PublicKeyVerifier.ts';
-import { Ed25519Signer, keyPaths } from './Ed25519Signer.ts';
+import { Ed25519Signer, assertSafeFolder, keyPaths, readPrivateKey } from './Ed25519Signer.ts';
 
 export function reportKeyPaths(archiveDir: string, keyDir?: string) {
   const { id, privateKey } = keyPaths(archiveDir, keyDir);
@@ -29,8 +29,12 @@ export function reportSignerForArchive(
     writeFileSync(paths.publicKey, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644, flag: 'wx' });
     created = true;
   }
-  const verifier = PublicKeyVerifier.fromPem(readFileSync(paths.publicKey));
-  const manifestStyle = new Ed25519Signer(createPrivateKey(readFileSync(paths.privateKey)));
+  // The same checks as the manifest key: no key planted in a folder others can write, none others can read;
+  // the fingerprint comes from the private key itself, never from a .pub file beside it.
+  assertSafeFolder(path.dirname(paths.privateKey));
+  const privateKey = readPrivateKey(paths.privateKey);
+  const verifier = new PublicKeyVerifier(createPublicKey(privateKey));
+  const manifestStyle = new Ed25519Signer(privateKey);
   // Named `report:…` so a pack's key id never reads as a manifest key's.
   const signer = {
     algorithm: manifestStyle.algorithm,

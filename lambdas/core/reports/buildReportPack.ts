@@ -266,11 +266,12 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
       manifest_heads: heads,
       trust: scope.trust,
       parts_read: scope.parts.filter((p) => p.dt !== null && p.dt >= days.from && p.dt <= days.to).length,
+      // Every object of the read days (quarter and look-back) the chain does not list as data: never read.
+      not_read: { read_period: days, objects: scopeExceptions, conflicts: scopeConflicts },
     },
     coverage,
     population,
-    // Issue 17's exception lists, and every object of the read period the chain does not list as data (never read).
-    exceptions: { ...exceptions, read_period: days, objects: scopeExceptions, scope_conflicts: scopeConflicts },
+    exceptions,
     access_review: { method: accessReview.method, roster_snapshots: accessReview.snapshots },
     ...(options.generator && { generator: options.generator }),
     source_system: sourceSystem(chains),

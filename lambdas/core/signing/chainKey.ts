@@ -5,8 +5,8 @@
  */
 import { ArchiveError, ConfigurationError, IntegrityError } from '../errors.ts';
 import type { ManifestSigner, ObjectStore } from '../ports.ts';
-import { KEYS_ROOT, parseRotationKey, rotationSchema } from './rotation.ts';
-import { SIGNATURE_ROOT, parseSignatureKey, readSignature, recordFingerprint } from './signatures.ts';
+import { KEYS_ROOT, parseRotationKey, rotationMessage, rotationSchema } from './rotation.ts';
+import { SIGNATURE_ROOT, parseSignatureKey, readSignature, recordFingerprint, verifiesWithPem } from './signatures.ts';
 
 export interface ChainKey {
   /** SHA-256 hex of the key's DER SubjectPublicKeyInfo; absent for a v1 signature (key id only). */
@@ -40,15 +40,46 @@ export async function chainKey(store: ObjectStore, workspaceId: string): Promise
         `${latestRotation.key} is not a valid key rotation record, so the chain's key is unknown: run audit-archive verify to see what changed in the archive`,
       );
     }
+    // Follow a rotation record only when it hands over from the chain's key and both keys signed it:
+    // anyone who can write the archive folder can plant one, and must not be able to stop the
+    // collector with a misleading "restore that key" (a key that never existed).
+    const from = latestSigned === undefined ? undefined : await signatureKeyOf(store, workspaceId, latestSigned);
+    const message = rotationMessage(record);
+    const forged =
+      (from !== undefined && fingerprintMatches(from, record.old_key.fingerprint) === false) ||
+      !verifiesWithPem(
+        record.old_key.public_key_pem,
+        record.old_key.fingerprint,
+        record.old_key.algorithm,
+        message,
+        Buffer.from(record.old_signature, 'base64'),
+      ) ||
+      !verifiesWithPem(
+        record.new_key.public_key_pem,
+        record.new_key.fingerprint,
+        record.new_key.algorithm,
+        message,
+        Buffer.from(record.new_signature, 'base64'),
+      );
+    if (forged) {
+      throw new IntegrityError(
+        latestRotation.key,
+        `${latestRotation.key} claims to hand workspace ${workspaceId}'s chain to key ${record.new_key.fingerprint}, but it is not signed by both the chain's key${from ? ` (${from.fingerprint ?? from.keyId}, ${from.source})` : ''} and the new key: it was planted or altered, and the collector does not follow it. Run audit-archive verify (it reports it as rotation-invalid), then remove it from a local archive; your signing key is unchanged`,
+      );
+    }
     return { fingerprint: record.new_key.fingerprint, keyId: record.new_key.key_id, source: latestRotation.key };
   }
   if (latestSigned === undefined) return undefined;
-  const record = (await readSignature(store, workspaceId, latestSigned))!;
+  return signatureKeyOf(store, workspaceId, latestSigned);
+}
+
+async function signatureKeyOf(store: ObjectStore, workspaceId: string, seq: number): Promise<ChainKey> {
+  const record = (await readSignature(store, workspaceId, seq))!;
   const fingerprint = recordFingerprint(record);
   return {
     ...(fingerprint && { fingerprint }),
     keyId: record.key_id,
-    source: `${SIGNATURE_ROOT}workspace=${workspaceId}/${String(latestSigned).padStart(12, '0')}.json`,
+    source: `${SIGNATURE_ROOT}workspace=${workspaceId}/${String(seq).padStart(12, '0')}.json`,
   };
 }
 

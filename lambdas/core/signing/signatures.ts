@@ -10,7 +10,7 @@
  * to the record and to the signed message, so a chain names its key and a change of key is
  * visible; v1 records (key_id only) stay readable and verifiable.
  */
-import { createHash } from 'node:crypto';
+import { type KeyObject, constants, createHash, createPublicKey, verify } from 'node:crypto';
 import { z } from 'zod';
 import { IntegrityError } from '../errors.ts';
 import type { ManifestSigner, ObjectStore } from '../ports.ts';
@@ -130,4 +130,32 @@ export async function signManifest(
 
 export function publicKeyFingerprint(spkiDer: Buffer): string {
   return createHash('sha256').update(spkiDer).digest('hex');
+}
+
+/** Checks one signature: Ed25519, or KMS RSASSA_PSS_SHA_256 (MGF1 with SHA-256, salt as long as the digest). Never throws. */
+export function verifyWithKey(key: KeyObject, algorithm: 'ED25519' | 'RSASSA_PSS_SHA_256', message: Buffer, signature: Buffer): boolean {
+  try {
+    if (algorithm === 'ED25519') return verify(null, message, key, signature);
+    return verify('sha256', message, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `signature` over `message` verifies with the PEM public key `pem`, and that key has `fingerprint`. */
+export function verifiesWithPem(
+  pem: string,
+  fingerprint: string,
+  algorithm: 'ED25519' | 'RSASSA_PSS_SHA_256',
+  message: Buffer,
+  signature: Buffer,
+): boolean {
+  let key: KeyObject;
+  try {
+    key = createPublicKey(pem);
+  } catch {
+    return false;
+  }
+  if (publicKeyFingerprint(key.export({ type: 'spki', format: 'der' })) !== fingerprint) return false;
+  return verifyWithKey(key, algorithm, message, signature);
 }

@@ -10,6 +10,7 @@ import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { findHead, readManifest } from '../archive/chain.ts';
+import { manifestKey } from '../archive/keys.ts';
 import { lineIdAndTime, readGzipTextLines } from '../archive/lines.ts';
 import { manifestSchema, sha256Hex } from '../archive/manifest.ts';
 import type { ObjectStore, SignatureVerifier } from '../ports.ts';
@@ -107,8 +108,36 @@ export async function verifyProof(proof: TraceProof, verifier: SignatureVerifier
     })(),
   );
   if (!manifest.success) problems.push('manifest: not a valid manifest');
-  else if (!manifest.data.parts.some((p) => p.key === proof.part.key && p.sha256 === sha256Hex(part)))
-    problems.push(`manifest: it does not list part ${proof.part.key} with SHA-256 ${sha256Hex(part)}`);
+  else {
+    if (!manifest.data.parts.some((p) => p.key === proof.part.key && p.sha256 === sha256Hex(part)))
+      problems.push(`manifest: it does not list part ${proof.part.key} with SHA-256 ${sha256Hex(part)}`);
+    // The summary fields are printed as the result: each must say what the signed manifest text says.
+    const m = manifest.data;
+    const claimed = {
+      workspace_id: proof.workspace_id,
+      key: proof.manifest.key,
+      seq: proof.manifest.seq,
+      kind: proof.manifest.kind,
+      from_iso: proof.manifest.from_iso,
+      to_iso: proof.manifest.to_iso,
+    };
+    const actual = {
+      workspace_id: m.workspace_id,
+      key: manifestKey(m.workspace_id, m.seq),
+      seq: m.seq,
+      kind: m.kind,
+      from_iso: m.from_iso,
+      to_iso: m.to_iso,
+    };
+    for (const field of Object.keys(claimed) as (keyof typeof claimed)[]) {
+      if (claimed[field] !== actual[field])
+        problems.push(`manifest: the proof says ${field} ${String(claimed[field])}, the manifest text says ${String(actual[field])}`);
+    }
+    if (proof.signature && (proof.signature.seq !== m.seq || proof.signature.workspace_id !== m.workspace_id))
+      problems.push(
+        `signature: it is for manifest ${proof.signature.seq} of workspace ${proof.signature.workspace_id}, not ${m.seq} of ${m.workspace_id}`,
+      );
+  }
   const sig = proof.signature;
   if (!sig) problems.push('signature: the manifest has no signature');
   else {

@@ -3,8 +3,9 @@
  * window's age (`--max-head-age`), receipts for clean workspaces, and — in a versioned bucket —
  * delete markers and non-current versions that say someone removed or rewrote an object.
  */
+import { INDEX_ROOT } from '../archive/partIndex.ts';
 import type { ObjectStore, ObjectVersionInfo } from '../ports.ts';
-import { DATA_ROOT, MANIFEST_ROOT, QUARANTINE_ROOT, manifestKey } from '../archive/keys.ts';
+import { DATA_ROOT, MANIFEST_ROOT, QUARANTINE_ROOT, ROSTER_ROOT, manifestKey } from '../archive/keys.ts';
 import { iso } from '../archive/manifest.ts';
 import { KEYS_ROOT } from '../signing/rotation.ts';
 import type { HeadReceipt } from '../signing/receipts.ts';
@@ -43,6 +44,14 @@ export function checkHeads(
   }
   if (options.maxHeadAgeSeconds !== undefined) {
     const now = Math.floor((options.now ?? (() => new Date()))().getTime() / 1000);
+    // No chain at all is the oldest head there is: deleting every manifest must not pass a head-age check.
+    if (heads.size === 0) {
+      report(
+        'head-stale',
+        MANIFEST_ROOT,
+        `this archive holds no manifest chain at all, so no window ends within the allowed ${formatAge(options.maxHeadAgeSeconds)}: everything was deleted, the collector never ran, or this is the wrong folder`,
+      );
+    }
     for (const [workspaceId, head] of heads) {
       const age = head.checkpoint === null ? Number.POSITIVE_INFINITY : now - head.checkpoint;
       if (age > options.maxHeadAgeSeconds) {
@@ -81,7 +90,7 @@ export function cleanReceipts(
 /** A versioned bucket: a delete marker or an older version under the archive's prefixes is something someone did. */
 export async function checkVersions(store: ObjectStore, report: Report): Promise<number> {
   let count = 0;
-  for (const root of [DATA_ROOT, QUARANTINE_ROOT, MANIFEST_ROOT, SIGNATURE_ROOT, KEYS_ROOT]) {
+  for (const root of [DATA_ROOT, QUARANTINE_ROOT, MANIFEST_ROOT, SIGNATURE_ROOT, KEYS_ROOT, INDEX_ROOT, ROSTER_ROOT]) {
     const versions = store.listVersions!(root)[Symbol.asyncIterator]();
     for (;;) {
       let next: IteratorResult<ObjectVersionInfo>;

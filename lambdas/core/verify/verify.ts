@@ -127,6 +127,8 @@ export interface VerifyResult {
 }
 
 export const NO_LOCK_RECORDS_NOTE = 'Object Lock: not checked: this folder has no lock records (a copy?)';
+export const NO_INDEX_NOTE =
+  "Athena part index: not checked: this folder has no index/ at all (a copy?); it only steers Athena's view, and every part was checked against its manifest";
 
 export interface VerifyOptions {
   /** Objects read at once. @default 4 */
@@ -733,7 +735,12 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
         `${key} is listed as rejected by manifest ${rejected.seq} with SHA-256 ${rejected.sha256}, but now hashes to ${sha}`,
       );
   }
+  // A copy of activity_logs/, manifests/ and signatures/ (what an assessor downloads) has no index/ at
+  // all: the index only steers Athena, and every part was checked against its manifest, so say it once.
+  const noIndexAtAll = indexObjects.size === 0 && indexes.size > 0;
+  if (noIndexAtAll) notes.push(NO_INDEX_NOTE);
   for (const [key, index] of indexes) {
+    if (noIndexAtAll) break;
     if (!indexObjects.has(key)) {
       report(
         'index-missing',
