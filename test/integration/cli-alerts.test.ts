@@ -2,7 +2,6 @@
  * Live alerts through the CLI: an alerts file that cannot be written (a directory) for two runs,
  * then one that can — every alert the backtest counts for those windows arrives, once.
  */
-import { spawn } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { backtest } from '../../lambdas/core/rules/backtest.ts';
 import type { Alert } from '../../lambdas/core/rules/evaluate.ts';
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
+import { type CliRun, runCli } from '../helpers/cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DAY = 86_400;
@@ -32,26 +32,8 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        INTERCOM_ACCESS_TOKEN: sim.token,
-        INTERCOM_API_URL: sim.url,
-        CI: 'true',
-        AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[]): Promise<CliRun> {
+  return runCli(args, { sim, keyDir: path.join(tmp, 'keys') });
 }
 
 describe('audit-archive collect --rules', () => {

@@ -4,7 +4,6 @@
  * run), verify --expect-head / --max-head-age / --require-locks, a copied folder, a moved
  * archive, a planted key, keys rotate, and symlinks.
  */
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -18,8 +17,8 @@ import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
 import { signatureKey } from '../../lambdas/core/signing/signatures.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { DAY, T0 } from '../helpers/collecting.ts';
+import { type CliRun as Run, runCli } from '../helpers/cli.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const UNTIL = T0 + 6 * DAY;
 const RECEIPT = /^head receipt: workspace=sim-acme seq=(\d+) sha256=([0-9a-f]{64})$/m;
 let sim: RunningSimulator;
@@ -34,33 +33,8 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'cli/main.ts'), ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        INTERCOM_ACCESS_TOKEN: sim.token,
-        INTERCOM_API_URL: sim.url,
-        CI: 'true',
-        AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { sim, keyDir: path.join(tmp, 'keys'), env });
 }
 
 const collect = (archive: string, until = UNTIL, extra: string[] = []) =>

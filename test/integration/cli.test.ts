@@ -19,6 +19,7 @@ import { type RunningSimulator, startSimulator } from '../../simulator/server.ts
 import { archivedLines, duplicateIds } from '../helpers/archive.ts';
 import { DAY, T0 } from '../helpers/collecting.ts';
 import { KILL_POINTS, RANDOM_KILL_INSTANTS } from '../reliability/cases.ts';
+import { type CliRun as Run, runCli } from '../helpers/cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const UNTIL = T0 + 20 * DAY;
@@ -34,40 +35,13 @@ afterAll(async () => {
   await fs.rm(tmp, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 function cli(
   args: string[],
   env: Record<string, string | undefined> = {},
   killAfterMs?: number,
   entry = ['--import', 'tsx', path.join(ROOT, 'cli/main.ts')],
 ): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...entry, ...args], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        INTERCOM_ACCESS_TOKEN: sim.token,
-        INTERCOM_API_URL: sim.url,
-        CI: 'true',
-        AUDIT_ARCHIVE_KEY_DIR: path.join(tmp, 'keys'),
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    if (killAfterMs !== undefined) setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runCli(args, { sim, keyDir: path.join(tmp, 'keys'), env, entry, ...(killAfterMs !== undefined && { killAfterMs }) });
 }
 
 /** The public key file of the key an archive's chain names (key files are named by fingerprint). */
