@@ -14,6 +14,7 @@ import { collectorKeyVerifier } from '../localVerifier.ts';
 import type { ObjectStore, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
 import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/core/queries/catalog.ts';
 import {
+  type PeriodCheck,
   type ReportPackOptions,
   type ReportPackResult,
   buildReportPack,
@@ -75,11 +76,10 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
     ...(options.allowPartial && { allowPartial: true }),
   };
   // Every refusal (future period, folder not empty, period not covered) comes before any query.
-  let rosterKeys: string[];
+  let check: PeriodCheck;
   try {
-    const check = await checkReportPeriod(common);
+    check = await checkReportPeriod(common);
     options.onStatement?.(check.statement);
-    rosterKeys = check.rosters.snapshots.map((s) => s.key);
   } catch (error) {
     if (error instanceof PartialPeriodError) options.onStatement?.(error.statement);
     throw error;
@@ -92,13 +92,14 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
     : await DuckDbEngine.open(options.archive!, {
         cacheDays: reportDays(options.quarter),
         parts: scope!.parts.map((p) => p.key),
-        rosterKeys,
+        rosterKeys: check.rosters.snapshots.map((s) => s.key),
       });
   const bar = output.progress('report {bar} {value}/{total} queries', queries.length, {});
   let done = 0;
   try {
     const result = await buildReportPack({
       ...common,
+      check,
       engine,
       ...(options.reportSigner && { reportSigner: options.reportSigner }),
       ...(options.generator && { generator: options.generator }),

@@ -63,6 +63,8 @@ export interface ReportPackOptions {
   readonly scope?: ArchiveScope;
   /** The engine reads through the part index (Athena's view): an index object no manifest names stops the pack. */
   readonly readsIndex?: boolean;
+  /** The result of `checkReportPeriod` for these options, when the caller ran it first (it is not read twice). */
+  readonly check?: PeriodCheck;
 }
 
 export interface ReportFile {
@@ -143,7 +145,7 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
   const lang = options.lang ?? 'en';
   const range = periodRange(period);
   // The chains first: the pack covers at most what the chain proved when it started.
-  const { chains, coverage, statement, readFrom, rosters } = await checkReportPeriod(options);
+  const { chains, coverage, statement, readFrom, rosters } = options.check ?? (await checkReportPeriod(options));
   const generatedAt = now().toISOString();
 
   // The heads the signatures prove (never an unsigned manifest a recovery superseded).
