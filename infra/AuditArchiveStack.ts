@@ -56,6 +56,7 @@ import { prefixesWrittenBy } from '../lambdas/contract.ts';
 import { bucketAdministrationOnlyBy, legalHoldOnlyBy, prefixWriterStatements, requireCreateOnlyPuts } from './archive-policies.ts';
 import { type KeyAdministrators, keyAdministration, useThroughIam } from './key-policies.ts';
 import { TamperAlarms } from './TamperAlarms.ts';
+import { type StatefulResource, pinLogicalId, pinStateful, tokenSecretLogicalIds } from './statefulLogicalIds.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 /** Token secrets are named `<prefix><workspace id>`. */
@@ -1057,6 +1058,56 @@ export class AuditArchiveStack extends Stack {
         value: secret.ref,
         description: `Set the Intercom token of ${workspace.id} here`,
       });
+    this.pinStatefulResources(config);
+  }
+
+  /** Pins every stateful resource to the logical id the first version gave it (statefulLogicalIds.ts). */
+  private pinStatefulResources(config: DeployConfig): void {
+    const paths: Partial<Record<StatefulResource, string>> = {
+      archiveBucket: 'Archive',
+      archiveBucketPolicy: 'Archive/Policy',
+      accessLogsBucket: 'AccessLogs',
+      accessLogsBucketPolicy: 'AccessLogs/Policy',
+      resultsBucket: 'AthenaResults',
+      resultsBucketPolicy: 'AthenaResults/Policy',
+      archiveKey: 'ArchiveKey',
+      manifestSigningKey: 'ManifestSigningKey',
+      reportSigningKey: 'ReportSigningKey',
+      tokensKey: 'TokensKey',
+      collectorLogs: 'CollectorLogs',
+      reporterLogs: 'ReporterLogs',
+      ...(config.securityLake && { securityLakeExportLogs: 'SecurityLakeExportLogs', securityLakeExportRole: 'SecurityLakeExportRole' }),
+      ...(config.siemFeed && {
+        siemFeedTopic: 'SiemFeed/Topic',
+        siemFeedQueue: 'SiemFeed/Queue',
+        siemFeedDeadLetters: 'SiemFeed/DeadLetters',
+      }),
+      collectorFailures: 'CollectorFailures',
+      scheduleDeadLetters: 'ScheduleDeadLetters',
+      alarmTopic: 'Alarms',
+      alertsTopic: 'Alerts',
+      alertsBus: 'AlertsBus',
+      database: 'Database',
+      activityLogsTable: 'ActivityLogsTable',
+      activityLogsView: 'ActivityLogsView',
+      quarantineTable: 'QuarantineTable',
+      teammateRostersTable: 'TeammateRostersTable',
+      archiveIndexTable: 'ArchiveIndexTable',
+      workgroup: 'Workgroup',
+      collectorRole: 'CollectorRole',
+      reporterRole: 'ReporterRole',
+      auditorRole: 'AuditorRole',
+      legalHoldRole: 'LegalHoldRole',
+    };
+    for (const [name, childPath] of Object.entries(paths) as [StatefulResource, string][]) {
+      const child = childPath.split('/').reduce<Construct>((scope, id) => scope.node.findChild(id), this);
+      pinStateful(child, name);
+    }
+    for (const { id } of config.workspaces) {
+      const ids = tokenSecretLogicalIds(id);
+      pinLogicalId(this.node.findChild(`Token-${id}`), ids.secret);
+      pinLogicalId(this.node.findChild(`Token-${id}Policy`), ids.policy);
+    }
   }
 }
 
