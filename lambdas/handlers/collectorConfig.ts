@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
 import { environmentVariablePath, validate } from '../core/validation.ts';
+import type { CollectorEnvironment, EnvironmentSchema } from '../environment.ts';
 
 const workspaceSchema = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an Intercom workspace id (letters, digits, _ or -)'),
@@ -52,7 +53,7 @@ export const collectorEnvSchema = z.object({
   SIEM_FEED_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   /** Set by Lambda; the feed's messages carry it as awsRegion. */
   AWS_REGION: z.string().default('us-east-1'),
-});
+} satisfies EnvironmentSchema<CollectorEnvironment>);
 
 export type CollectorConfig = z.infer<typeof collectorEnvSchema>;
 export type WorkspaceConfig = z.infer<typeof workspaceSchema>;
