@@ -39,6 +39,12 @@ const principalArn = z
 
 const roleArn = z.string().regex(roleArnPattern, 'an IAM role ARN (arn:aws:iam::123456789012:role/Name)');
 
+/** An AWS account and region a stack of the two-account layout is deployed to. */
+const accountAndRegion = z.strictObject({
+  account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region like eu-west-1'),
+});
+
 export const deployConfigSchema = z.strictObject({
   /** Intercom workspaces to archive, each with its API region. */
   workspaces: z
@@ -111,6 +117,13 @@ export const deployConfigSchema = z.strictObject({
   siemFeed: z.boolean().default(false),
   /** Daily OCSF Parquet export into Amazon Security Lake custom sources. */
   securityLake: securityLakeSchema.optional(),
+  /**
+   * The two-account layout: the archive, its keys, catalog, reporter and roles in this (log-archive)
+   * account, the collector in workloadAccount. Without it, one stack holds everything.
+   */
+  archiveAccount: accountAndRegion.optional(),
+  /** Where the collector runs in the two-account layout (required with archiveAccount). */
+  workloadAccount: accountAndRegion.optional(),
 });
 
 export type DeployConfig = z.infer<typeof deployConfigSchema>;
@@ -125,7 +138,27 @@ export function parseDeployConfig(value: unknown): DeployConfig {
   const input = typeof value === 'string' ? safeJson(value) : value;
   const parsed = validate(deployConfigSchema, input, (path) => dottedPath(path, 'auditArchive'));
   if (!parsed.success) throw new ConfigurationError(`invalid deployment configuration:\n  ${parsed.problems.join('\n  ')}`);
+  const problems = layoutProblems(parsed.data);
+  if (problems.length) throw new ConfigurationError(`invalid deployment configuration:\n  ${problems.join('\n  ')}`);
   return parsed.data;
+}
+
+/** The two-account layout's settings checked together (each problem names its key). */
+function layoutProblems(config: DeployConfig): string[] {
+  const { archiveAccount: archive, workloadAccount: workload } = config;
+  if (!archive && !workload) return [];
+  if (!archive) return ['auditArchive.workloadAccount: set archiveAccount too (the two-account layout needs both), or remove it'];
+  if (!workload) return ['auditArchive.workloadAccount: required with archiveAccount (the account and region the collector runs in)'];
+  const problems: string[] = [];
+  if (archive.account === workload.account)
+    problems.push('auditArchive.archiveAccount.account: must differ from workloadAccount.account (for one account, remove both)');
+  if (archive.region !== workload.region)
+    problems.push(
+      'auditArchive.archiveAccount.region: must equal workloadAccount.region (the collector writes and signs in its own region)',
+    );
+  if (config.siemFeed)
+    problems.push('auditArchive.siemFeed: not available in the two-account layout yet (its readers would need the archive account)');
+  return problems;
 }
 
 function safeJson(text: string): unknown {
