@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { WORKSPACE_ID } from '../core/archive/keys.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
@@ -32,7 +33,7 @@ export const reporterEnvSchema = z.object({
         .map((x) => x.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'comma-separated Intercom workspace ids (letters, digits, _ or -)')).min(1)),
+    .pipe(z.array(z.string().regex(WORKSPACE_ID, 'comma-separated Intercom workspace ids (letters, digits, _ or -)')).min(1)),
   ATHENA_WORKGROUP: z.string().min(1),
   ATHENA_DATABASE: z.string().min(1),
   TOPIC_ARN: z.string().startsWith('arn:'),
