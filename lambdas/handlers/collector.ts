@@ -23,7 +23,7 @@ import type { ManifestSigner } from '../core/ports.ts';
 import { collect } from '../core/collect/collect.ts';
 import { ConfigurationError, describeError } from '../core/errors.ts';
 import { COLLECTOR_VERSION, newRunId } from '../core/version.ts';
-import { IntercomClient, checkToken } from '../intercom/IntercomClient.ts';
+import { IntercomClient, checkToken } from '../adapters/intercom/IntercomClient.ts';
 import { type CollectorConfig, type WorkspaceConfig, parseCollectorEnv } from './collectorConfig.ts';
 
 import { METRICS_NAMESPACE } from './constants.ts';

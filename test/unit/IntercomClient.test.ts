@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenFromEnv } from '../../cli/commands/collect.ts';
 import { tokenFromSecret } from '../../lambdas/handlers/collector.ts';
-import { IntercomClient, type ClientEvent } from '../../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient, type ClientEvent } from '../../lambdas/adapters/intercom/IntercomClient.ts';
 import {
   ConfigurationError,
   IntercomAuthError,
