@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { FolderReportSink } from '../../lambdas/adapters/local/FolderReportSink.ts';
