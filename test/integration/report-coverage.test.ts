@@ -15,7 +15,7 @@ import { collect } from '../../lambdas/core/collect/collect.ts';
 import { sha256Hex } from '../../lambdas/core/archive/manifest.ts';
 import { ConfigurationError, PartialPeriodError } from '../../lambdas/core/errors.ts';
 import type { QueryEngine } from '../../lambdas/core/ports.ts';
-import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
+import { loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
 import { barChart, topWithTies } from '../../lambdas/core/reports/summaryHtml.ts';
 import { ScriptedSource, entry } from '../helpers/scriptedSource.ts';

@@ -16,7 +16,7 @@ import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.
 import { reportSignerForArchive } from '../../lambdas/adapters/local/reportKey.ts';
 import { collect } from '../../lambdas/core/collect/collect.ts';
 import { sha256Hex } from '../../lambdas/core/archive/manifest.ts';
-import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
+import { loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
 import { verifyPack } from '../../lambdas/core/reports/packSigning.ts';
 import { ScriptedSource, entry } from '../helpers/scriptedSource.ts';
