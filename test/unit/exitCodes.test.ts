@@ -27,7 +27,7 @@ const thrown = (fn: () => unknown): unknown => {
 };
 
 describe('exitCodeFor() at the CLI edge', () => {
-  // Moved here from IntercomClient.test.ts and report-coverage.test.ts: the core's errors no longer carry an exit code.
+  // Moved here from IntercomClient.test.ts and reportCoverage.test.ts: the core's errors no longer carry an exit code.
   it('gives exit code 2 to a rejected token (HTTP 401)', () => {
     expect(exitCodeFor(new IntercomAuthError('req-1'))).toBe(2);
   });
