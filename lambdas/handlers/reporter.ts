@@ -19,7 +19,8 @@ import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.ts';
 import { ConfigurationError, describeError } from '../core/errors.ts';
 import { environmentVariablePath, validate } from '../core/validation.ts';
 import type { EnvironmentSchema, ReporterEnvironment } from '../environment.ts';
-import { loadQueries, previousQuarter, quarterRange } from '../core/queries/catalog.ts';
+import { previousQuarter, quarterRange } from '../core/queries/catalog.ts';
+import { loadQueries } from '../adapters/local/loadQueries.ts';
 import { buildReportPack } from '../core/reports/buildReportPack.ts';
 import { ObjectStoreReportSink } from '../core/reports/ObjectStoreReportSink.ts';
 
