@@ -197,6 +197,10 @@ describe('two-account layout (archiveAccount + workloadAccount)', () => {
       /archiveAccount\.region: must equal workloadAccount\.region/,
     ],
     [{ ...layout, siemFeed: true }, /auditArchive\.siemFeed: not available in the two-account layout/],
+    [
+      { ...layout, deploymentRoleArn: 'arn:aws:iam::111122223333:role/Deployer' },
+      /auditArchive\.deploymentRoleArn: not available in the two-account/,
+    ],
     [{ archiveAccount: { account: '123', region: REGION } }, /auditArchive\.archiveAccount\.account: a 12-digit AWS account id/],
   ])('rejects an inconsistent layout, naming the key (%o)', (extra, message) => {
     expect(() => parseDeployConfig({ workspaces: [{ id: 'a', region: 'us' }], ...extra })).toThrow(message);
