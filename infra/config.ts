@@ -157,6 +157,9 @@ function layoutProblems(config: DeployConfig): string[] {
     problems.push(
       'auditArchive.archiveAccount.region: must equal workloadAccount.region (the collector writes and signs in its own region)',
     );
+  for (const key of ['deploymentRoleArn', 'keyAdminRoleArn'] as const)
+    if (config[key])
+      problems.push(`auditArchive.${key}: not available in the two-account layout yet (one role cannot be in both accounts)`);
   if (config.siemFeed)
     problems.push('auditArchive.siemFeed: not available in the two-account layout yet (its readers would need the archive account)');
   return problems;
