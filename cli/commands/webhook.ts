@@ -99,7 +99,9 @@ async function reconcile(store: ObjectStore, opts: Opts, setExit: (code: number)
 export function registerWebhook(program: Command, setExit: (code: number) => void): void {
   program
     .command('webhook')
-    .description(`receive Intercom activity-log webhooks on loopback: live alerts at once, ids recorded (secret: ${WEBHOOK_SECRET_VARIABLE})`)
+    .description(
+      `receive Intercom activity-log webhooks on loopback: live alerts at once, ids recorded (secret: ${WEBHOOK_SECRET_VARIABLE})`,
+    )
     .requiredOption('--archive <dir>', 'the local archive folder collect writes')
     .requiredOption('--workspace <id>', 'the workspace the notifications belong to')
     .option('--app-id <id>', "the notifications' app_id (Intercom's workspace id_code; default: --workspace)")

@@ -35,7 +35,6 @@ function readBody(req: IncomingMessage, limit: number): Promise<{ body: Buffer; 
       size += chunk.length;
       if (size > limit) {
         req.removeAllListeners('data');
-        req.pause();
         resolve({ body: Buffer.alloc(0), tooLarge: true });
         return;
       }
@@ -66,7 +65,10 @@ export async function startWebhookServer(deps: WebhookReceiverDeps, options: Web
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v[0] : v]));
     const response = await receiveWebhook({ method, headers, body, tooLarge }, deps);
     answer(res, response, method, tooLarge);
-    if (tooLarge) res.once('finish', () => req.destroy());
+    // The rest of an oversized body is discarded as it comes (never buffered); the request
+    // timeout still ends a client that keeps sending. Closing at once could reset the
+    // connection before the client reads the 413.
+    if (tooLarge) req.resume();
     options.onResponse?.(response);
   };
   // Slow-body (slowloris) clients: the whole request must arrive within the timeout, headers

@@ -130,7 +130,8 @@ async function receiveEntry(
     workspace_id: workspaceId,
     id,
     created_at: createdAt,
-    activity_type: typeof (item as { activity_type?: unknown }).activity_type === 'string' ? (item as { activity_type: string }).activity_type : null,
+    activity_type:
+      typeof (item as { activity_type?: unknown }).activity_type === 'string' ? (item as { activity_type: string }).activity_type : null,
     app_id: appId,
     notification_id: notificationId,
     received_at: now().toISOString(),

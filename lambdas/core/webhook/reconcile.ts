@@ -53,7 +53,12 @@ export async function reconcileWebhook(store: ObjectStore, workspaceId: string, 
   const unmatched: UnmatchedId[] = [];
   for (const r of received) {
     if (archived.has(r.id)) continue;
-    unmatched.push({ id: r.id, received_at: await receivedAt(store, r.key, r.createdAt), created_at: r.createdAt, workspace_id: workspaceId });
+    unmatched.push({
+      id: r.id,
+      received_at: await receivedAt(store, r.key, r.createdAt),
+      created_at: r.createdAt,
+      workspace_id: workspaceId,
+    });
   }
   return { ...result, unmatched };
 }
@@ -68,7 +73,8 @@ async function archivedIds(store: ObjectStore, head: StoredManifest, from: numbe
     for (const ref of m.supersedes ?? []) superseded.add(ref.seq);
     if (!superseded.has(m.seq)) {
       for (const part of [...m.parts, ...m.quarantine]) {
-        const overlaps = part.min_created_at === null || part.max_created_at === null || (part.max_created_at >= from && part.min_created_at < to);
+        const overlaps =
+          part.min_created_at === null || part.max_created_at === null || (part.max_created_at >= from && part.min_created_at < to);
         if (!overlaps) continue;
         const body = await store.get(part.key);
         if (sha256Hex(body) !== part.sha256) continue;
