@@ -52,6 +52,7 @@ import { parseRules } from '../lambdas/core/rules/ruleset.ts';
 import { type DeployConfig, scheduleSeconds } from './config.ts';
 import { SecurityLakeExport } from './constructs/SecurityLakeExport.ts';
 import { SiemFeed } from './constructs/SiemFeed.ts';
+import { WebhookReceiver } from './constructs/WebhookReceiver.ts';
 import { prefixesWrittenBy } from '../lambdas/contract.ts';
 import { bucketAdministrationOnlyBy, legalHoldOnlyBy, prefixWriterStatements, requireCreateOnlyPuts } from './archive-policies.ts';
 import { type KeyAdministrators, keyAdministration, useThroughIam } from './key-policies.ts';
@@ -151,13 +152,19 @@ export class AuditArchiveStack extends Stack {
    * legal holds by the legal-hold role alone, bucket administration by the deployment role alone,
    * token secrets read by the collector alone, and alarms on every administrative change.
    */
-  private protectArchive(collectorRole: iam.IRole, reporterRole: iam.IRole, secrets: secretsmanager.CfnSecret[]): void {
+  private protectArchive(
+    collectorRole: iam.IRole,
+    reporterRole: iam.IRole,
+    secrets: secretsmanager.CfnSecret[],
+    webhookRole?: iam.IRole,
+  ): void {
     const bucket = this.archiveBucket;
     bucket.addToResourcePolicy(requireCreateOnlyPuts(bucket));
     for (const st of prefixWriterStatements(bucket, {
       collector: collectorRole.roleArn,
       reporter: reporterRole.roleArn,
       legalHold: this.legalHoldRole.roleArn,
+      ...(webhookRole && { webhook: webhookRole.roleArn }),
     }))
       bucket.addToResourcePolicy(st);
     bucket.addToResourcePolicy(legalHoldOnlyBy(bucket, this.legalHoldRole.roleArn));
@@ -1032,11 +1039,30 @@ export class AuditArchiveStack extends Stack {
         scheduleDeadLetters: scheduleDlq,
       });
     }
+    const webhook = config.webhook
+      ? new WebhookReceiver(this, 'Webhook', {
+          ...this.functionRole('Webhook', 'Intercom audit archive webhook receiver: raises live alerts, writes only webhook/ and alerts/'),
+          archiveBucket: this.archiveBucket,
+          key: this.key,
+          secretsKey: this.tokensKey,
+          runtime: LAMBDA_RUNTIME,
+          workspaceIds: config.workspaces.map((w) => w.id),
+          rulesPath,
+          alertsTopic,
+          alertsBus,
+          alertMaxAgeSeconds: config.alertMaxAgeHours * 3600,
+          alarmTopic: this.alarmTopic,
+          collector: this.collector,
+          collectorRole,
+          secretNamePrefix: SECRET_NAME_PREFIX,
+        })
+      : undefined;
     this.legalHoldRole = this.legalHold(config);
     this.protectArchive(
       collectorRole,
       reporterRole,
       secrets.map((s) => s.secret),
+      webhook?.function.role,
     );
 
     new CfnOutput(this, 'ArchiveBucketName', { value: this.archiveBucket.bucketName });

@@ -109,6 +109,8 @@ export const deployConfigSchema = z.strictObject({
   collectorTimeoutMinutes: z.number().int().min(3).max(15).default(15),
   /** SIEM feed: after each signed manifest, an S3-event-shaped message per listed part to SNS → SQS. */
   siemFeed: z.boolean().default(false),
+  /** Intercom activity-log webhook receiver (a Function URL): live alerts in seconds, reconciled with the poll. */
+  webhook: z.boolean().default(false),
   /** Daily OCSF Parquet export into Amazon Security Lake custom sources. */
   securityLake: securityLakeSchema.optional(),
 });
