@@ -20,6 +20,7 @@ import { IntercomClient } from '../lambdas/intercom/IntercomClient.ts';
 import { startLocalWebhook } from '../cli/commands/webhook.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { WebhookPoster } from '../simulator/webhookPoster.ts';
+import { CountingObjectStore } from '../test/helpers/CountingObjectStore.ts';
 
 const DAY = 86_400;
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -42,8 +43,9 @@ export async function printWebhookFigures(): Promise<void> {
   const store = new LocalObjectStore(path.join(dir, 'archive'));
   const answers: { ms: number; r: WebhookResponse }[] = [];
   let sentAt = 0;
+  const counting = new CountingObjectStore(store);
   const server = await startLocalWebhook({
-    store,
+    store: counting,
     workspaceId: sim.workspace.workspaceId,
     secret: SECRET,
     rulesFile,
@@ -73,6 +75,7 @@ export async function printWebhookFigures(): Promise<void> {
       after: until,
     });
     const entries = sim.workspace.entriesBetween(until + 1, until + DAY / 2);
+    counting.counts = { get: 0, head: 0, put: 0, list: 0 };
     const wall = performance.now();
     for (const entry of entries) {
       clock = entry.created_at;
@@ -88,6 +91,11 @@ export async function printWebhookFigures(): Promise<void> {
     );
     console.log(
       `  ${alerting.length} that raised an alert (alert written before the answer): p50 ${quantile(alerting, 0.5).toFixed(1)} ms, p95 ${quantile(alerting, 0.95).toFixed(1)} ms, max ${alerting.length ? Math.max(...alerting).toFixed(1) : '-'} ms`,
+    );
+    const c = counting.counts;
+    const n = answers.length;
+    console.log(
+      `  object-store requests per notification: ${((c.get + c.head + c.list + c.put) / n).toFixed(1)} (${(c.get / n).toFixed(1)} GET, ${(c.head / n).toFixed(1)} HEAD, ${(c.list / n).toFixed(1)} LIST, ${(c.put / n).toFixed(2)} PUT)`,
     );
     console.log('  poll path for comparison: 10–25 min (15-minute schedule plus the 10-minute settle lag)');
   } finally {

@@ -12,7 +12,7 @@ import type { ObjectStore } from '../core/ports.ts';
 import type { AlertSink } from '../core/rules/deliver.ts';
 import type { RuleSet } from '../core/rules/ruleset.ts';
 import { MAX_WEBHOOK_BODY_BYTES } from '../core/webhook/notification.ts';
-import { type WebhookResponse, receiveWebhook } from '../core/webhook/receive.ts';
+import { type WebhookResponse, memoryHeadHint, receiveWebhook } from '../core/webhook/receive.ts';
 import { type WebhookConfig, clientSecretFrom } from './webhookConfig.ts';
 
 export interface WebhookDeps {
@@ -36,6 +36,7 @@ function rawBody(event: LambdaFunctionURLEvent): Buffer {
 export function createWebhookHandler(deps: WebhookDeps) {
   const { config, logger, metrics } = deps;
   const apps = new Map(Object.entries(config.WEBHOOK_APPS));
+  const headHint = memoryHeadHint(); // per container: a hint only, findHead checks it
   let secret: Promise<string> | undefined; // fetched once per container
   const clientSecret = () => {
     secret ??= deps.secrets
@@ -59,6 +60,7 @@ export function createWebhookHandler(deps: WebhookDeps) {
           secret: method === 'HEAD' ? '' : await clientSecret(),
           apps,
           store: deps.store,
+          headHint,
           ...(deps.alerts && { alerts: { ...deps.alerts, maxAgeSeconds: config.ALERT_MAX_AGE_SECONDS } }),
           ...(deps.now && { now: deps.now }),
         },

@@ -7,7 +7,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../core/webhook/notification.ts';
-import { type WebhookReceiverDeps, type WebhookResponse, receiveWebhook } from '../../core/webhook/receive.ts';
+import { type WebhookReceiverDeps, type WebhookResponse, memoryHeadHint, receiveWebhook } from '../../core/webhook/receive.ts';
 
 export interface WebhookServerOptions {
   readonly host?: string;
@@ -59,11 +59,12 @@ function answer(res: ServerResponse, response: WebhookResponse, method: string, 
 
 export async function startWebhookServer(deps: WebhookReceiverDeps, options: WebhookServerOptions = {}): Promise<RunningWebhookServer> {
   const limit = deps.maxBodyBytes ?? MAX_WEBHOOK_BODY_BYTES;
+  const receiverDeps = { headHint: memoryHeadHint(), ...deps };
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
     const { body, tooLarge } = method === 'POST' ? await readBody(req, limit) : { body: Buffer.alloc(0), tooLarge: false };
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v[0] : v]));
-    const response = await receiveWebhook({ method, headers, body, tooLarge }, deps);
+    const response = await receiveWebhook({ method, headers, body, tooLarge }, receiverDeps);
     answer(res, response, method, tooLarge);
     // The rest of an oversized body is discarded as it comes (never buffered); the request
     // timeout still ends a client that keeps sending. Closing at once could reset the

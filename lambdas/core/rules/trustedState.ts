@@ -6,7 +6,7 @@
  * Anything that does not verify gives no state, never a guessed one.
  */
 import { findHead } from '../archive/chain.ts';
-import type { ObjectStore } from '../ports.ts';
+import type { CheckpointCache, ObjectStore } from '../ports.ts';
 import { latestWatermark, readSnapshot } from './alertState.ts';
 import { ChainWalk } from './chainWalk.ts';
 import type { RuleSet } from './ruleset.ts';
@@ -20,8 +20,15 @@ export interface TrustedState {
   readonly notes: readonly string[];
 }
 
-export async function trustedAlertState(store: ObjectStore, ruleSet: RuleSet, workspaceId: string): Promise<TrustedState> {
-  const head = await findHead(store, workspaceId);
+/** `headHint` (an in-memory hint kept by a long-lived receiver) makes finding the head a few HEAD requests. */
+export async function trustedAlertState(
+  store: ObjectStore,
+  ruleSet: RuleSet,
+  workspaceId: string,
+  headHint?: CheckpointCache,
+): Promise<TrustedState> {
+  const head = await findHead(store, workspaceId, headHint);
+  if (head) await headHint?.set(workspaceId, head.manifest.seq);
   if (!head) return { seq: null, notes: [`workspace ${workspaceId} has no manifest chain yet`] };
   const chain = new ChainWalk(store, head);
   const candidate = await latestWatermark(store, workspaceId, head.manifest.seq);

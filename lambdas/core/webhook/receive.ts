@@ -18,7 +18,7 @@
 import { describeError } from '../errors.ts';
 import { toArchiveLineOrReason } from '../archive/lines.ts';
 import { classifyEntries } from '../intercom/schema.ts';
-import type { ObjectStore } from '../ports.ts';
+import type { CheckpointCache, ObjectStore } from '../ports.ts';
 import type { AlertSink } from '../rules/deliver.ts';
 import type { AlertEntry } from '../rules/evaluate.ts';
 import type { RuleSet } from '../rules/ruleset.ts';
@@ -74,6 +74,19 @@ export interface WebhookReceiverDeps {
   readonly now?: () => Date;
   /** @default MAX_WEBHOOK_BODY_BYTES */
   readonly maxBodyBytes?: number;
+  /** The chain head each workspace had last time (memoryHeadHint()): saves most of the HEAD probes. */
+  readonly headHint?: CheckpointCache;
+}
+
+/** A per-process head hint for a long-lived receiver (a Lambda container, the local server). */
+export function memoryHeadHint(): CheckpointCache {
+  const seqs = new Map<string, number>();
+  return {
+    get: async (workspaceId) => seqs.get(workspaceId),
+    set: async (workspaceId, seq) => {
+      seqs.set(workspaceId, seq);
+    },
+  };
 }
 
 const reply = (status: number, outcome: WebhookOutcome, message: string, extra: Partial<WebhookResponse> = {}): WebhookResponse => ({
@@ -146,6 +159,7 @@ async function receiveEntry(
       result = await alertOnWebhookEntry(deps.store, deps.alerts.ruleSet, line.line as unknown as AlertEntry, deps.alerts.sinks, {
         maxAgeSeconds: deps.alerts.maxAgeSeconds,
         now,
+        ...(deps.headHint && { headHint: deps.headHint }),
       });
     } catch (error) {
       return reply(500, 'delivery-failed', `alerts could not be delivered (${describeError(error)}); retry`, where);

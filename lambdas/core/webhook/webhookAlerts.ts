@@ -9,7 +9,7 @@
  * are left to the poll, which has it. Entries in between the head and this one are not in the
  * history yet: a burst may first be seen by the poll (which then sends it), never the reverse.
  */
-import type { ObjectStore } from '../ports.ts';
+import type { CheckpointCache, ObjectStore } from '../ports.ts';
 import type { AlertSink } from '../rules/deliver.ts';
 import { deliverAlerts } from '../rules/deliver.ts';
 import { type AlertEntry, RuleEvaluator } from '../rules/evaluate.ts';
@@ -20,6 +20,8 @@ export interface WebhookAlertOptions {
   /** Entries older than this (by their own time) raise nothing live, as on the poll path. */
   readonly maxAgeSeconds: number;
   readonly now: () => Date;
+  /** Where the chain head was last found (kept in memory by the receiver): a hint, never trusted. */
+  readonly headHint?: CheckpointCache;
 }
 
 export interface WebhookAlertResult {
@@ -46,7 +48,7 @@ export async function alertOnWebhookEntry(
   const cutoff = Math.floor(options.now().getTime() / 1000) - options.maxAgeSeconds;
   const none = { matches: 0, sent: 0, alreadySent: 0, deferredRules: 0, alertIds: [] };
   if (entry.created_at < cutoff) return { ...none, tooOld: true, notes: [] };
-  const trusted = await trustedAlertState(store, ruleSet, entry.workspace_id);
+  const trusted = await trustedAlertState(store, ruleSet, entry.workspace_id, options.headHint);
   const rules = trusted.state ? ruleSet.rules : ruleSet.rules.filter((r) => r.when.every(STATELESS));
   const evaluator = new RuleEvaluator({ ...ruleSet, rules }, trusted.state);
   const alerts = evaluator.observe(entry, true);
