@@ -16,7 +16,7 @@ import { collect } from '../lambdas/core/collect/collect.ts';
 import { alertOnCollected } from '../lambdas/core/rules/liveAlerts.ts';
 import { parseRules } from '../lambdas/core/rules/ruleset.ts';
 import type { WebhookResponse } from '../lambdas/core/webhook/receive.ts';
-import { IntercomClient } from '../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient } from '../lambdas/adapters/intercom/IntercomClient.ts';
 import { startLocalWebhook } from '../cli/commands/webhook.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { WebhookPoster } from '../simulator/webhookPoster.ts';

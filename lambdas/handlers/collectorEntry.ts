@@ -3,7 +3,7 @@
  * container: the configuration, the rules and the SDK clients; each invocation only runs.
  */
 import { collectorDepsFromEnvironment, createCollectorHandler } from './collector.ts';
-import { reconciliationFromEnvironment, withWebhookReconciliation } from './webhookReconciliation.ts';
+import { reconciliationFrom, withWebhookReconciliation } from './webhookReconciliation.ts';
 
 const deps = collectorDepsFromEnvironment(process.env);
-export const handler = withWebhookReconciliation(createCollectorHandler(deps), reconciliationFromEnvironment(process.env, deps));
+export const handler = withWebhookReconciliation(createCollectorHandler(deps), reconciliationFrom(deps));

@@ -14,6 +14,7 @@ import type { RuleSet } from '../core/rules/ruleset.ts';
 import { MAX_WEBHOOK_BODY_BYTES } from '../core/webhook/notification.ts';
 import { type WebhookResponse, memoryHeadHint, receiveWebhook } from '../core/webhook/receive.ts';
 import { type WebhookConfig, clientSecretFrom } from './webhookConfig.ts';
+import { WEBHOOK_METRICS } from '../environment.ts';
 
 export interface WebhookDeps {
   readonly config: WebhookConfig;
@@ -68,14 +69,14 @@ export function createWebhookHandler(deps: WebhookDeps) {
     } catch (error) {
       // Secrets Manager or S3 failed: 500, so Intercom retries; the alarm on WebhookErrors says so.
       logger.error('webhook failed', { error: describeError(error), errorName: (error as Error)?.name });
-      metrics.addMetric('WebhookErrors', MetricUnit.Count, 1);
+      metrics.addMetric(WEBHOOK_METRICS.errors, MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
       return { statusCode: 500, headers: { 'content-type': 'application/json' }, body: '{"outcome":"error"}' };
     }
     const { status, outcome, message, workspaceId, entryId, sent } = response;
     logger.info('webhook', { status, outcome, message, workspaceId, entryId, sent });
     if (REJECTED.has(outcome)) metrics.addMetric('WebhookRejected', MetricUnit.Count, 1);
-    if (outcome === 'delivery-failed') metrics.addMetric('WebhookErrors', MetricUnit.Count, 1);
+    if (outcome === 'delivery-failed') metrics.addMetric(WEBHOOK_METRICS.errors, MetricUnit.Count, 1);
     if (outcome === 'received') metrics.addMetric('WebhookEntriesReceived', MetricUnit.Count, 1);
     if (sent) metrics.addMetric('WebhookAlertsSent', MetricUnit.Count, sent);
     metrics.publishStoredMetrics();

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
 import { environmentVariablePath, validate } from '../core/validation.ts';
+import type { EnvironmentSchema, WebhookEnvironment } from '../environment.ts';
 
 const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ or -');
 
@@ -31,7 +32,7 @@ export const webhookEnvSchema = z.object({
     .min(60)
     .max(400 * 86_400)
     .default(86_400),
-});
+} satisfies EnvironmentSchema<WebhookEnvironment>);
 
 export type WebhookConfig = z.infer<typeof webhookEnvSchema>;
 

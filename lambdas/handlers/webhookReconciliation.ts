@@ -14,6 +14,7 @@ import { describeError } from '../core/errors.ts';
 import type { ObjectStore } from '../core/ports.ts';
 import { reconcileWebhook } from '../core/webhook/reconcile.ts';
 import type { CollectorDeps } from './collector.ts';
+import { COLLECTOR_METRICS } from '../environment.ts';
 
 export interface ReconciliationDeps {
   readonly store: ObjectStore;
@@ -25,12 +26,11 @@ export interface ReconciliationDeps {
 }
 
 /** The reconciliation's deps from the collector's, or undefined when the webhook is off. */
-export function reconciliationFromEnvironment(
-  env: NodeJS.ProcessEnv,
+export function reconciliationFrom(
   deps: Pick<CollectorDeps, 'config' | 'logger' | 'metrics'> & { s3: S3Client },
 ): ReconciliationDeps | undefined {
-  const lookback = Number(env.WEBHOOK_RECONCILE_LOOKBACK_SECONDS);
-  if (!env.WEBHOOK_RECONCILE_LOOKBACK_SECONDS || !Number.isInteger(lookback) || lookback < 3600) return undefined;
+  const lookback = deps.config.WEBHOOK_RECONCILE_LOOKBACK_SECONDS;
+  if (lookback === undefined) return undefined;
   return {
     store: new S3ObjectStore(deps.s3, { bucket: deps.config.ARCHIVE_BUCKET, prefix: deps.config.ARCHIVE_PREFIX }),
     workspaceIds: deps.config.WORKSPACES.map((w) => w.id),
@@ -55,7 +55,7 @@ export async function reconcileAll(deps: ReconciliationDeps): Promise<number> {
       deps.metrics.addMetric('WebhookReconciliationFailures', MetricUnit.Count, 1);
     }
   }
-  deps.metrics.addMetric('WebhookUnmatched', MetricUnit.Count, unmatched);
+  deps.metrics.addMetric(COLLECTOR_METRICS.webhookUnmatched, MetricUnit.Count, unmatched);
   deps.metrics.publishStoredMetrics();
   return unmatched;
 }
