@@ -72,7 +72,9 @@ describe('webhook receiver (webhook: true)', () => {
   });
 
   it('gives the receiver its own role that may put only under webhook/ and alerts/, never delete', () => {
-    const [, policy] = ofType('AWS::IAM::Policy').find(([id]) => id.startsWith('WebhookRoleDefaultPolicy'))!;
+    const [, policy] = ofType('AWS::IAM::Policy').find(
+      ([, r]) => JSON.stringify(r.Properties.Roles) === JSON.stringify([{ Ref: 'WebhookRole875D6A6B' }]),
+    )!;
     const statements = resolve(json, policy.Properties.PolicyDocument).Statement as any[];
     const puts = statements.filter((s) => [s.Action].flat().includes('s3:PutObject'));
     expect(puts.flatMap((s) => [s.Resource].flat()).sort()).toEqual(

@@ -140,6 +140,18 @@ describe('receiveWebhook()', () => {
     },
   );
 
+  it('refuses an entry from the future (more than 5 minutes ahead) with 400 and writes nothing', async () => {
+    const { store, got, post } = setup();
+    const r = await post(
+      notification((n) => {
+        n.data.item.created_at = NOW.getTime() / 1000 + 3600;
+      }),
+    );
+    expect(r).toMatchObject({ status: 400, outcome: 'rejected-entry' });
+    expect(store.objects.size).toBe(0);
+    expect(got).toEqual([]);
+  });
+
   it('answers signed bodies that are not notifications with 400', async () => {
     const { post } = setup();
     expect((await post(Buffer.from('not json'))).status).toBe(400);

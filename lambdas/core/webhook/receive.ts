@@ -10,6 +10,7 @@
  *   another topic                          200, ignored
  *   app_id of no configured workspace      403 (a signed notification for a workspace this deployment does not archive)
  *   entry id unsafe in a key               400, nothing written
+ *   entry time over 5 minutes in the future 400, nothing written
  *   entry fails the archive's validation   200, recorded, no alert (the poll quarantines it)
  *   already received                       200, nothing sent again (a retry or a replay)
  *   otherwise                              alerts evaluated and delivered, then the id recorded; 200
@@ -89,6 +90,9 @@ export function memoryHeadHint(): CheckpointCache {
   };
 }
 
+/** How far ahead of this clock an entry's time may be (clock skew), before it is refused. */
+const MAX_CLOCK_SKEW_SECONDS = 300;
+
 const reply = (status: number, outcome: WebhookOutcome, message: string, extra: Partial<WebhookResponse> = {}): WebhookResponse => ({
   status,
   outcome,
@@ -126,6 +130,9 @@ async function receiveEntry(
   const createdAt = entries[0]?.created_at ?? quarantined[0]?.createdAt;
   if (typeof id !== 'string' || !ENTRY_ID_PATTERN.test(id) || createdAt === undefined || createdAt > 9_999_999_999)
     return reply(400, 'rejected-entry', 'data.item has no id and time that can be recorded (id: 1–128 letters, digits, _ or -)');
+  // Nothing from the future: a window never ends after now, so the poll could not confirm it either.
+  if (createdAt > Math.floor(now().getTime() / 1000) + MAX_CLOCK_SKEW_SECONDS)
+    return reply(400, 'rejected-entry', 'data.item.created_at is in the future');
   const where = { workspaceId, entryId: id };
   if (await wasReceived(deps.store, workspaceId, createdAt, id)) return reply(200, 'duplicate', 'already received', where);
 
