@@ -24,6 +24,7 @@ import { keyGrant, serviceKey, signingKey } from './constructs/keys.ts';
 import { Notifications } from './constructs/Notifications.ts';
 import { OperationalAlarms } from './constructs/OperationalAlarms.ts';
 import { SiemFeed } from './constructs/SiemFeed.ts';
+import { WebhookReceiver, webhookReceiver } from './constructs/WebhookReceiver.ts';
 import { SECRET_NAME_PREFIX, TokenSecrets } from './constructs/TokenSecrets.ts';
 import { administrators, warnOnGovernanceMode } from './deployment.ts';
 import type { KeyAdministrators } from './keyPolicies.ts';
@@ -47,6 +48,8 @@ export interface StackParts {
   readonly collectorRole: iam.Role;
   readonly collector: Collector;
   readonly signingKey: kms.Key;
+  /** Encrypts the Intercom secrets (tokens; the webhook's client secret). */
+  readonly tokensKey: kms.Key;
 }
 
 export class AuditArchiveStack extends SectionedStack {
@@ -114,14 +117,20 @@ export class AuditArchiveStack extends SectionedStack {
       collectorRole,
       collector: this.collector,
       signingKey: this.signingKey,
+      tokensKey: this.tokensKey,
     };
     this.composeFeeds(parts);
-    this.composeExtensions(parts);
+    const extensions = this.composeExtensions(parts);
 
     tokens.readableOnlyBy(collectorRole.roleArn);
     new ArchiveProtection(this, 'Protection', {
       bucket: buckets.archive,
-      writers: { collector: collectorRole.roleArn, reporter: readers.reporter.role.roleArn, legalHold: this.legalHoldRole.roleArn },
+      writers: {
+        collector: collectorRole.roleArn,
+        reporter: readers.reporter.role.roleArn,
+        legalHold: this.legalHoldRole.roleArn,
+        ...(extensions.webhook && { webhook: extensions.webhook.role.roleArn }),
+      },
       deploymentRoleArn,
       keys: [this.key, this.signingKey, this.tokensKey, this.reportSigningKey],
       alarmTopic: this.alarmTopic,
@@ -178,7 +187,9 @@ export class AuditArchiveStack extends SectionedStack {
   }
 
   /** Constructs added by later features: one line each, wired from `parts`. */
-  private composeExtensions(_parts: StackParts): void {}
+  private composeExtensions(parts: StackParts): { webhook?: WebhookReceiver } {
+    return { ...(parts.config.webhook && { webhook: webhookReceiver(this, parts) }) };
+  }
 
   private addOutputs(tokens: TokenSecrets): void {
     new CfnOutput(this, 'AlertsTopicArn', { value: this.collector.alertsTopic.topicArn });

@@ -116,6 +116,8 @@ export const deployConfigSchema = z.strictObject({
   collectorTimeoutMinutes: z.number().int().min(3).max(15).default(15),
   /** SIEM feed: after each signed manifest, an S3-event-shaped message per listed part to SNS → SQS. */
   siemFeed: z.boolean().default(false),
+  /** Intercom activity-log webhook receiver (a Function URL): live alerts in seconds, reconciled with the poll. */
+  webhook: z.boolean().default(false),
   /** Daily OCSF Parquet export into Amazon Security Lake custom sources. */
   securityLake: securityLakeSchema.optional(),
   /**
@@ -162,6 +164,10 @@ function layoutProblems(config: DeployConfig): string[] {
       problems.push(`auditArchive.${key}: not available in the two-account layout yet (one role cannot be in both accounts)`);
   if (config.siemFeed)
     problems.push('auditArchive.siemFeed: not available in the two-account layout yet (its readers would need the archive account)');
+  if (config.webhook)
+    problems.push(
+      'auditArchive.webhook: not available in the two-account layout yet (the receiver writes webhook/ and alerts/ in the archive account)',
+    );
   return problems;
 }
 

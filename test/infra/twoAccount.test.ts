@@ -197,6 +197,7 @@ describe('two-account layout (archiveAccount + workloadAccount)', () => {
       /archiveAccount\.region: must equal workloadAccount\.region/,
     ],
     [{ ...layout, siemFeed: true }, /auditArchive\.siemFeed: not available in the two-account layout/],
+    [{ ...layout, webhook: true }, /auditArchive\.webhook: not available in the two-account layout/],
     [
       { ...layout, deploymentRoleArn: 'arn:aws:iam::111122223333:role/Deployer' },
       /auditArchive\.deploymentRoleArn: not available in the two-account/,
