@@ -23,6 +23,7 @@ import { openArchive, s3Archive } from './archiveLocation.ts';
 import { assertTimeZone } from '../lambdas/core/reports/timezone.ts';
 import { reportSignerForArchive } from '../lambdas/adapters/local/reportKey.ts';
 import { runReportVerify } from './commands/reportVerify.ts';
+import { registerReportReperform } from './commands/reportReperform.ts';
 import { registerTrace } from './commands/trace.ts';
 import os from 'node:os';
 import { addAcknowledgeCommand } from './commands/acknowledge.ts';
@@ -183,7 +184,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   registerKeys(program, setExit);
 
-  program
+  const report = program
     .command('report')
     .description('build the quarterly report pack: one CSV per canned query, summary.html and manifest.json')
     .option('--quarter <YYYY-Qn>', 'the quarter, e.g. 2026-Q1 (required)')
@@ -264,7 +265,8 @@ function buildProgram(setExit: (code: number) => void): Command {
         );
         setExit(EXIT.ok);
       },
-    )
+    );
+  report
     .command('verify <pack>')
     .description(
       "check a report pack: its signature (with the report-signing public key from your records) and every file's SHA-256; exit 1 naming each file that differs",
@@ -280,6 +282,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       process.stdout.write(`${result.text}\n`);
       setExit(result.ok ? EXIT.ok : EXIT.failed);
     });
+  registerReportReperform(report, setExit);
 
   program
     .command('query')
