@@ -91,7 +91,7 @@ describe('reperformPack() on Athena', () => {
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
-        ResultSetMetadata: { ColumnInfo: [{ Name: 'id' }, { Name: 'share' }] },
+        ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }, { Name: 'share', Type: 'varchar' }] },
         Rows: [{ Data: [{ VarCharValue: 'id' }, { VarCharValue: 'share' }] }, { Data: [{ VarCharValue: 'x' }, { VarCharValue: '0.50' }] }],
       },
     });
@@ -117,7 +117,7 @@ describe('reperformPack() on Athena', () => {
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
-        ResultSetMetadata: { ColumnInfo: [{ Name: 'id' }, { Name: 'share' }] },
+        ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }, { Name: 'share', Type: 'varchar' }] },
         Rows: [{ Data: [{ VarCharValue: 'id' }, { VarCharValue: 'share' }] }, { Data: [{ VarCharValue: 'x' }, { VarCharValue: '0.75' }] }],
       },
     });
