@@ -19,6 +19,9 @@ import { sha256Hex } from '../../lambdas/core/archive/manifest.ts';
 import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
 import { verifyPack } from '../../lambdas/core/reports/packSigning.ts';
+import { packXlsx } from '../../lambdas/core/reports/packXlsx.ts';
+import ExcelJS from 'exceljs';
+import { parse } from 'csv-parse/sync';
 import { ScriptedSource, entry } from '../helpers/scriptedSource.ts';
 
 const WS = 'ws-sign';
@@ -159,6 +162,65 @@ describe('a signed report pack', () => {
     await fs.chmod(out, 0o755);
     await fs.writeFile(path.join(out, 'extra.csv'), 'x');
     expect((await check()).problems).toEqual([{ file: 'extra.csv', message: 'extra.csv is not part of the signed pack' }]);
+  });
+
+  it('writes pack.xlsx: one sheet per query, every cell a string or a number and never a formula, the same values as the CSVs', async () => {
+    const { out, manifest } = await signedPack();
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load((await fs.readFile(path.join(out, 'pack.xlsx'))) as unknown as ExcelJS.Buffer);
+    const queries = loadQueries();
+    expect(workbook.worksheets.map((w) => w.name)).toEqual(queries.map((q) => q.name));
+    let cells = 0;
+    for (const query of queries) {
+      const sheet = workbook.getWorksheet(query.name)!;
+      const fromSheet: string[][] = [];
+      sheet.eachRow({ includeEmpty: true }, (row) => {
+        const values: string[] = [];
+        for (let c = 1; c <= sheet.columnCount; c++) {
+          const cell = row.getCell(c);
+          expect(cell.formula, `${query.name} ${cell.address}`).toBeUndefined();
+          expect([ExcelJS.ValueType.String, ExcelJS.ValueType.Number, ExcelJS.ValueType.Null]).toContain(cell.type);
+          values.push(cell.value === null || cell.value === undefined ? '' : String(cell.value));
+          cells += 1;
+        }
+        fromSheet.push(values);
+      });
+      const csv = parse(await fs.readFile(path.join(out, `${query.name}.csv`), 'utf8')) as string[][];
+      expect(fromSheet, query.name).toEqual(csv);
+    }
+    expect(cells).toBeGreaterThan(50);
+    expect(manifest.files.map((f: { name: string }) => f.name)).toContain('pack.xlsx');
+  });
+
+  it('keeps a cell that starts with = as text in pack.xlsx (a teammate named like a formula)', async () => {
+    const body = (
+      await packXlsx(
+        [
+          {
+            name: 'q',
+            result: {
+              columns: ['name', 'n'],
+              rows: [
+                ['=HYPERLINK("http://x.test","y")', 3],
+                ['+1', null],
+              ],
+            },
+          },
+        ],
+        new Date(0),
+      )
+    ).body;
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(body as unknown as ExcelJS.Buffer);
+    const sheet = workbook.getWorksheet('q')!;
+    expect(sheet.getCell('A2').type).toBe(ExcelJS.ValueType.String);
+    expect(sheet.getCell('A2').value).toBe('=HYPERLINK("http://x.test","y")');
+    expect(sheet.getCell('B2').value).toBe(3);
+    expect(sheet.getCell('A3').value).toBe('+1');
+    // Nothing in the file is a formula element.
+    const { default: JSZip } = await import('jszip');
+    const xml = await (await JSZip.loadAsync(body)).file('xl/worksheets/sheet1.xml')!.async('string');
+    expect(xml).not.toContain('<f>');
   });
 
   it('writes CSVs with a UTF-8 BOM with --bom and records the option', async () => {

@@ -17,7 +17,11 @@ const BOM = '\ufeff';
 
 describe('compareCsv()', () => {
   it('matches identical bytes', () => {
-    expect(compareCsv('a.csv', csv('id,n\r\nx,1\r\n'), csv('id,n\r\nx,1\r\n'), 'bytes')).toEqual({ file: 'a.csv', status: 'match', rows: 1 });
+    expect(compareCsv('a.csv', csv('id,n\r\nx,1\r\n'), csv('id,n\r\nx,1\r\n'), 'bytes')).toEqual({
+      file: 'a.csv',
+      status: 'match',
+      rows: 1,
+    });
   });
 
   it('names the first differing row, counting the header as row 0', () => {
@@ -48,7 +52,10 @@ describe('compareCsv()', () => {
   });
 
   it('says a file is missing from the pack', () => {
-    expect(compareCsv('a.csv', undefined, csv('id\r\n'), 'bytes')).toMatchObject({ status: 'differs', reason: 'a.csv is missing from the pack' });
+    expect(compareCsv('a.csv', undefined, csv('id\r\n'), 'bytes')).toMatchObject({
+      status: 'differs',
+      reason: 'a.csv is missing from the pack',
+    });
   });
 });
 
@@ -80,7 +87,9 @@ describe('reperformPack() on Athena', () => {
         engine: 'duckdb v1.4.1',
         archive: { manifest_heads: [{ workspaceId: 'ws-a', seq: 12, sha256: 'b'.repeat(64) }] },
         options: { bom: true },
-        queries: [{ name: 'shares', file: 'shares.csv', sha256: 'c'.repeat(64), sql, parameters: [{ name: 'start_date', value: '2026-01-01' }] }],
+        queries: [
+          { name: 'shares', file: 'shares.csv', sha256: 'c'.repeat(64), sql, parameters: [{ name: 'start_date', value: '2026-01-01' }] },
+        ],
       }),
     ),
     'manifest.json',
@@ -91,7 +100,12 @@ describe('reperformPack() on Athena', () => {
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
-        ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }, { Name: 'share', Type: 'varchar' }] },
+        ResultSetMetadata: {
+          ColumnInfo: [
+            { Name: 'id', Type: 'varchar' },
+            { Name: 'share', Type: 'varchar' },
+          ],
+        },
         Rows: [{ Data: [{ VarCharValue: 'id' }, { VarCharValue: 'share' }] }, { Data: [{ VarCharValue: 'x' }, { VarCharValue: '0.50' }] }],
       },
     });
@@ -107,7 +121,11 @@ describe('reperformPack() on Athena', () => {
     expect(starts).toHaveLength(1);
     expect(starts[0]!.ExecutionParameters).toEqual(["'ws-a'", "'12'", "'2026-01-01'"]);
     const text = starts[0]!.QueryString!;
-    expect(text.startsWith('-- title: shares\n-- parameters: start_date\nWITH reperform_heads (workspace_id, head_seq) AS (VALUES (?, CAST(? AS bigint)))')).toBe(true);
+    expect(
+      text.startsWith(
+        '-- title: shares\n-- parameters: start_date\nWITH reperform_heads (workspace_id, head_seq) AS (VALUES (?, CAST(? AS bigint)))',
+      ),
+    ).toBe(true);
     expect(text.endsWith('SELECT id, share FROM activity_logs WHERE dt >= ? ORDER BY id\n')).toBe(true);
     expect(text).not.toMatch(/\b(CREATE|INSERT|DROP|ALTER|UNLOAD)\b/i);
   });
@@ -117,7 +135,12 @@ describe('reperformPack() on Athena', () => {
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
     athena.on(GetQueryResultsCommand).resolves({
       ResultSet: {
-        ResultSetMetadata: { ColumnInfo: [{ Name: 'id', Type: 'varchar' }, { Name: 'share', Type: 'varchar' }] },
+        ResultSetMetadata: {
+          ColumnInfo: [
+            { Name: 'id', Type: 'varchar' },
+            { Name: 'share', Type: 'varchar' },
+          ],
+        },
         Rows: [{ Data: [{ VarCharValue: 'id' }, { VarCharValue: 'share' }] }, { Data: [{ VarCharValue: 'x' }, { VarCharValue: '0.75' }] }],
       },
     });

@@ -5,8 +5,10 @@ import { activityTypeLabel } from '../queries/labels.ts';
 import type { Lang } from './summaryText.ts';
 
 // biome-ignore lint/suspicious/noShadowRestrictedNames: the file's HTML escape; the deprecated global escape() is never used
-export const escape = (text: unknown) =>
+const escape = (text: unknown) =>
   String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** HTML-escapes text for summary.html. */
+export const escapeHtml = escape;
 export const code = (text: unknown) => `<code>${escape(text)}</code>`;
 
 export interface Bar {

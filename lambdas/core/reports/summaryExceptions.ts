@@ -1,7 +1,7 @@
 /** The "Population and exceptions" tables of summary.html: everything the CSVs leave out, named. */
 import { KNOWN_ACTIVITY_TYPES } from '../intercom/activityTypes.ts';
 import type { Exceptions } from './exceptions.ts';
-import { code, escape, typeLabel } from './summaryCharts.ts';
+import { code, escapeHtml as esc, typeLabel } from './summaryCharts.ts';
 import type { Lang, SummaryText } from './summaryText.ts';
 
 export interface ExceptionsView {
@@ -16,19 +16,19 @@ const str = (v: unknown) => code(typeof v === 'string' || typeof v === 'number' 
 
 function table(t: SummaryText, title: string, count: number, head: string[], rows: string[][]): string {
   return (
-    `<h3>${escape(title)}: ${n(count)}</h3>` +
+    `<h3>${esc(title)}: ${n(count)}</h3>` +
     (rows.length === 0
-      ? `<p class="empty">${escape(t.noneFound)}</p>`
-      : `<table><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`)
+      ? `<p class="empty">${esc(t.noneFound)}</p>`
+      : `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`)
   );
 }
 
 function lookbacks(ex: Exceptions, { t, time }: ExceptionsView): string {
   return (
-    `<h3>${escape(t.lookbackTitle)}: ${n(ex.lookback_before_origin.length)}</h3>` +
+    `<h3>${esc(t.lookbackTitle)}: ${n(ex.lookback_before_origin.length)}</h3>` +
     (ex.lookback_before_origin.length === 0
-      ? `<p class="empty">${escape(t.noneFound)}</p>`
-      : `<ul>${ex.lookback_before_origin.map((l) => `<li>${code(l.workspace_id)}: ${t.lookbackText(code(l.query), escape(time(l.needs_from)), escape(time(l.origin)))}</li>`).join('')}</ul>`)
+      ? `<p class="empty">${esc(t.noneFound)}</p>`
+      : `<ul>${ex.lookback_before_origin.map((l) => `<li>${code(l.workspace_id)}: ${t.lookbackText(code(l.query), esc(time(l.needs_from)), esc(time(l.origin)))}</li>`).join('')}</ul>`)
   );
 }
 
@@ -40,7 +40,7 @@ export function renderExceptions(ex: Exceptions, view: ExceptionsView): string {
       t.quarantinedTitle,
       ex.quarantined.length,
       [t.time, t.workspace, t.reason, t.id, t.part],
-      ex.quarantined.map((q) => [escape(time(q.time)), code(q.workspace_id), code(q.reason), code(q.id ?? '—'), code(q.part)]),
+      ex.quarantined.map((q) => [esc(time(q.time)), code(q.workspace_id), code(q.reason), code(q.id ?? '—'), code(q.part)]),
     ),
     table(
       t,
@@ -75,8 +75,8 @@ export function renderExceptions(ex: Exceptions, view: ExceptionsView): string {
       ex.ungrouped_types.length,
       [t.label, t.identifier, t.count],
       ex.ungrouped_types.map((u) => [
-        escape(typeLabel(u.activity_type, lang)),
-        `${code(u.activity_type)}${KNOWN_ACTIVITY_TYPES.includes(u.activity_type) ? '' : ` <span class="q">(${escape(t.notInEnum)})</span>`}`,
+        esc(typeLabel(u.activity_type, lang)),
+        `${code(u.activity_type)}${KNOWN_ACTIVITY_TYPES.includes(u.activity_type) ? '' : ` <span class="q">(${esc(t.notInEnum)})</span>`}`,
         `<span class="n">${n(u.count)}</span>`,
       ]),
     ),

@@ -8,7 +8,7 @@ import type { CannedQuery } from '../queries/catalog.ts';
 import type { Coverage } from './coverage.ts';
 import type { Exceptions } from './exceptions.ts';
 import type { Population } from './population.ts';
-import { type Bar, GROUP_OF, barChart, code, column, countBy, escape, topWithTies, typeLabel } from './summaryCharts.ts';
+import { type Bar, GROUP_OF, barChart, code, column, countBy, escapeHtml as esc, topWithTies, typeLabel } from './summaryCharts.ts';
 import { renderExceptions } from './summaryExceptions.ts';
 import { type Lang, type SummaryText, TEXT } from './summaryText.ts';
 import { withLocalTime } from './timezone.ts';
@@ -101,22 +101,22 @@ function tables(input: SummaryInput, t: SummaryText, time: Time, perType: Readon
     coverage: input.coverage.workspaces
       .map(
         (w) =>
-          `<tr><td>${code(w.workspace_id)}</td><td>${w.origin ? escape(time(w.origin)) : escape(t.noChain)}</td><td>${w.first_seq === null ? '—' : `#${w.first_seq} – #${w.last_seq}`}</td>` +
-          `<td>${w.uncovered.length ? w.uncovered.map((u) => `${escape(time(u.from))} – ${escape(time(u.to))}`).join('<br>') : escape(t.nothingMissing)}</td></tr>`,
+          `<tr><td>${code(w.workspace_id)}</td><td>${w.origin ? esc(time(w.origin)) : esc(t.noChain)}</td><td>${w.first_seq === null ? '—' : `#${w.first_seq} – #${w.last_seq}`}</td>` +
+          `<td>${w.uncovered.length ? w.uncovered.map((u) => `${esc(time(u.from))} – ${esc(time(u.to))}`).join('<br>') : esc(t.nothingMissing)}</td></tr>`,
       )
       .join(''),
     heads: input.heads
       .map(
         (h) =>
-          `<tr><td>${code(h.workspaceId)}</td><td>#${h.seq} ${code(`${h.sha256.slice(0, 16)}…`)}</td><td>${escape(time(h.checkpoint))}</td></tr>`,
+          `<tr><td>${code(h.workspaceId)}</td><td>#${h.seq} ${code(`${h.sha256.slice(0, 16)}…`)}</td><td>${esc(time(h.checkpoint))}</td></tr>`,
       )
       .join(''),
     queries: input.results
       .map((r) => {
         const text = lang === 'ja' && r.query.ja ? r.query.ja : r.query;
         return (
-          `<tr><td><strong>${escape(text.title)}</strong><br><span class="q">${escape(text.question)}</span></td><td>${escape(text.control)}</td>` +
-          `<td class="n">${n(r.result.rows.length)}</td><td><a href="${escape(r.file)}">${code(r.file)}</a><br>${code(`${r.sha256.slice(0, 16)}…`)}</td></tr>`
+          `<tr><td><strong>${esc(text.title)}</strong><br><span class="q">${esc(text.question)}</span></td><td>${esc(text.control)}</td>` +
+          `<td class="n">${n(r.result.rows.length)}</td><td><a href="${esc(r.file)}">${code(r.file)}</a><br>${code(`${r.sha256.slice(0, 16)}…`)}</td></tr>`
         );
       })
       .join(''),
@@ -124,13 +124,13 @@ function tables(input: SummaryInput, t: SummaryText, time: Time, perType: Readon
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(
         ([type, count]) =>
-          `<tr><td>${escape(typeLabel(type, lang))}</td><td>${code(type)}</td><td>${(GROUP_OF.get(type) ?? []).map(code).join(' ') || escape(t.noGroup)}</td><td class="n">${n(count)}</td></tr>`,
+          `<tr><td>${esc(typeLabel(type, lang))}</td><td>${code(type)}</td><td>${(GROUP_OF.get(type) ?? []).map(code).join(' ') || esc(t.noGroup)}</td><td class="n">${n(count)}</td></tr>`,
       )
       .join(''),
     access:
       access.method === 'roster'
-        ? `<p>${escape(t.accessRoster(access.snapshots.map((s) => `${s.workspace_id} ${s.date}`).join(', ')))}</p>${access.withoutSnapshot.length ? `<p>${escape(t.accessMixed(access.withoutSnapshot.join(', ')))}</p>` : ''}`
-        : `<p>${escape(t.accessHistory)}</p>`,
+        ? `<p>${esc(t.accessRoster(access.snapshots.map((s) => `${s.workspace_id} ${s.date}`).join(', ')))}</p>${access.withoutSnapshot.length ? `<p>${esc(t.accessMixed(access.withoutSnapshot.join(', ')))}</p>` : ''}`
+        : `<p>${esc(t.accessHistory)}</p>`,
   };
 }
 
@@ -145,9 +145,9 @@ figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.5rem}svg text{f
 
 function periodCell(input: SummaryInput, time: Time): string {
   const local = input.timezone
-    ? `<br>${escape(time(`${input.period.start_date}T00:00:00Z`))} – ${escape(time(new Date(Date.parse(`${input.period.end_date}T00:00:00Z`) + 86_400_000).toISOString().replace('.000Z', 'Z')))}`
+    ? `<br>${esc(time(`${input.period.start_date}T00:00:00Z`))} – ${esc(time(new Date(Date.parse(`${input.period.end_date}T00:00:00Z`) + 86_400_000).toISOString().replace('.000Z', 'Z')))}`
     : '';
-  return `${escape(input.period.start_date)} – ${escape(input.period.end_date)} (UTC)${local}`;
+  return `${esc(input.period.start_date)} – ${esc(input.period.end_date)} (UTC)${local}`;
 }
 
 export function renderSummary(input: SummaryInput): string {
@@ -155,53 +155,54 @@ export function renderSummary(input: SummaryInput): string {
   const time: Time = (isoTime) => (isoTime ? withLocalTime(isoTime, input.timezone) : '—');
   const c = charts(input, t);
   const rows = tables(input, t, time, c.perType);
-  const th = (...names: string[]) => `<tr>${names.map((x) => `<th${x === t.rows || x === t.count ? ' class="n"' : ''}>${escape(x)}</th>`).join('')}</tr>`;
+  const th = (...names: string[]) =>
+    `<tr>${names.map((x) => `<th${x === t.rows || x === t.count ? ' class="n"' : ''}>${esc(x)}</th>`).join('')}</tr>`;
   return `<!DOCTYPE html>
 <html lang="${input.lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(t.title)} ${escape(input.quarter)}</title>
+<title>${esc(t.title)} ${esc(input.quarter)}</title>
 <style>
 ${STYLE}
 </style>
 </head>
 <body>
-<p class="completeness ${input.coverage.complete ? 'complete' : 'partial'}">${escape(input.statement)}</p>
-<h1>${escape(t.title)}</h1>
-<p><strong>${escape(input.quarter)}</strong></p>
+<p class="completeness ${input.coverage.complete ? 'complete' : 'partial'}">${esc(input.statement)}</p>
+<h1>${esc(t.title)}</h1>
+<p><strong>${esc(input.quarter)}</strong></p>
 <table class="meta">
-<tr><td>${escape(t.period)}</td><td>${periodCell(input, time)}</td></tr>
-<tr><td>${escape(t.generated)}</td><td>${escape(time(input.generatedAt))}</td></tr>
-<tr><td>${escape(t.engine)}</td><td>${code(input.engine)}</td></tr>
+<tr><td>${esc(t.period)}</td><td>${periodCell(input, time)}</td></tr>
+<tr><td>${esc(t.generated)}</td><td>${esc(time(input.generatedAt))}</td></tr>
+<tr><td>${esc(t.engine)}</td><td>${code(input.engine)}</td></tr>
 </table>
-<p class="spreadsheet">${escape(t.spreadsheet).replace('pack.xlsx', code('pack.xlsx'))}</p>
-<h2>${escape(t.coverage)}</h2>
+<p class="spreadsheet">${['pack.xlsx', 'report reperform', '--bom'].reduce((text, id) => text.replace(id, code(id)), esc(t.spreadsheet))}</p>
+<h2>${esc(t.coverage)}</h2>
 <table>${th(t.workspace, t.origin, t.windows, t.uncovered)}${rows.coverage}</table>
-<h2>${escape(t.archive)}</h2>
+<h2>${esc(t.archive)}</h2>
 <table>${th(t.workspace, t.head, t.coveredUntil)}${rows.heads}</table>
-<h2>${escape(t.populationSection)}</h2>
-<p>${escape(t.population(n(input.population.entries)))}</p>
+<h2>${esc(t.populationSection)}</h2>
+<p>${esc(t.population(n(input.population.entries)))}</p>
 ${renderExceptions(input.exceptions, { t, lang: input.lang, time })}
-<h2>${escape(t.accessSection)}</h2>
+<h2>${esc(t.accessSection)}</h2>
 ${rows.access}
-<h2>${escape(t.activitySection)}</h2>
+<h2>${esc(t.activitySection)}</h2>
 ${c.activity}
 ${c.topTypes}
-<h2>${escape(t.exportsSection)}</h2>
+<h2>${esc(t.exportsSection)}</h2>
 ${c.exports}
-<h2>${escape(t.lifecycleSection)}</h2>
+<h2>${esc(t.lifecycleSection)}</h2>
 ${c.lifecycle}
-<h2>${escape(t.queries)}</h2>
+<h2>${esc(t.queries)}</h2>
 <table>${th(t.query, t.control, t.rows, t.file)}${rows.queries}</table>
-<h2>${escape(t.typesSection)}</h2>
+<h2>${esc(t.typesSection)}</h2>
 <table>${th(t.label, t.identifier, t.group, t.count)}${rows.types}</table>
-<footer>${escape(t.reperform).replace('manifest.json', code('manifest.json'))}</footer>
-<h2>${escape(t.signOff)}</h2>
+<footer>${esc(t.reperform).replace('manifest.json', code('manifest.json'))}</footer>
+<h2>${esc(t.signOff)}</h2>
 <table class="signoff">
-<tr><td>${escape(t.preparedBy)}</td><td></td></tr>
-<tr><td>${escape(t.reviewedBy)}</td><td></td></tr>
-<tr><td>${escape(t.date)}</td><td></td></tr>
+<tr><td>${esc(t.preparedBy)}</td><td></td></tr>
+<tr><td>${esc(t.reviewedBy)}</td><td></td></tr>
+<tr><td>${esc(t.date)}</td><td></td></tr>
 </table>
 </body>
 </html>
