@@ -137,29 +137,35 @@ export function registerReportReperform(report: Command, setExit: (code: number)
     .description(
       "re-run every query of a pack with its own SQL and parameters over the parts listed up to the pack's heads, and compare each CSV; exit 1 on any difference",
     )
-    .requiredOption(
+    .option(
       '--archive <dir|s3://bucket/prefix>',
-      'the archive the pack was built from (a folder, or with --athena its S3 location)',
+      'the archive the pack was built from: a folder, or with --athena its S3 location (required)',
     )
     .option('--athena', 'run the queries on Athena (through the chain-listed view bounded at the heads; creates nothing)')
     .option('--workgroup <name>', 'Athena workgroup (with --athena)', 'intercom-audit-archive')
     .option('--database <name>', 'Glue database (with --athena)', 'intercom_audit_archive')
     .option('--public-key <pem>', 'check the pack signature with this report-signing public key first')
     .option('--kms-key-id <id>', 'check the pack signature with this KMS report-signing key first')
-    .action(
-      async (
-        pack: string,
-        opts: { archive: string; athena?: boolean; workgroup: string; database: string; publicKey?: string; kmsKeyId?: string },
-      ) => {
-        const result = await runReportReperform({
-          pack,
-          archive: opts.archive,
-          ...(opts.athena && { athena: { workgroup: opts.workgroup, database: opts.database } }),
-          ...(opts.publicKey && { publicKey: opts.publicKey }),
-          ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }),
-        });
-        process.stdout.write(`${result.text}\n`);
-        setExit(result.ok ? 0 : 1);
-      },
-    );
+    .action(async (pack: string, _opts: unknown, command: Command) => {
+      // `report` has --archive, --athena, --workgroup and --database too, and commander gives them to it: read both.
+      const opts = command.optsWithGlobals<{
+        archive?: string;
+        athena?: boolean;
+        workgroup: string;
+        database: string;
+        publicKey?: string;
+        kmsKeyId?: string;
+      }>();
+      if (!opts.archive)
+        throw new ConfigurationError("report reperform: required option '--archive <dir|s3://bucket/prefix>' not specified");
+      const result = await runReportReperform({
+        pack,
+        archive: opts.archive,
+        ...(opts.athena && { athena: { workgroup: opts.workgroup, database: opts.database } }),
+        ...(opts.publicKey && { publicKey: opts.publicKey }),
+        ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }),
+      });
+      process.stdout.write(`${result.text}\n`);
+      setExit(result.ok ? 0 : 1);
+    });
 }
