@@ -18,7 +18,7 @@ import { collect } from '../../lambdas/core/collect/collect.ts';
 import { sha256Hex } from '../../lambdas/core/archive/manifest.ts';
 import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
-import { verifyPack } from '../../lambdas/core/reports/packSigning.ts';
+import { signPack, verifyPack } from '../../lambdas/core/reports/packSigning.ts';
 import { packXlsx } from '../../lambdas/core/reports/packXlsx.ts';
 import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
@@ -118,6 +118,14 @@ describe('a signed report pack', () => {
     expect(manifest.generator).toEqual({ tool: 'intercom-audit-archive', version: '9.9.9-test', host: 'test-host', user: 'tester' });
     expect(manifest.source_system.endpoints).toEqual([{ workspace_id: WS, api_host: 'api.scripted.test', api_version: '2.17' }]);
     expect(manifest.options).toEqual({ bom: false, allow_partial: false });
+    // The verification it relied on: how parts were trusted, the heads as receipts, the problems seen.
+    expect(manifest.verification).toEqual({
+      parts: 'chain-listed; hash chain only (no signature checked)',
+      head_receipts: [expect.stringMatching(new RegExp(`^head receipt: workspace=${WS} seq=\\d+ sha256=[0-9a-f]{64}$`))],
+      problems: [],
+      note: expect.stringContaining('audit-archive verify'),
+    });
+    expect(manifest.verification.head_receipts[0]).toContain(`sha256=${manifest.archive.manifest_heads[0].sha256}`);
   });
 
   it('uses a report key that is not the manifest key', async () => {
@@ -162,6 +170,39 @@ describe('a signed report pack', () => {
     await fs.chmod(out, 0o755);
     await fs.writeFile(path.join(out, 'extra.csv'), 'x');
     expect((await check()).problems).toEqual([{ file: 'extra.csv', message: 'extra.csv is not part of the signed pack' }]);
+  });
+
+  it('fails for a tampered pack re-signed by an attacker who put their own public key inside it', async () => {
+    const { out, check } = await signedPack();
+    // The attacker edits a CSV, recomputes every hash, signs with their own key and ships that key in the pack.
+    const attacker = generateKeyPairSync('ed25519');
+    const attackerVerifier = PublicKeyVerifier.fromPem(attacker.publicKey.export({ type: 'spki', format: 'pem' }));
+    await overwrite(path.join(out, 'gdpr_data_exports.csv'), (t) => t.replace('eve@example.test', 'mallory@example.test'));
+    const csv = await fs.readFile(path.join(out, 'gdpr_data_exports.csv'));
+    await overwrite(path.join(out, 'manifest.json'), (t) =>
+      t
+        .replace(/("file": "gdpr_data_exports\.csv",\s*"sha256": ")[0-9a-f]{64}/, `$1${sha256Hex(csv)}`)
+        .replaceAll(/"fingerprint": "[0-9a-f]{64}"/g, `"fingerprint": "${attackerVerifier.fingerprint}"`),
+    );
+    const manifestBody = await fs.readFile(path.join(out, 'manifest.json'));
+    await overwrite(path.join(out, 'SHA256SUMS'), (t) =>
+      t
+        .replace(/^[0-9a-f]{64} {2}gdpr_data_exports\.csv$/m, `${sha256Hex(csv)}  gdpr_data_exports.csv`)
+        .replace(/^[0-9a-f]{64} {2}manifest\.json$/m, `${sha256Hex(manifestBody)}  manifest.json`),
+    );
+    const sums = await fs.readFile(path.join(out, 'SHA256SUMS'));
+    const signer = { signer: new Ed25519Signer(attacker.privateKey), fingerprint: attackerVerifier.fingerprint };
+    await fs.chmod(path.join(out, 'manifest.sig.json'), 0o644);
+    await fs.writeFile(
+      path.join(out, 'manifest.sig.json'),
+      await signPack({ quarter: '2026-Q1', manifest: manifestBody, sums, signer, now: new Date('2026-04-03T00:00:00Z') }),
+    );
+    await fs.writeFile(path.join(out, 'report-signing.pub.pem'), attacker.publicKey.export({ type: 'spki', format: 'pem' }));
+    // With the key from the auditor's records, the pack fails; the key inside it is named as not part of the pack.
+    expect((await check()).problems).toEqual([
+      { file: 'manifest.sig.json', message: expect.stringMatching(/^signed with key [0-9a-f]{64}, not with the key given/) },
+      { file: 'report-signing.pub.pem', message: 'report-signing.pub.pem is not part of the signed pack' },
+    ]);
   });
 
   it('writes pack.xlsx: one sheet per query, every cell a string or a number and never a formula, the same values as the CSVs', async () => {
