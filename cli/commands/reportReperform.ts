@@ -18,6 +18,7 @@ import type { FileComparison } from '../../lambdas/core/reports/csvCompare.ts';
 import { headBoundQuery } from '../../lambdas/core/reports/headBoundView.ts';
 import { type PackManifest, parsePackManifest } from '../../lambdas/core/reports/packManifest.ts';
 import { periodRange, readPeriodChains } from '../../lambdas/core/reports/periodChains.ts';
+import { reportDays } from '../../lambdas/core/reports/reportPeriod.ts';
 import { type ReperformResult, reperformPack } from '../../lambdas/core/reports/reperform.ts';
 import { chainRosters } from '../../lambdas/core/reports/rosters.ts';
 import { safeText } from '../../lambdas/core/text/safeText.ts';
@@ -56,7 +57,12 @@ async function localEngine(dir: string, manifest: PackManifest): Promise<QueryEn
     heads,
   );
   const rosters = await chainRosters(store, chains);
-  return DuckDbEngine.open(dir, { parts: scope.parts.map((p) => p.key), rosterKeys: rosters.snapshots.map((s) => s.key) });
+  // The pack's days parsed once, as report does (same rows: the engine's cache is only a copy).
+  return DuckDbEngine.open(dir, {
+    cacheDays: reportDays(manifest.quarter),
+    parts: scope.parts.map((p) => p.key),
+    rosterKeys: rosters.snapshots.map((s) => s.key),
+  });
 }
 
 /** Athena would read an index object up to the heads that no manifest names: stop, as the reporter does. */
@@ -104,14 +110,23 @@ export async function runReportReperform(options: ReperformCommandOptions): Prom
   }
 }
 
-const cells = (row: string[] | null) => (row ? safeText(JSON.stringify(row)).slice(0, 300) : '(no such row)');
+const cells = (row: string[] | null) => (row ? safeText(JSON.stringify(row.length === 1 ? row[0] : row)).slice(0, 300) : '(no such row)');
 
 function fileLine(f: FileComparison): string {
   if (f.status === 'match') return `match       ${f.file} (${f.rows} rows, byte for byte)`;
   if (f.status === 'rows equal') return `rows equal  ${f.file} (${f.rows} rows, after the normalisation)`;
   if (!f.first) return `DIFFERS     ${f.file}: ${f.reason}`;
-  const where = f.first.row === 0 ? 'the header' : `row ${f.first.row}`;
-  return `DIFFERS     ${f.file}: first difference at ${where}: pack ${cells(f.first.pack)}, now ${cells(f.first.now)}`;
+  const { row, pack, now } = f.first;
+  const where = row === 0 ? 'the header' : `row ${row}`;
+  // Rows of the same shape: name the cells that differ, not the whole rows.
+  if (row > 0 && pack && now && pack.length === now.length) {
+    const differing = pack.flatMap((cell, i) => (cell === now[i] ? [] : [i]));
+    const shown = differing
+      .slice(0, 3)
+      .map((i) => `${safeText(f.columns?.[i] ?? `column ${i + 1}`)}: pack ${cells([pack[i]!])}, now ${cells([now[i]!])}`);
+    return `DIFFERS     ${f.file}: first difference at ${where}: ${shown.join('; ')}${differing.length > 3 ? ` (and ${differing.length - 3} more cells)` : ''}`;
+  }
+  return `DIFFERS     ${f.file}: first difference at ${where}: pack ${cells(pack)}, now ${cells(now)}`;
 }
 
 export function formatReperform(pack: string, manifest: PackManifest, result: ReperformResult): string {

@@ -18,6 +18,8 @@ export interface FileComparison {
   /** The first record that differs: 0 is the header, 1 the first data row. */
   readonly first?: { readonly row: number; readonly pack: string[] | null; readonly now: string[] | null };
   readonly reason?: string;
+  /** The fresh header row (names the columns of a differing row). */
+  readonly columns?: string[];
 }
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -54,7 +56,7 @@ export function compareCsv(file: string, pack: Buffer | undefined, now: Buffer, 
     return { file, status: 'differs', rows, reason: `${file} in the pack is not a CSV file` };
   }
   const first = firstDifference(old, fresh, mode);
-  if (first) return { file, status: 'differs', rows, first };
+  if (first) return { file, status: 'differs', rows, first, columns: fresh[0] ?? [] };
   if (mode === 'rows') return { file, status: 'rows equal', rows };
   return {
     file,
