@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { ReportSigner } from '../../core/reports/packSigning.ts';
-import { PublicKeyVerifier } from '../crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../core/signing/PublicKeyVerifier.ts';
 import { Ed25519Signer, assertSafeFolder, defaultKeyDir, keyPaths, readPrivateKey } from './Ed25519Signer.ts';
 
 const REPORT_KEY = /^([0-9a-f]{64})\.report\.key\.pem$/;
