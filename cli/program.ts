@@ -25,6 +25,8 @@ import { openArchive, s3Archive } from './archiveLocation.ts';
 import { assertTimeZone } from '../lambdas/core/reports/timezone.ts';
 import { reportSignerForArchive } from '../lambdas/adapters/local/reportKey.ts';
 import { runReportVerify } from './commands/reportVerify.ts';
+import { registerReportReperform } from './commands/reportReperform.ts';
+import { toolCommit } from './toolCommit.ts';
 import { registerTrace } from './commands/trace.ts';
 import os from 'node:os';
 import { addAcknowledgeCommand } from './commands/acknowledge.ts';
@@ -194,7 +196,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   registerKeys(program, setExit);
 
-  program
+  const report = program
     .command('report')
     .description('build the quarterly report pack: one CSV per canned query, summary.html and manifest.json')
     .option('--quarter <YYYY-Qn>', 'the quarter, e.g. 2026-Q1 (required)')
@@ -210,6 +212,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option('--timezone <zone>', 'IANA time zone whose local times summary.html shows beside UTC, e.g. Asia/Tokyo')
     .option('--bom', 'start each CSV with a UTF-8 byte order mark (for spreadsheets that need it; recorded in manifest.json)')
+    .option('--report-key <fingerprint>', 'the report-signing key to sign with, when the key folder holds several')
     .option('--athena', 'run the queries on Athena instead of local DuckDB')
     .option('--workgroup <name>', 'Athena workgroup (with --athena)', 'intercom-audit-archive')
     .option('--database <name>', 'Glue database (with --athena)', 'intercom_audit_archive')
@@ -225,6 +228,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         allowPartial?: boolean;
         timezone?: string;
         bom?: boolean;
+        reportKey?: string;
       }) => {
         // Not commander's requiredOption: `report verify` is a subcommand and must not need them.
         if (opts.quarter === undefined) throw new ConfigurationError("required option '--quarter <YYYY-Qn>' not specified");
@@ -242,7 +246,11 @@ function buildProgram(setExit: (code: number) => void): Command {
         }
         if (!opts.athena && !opts.archive) throw new ConfigurationError('report needs --archive <dir> (or --athena)');
         if (!opts.athena) await openArchive(opts.archive!, { allowS3: false }); // before a key is made for it
-        const keyed = reportSignerForArchive(opts.archive ?? '.');
+        const keyed = reportSignerForArchive(opts.archive ?? '.', undefined, opts.reportKey ? { fingerprint: opts.reportKey } : {});
+        if (keyed.migratedFrom)
+          output.warn(
+            `recorded the report-signing key ${keyed.migratedFrom} under its fingerprint: ${keyed.publicKeyPath} (the old file stays)`,
+          );
         if (keyed.created)
           output.warn(
             `created a report-signing key pair beside the archive's manifest key: ${keyed.publicKeyPath} (fingerprint ${keyed.reportSigner.fingerprint}). Record it: report verify checks packs with it.`,
@@ -255,7 +263,7 @@ function buildProgram(setExit: (code: number) => void): Command {
             generator: {
               tool: 'intercom-audit-archive',
               version: COLLECTOR_VERSION,
-              ...(process.env.AUDIT_ARCHIVE_COMMIT && { commit: process.env.AUDIT_ARCHIVE_COMMIT }),
+              ...(toolCommit() && { commit: toolCommit() }),
               host: os.hostname(),
               user: os.userInfo().username,
             },
@@ -275,7 +283,8 @@ function buildProgram(setExit: (code: number) => void): Command {
         );
         setExit(EXIT.ok);
       },
-    )
+    );
+  report
     .command('verify <pack>')
     .description(
       "check a report pack: its signature (with the report-signing public key from your records) and every file's SHA-256; exit 1 naming each file that differs",
@@ -291,6 +300,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       process.stdout.write(`${result.text}\n`);
       setExit(result.ok ? EXIT.ok : EXIT.failed);
     });
+  registerReportReperform(report, setExit);
 
   program
     .command('query')

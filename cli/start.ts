@@ -14,6 +14,9 @@ import { stamp } from '../lambdas/core/archive/keys.ts';
 import { COLLECT_DEFAULTS } from '../lambdas/core/collect/settings.ts';
 import { previousQuarter, quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { runReport } from './commands/report.ts';
+import os from 'node:os';
+import { reportSignerForArchive } from '../lambdas/adapters/local/reportKey.ts';
+import { COLLECTOR_VERSION } from '../lambdas/core/version.ts';
 import { runBacktest } from './commands/rules.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { formatCollectSummary, runCollect } from './commands/collect.ts';
@@ -70,10 +73,22 @@ async function main(): Promise<number> {
     const quarter = previousQuarter(new Date());
     const out = path.resolve(opts.reports, `${quarter}-${stamp(Math.floor(Date.now() / 1000))}`);
     // A demo pack is built even when --months leaves the quarter partial; its first line says so.
+    // Signed like any pack, with the report-signing key beside the archive's manifest key.
+    const { reportSigner, publicKeyPath } = reportSignerForArchive(archive);
     const pack = await runReport(
-      { quarter, out, lang: opts.lang as 'en' | 'ja', archive, allowPartial: true, onStatement: (s) => process.stdout.write(`${s}\n`) },
+      {
+        quarter,
+        out,
+        lang: opts.lang as 'en' | 'ja',
+        archive,
+        allowPartial: true,
+        reportSigner,
+        generator: { tool: 'intercom-audit-archive', version: COLLECTOR_VERSION, host: os.hostname(), user: os.userInfo().username },
+        onStatement: (s) => process.stdout.write(`${s}\n`),
+      },
       output,
     );
+    const relPack = path.relative(process.cwd(), pack.out) || '.';
     const { start_date, end_date } = quarterRange(quarter);
     const relArchive = path.relative(process.cwd(), archive) || '.';
     const bt = await runBacktest({
@@ -104,6 +119,8 @@ async function main(): Promise<number> {
         `  zcat ${path.relative(process.cwd(), archive) || '.'}/activity_logs/workspace=${sim.workspace.workspaceId}/dt=*/*.jsonl.gz | head -1`,
         `  npm run cli -- query --archive ${relArchive} --file queries/gdpr_data_exports.sql --from ${start_date} --to ${end_date}`,
         `  npm run cli -- rules backtest --archive ${relArchive} --rules rules/default-rules.yaml --from ${start_date} --to ${end_date}`,
+        `  npm run cli -- report verify ${relPack} --public-key ${publicKeyPath}`,
+        `  npm run cli -- report reperform ${relPack} --archive ${relArchive}   # every CSV again, from the archive`,
         '  npm run cli -- simulate --faults 5xx=0.1,429=0.05,truncate=0.05   # a flaky Intercom to collect from',
         '',
       ].join('\n'),

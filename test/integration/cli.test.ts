@@ -349,7 +349,14 @@ describe('audit-archive verify, report, query and rules', () => {
 
   it('checks a pack with report verify and the report-signing public key, naming a tampered file', async () => {
     const out = path.join(tmp, 'pack');
-    const pub = reportKeyPaths(archive(), path.join(tmp, 'keys')).publicKey;
+    const manifest = JSON.parse(readFileSync(path.join(out, 'manifest.json'), 'utf8'));
+    const pub = reportKeyPaths(path.join(tmp, 'keys'), manifest.report_signing_key.fingerprint).publicKey;
+    // Re-performed before the CSV below is changed: every CSV matches, one line each.
+    const reperform = await cli(['report', 'reperform', out, '--archive', archive(), '--public-key', pub]);
+    expect(reperform.stderr).toBe('');
+    expect(reperform.code).toBe(0);
+    expect(reperform.stdout.split('\n').filter((l) => l.startsWith('match '))).toHaveLength(manifest.queries.length);
+    expect(reperform.stdout).toContain(`OK: all ${manifest.queries.length} CSVs match`);
     const ok = await cli(['report', 'verify', out, '--public-key', pub]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^OK: the pack in .* is signed by key [0-9a-f]{64} and all \d+ files match their SHA-256/);
@@ -360,6 +367,9 @@ describe('audit-archive verify, report, query and rules', () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain('FAILED: 1 problem in');
     expect(bad.stdout).toMatch(/ {2}gdpr_data_exports\.csv: gdpr_data_exports\.csv differs: SHA-256/);
+    const differs = await cli(['report', 'reperform', out, '--archive', archive()]);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toMatch(/^DIFFERS {5}gdpr_data_exports\.csv: first difference at row \d+: pack .*, now \(no such row\)$/m);
     const noKey = await cli(['report', 'verify', out]);
     expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('report verify needs the report-signing public key');

@@ -180,6 +180,8 @@ describe('a report pack over a whole quarter', () => {
     expect(exceptions.conflicts).toEqual([]);
     expect(exceptions.rejected_parts).toEqual([]);
     expect(exceptions.unlisted_objects).toEqual([{ key: PLANTED }]);
+    // The verification the pack relied on names the same object as a problem it saw.
+    expect(manifest.verification.problems).toEqual([{ kind: 'unlisted', key: PLANTED, reason: expect.stringContaining('no manifest') }]);
     expect(exceptions.ungrouped_types).toEqual([{ activity_type: 'workspace_sso_enforcement_change', count: 1 }]);
     expect(exceptions.lookback_before_origin).toEqual([
       { query: 'sign_in_anomalies', needs_from: '2025-10-03T00:00:00Z', origin: '2025-12-01T00:00:00Z', workspace_id: WS },

@@ -18,7 +18,10 @@ import { collect } from '../../lambdas/core/collect/collect.ts';
 import { sha256Hex } from '../../lambdas/core/archive/manifest.ts';
 import { loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
-import { verifyPack } from '../../lambdas/core/reports/packSigning.ts';
+import { signPack, verifyPack } from '../../lambdas/core/reports/packSigning.ts';
+import { packXlsx } from '../../lambdas/core/reports/packXlsx.ts';
+import ExcelJS from 'exceljs';
+import { parse } from 'csv-parse/sync';
 import { ScriptedSource, entry } from '../helpers/scriptedSource.ts';
 
 const WS = 'ws-sign';
@@ -115,6 +118,14 @@ describe('a signed report pack', () => {
     expect(manifest.generator).toEqual({ tool: 'intercom-audit-archive', version: '9.9.9-test', host: 'test-host', user: 'tester' });
     expect(manifest.source_system.endpoints).toEqual([{ workspace_id: WS, api_host: 'api.scripted.test', api_version: '2.17' }]);
     expect(manifest.options).toEqual({ bom: false, allow_partial: false });
+    // The verification it relied on: how parts were trusted, the heads as receipts, the problems seen.
+    expect(manifest.verification).toEqual({
+      parts: 'chain-listed; hash chain only (no signature checked)',
+      head_receipts: [expect.stringMatching(new RegExp(`^head receipt: workspace=${WS} seq=\\d+ sha256=[0-9a-f]{64}$`))],
+      problems: [],
+      note: expect.stringContaining('audit-archive verify'),
+    });
+    expect(manifest.verification.head_receipts[0]).toContain(`sha256=${manifest.archive.manifest_heads[0].sha256}`);
   });
 
   it('uses a report key that is not the manifest key', async () => {
@@ -159,6 +170,98 @@ describe('a signed report pack', () => {
     await fs.chmod(out, 0o755);
     await fs.writeFile(path.join(out, 'extra.csv'), 'x');
     expect((await check()).problems).toEqual([{ file: 'extra.csv', message: 'extra.csv is not part of the signed pack' }]);
+  });
+
+  it('fails for a tampered pack re-signed by an attacker who put their own public key inside it', async () => {
+    const { out, check } = await signedPack();
+    // The attacker edits a CSV, recomputes every hash, signs with their own key and ships that key in the pack.
+    const attacker = generateKeyPairSync('ed25519');
+    const attackerVerifier = PublicKeyVerifier.fromPem(attacker.publicKey.export({ type: 'spki', format: 'pem' }));
+    await overwrite(path.join(out, 'gdpr_data_exports.csv'), (t) => t.replace('eve@example.test', 'mallory@example.test'));
+    const csv = await fs.readFile(path.join(out, 'gdpr_data_exports.csv'));
+    await overwrite(path.join(out, 'manifest.json'), (t) =>
+      t
+        .replace(/("file": "gdpr_data_exports\.csv",\s*"sha256": ")[0-9a-f]{64}/, `$1${sha256Hex(csv)}`)
+        .replaceAll(/"fingerprint": "[0-9a-f]{64}"/g, `"fingerprint": "${attackerVerifier.fingerprint}"`),
+    );
+    const manifestBody = await fs.readFile(path.join(out, 'manifest.json'));
+    await overwrite(path.join(out, 'SHA256SUMS'), (t) =>
+      t
+        .replace(/^[0-9a-f]{64} {2}gdpr_data_exports\.csv$/m, `${sha256Hex(csv)}  gdpr_data_exports.csv`)
+        .replace(/^[0-9a-f]{64} {2}manifest\.json$/m, `${sha256Hex(manifestBody)}  manifest.json`),
+    );
+    const sums = await fs.readFile(path.join(out, 'SHA256SUMS'));
+    const signer = { signer: new Ed25519Signer(attacker.privateKey), fingerprint: attackerVerifier.fingerprint };
+    await fs.chmod(path.join(out, 'manifest.sig.json'), 0o644);
+    await fs.writeFile(
+      path.join(out, 'manifest.sig.json'),
+      await signPack({ quarter: '2026-Q1', manifest: manifestBody, sums, signer, now: new Date('2026-04-03T00:00:00Z') }),
+    );
+    await fs.writeFile(path.join(out, 'report-signing.pub.pem'), attacker.publicKey.export({ type: 'spki', format: 'pem' }));
+    // With the key from the auditor's records, the pack fails; the key inside it is named as not part of the pack.
+    expect((await check()).problems).toEqual([
+      { file: 'manifest.sig.json', message: expect.stringMatching(/^signed with key [0-9a-f]{64}, not with the key given/) },
+      { file: 'report-signing.pub.pem', message: 'report-signing.pub.pem is not part of the signed pack' },
+    ]);
+  });
+
+  it('writes pack.xlsx: one sheet per query, every cell a string or a number and never a formula, the same values as the CSVs', async () => {
+    const { out, manifest } = await signedPack();
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load((await fs.readFile(path.join(out, 'pack.xlsx'))) as unknown as ExcelJS.Buffer);
+    const queries = loadQueries();
+    expect(workbook.worksheets.map((w) => w.name)).toEqual(queries.map((q) => q.name));
+    let cells = 0;
+    for (const query of queries) {
+      const sheet = workbook.getWorksheet(query.name)!;
+      const fromSheet: string[][] = [];
+      sheet.eachRow({ includeEmpty: true }, (row) => {
+        const values: string[] = [];
+        for (let c = 1; c <= sheet.columnCount; c++) {
+          const cell = row.getCell(c);
+          expect(cell.formula, `${query.name} ${cell.address}`).toBeUndefined();
+          expect([ExcelJS.ValueType.String, ExcelJS.ValueType.Number, ExcelJS.ValueType.Null]).toContain(cell.type);
+          values.push(cell.value === null || cell.value === undefined ? '' : String(cell.value));
+          cells += 1;
+        }
+        fromSheet.push(values);
+      });
+      const csv = parse(await fs.readFile(path.join(out, `${query.name}.csv`), 'utf8')) as string[][];
+      expect(fromSheet, query.name).toEqual(csv);
+    }
+    expect(cells).toBeGreaterThan(50);
+    expect(manifest.files.map((f: { name: string }) => f.name)).toContain('pack.xlsx');
+  });
+
+  it('keeps a cell that starts with = as text in pack.xlsx (a teammate named like a formula)', async () => {
+    const body = (
+      await packXlsx(
+        [
+          {
+            name: 'q',
+            result: {
+              columns: ['name', 'n'],
+              rows: [
+                ['=HYPERLINK("http://x.test","y")', 3],
+                ['+1', null],
+              ],
+            },
+          },
+        ],
+        new Date(0),
+      )
+    ).body;
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(body as unknown as ExcelJS.Buffer);
+    const sheet = workbook.getWorksheet('q')!;
+    expect(sheet.getCell('A2').type).toBe(ExcelJS.ValueType.String);
+    expect(sheet.getCell('A2').value).toBe('=HYPERLINK("http://x.test","y")');
+    expect(sheet.getCell('B2').value).toBe(3);
+    expect(sheet.getCell('A3').value).toBe('+1');
+    // Nothing in the file is a formula element.
+    const { default: JSZip } = await import('jszip');
+    const xml = await (await JSZip.loadAsync(body)).file('xl/worksheets/sheet1.xml')!.async('string');
+    expect(xml).not.toContain('<f>');
   });
 
   it('writes CSVs with a UTF-8 BOM with --bom and records the option', async () => {

@@ -1,3 +1,4 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   AthenaClient,
   GetQueryExecutionCommand,
@@ -114,7 +115,7 @@ describe('reporter Lambda', () => {
     expect(result.quarter).toBe('2026-Q3');
     const keys = reportKeys(s3);
     expect(keys).toEqual(
-      [...loadQueries().map((q) => `${q.name}.csv`), 'summary.html', 'manifest.json', 'SHA256SUMS']
+      [...loadQueries().map((q) => `${q.name}.csv`), 'pack.xlsx', 'summary.html', 'manifest.json', 'SHA256SUMS']
         .map((f) => `archive-bucket/reports/quarter=2026-Q3/${f}`)
         .sort(),
     );
@@ -294,8 +295,16 @@ describe('reporter Lambda', () => {
       expect.arrayContaining([
         'archive-bucket/reports/quarter=2026-Q3/SHA256SUMS',
         'archive-bucket/reports/quarter=2026-Q3/manifest.sig.json',
+        'archive-bucket/reports/quarter=2026-Q3/pack.xlsx',
       ]),
     );
+    // Every file of the pack, the signature and SHA256SUMS included, is a create-only put with its checksum.
+    const puts = s3.mock
+      .commandCalls(PutObjectCommand)
+      .map((c) => c.args[0].input)
+      .filter((input) => String(input.Key).startsWith('reports/'));
+    expect(puts.map((p) => `archive-bucket/${p.Key}`).sort()).toEqual(reportKeys(s3));
+    expect(puts.filter((p) => p.IfNoneMatch !== '*' || typeof p.ChecksumSHA256 !== 'string')).toEqual([]);
     expect(kms.commandCalls(SignCommand).map((c) => c.args[0].input.KeyId)).toEqual(['arn:aws:kms:eu-west-1:123456789012:key/report']);
     const prefix = 'archive-bucket/reports/quarter=2026-Q3/';
     const real = PublicKeyVerifier.fromDer(publicKey.export({ type: 'spki', format: 'der' }));

@@ -5,6 +5,7 @@
  * signature (and not superseded or adopted) carries none either. Every other object in the data
  * area is an exception to disclose — unlisted, rejected, acknowledged — and never read.
  */
+import { IntegrityError } from '../errors.ts';
 import type { ObjectStore, SignatureVerifier } from '../ports.ts';
 import { canonicalMessage, readSignature } from '../signing/signatures.ts';
 import { type StoredManifest, findHead, listWorkspaces, readManifest } from './chain.ts';
@@ -62,6 +63,12 @@ export interface ScopeOptions {
   readonly workspaceIds?: readonly string[];
   /** Checks signatures (cheaply: each manifest's own) so unsigned manifests after the first signature are not read. */
   readonly verifier?: SignatureVerifier;
+  /**
+   * Read each chain only up to these heads (a pack's recorded heads: manifests after them are not
+   * read, so a later late manifest cannot change what an old pack re-performs). The manifest at
+   * each head must still have its recorded SHA-256.
+   */
+  readonly upTo?: readonly { readonly workspaceId: string; readonly seq: number; readonly sha256: string }[];
 }
 
 const dtOf = (key: string) => parsePartKey(key)?.dt ?? /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1] ?? null;
@@ -76,10 +83,10 @@ type MutableScope = {
 
 /** The chain-listed parts of every workspace (or those named), and what else lies in the data area. */
 export async function archiveScope(store: ObjectStore, options: ScopeOptions = {}): Promise<ArchiveScope> {
-  const workspaceIds = options.workspaceIds ?? (await listWorkspaces(store));
+  const workspaceIds = options.workspaceIds ?? options.upTo?.map((h) => h.workspaceId) ?? (await listWorkspaces(store));
   const scope: MutableScope = { heads: [], parts: [], exceptions: [], conflicts: [], unsafeIndexes: [] };
   for (const workspaceId of workspaceIds) {
-    const head = await findHead(store, workspaceId);
+    const head = await scopeHead(store, workspaceId, options.upTo);
     if (!head) continue;
     scope.heads.push({ workspaceId, seq: head.manifest.seq, sha256: head.sha256, checkpoint: head.manifest.checkpoint, key: head.key });
     const chain: StoredManifest[] = [];
@@ -93,6 +100,20 @@ export async function archiveScope(store: ObjectStore, options: ScopeOptions = {
   scope.parts.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   scope.exceptions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { ...scope, trust: options.verifier ? 'signatures' : 'hash chain only' };
+}
+
+/** The chain head, or the manifest at the recorded head (IntegrityError when its bytes changed). */
+async function scopeHead(store: ObjectStore, workspaceId: string, upTo: ScopeOptions['upTo']): Promise<StoredManifest | undefined> {
+  if (!upTo) return findHead(store, workspaceId);
+  const recorded = upTo.find((h) => h.workspaceId === workspaceId);
+  if (!recorded) return undefined;
+  const stored = await readManifest(store, workspaceId, recorded.seq);
+  if (stored.sha256 !== recorded.sha256)
+    throw new IntegrityError(
+      stored.key,
+      `${stored.key} has SHA-256 ${stored.sha256}, not the ${recorded.sha256} recorded as the head: the manifest was changed after it was recorded (run verify)`,
+    );
+  return stored;
 }
 
 interface ChainTrust {

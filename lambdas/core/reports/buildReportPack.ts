@@ -1,32 +1,29 @@
 /**
- * A quarterly report pack: one CSV per canned query, summary.html, and manifest.json with each
- * file's SHA-256, the SQL text, its parameters, the engine and query ids, row counts and the
- * archive manifest heads the pack was computed from — so an assessor can re-perform it.
- * The same core runs on DuckDB (local) and Athena (reporter Lambda).
+ * A quarterly report pack: one CSV per canned query, pack.xlsx, summary.html, and manifest.json
+ * with each file's SHA-256, the SQL text, its parameters, the engine and query ids, row counts
+ * and the archive manifest heads the pack was computed from — so an assessor can re-perform it —
+ * then SHA256SUMS and, with a report-signing key, manifest.sig.json. The same core runs on DuckDB
+ * (local) and Athena (reporter Lambda).
  */
 import { type ArchiveScope, archiveScope, inPeriod } from '../archive/scope.ts';
 import { iso, sha256Hex } from '../archive/manifest.ts';
-import { ConfigurationError, IntegrityError, PartialPeriodError } from '../errors.ts';
-import type { ObjectStore, QueryEngine, QueryResult, ReportSink } from '../ports.ts';
-import { type CannedQuery, bindValues, quarterRange } from '../queries/catalog.ts';
-import { type Coverage, computeCoverage, coverageStatement } from './coverage.ts';
-import { toCsv } from './csv.ts';
+import { IntegrityError } from '../errors.ts';
+import type { ObjectStore, QueryEngine, ReportSink } from '../ports.ts';
+import { type CannedQuery, quarterRange } from '../queries/catalog.ts';
+import type { Coverage } from './coverage.ts';
 import { collectExceptions } from './exceptions.ts';
-import { type PeriodChain, periodRange, readPeriodChains } from './periodChains.ts';
-import { POPULATION_SQL, populationFrom } from './population.ts';
-import { type ChainRosters, chainRosters, snapshotsAtPeriodEnd } from './rosters.ts';
+import { type PackHead, packRecord } from './packRecord.ts';
 import { type ReportSigner, SIGNATURE_FILE, SUMS_FILE, sha256Sums, signPack } from './packSigning.ts';
+import { packXlsx } from './packXlsx.ts';
+import { periodRange } from './periodChains.ts';
+import { POPULATION_SQL, populationFrom } from './population.ts';
+import { type PeriodCheck, checkReportPeriod, reportDays } from './reportPeriod.ts';
+import { snapshotsAtPeriodEnd } from './rosters.ts';
+import { type PackQueryResult, runPackQueries } from './runPackQueries.ts';
 import { type AccessReviewBasis, type Lang, renderSummary } from './summaryHtml.ts';
-import { withLocalTime } from './timezone.ts';
 
-export const REPORT_FORMAT = 'intercom-audit-archive/report-pack/v1';
-
-/** Days a quarter's pack reads: the quarter and the 90 days some queries look back. */
-export function reportDays(quarter: string): { from: string; to: string } {
-  const { start_date, end_date } = quarterRange(quarter);
-  const from = new Date(Date.parse(`${start_date}T00:00:00Z`) - 90 * 86_400_000).toISOString().slice(0, 10);
-  return { from, to: end_date };
-}
+export { REPORT_FORMAT } from './packManifest.ts';
+export { type PeriodCheck, assertPeriodStarted, checkReportPeriod, reportDays } from './reportPeriod.ts';
 
 export interface ReportPackOptions {
   readonly quarter: string;
@@ -80,77 +77,10 @@ export interface ReportPackResult {
   readonly manifest: Record<string, unknown>;
 }
 
-/** Refuses a period that has not started yet (a pack of it could only be empty). */
-export function assertPeriodStarted(period: { start_date: string }, now: Date): void {
-  if (period.start_date > now.toISOString().slice(0, 10)) {
-    throw new ConfigurationError(
-      `the period starting ${period.start_date} has not begun yet (today is ${now.toISOString().slice(0, 10)} UTC); choose a quarter that has started`,
-    );
-  }
-}
-
-export interface PeriodCheck {
-  readonly chains: PeriodChain[];
-  readonly coverage: Coverage;
-  /** The completeness line, in the pack's language. */
-  readonly statement: string;
-  readonly readFrom: number;
-  /** The chain-listed, hash-checked roster snapshots the engine may read (`teammate_rosters`). */
-  readonly rosters: ChainRosters;
-}
-
-/**
- * Everything a pack is refused for, checked before any query: a period that has not begun
- * (ConfigurationError, exit 2), a destination that is not empty, and — unless `allowPartial` —
- * a period the archive does not fully hold (PartialPeriodError, exit 1).
- */
-export async function checkReportPeriod(
-  options: Pick<
-    ReportPackOptions,
-    'quarter' | 'queries' | 'archive' | 'workspaceIds' | 'lang' | 'now' | 'allowPartial' | 'timezone' | 'sink'
-  >,
-): Promise<PeriodCheck> {
-  const period = quarterRange(options.quarter);
-  assertPeriodStarted(period, (options.now ?? (() => new Date()))());
-  await options.sink.assertEmpty?.();
-  const range = periodRange(period);
-  const lookbackDays = Math.max(0, ...options.queries.map((q) => q.lookbackDays ?? 0));
-  const readFrom = range.from - lookbackDays * 86_400;
-  const chains = await readPeriodChains(options.archive, options.workspaceIds, readFrom);
-  const coverage = computeCoverage(chains, range);
-  const statement = coverageStatement(coverage, options.lang ?? 'en', (t) => withLocalTime(t, options.timezone));
-  if (!coverage.complete && !options.allowPartial) throw new PartialPeriodError(statement);
-  return { chains, coverage, statement, readFrom, rosters: await chainRosters(options.archive, chains) };
-}
-
-const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-
-/** The Intercom hosts and API versions the period's manifests were fetched from. */
-function sourceSystem(chains: readonly PeriodChain[]) {
-  const seen = new Map<string, { workspace_id: string; api_host: string; api_version: string }>();
-  for (const chain of chains) {
-    for (const { manifest } of chain.manifests) {
-      if (manifest.kind === 'genesis') continue;
-      const key = `${chain.workspaceId}|${manifest.api.host}|${manifest.api.version}`;
-      if (!seen.has(key))
-        seen.set(key, { workspace_id: chain.workspaceId, api_host: manifest.api.host, api_version: manifest.api.version });
-    }
-  }
-  return { system: 'Intercom admin activity logs (GET /admins/activity_logs)', endpoints: [...seen.values()] };
-}
-
-export async function buildReportPack(options: ReportPackOptions): Promise<ReportPackResult> {
-  const period = quarterRange(options.quarter);
-  const now = options.now ?? (() => new Date());
-  const lang = options.lang ?? 'en';
-  const range = periodRange(period);
-  // The chains first: the pack covers at most what the chain proved when it started.
-  const { chains, coverage, statement, readFrom, rosters } = options.check ?? (await checkReportPeriod(options));
-  const generatedAt = now().toISOString();
-
-  // The heads the signatures prove (never an unsigned manifest a recovery superseded).
+/** The heads the signatures prove (never an unsigned manifest a recovery superseded), and what the read days hold unread. */
+async function packScope(options: ReportPackOptions) {
   const scope = options.scope ?? (await archiveScope(options.archive, { workspaceIds: options.workspaceIds }));
-  const heads = scope.heads
+  const heads: PackHead[] = scope.heads
     .filter((h) => options.workspaceIds.includes(h.workspaceId))
     .map((h) => ({ workspaceId: h.workspaceId, seq: h.seq, sha256: h.sha256, checkpoint: iso(h.checkpoint), key: h.key }));
   if (options.readsIndex && scope.unsafeIndexes.length > 0) {
@@ -162,136 +92,91 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
   }
   // Disclosed, never read: objects of the read period that are not chain-listed data, and conflicts.
   const days = reportDays(options.quarter);
-  const scopeExceptions = inPeriod(scope.exceptions, days.from, days.to);
-  const scopeConflicts = inPeriod(scope.conflicts, days.from, days.to);
-  options.onCoverage?.(statement, coverage);
-  const atEnd = snapshotsAtPeriodEnd(rosters, options.workspaceIds, period);
-  const accessReview: AccessReviewBasis = { method: atEnd.snapshots.length ? 'roster' : 'history', ...atEnd };
+  const notRead = { objects: inPeriod(scope.exceptions, days.from, days.to), conflicts: inPeriod(scope.conflicts, days.from, days.to) };
+  return { scope, heads, days, notRead };
+}
 
+/** Writes each file create-only through the sink and keeps its SHA-256 and size, in order. */
+function fileWriter(sink: ReportSink) {
   const files: ReportFile[] = [];
   const write = async (name: string, body: Buffer) => {
-    await options.sink.write(name, body);
+    await sink.write(name, body);
     const file = { name, sha256: sha256Hex(body), bytes: body.length };
     files.push(file);
     return file;
   };
+  return { files, write };
+}
 
-  const results: { query: CannedQuery; result: QueryResult; file: string; sha256: string }[] = [];
-  const queryEntries: Record<string, unknown>[] = [];
-  // Up to `concurrency` queries run at once (Athena runs them server-side; DuckDB overlaps one
-  // query's execution with turning another's rows into CSV); files are written in query order.
-  const concurrency = Math.max(1, options.concurrency ?? 3);
-  const pending = options.queries.map((query) => ({
-    query,
-    values: bindValues(query, period),
-    result: undefined as Promise<QueryResult> | undefined,
-  }));
-  const start = (i: number) => {
-    const item = pending[i];
-    if (item && !item.result) {
-      item.result = options.engine.run(item.query.sql, item.values);
-      item.result.catch(() => undefined); // awaited in order below
-    }
-  };
-  for (let i = 0; i < concurrency; i++) start(i);
-  for (const [i, item] of pending.entries()) {
-    const { query, values } = item;
-    start(i);
-    const result = await item.result!;
-    start(i + concurrency);
-    const csv = toCsv(result);
-    const file = await write(`${query.name}.csv`, options.bom ? Buffer.concat([UTF8_BOM, csv]) : csv);
-    options.onQuery?.(query.name, result.rows.length);
-    results.push({ query, result, file: file.name, sha256: file.sha256 });
-    queryEntries.push({
-      name: query.name,
-      title: query.title,
-      control: query.control,
-      file: file.name,
-      sha256: file.sha256,
-      rows: result.rows.length,
-      columns: result.columns,
-      parameters: query.parameters.map((name, i) => ({ name, value: values[i] })),
-      sql: query.sql,
-      ...(result.executionId && { execution_id: result.executionId }),
-      ...(result.bytesScanned !== undefined && { bytes_scanned: result.bytesScanned }),
-    });
-  }
-
-  // The population is the by-type summary's own rows (same SQL, same read), so they always agree.
+/** The population is the by-type summary's own rows (same SQL, same read), so they always agree. */
+async function populationAndExceptions(options: ReportPackOptions, check: PeriodCheck, results: readonly PackQueryResult[]) {
+  const period = quarterRange(options.quarter);
   const byType =
     results.find((r) => r.query.name === 'activity_summary_by_type')?.result ??
     (await options.engine.run(POPULATION_SQL, [period.start_date, period.end_date]));
   const population = populationFrom(byType);
   const exceptions = await collectExceptions({
     store: options.archive,
-    chains,
-    period: range,
-    readFrom,
+    chains: check.chains,
+    period: periodRange(period),
+    readFrom: check.readFrom,
     queries: options.queries,
     population,
-    rosters,
+    rosters: check.rosters,
   });
+  return { population, exceptions };
+}
 
+export async function buildReportPack(options: ReportPackOptions): Promise<ReportPackResult> {
+  const period = quarterRange(options.quarter);
+  const now = options.now ?? (() => new Date());
+  const lang = options.lang ?? 'en';
+  // The chains first: the pack covers at most what the chain proved when it started.
+  const check = options.check ?? (await checkReportPeriod(options));
+  const generatedAt = now().toISOString();
+  const { scope, heads, days, notRead } = await packScope(options);
+  options.onCoverage?.(check.statement, check.coverage);
+  const atEnd = snapshotsAtPeriodEnd(check.rosters, options.workspaceIds, period);
+  const accessReview: AccessReviewBasis = { method: atEnd.snapshots.length ? 'roster' : 'history', ...atEnd };
+  const { files, write } = fileWriter(options.sink);
+  const { results, entries } = await runPackQueries({
+    queries: options.queries,
+    engine: options.engine,
+    period,
+    concurrency: options.concurrency ?? 3,
+    bom: Boolean(options.bom),
+    write,
+    ...(options.onQuery && { onQuery: options.onQuery }),
+  });
+  const { population, exceptions } = await populationAndExceptions(options, check, results);
+  const xlsx = await packXlsx(
+    results.map((r) => ({ name: r.query.name, result: r.result })),
+    new Date(generatedAt),
+  );
+  await write('pack.xlsx', xlsx.body);
+  const summary = { lang, quarter: options.quarter, period, generatedAt, engine: options.engine.name, heads, results };
+  const shown = { statement: check.statement, coverage: check.coverage, population, exceptions, accessReview };
   await write(
     'summary.html',
-    Buffer.from(
-      renderSummary({
-        lang,
-        quarter: options.quarter,
-        period,
-        generatedAt,
-        engine: options.engine.name,
-        heads,
-        results,
-        statement,
-        coverage,
-        population,
-        exceptions,
-        accessReview,
-        ...(options.timezone && { timezone: options.timezone }),
-      }),
-      'utf8',
-    ),
+    Buffer.from(renderSummary({ ...summary, ...shown, ...(options.timezone && { timezone: options.timezone }) }), 'utf8'),
   );
-
-  const manifest = {
-    format: REPORT_FORMAT,
-    quarter: options.quarter,
-    period: { ...period, timezone: 'UTC', inclusive: true },
-    generated_at: generatedAt,
-    engine: options.engine.name,
-    lang,
-    ...(options.timezone && { display_timezone: options.timezone }),
-    archive: {
-      location: options.archive.location,
-      manifest_heads: heads,
-      trust: scope.trust,
-      parts_read: scope.parts.filter((p) => p.dt !== null && p.dt >= days.from && p.dt <= days.to).length,
-      // Every object of the read days (quarter and look-back) the chain does not list as data: never read.
-      not_read: { read_period: days, objects: scopeExceptions, conflicts: scopeConflicts },
-    },
-    coverage,
-    population,
-    exceptions,
-    access_review: { method: accessReview.method, roster_snapshots: accessReview.snapshots },
+  const manifest = packRecord({
+    ...summary,
+    ...shown,
+    ...(options.timezone && { timezone: options.timezone }),
+    location: options.archive.location,
+    scope,
+    days,
+    notRead,
+    chains: check.chains,
+    rosters: check.rosters,
     ...(options.generator && { generator: options.generator }),
-    source_system: sourceSystem(chains),
-    ...(options.reportSigner && {
-      report_signing_key: {
-        fingerprint: options.reportSigner.fingerprint,
-        key_id: options.reportSigner.signer.keyId,
-        algorithm: options.reportSigner.signer.algorithm,
-      },
-    }),
-    options: {
-      bom: Boolean(options.bom),
-      allow_partial: Boolean(options.allowPartial),
-      ...(options.timezone && { timezone: options.timezone }),
-    },
-    queries: queryEntries,
-    files: [...files],
-  };
+    ...(options.reportSigner && { reportSigner: options.reportSigner }),
+    options: { bom: Boolean(options.bom), allowPartial: Boolean(options.allowPartial) },
+    xlsxCut: xlsx.cut,
+    queries: entries,
+    files,
+  });
   const manifestBody = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
   await write('manifest.json', manifestBody);
   // Every file of the pack, in `sha256sum -c` format; then the signature over both.
@@ -302,5 +187,5 @@ export async function buildReportPack(options: ReportPackOptions): Promise<Repor
       SIGNATURE_FILE,
       await signPack({ quarter: options.quarter, manifest: manifestBody, sums, signer: options.reportSigner, now: now() }),
     );
-  return { statement, files, manifest };
+  return { statement: check.statement, files, manifest };
 }

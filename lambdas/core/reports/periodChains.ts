@@ -56,10 +56,17 @@ export function manifestExtras(stored: StoredManifest): {
 }
 
 /** Reads each workspace's manifests back from its head until a covering window starts at or before `readFrom`. */
-export async function readPeriodChains(store: ObjectStore, workspaceIds: readonly string[], readFrom: number): Promise<PeriodChain[]> {
+export async function readPeriodChains(
+  store: ObjectStore,
+  workspaceIds: readonly string[],
+  readFrom: number,
+  /** Start at these heads instead of the chains' current heads (re-performing a pack). */
+  upTo?: readonly { readonly workspaceId: string; readonly seq: number }[],
+): Promise<PeriodChain[]> {
   const chains: PeriodChain[] = [];
   for (const workspaceId of workspaceIds) {
-    const head = await findHead(store, workspaceId);
+    const recorded = upTo?.find((h) => h.workspaceId === workspaceId);
+    const head = recorded ? await readManifest(store, workspaceId, recorded.seq) : await findHead(store, workspaceId);
     const manifests: StoredManifest[] = [];
     const superseded = new Set<number>();
     let current = head;
