@@ -11,6 +11,7 @@ import { LocalObjectStore } from '../lambdas/adapters/local/LocalObjectStore.ts'
 import { findHead } from '../lambdas/core/archive/chain.ts';
 import { ConfigurationError, describeError } from '../lambdas/core/errors.ts';
 import { stamp } from '../lambdas/core/archive/keys.ts';
+import { COLLECT_DEFAULTS } from '../lambdas/core/collect/settings.ts';
 import { previousQuarter, quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
@@ -53,9 +54,9 @@ async function main(): Promise<number> {
         ...(existing ? {} : { since }),
         apiUrl: sim.url,
         token: sim.token,
-        windowSeconds: 5 * DAY,
-        lookbackSeconds: 3600,
-        settleLagSeconds: 600,
+        windowSeconds: COLLECT_DEFAULTS.windowSeconds,
+        lookbackSeconds: COLLECT_DEFAULTS.lookbackSeconds,
+        settleLagSeconds: COLLECT_DEFAULTS.settleLagSeconds,
         rulesFile: DEFAULT_RULES,
         alertsFile: path.resolve(opts.alerts),
         alertsToStdout: false,
