@@ -7,7 +7,7 @@
  * workgroup or event bus cannot be created again under its name while the old one exists; a
  * replaced role or topic changes the ARN auditors, operators and subscribers were given.
  *
- * These are the ids the first, single-construct stack allocated. `test/infra/logical-ids.test.ts`
+ * These are the ids the first, single-construct stack allocated. `test/infra/logicalIds.test.ts`
  * asserts them as literals: change one only with a migration plan.
  */
 import { CfnResource } from 'aws-cdk-lib';

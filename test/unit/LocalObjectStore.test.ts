@@ -4,9 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LocalObjectStore, ObjectNotFoundError } from '../../lambdas/adapters/local/LocalObjectStore.ts';
-import { LocalRunLock } from '../../lambdas/adapters/local/LocalRunLock.ts';
-import { LocalCheckpointCache } from '../../lambdas/adapters/local/LocalCheckpointCache.ts';
-import { IntegrityError, LockedError, ObjectLockedError, SymlinkError } from '../../lambdas/core/errors.ts';
+import { IntegrityError, ObjectLockedError, SymlinkError } from '../../lambdas/core/errors.ts';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 let dir: string;
@@ -189,53 +187,10 @@ describe('LocalObjectStore and symbolic links', () => {
     ]);
   });
 
-  it('never writes the checkpoint hint through a symlinked .cache', async () => {
-    await fs.symlink(outside, path.join(dir, '.cache'));
-    const cache = new LocalCheckpointCache(dir);
-    await expect(cache.set('w', 3)).rejects.toThrow(/is a symbolic link/);
-    expect(await cache.get('w')).toBeUndefined();
-    expect(await fs.readdir(outside)).toEqual([]);
-  });
-
   it('says whether the folder has lock records at all', async () => {
     const store = new LocalObjectStore(dir);
     expect(await store.hasLockRecords()).toBe(false);
     await store.putIfAbsent('activity_logs/a', body, sha(body));
     expect(await store.hasLockRecords()).toBe(true);
-  });
-});
-
-describe('LocalRunLock', () => {
-  it('lets one run in and names the owner to a second', async () => {
-    const first = new LocalRunLock(dir);
-    await first.acquire();
-    const error = await new LocalRunLock(dir).acquire().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(LockedError);
-    expect((error as Error).message).toContain(`pid ${process.pid}`);
-    await first.release();
-    const again = new LocalRunLock(dir);
-    await again.acquire();
-    await again.release();
-  });
-
-  it('takes over a lock whose process is gone', async () => {
-    await fs.writeFile(
-      path.join(dir, '.lock'),
-      JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), started_at: '2026-01-01T00:00:00Z' }),
-    );
-    const lock = new LocalRunLock(dir);
-    await expect(lock.acquire()).resolves.toBeUndefined();
-    await lock.release();
-  });
-});
-
-describe('LocalCheckpointCache', () => {
-  it('remembers a sequence number and forgets gracefully', async () => {
-    const cache = new LocalCheckpointCache(dir);
-    expect(await cache.get('ws')).toBeUndefined();
-    await cache.set('ws', 42);
-    expect(await cache.get('ws')).toBe(42);
-    await fs.writeFile(path.join(dir, '.cache', 'checkpoint-ws.json'), 'garbage');
-    expect(await cache.get('ws')).toBeUndefined();
   });
 });

@@ -193,3 +193,27 @@ describe('LocalRunLock', () => {
 function kill(child: ChildProcess): void {
   if (child.pid) process.kill(child.pid, 'SIGKILL');
 }
+
+describe('LocalRunLock', () => {
+  it('lets one run in and names the owner to a second', async () => {
+    const first = new LocalRunLock(dir);
+    await first.acquire();
+    const error = await new LocalRunLock(dir).acquire().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockedError);
+    expect((error as Error).message).toContain(`pid ${process.pid}`);
+    await first.release();
+    const again = new LocalRunLock(dir);
+    await again.acquire();
+    await again.release();
+  });
+
+  it('takes over a lock whose process is gone', async () => {
+    await fs.writeFile(
+      path.join(dir, '.lock'),
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), started_at: '2026-01-01T00:00:00Z' }),
+    );
+    const lock = new LocalRunLock(dir);
+    await expect(lock.acquire()).resolves.toBeUndefined();
+    await lock.release();
+  });
+});
