@@ -18,6 +18,8 @@ const SOURCE = /\.(ts|mts|mjs|js)$/;
 const OVER_LIMIT: Readonly<Record<string, string>> = {
   'lambdas/core/reports/buildReportPack.ts': 'being cut on branch issue-reports',
   'lambdas/core/reports/summaryHtml.ts': 'being cut on branch issue-reports',
+  'cli/program.ts':
+    'the shared registration file: issue-reports, issue-search, issue-console and issue-webhook each add a command line to it now; cut it once they land',
 };
 
 function filesUnder(dir: string, skip: (rel: string) => boolean = () => false): string[] {
