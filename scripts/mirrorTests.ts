@@ -12,7 +12,7 @@
  * stays at the top of test/unit/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -53,9 +53,11 @@ export function importedSources(testFile: string, text: string): string[] {
 
 /**
  * Tests whose subject their name and imports do not tell (they test a behaviour across modules):
- * the file name → the source whose folder they belong in.
+ * the file name → the source whose folder they belong in (null: the top of test/unit/).
  */
-const SUBJECTS: Readonly<Record<string, string>> = {
+const SUBJECTS: Readonly<Record<string, string | null>> = {
+  // Tests of this script: the sources named in its fixture strings are not its subject.
+  'testMirror.test.ts': null,
   'collect.test.ts': 'lambdas/core/collect/collect.ts',
   'parts.test.ts': 'lambdas/core/collect/collect.ts',
   'roster.test.ts': 'lambdas/core/collect/roster.ts',
@@ -69,7 +71,7 @@ const SUBJECTS: Readonly<Record<string, string>> = {
 /** The source a test tests (see the file comment), or undefined for a test of the repository itself. */
 export function subjectOf(testFile: string, text: string): string | undefined {
   const fixed = SUBJECTS[path.posix.basename(testFile)];
-  if (fixed) return fixed;
+  if (fixed !== undefined) return fixed ?? undefined;
   const sources = importedSources(testFile, text);
   const name = path.posix.basename(testFile, '.test.ts').toLowerCase();
   const base = (s: string) =>
@@ -152,6 +154,8 @@ export function applyMoves(root: string, moves: readonly Move[]): void {
     const rewritten = rewritePaths(root, text, path.posix.dirname(from), path.posix.dirname(to));
     renameSync(path.join(root, from), path.join(root, to));
     writeFileSync(path.join(root, to), rewritten);
+    const left = path.join(root, path.dirname(from));
+    if (path.posix.dirname(from) !== UNIT && readdirSync(left).length === 0) rmdirSync(left);
   }
   if (moves.length === 0) return;
   for (const file of trackedTextFiles(root)) {
