@@ -199,7 +199,7 @@ function kill(child: ChildProcess): void {
   if (child.pid) process.kill(child.pid, 'SIGKILL');
 }
 
-describe('LocalRunLock', () => {
+describe('LocalRunLock: owner and takeover', () => {
   it('lets one run in and names the owner to a second', async () => {
     const first = new LocalRunLock(dir);
     await first.acquire();
