@@ -26,6 +26,8 @@ const ENTRY_ENV = {
   SECURITY_LAKE_ACCOUNT_ID: '123456789012',
   SECURITY_LAKE_PROVIDER_ROLE_ARN: 'arn:aws:iam::123456789012:role/bench',
   SECURITY_LAKE_EXTERNAL_ID: 'bench',
+  WEBHOOK_SECRET_ID: 'intercom-audit-archive/webhook/client-secret',
+  WEBHOOK_APPS: '{"bench":"bench"}',
 };
 
 export async function lambdaFigures(): Promise<{ name: string; bytes: number; loadMs: number }[]> {

@@ -4,8 +4,9 @@
  *
  *   BENCH_ENTRIES=1000000 (default) — size of the end-to-end collect run
  *   BENCH_REPORT_ENTRIES=5000000 (default) — size of the year the report pack runs over
- *   BENCH_ONLY=lambda,collect,latency,report,alerts — run some of the parts
+ *   BENCH_ONLY=lambda,collect,latency,report,alerts,webhook — run some of the parts
  *   BENCH_ALERT_DAYS=3 (default) — days of 15-minute runs the live-alert figures cover
+ *   BENCH_WEBHOOK_DAYS=3 (default) — days of history before the webhook-to-alert latency run
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import { lambdaFigures } from './lambda.ts';
 import { printAlertFigures } from './alerts.ts';
+import { printWebhookFigures } from './webhook.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DAY = 86_400;
@@ -208,3 +210,4 @@ if (want('collect')) await throughput();
 if (want('latency') && !process.env.BENCH_SKIP_LATENCY) await latency();
 if (want('report')) await report();
 if (want('alerts')) await printAlertFigures();
+if (want('webhook')) await printWebhookFigures();

@@ -9,7 +9,7 @@ import { COLLECTOR_VERSION } from '../lambdas/core/version.ts';
 import { COLLECT_DEFAULTS, durationText } from '../lambdas/core/collect/settings.ts';
 import { parseFaults } from '../simulator/faults.ts';
 import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './commands/collect.ts';
-import { runSimulate } from './commands/simulate.ts';
+import { runSimulate, webhookOptions } from './commands/simulate.ts';
 import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/verify.ts';
 import { createOutput, writeResult } from './output.ts';
 import { EXIT, exitCodeFor } from './exitCodes.ts';
@@ -31,6 +31,7 @@ import { addAcknowledgeCommand } from './commands/acknowledge.ts';
 import { registerExport } from './commands/exportProgram.ts';
 import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
 import { registerKeys } from './commands/keys.ts';
+import { registerWebhook } from './commands/webhook.ts';
 
 export { EXIT } from './exitCodes.ts';
 
@@ -345,8 +346,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--faults <list>', 'fault switches, e.g. 5xx=0.1,429=0.05,truncate=0.05,late=0.02:1800,latency=150', '')
     .option('--entries-per-day <n>', 'average activity per day', '400')
     .option('--seed <n>', 'dataset seed', '1')
-    .action(async (opts: { port: string; faults: string; entriesPerDay: string; seed: string }) => {
+    .option('--webhook-url <url>', 'also post signed webhook notifications there as entries are created (secret: INTERCOM_WEBHOOK_SECRET)')
+    .option('--app-id <id>', "the notifications' app_id (default: the simulated workspace id)")
+    .action(async (opts: { port: string; faults: string; entriesPerDay: string; seed: string; webhookUrl?: string; appId?: string }) => {
       await runSimulate({
+        ...webhookOptions(opts),
         port: parseNumber('--port', opts.port, { min: 0, max: 65535, integer: true }),
         faults: parseFaults(opts.faults),
         entriesPerDay: parseNumber('--entries-per-day', opts.entriesPerDay, { min: 0, max: 10_000_000 }),
@@ -356,6 +360,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
   registerHold(program, setExit);
   addAcknowledgeCommand(program, setExit);
+  registerWebhook(program, setExit);
   return program;
 }
 

@@ -14,21 +14,17 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { archiveOutputs, composeArchiveReaders } from './composeArchive.ts';
 import type { DeployConfig } from './config.ts';
 import { ArchiveBuckets } from './constructs/ArchiveBuckets.ts';
 import { ArchiveProtection } from './constructs/ArchiveProtection.ts';
-import { functionRole } from './constructs/AuditFunction.ts';
-import { AuditorAccess } from './constructs/AuditorAccess.ts';
 import { Collector } from './constructs/Collector.ts';
 import { CollectorRole } from './constructs/CollectorRole.ts';
 import { keyGrant, serviceKey, signingKey } from './constructs/keys.ts';
-import { LegalHoldAccess } from './constructs/LegalHoldAccess.ts';
 import { Notifications } from './constructs/Notifications.ts';
 import { OperationalAlarms } from './constructs/OperationalAlarms.ts';
-import { QueryCatalog } from './constructs/QueryCatalog.ts';
-import { Reporter } from './constructs/Reporter.ts';
-import { SecurityLakeExport } from './constructs/SecurityLakeExport.ts';
 import { SiemFeed } from './constructs/SiemFeed.ts';
+import { WebhookReceiver, webhookReceiver } from './constructs/WebhookReceiver.ts';
 import { SECRET_NAME_PREFIX, TokenSecrets } from './constructs/TokenSecrets.ts';
 import { administrators, warnOnGovernanceMode } from './deployment.ts';
 import type { KeyAdministrators } from './keyPolicies.ts';
@@ -52,6 +48,8 @@ export interface StackParts {
   readonly collectorRole: iam.Role;
   readonly collector: Collector;
   readonly signingKey: kms.Key;
+  /** Encrypts the Intercom secrets (tokens; the webhook's client secret). */
+  readonly tokensKey: kms.Key;
 }
 
 export class AuditArchiveStack extends SectionedStack {
@@ -90,21 +88,19 @@ export class AuditArchiveStack extends SectionedStack {
     this.signingKey = manifestKey;
     this.collector = collector;
 
-    const catalog = new QueryCatalog(this, 'Catalog', {
+    const archiveParts = {
       config,
-      archiveBucket: buckets.archive,
-      results: buckets.results,
+      admins,
       key: this.key,
-      ...(props.queriesDir && { queriesDir: props.queriesDir }),
-    });
-    this.auditorRole = new AuditorAccess(this, 'Auditors', {
-      principals: config.auditorPrincipals,
-      archiveBucket: buckets.archive,
-      results: buckets.results,
-      key: this.key,
+      buckets,
+      notifications,
       signingKey: this.signingKey,
-      catalog,
-    }).role;
+      ...(props.queriesDir && { queriesDir: props.queriesDir }),
+    };
+    const readers = composeArchiveReaders(this, archiveParts);
+    this.auditorRole = readers.auditorRole;
+    this.legalHoldRole = readers.legalHoldRole;
+    this.reportSigningKey = readers.reporter.signingKey;
     new OperationalAlarms(this, 'HealthAlarms', {
       config,
       topic: this.alarmTopic,
@@ -112,19 +108,6 @@ export class AuditArchiveStack extends SectionedStack {
       scheduleDeadLetters: notifications.scheduleDeadLetters,
       collector: this.collector.function,
     });
-    const reporter = new Reporter(this, 'Reporting', {
-      config,
-      admins,
-      archiveBucket: buckets.archive,
-      results: buckets.results,
-      key: this.key,
-      catalog,
-      alarmTopic: this.alarmTopic,
-      auditorRole: this.auditorRole,
-      failures: notifications.failures,
-      scheduleDeadLetters: notifications.scheduleDeadLetters,
-    });
-    this.reportSigningKey = reporter.signingKey;
 
     const parts: StackParts = {
       config,
@@ -134,25 +117,27 @@ export class AuditArchiveStack extends SectionedStack {
       collectorRole,
       collector: this.collector,
       signingKey: this.signingKey,
+      tokensKey: this.tokensKey,
     };
     this.composeFeeds(parts);
-    this.composeExtensions(parts);
+    const extensions = this.composeExtensions(parts);
 
-    this.legalHoldRole = new LegalHoldAccess(this, 'LegalHolds', {
-      principals: config.legalHoldPrincipals,
-      archiveBucket: buckets.archive,
-      key: this.key,
-    }).role;
     tokens.readableOnlyBy(collectorRole.roleArn);
     new ArchiveProtection(this, 'Protection', {
       bucket: buckets.archive,
-      writers: { collector: collectorRole.roleArn, reporter: reporter.role.roleArn, legalHold: this.legalHoldRole.roleArn },
+      writers: {
+        collector: collectorRole.roleArn,
+        reporter: readers.reporter.role.roleArn,
+        legalHold: this.legalHoldRole.roleArn,
+        ...(extensions.webhook && { webhook: extensions.webhook.role.roleArn }),
+      },
       deploymentRoleArn,
       keys: [this.key, this.signingKey, this.tokensKey, this.reportSigningKey],
       alarmTopic: this.alarmTopic,
       secretNamePrefix: SECRET_NAME_PREFIX,
     });
-    this.addOutputs(catalog, tokens);
+    archiveOutputs(this, { ...archiveParts, ...readers });
+    this.addOutputs(tokens);
   }
 
   /** The collector's role, the manifest key that names it as the only signer, and the scheduled function. */
@@ -187,7 +172,7 @@ export class AuditArchiveStack extends SectionedStack {
     return { collectorRole, signingKey: manifestKey, collector };
   }
 
-  /** Optional feeds, each in its own construct. */
+  /** The optional SIEM feed (the Security Lake export is composed with the archive's readers). */
   private composeFeeds(parts: StackParts): void {
     const { config } = parts;
     if (config.siemFeed) {
@@ -199,41 +184,14 @@ export class AuditArchiveStack extends SectionedStack {
       });
       this.collector.function.addEnvironment('SIEM_FEED_TOPIC_ARN', feed.topic.topicArn);
     }
-    if (config.securityLake) {
-      const { role, logGroup } = functionRole(this, {
-        name: 'SecurityLakeExport',
-        description: 'Intercom audit archive Security Lake export: reads chain-listed parts, writes only into Security Lake',
-        key: parts.key,
-        pins: { logs: 'securityLakeExportLogs', role: 'securityLakeExportRole' },
-      });
-      new SecurityLakeExport(this, 'SecurityLake', {
-        config: config.securityLake,
-        archiveBucket: parts.buckets.archive,
-        key: parts.key,
-        signingKey: parts.signingKey,
-        role,
-        logGroup,
-        failures: parts.notifications.failures,
-        scheduleDeadLetters: parts.notifications.scheduleDeadLetters,
-      });
-    }
   }
 
   /** Constructs added by later features: one line each, wired from `parts`. */
-  private composeExtensions(_parts: StackParts): void {}
+  private composeExtensions(parts: StackParts): { webhook?: WebhookReceiver } {
+    return { ...(parts.config.webhook && { webhook: webhookReceiver(this, parts) }) };
+  }
 
-  private addOutputs(catalog: QueryCatalog, tokens: TokenSecrets): void {
-    new CfnOutput(this, 'ArchiveBucketName', { value: this.archiveBucket.bucketName });
-    new CfnOutput(this, 'LegalHoldRoleArn', {
-      value: this.legalHoldRole.roleArn,
-      description: 'audit-archive hold place|release|list runs with this role',
-    });
-    new CfnOutput(this, 'AuditorRoleArn', { value: this.auditorRole.roleArn });
-    new CfnOutput(this, 'ManifestSigningKeyArn', {
-      value: this.signingKey.keyArn,
-      description: 'verify --kms-key-id; record its public key fingerprint',
-    });
-    new CfnOutput(this, 'AthenaWorkgroup', { value: catalog.workgroup.ref });
+  private addOutputs(tokens: TokenSecrets): void {
     new CfnOutput(this, 'AlertsTopicArn', { value: this.collector.alertsTopic.topicArn });
     new CfnOutput(this, 'AlertsBusName', { value: this.collector.alertsBus.eventBusName });
     tokens.addOutputs();

@@ -1,9 +1,12 @@
 /** Builds the CDK app with its offline checks: cdk-nag AwsSolutions and cfn-guard (Control Tower rules). */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { ArchiveStack } from './ArchiveStack.ts';
 import { AuditArchiveStack } from './AuditArchiveStack.ts';
-import { parseDeployConfig } from './config.ts';
+import { CollectorStack } from './CollectorStack.ts';
+import { type DeployConfig, parseDeployConfig } from './config.ts';
+import { STACK_NAMES } from './crossAccount.ts';
 
 /**
  * Control Tower proactive controls that do not fit this design, each with its reason (also in
@@ -24,17 +27,32 @@ export interface BuildOptions {
   readonly queriesDir?: string;
 }
 
-export function buildApp(options: BuildOptions = {}) {
+/**
+ * One stack (`IntercomAuditArchive`) by default; with `archiveAccount`, the two-account layout:
+ * `IntercomAuditArchive-Archive` in the archive account and `IntercomAuditArchive-Collector` in the
+ * workload account, each deployed with its own account's credentials. `stack` is the first of `stacks`.
+ */
+export function buildApp(options: BuildOptions = {}): { app: App; stack: Stack; stacks: Stack[]; config: DeployConfig } {
   const app = new App({
     context: { ...FEATURE_FLAGS, ...options.context },
     ...(options.outdir && { outdir: options.outdir }),
   });
   const config = parseDeployConfig(app.node.tryGetContext('auditArchive'));
-  const stack = new AuditArchiveStack(app, 'IntercomAuditArchive', {
-    config,
-    ...(options.queriesDir && { queriesDir: options.queriesDir }),
-    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  });
+  const queries = options.queriesDir ? { queriesDir: options.queriesDir } : {};
+  const { archiveAccount: archive, workloadAccount: workload } = config;
+  const stacks: Stack[] =
+    archive && workload
+      ? [
+          new ArchiveStack(app, STACK_NAMES.archive, { config, workload, env: archive, ...queries }),
+          new CollectorStack(app, STACK_NAMES.collector, { config, archive, env: workload }),
+        ]
+      : [
+          new AuditArchiveStack(app, STACK_NAMES.oneAccount, {
+            config,
+            ...queries,
+            env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+          }),
+        ];
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new CfnGuardValidator({ disabledRules: Object.keys(DISABLED_GUARD_RULES) }));
-  return { app, stack, config };
+  return { app, stack: stacks[0]!, stacks, config };
 }

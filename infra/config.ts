@@ -40,6 +40,12 @@ const principalArn = z
 
 const roleArn = z.string().regex(roleArnPattern, 'an IAM role ARN (arn:aws:iam::123456789012:role/Name)');
 
+/** An AWS account and region a stack of the two-account layout is deployed to. */
+const accountAndRegion = z.strictObject({
+  account: z.string().regex(/^\d{12}$/, 'a 12-digit AWS account id'),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region like eu-west-1'),
+});
+
 export const deployConfigSchema = z.strictObject({
   /** Intercom workspaces to archive, each with its API region. */
   workspaces: z
@@ -110,8 +116,17 @@ export const deployConfigSchema = z.strictObject({
   collectorTimeoutMinutes: z.number().int().min(3).max(15).default(15),
   /** SIEM feed: after each signed manifest, an S3-event-shaped message per listed part to SNS → SQS. */
   siemFeed: z.boolean().default(false),
+  /** Intercom activity-log webhook receiver (a Function URL): live alerts in seconds, reconciled with the poll. */
+  webhook: z.boolean().default(false),
   /** Daily OCSF Parquet export into Amazon Security Lake custom sources. */
   securityLake: securityLakeSchema.optional(),
+  /**
+   * The two-account layout: the archive, its keys, catalog, reporter and roles in this (log-archive)
+   * account, the collector in workloadAccount. Without it, one stack holds everything.
+   */
+  archiveAccount: accountAndRegion.optional(),
+  /** Where the collector runs in the two-account layout (required with archiveAccount). */
+  workloadAccount: accountAndRegion.optional(),
 });
 
 export type DeployConfig = z.infer<typeof deployConfigSchema>;
@@ -126,7 +141,34 @@ export function parseDeployConfig(value: unknown): DeployConfig {
   const input = typeof value === 'string' ? safeJson(value) : value;
   const parsed = validate(deployConfigSchema, input, (path) => dottedPath(path, 'auditArchive'));
   if (!parsed.success) throw new ConfigurationError(`invalid deployment configuration:\n  ${parsed.problems.join('\n  ')}`);
+  const problems = layoutProblems(parsed.data);
+  if (problems.length) throw new ConfigurationError(`invalid deployment configuration:\n  ${problems.join('\n  ')}`);
   return parsed.data;
+}
+
+/** The two-account layout's settings checked together (each problem names its key). */
+function layoutProblems(config: DeployConfig): string[] {
+  const { archiveAccount: archive, workloadAccount: workload } = config;
+  if (!archive && !workload) return [];
+  if (!archive) return ['auditArchive.workloadAccount: set archiveAccount too (the two-account layout needs both), or remove it'];
+  if (!workload) return ['auditArchive.workloadAccount: required with archiveAccount (the account and region the collector runs in)'];
+  const problems: string[] = [];
+  if (archive.account === workload.account)
+    problems.push('auditArchive.archiveAccount.account: must differ from workloadAccount.account (for one account, remove both)');
+  if (archive.region !== workload.region)
+    problems.push(
+      'auditArchive.archiveAccount.region: must equal workloadAccount.region (the collector writes and signs in its own region)',
+    );
+  for (const key of ['deploymentRoleArn', 'keyAdminRoleArn'] as const)
+    if (config[key])
+      problems.push(`auditArchive.${key}: not available in the two-account layout yet (one role cannot be in both accounts)`);
+  if (config.siemFeed)
+    problems.push('auditArchive.siemFeed: not available in the two-account layout yet (its readers would need the archive account)');
+  if (config.webhook)
+    problems.push(
+      'auditArchive.webhook: not available in the two-account layout yet (the receiver writes webhook/ and alerts/ in the archive account)',
+    );
+  return problems;
 }
 
 function safeJson(text: string): unknown {

@@ -47,6 +47,10 @@ export const STATEFUL_LOGICAL_IDS = {
   siemFeedTopic: 'SiemFeedTopicAC8FB115',
   siemFeedQueue: 'SiemFeedQueue6FDC99AB',
   siemFeedDeadLetters: 'SiemFeedDeadLettersD34A78AC',
+  webhookLogs: 'WebhookLogs0B55926B',
+  webhookRole: 'WebhookRole875D6A6B',
+  webhookClientSecret: 'WebhookClientSecret0FCEFEE7',
+  webhookClientSecretPolicy: 'WebhookClientSecretPolicy39A01DA4',
 } as const;
 
 export type StatefulResource = keyof typeof STATEFUL_LOGICAL_IDS;

@@ -39,8 +39,23 @@ export interface CollectorEnvironment {
   /** Key ARN, or alias ARN when the key is in the archive account. */
   readonly SIGNING_KEY_ID: string;
   readonly SIEM_FEED_TOPIC_ARN?: Arn;
+  /** Set when the webhook receiver is on: how far back each run reconciles received ids (seconds). */
+  readonly WEBHOOK_RECONCILE_LOOKBACK_SECONDS?: Integer;
   /** Set by Lambda itself. */
   readonly AWS_REGION?: string;
+}
+
+export interface WebhookEnvironment {
+  readonly ARCHIVE_BUCKET: string;
+  readonly ARCHIVE_PREFIX?: string;
+  /** Secrets Manager secret holding the Intercom app's client secret. */
+  readonly WEBHOOK_SECRET_ID: string;
+  /** `{"<Intercom app_id>":"<workspace id>"}` */
+  readonly WEBHOOK_APPS: Json;
+  readonly RULES_FILE?: string;
+  readonly ALERTS_TOPIC_ARN?: Arn;
+  readonly ALERTS_BUS_NAME?: string;
+  readonly ALERT_MAX_AGE_SECONDS: Integer;
 }
 
 export interface ReporterEnvironment {
@@ -81,10 +96,17 @@ export type EnvironmentSchema<Env, Schema = unknown> = { readonly [K in keyof Re
 export const COLLECTOR_METRICS = {
   windowsClosed: 'WindowsClosed',
   entriesQuarantined: 'EntriesQuarantined',
+  /** Ids the webhook received that the poll has not archived (the reconciliation after each run). */
+  webhookUnmatched: 'WebhookUnmatched',
 } as const;
+
+/** The webhook receiver's metrics the alarms read (dimension service=webhook). */
+export const WEBHOOK_METRICS = { errors: 'WebhookErrors' } as const;
 
 /** The archive prefixes each reading function may get objects from (writers are in contract.ts). */
 export const PREFIXES_READ_BY = {
   reporter: ['activity_logs/', 'quarantine/', 'manifests/', 'index/', 'rosters/', 'reports/'],
   securityLakeExport: ['activity_logs/', 'manifests/', 'signatures/'],
+  /** The chain head and alert state for its history; its own records for replays. */
+  webhook: ['manifests/', 'alerts/', 'webhook/'],
 } as const satisfies Record<string, readonly ArchivePrefix[]>;

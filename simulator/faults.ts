@@ -1,6 +1,6 @@
 /**
  * Fault switches for the simulator, and the `--faults` flag syntax:
- * `5xx=0.1,429=0.05,truncate=0.05,html=0.02,reset=0.02,hang=0.01,repeat=3,late=0.02:1800,latency=150,wide500=7,malformed=0.01,ignore-per-page,budget=100`.
+ * `5xx=0.1,429=0.05,truncate=0.05,html=0.02,reset=0.02,hang=0.01,repeat=3,late=0.02:1800,latency=150,wide500=7,malformed=0.01,ignore-per-page,budget=100,hide=0.01`.
  */
 import { z } from 'zod';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
@@ -40,6 +40,8 @@ export const faultsSchema = z.strictObject({
   budget: z.number().int().min(1).default(1666),
   /** Length of a rate window in seconds. */
   rateWindowSeconds: z.number().int().min(1).max(60).default(10),
+  /** Share of entries the API never serves (the webhook still announces them): a gap for the reconciliation to find. */
+  hideShare: probability.default(0),
   /** Seed of the fault dice. */
   seed: z.number().int().default(7),
 });
@@ -63,6 +65,7 @@ const FLAG_KEYS: Record<string, keyof Faults> = {
   budget: 'budget',
   'rate-window': 'rateWindowSeconds',
   seed: 'seed',
+  hide: 'hideShare',
 };
 
 /** Parses the `--faults` flag; errors name the switch and the accepted form. */

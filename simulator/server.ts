@@ -41,6 +41,8 @@ export interface RunningSimulator {
   readonly stats: SimulatorStats;
   /** Entries visible to the API at the simulator's current time, inclusive bounds. */
   visibleBetween(from: number, to: number): RawEntry[];
+  /** Never serves these entries to the poll (a webhook poster still announces them). */
+  hideFromPoll(ids: Iterable<string>): void;
   /** Changes the simulator's clock (tests use it to make late entries appear). */
   setNow(now: () => number): void;
   close(): Promise<void>;
@@ -57,8 +59,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   const rate = { window: -1, used: 0 };
   const rangeCache = new Map<string, RawEntry[]>();
 
+  const hidden = new Set<string>();
   const isVisible = (entry: RawEntry, at: number) =>
     entry.created_at <= at &&
+    !hidden.has(entry.id) &&
+    (faults.hideShare === 0 || idFraction(entry.id, 'hide') >= faults.hideShare) &&
     (faults.lateShare === 0 || idFraction(entry.id, 'late') >= faults.lateShare || entry.created_at + faults.lateDelaySeconds <= at);
 
   const visibleBetween = (from: number, to: number) => {
@@ -243,6 +248,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     faults,
     stats,
     visibleBetween,
+    hideFromPoll(ids) {
+      for (const id of ids) hidden.add(id);
+      rangeCache.clear();
+    },
     setNow(next) {
       now = next;
       rangeCache.clear();

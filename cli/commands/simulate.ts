@@ -1,19 +1,58 @@
-/** `audit-archive simulate`: serves the simulated Intercom until interrupted. */
+/** `audit-archive simulate`: serves the simulated Intercom until interrupted (and posts its webhooks, with --webhook-url). */
 import { startSimulator } from '../../simulator/server.ts';
 import type { Faults } from '../../simulator/faults.ts';
+import { WebhookPoster } from '../../simulator/webhookPoster.ts';
+import { ConfigurationError } from '../../lambdas/core/errors.ts';
+import { webhookSecretFromEnv } from './webhook.ts';
 
-export async function runSimulate(options: { port: number; faults: Faults; entriesPerDay: number; seed: number }): Promise<void> {
+export interface SimulateWebhook {
+  readonly webhookUrl?: string;
+  readonly appId?: string;
+  readonly secret?: string;
+}
+
+/** The webhook half of the options: the secret only ever from INTERCOM_WEBHOOK_SECRET, never a flag. */
+export function webhookOptions(opts: { webhookUrl?: string; appId?: string }, env = process.env): SimulateWebhook {
+  if (!opts.webhookUrl) {
+    if (opts.appId) throw new ConfigurationError('--app-id needs --webhook-url');
+    return {};
+  }
+  let url: URL;
+  try {
+    url = new URL(opts.webhookUrl);
+  } catch {
+    throw new ConfigurationError(`--webhook-url: '${opts.webhookUrl}' is not a URL (e.g. http://127.0.0.1:8787/)`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigurationError('--webhook-url must be http(s)');
+  return { webhookUrl: url.href, ...(opts.appId && { appId: opts.appId }), secret: webhookSecretFromEnv(env) };
+}
+
+export async function runSimulate(
+  options: { port: number; faults: Faults; entriesPerDay: number; seed: number } & SimulateWebhook,
+): Promise<void> {
   const sim = await startSimulator({
     port: options.port,
     faults: options.faults,
     dataset: { entriesPerDay: options.entriesPerDay, seed: options.seed },
   });
+  const poster =
+    options.webhookUrl && options.secret
+      ? new WebhookPoster({
+          url: options.webhookUrl,
+          secret: options.secret,
+          appId: options.appId ?? sim.workspace.workspaceId,
+          workspace: sim.workspace,
+          now: () => Math.floor(Date.now() / 1000),
+        })
+      : undefined;
+  poster?.start(1000);
   process.stdout.write(
     [
       `simulated Intercom listening on ${sim.url} (workspace ${sim.workspace.workspaceId})`,
       `  export INTERCOM_API_URL=${sim.url}`,
       `  export INTERCOM_ACCESS_TOKEN=${sim.token}   # a local-only simulator token, not a secret`,
       `  npm run cli -- collect --archive ./archive --since 2026-01-01`,
+      ...(poster ? [`posting signed webhook notifications to ${options.webhookUrl} as entries are created`] : []),
       'press Ctrl-C to stop',
       '',
     ].join('\n'),
@@ -22,5 +61,6 @@ export async function runSimulate(options: { port: number; faults: Faults; entri
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await poster?.stop();
   await sim.close();
 }

@@ -47,14 +47,15 @@ export class AuditorAccess extends StackSection {
       keyUse({ sid: 'AuditorsVerify', principal: new iam.ArnPrincipal(this.role.roleArn) }, VERIFY_ACTIONS),
     );
     this.role.addManagedPolicy(policy);
-    const { region: stackRegion } = Stack.of(this);
+    const { region: stackRegion, account: stackAccount } = Stack.of(this);
     const region = Token.isUnresolved(stackRegion) ? '<AWS::Region>' : stackRegion;
+    const account = Token.isUnresolved(stackAccount) ? '<AWS::AccountId>' : stackAccount;
     acknowledge(policy, {
       [`AwsSolutions-IAM5[Resource::<${logicalIdOf(props.archiveBucket)}.Arn>/*]`]:
         'Auditors read every archived object (data, manifests, reports) of this one bucket.',
       [`AwsSolutions-IAM5[Resource::<${logicalIdOf(props.results)}.Arn>/results/*]`]:
         'Athena writes each query result under results/ with a generated name.',
-      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${region}:<AWS::AccountId>:table/intercom_audit_archive/*]`]:
+      [`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:${region}:${account}:table/intercom_audit_archive/*]`]:
         'Every table of the archive database, read-only.',
     });
   }

@@ -61,9 +61,9 @@ export class CollectorRole extends StackSection {
         prefixesWrittenBy('collector').map((p) => [`AwsSolutions-IAM5[Resource::${bucketArnInFinding(bucket)}/${p}*]`, objectKeys]),
       ),
     );
-    if (props.archiveKey.conditions)
+    if (props.archiveKey.wildcardInFinding)
       acknowledge(this.role, {
-        [`AwsSolutions-IAM5[Resource::${props.archiveKey.resources[0]}]`]:
+        [`AwsSolutions-IAM5[Resource::${props.archiveKey.wildcardInFinding}]`]:
           'The archive keys are in the archive account, named by alias (kms:ResourceAliases), not by an id this stack cannot know.',
       });
   }

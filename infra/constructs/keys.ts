@@ -135,6 +135,8 @@ export interface KeyGrant {
   readonly conditions?: Record<string, unknown>;
   /** What API calls pass as KeyId (key ARN or alias ARN). */
   readonly keyId: string;
+  /** How a cdk-nag finding renders the wildcard resource of an alias grant. @default - no wildcard */
+  readonly wildcardInFinding?: string;
 }
 
 export function keyGrant(key: kms.IKey): KeyGrant {
@@ -147,6 +149,7 @@ export function aliasGrant(account: string, region: string, aliasName: string): 
     resources: [`arn:${Aws.PARTITION}:kms:${region}:${account}:key/*`],
     conditions: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': aliasName } },
     keyId: `arn:${Aws.PARTITION}:kms:${region}:${account}:${aliasName}`,
+    wildcardInFinding: `arn:<AWS::Partition>:kms:${region}:${account}:key/*`,
   };
 }
 

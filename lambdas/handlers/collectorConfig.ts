@@ -53,6 +53,13 @@ export const collectorEnvSchema = z.object({
   SIGNING_KEY_ID: z.string().min(1).optional(),
   /** SNS topic of the SIEM feed: one S3-event-shaped message per part a signed manifest lists. */
   SIEM_FEED_TOPIC_ARN: z.string().startsWith('arn:').optional(),
+  /** Webhook on: reconcile the ids it received within this lookback after each run. */
+  WEBHOOK_RECONCILE_LOOKBACK_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(3600)
+    .max(400 * 86_400)
+    .optional(),
   /** Set by Lambda; the feed's messages carry it as awsRegion. */
   AWS_REGION: z.string().default('us-east-1'),
 } satisfies EnvironmentSchema<CollectorEnvironment>);

@@ -3,5 +3,7 @@
  * container: the configuration, the rules and the SDK clients; each invocation only runs.
  */
 import { collectorDepsFromEnvironment, createCollectorHandler } from './collector.ts';
+import { reconciliationFrom, withWebhookReconciliation } from './webhookReconciliation.ts';
 
-export const handler = createCollectorHandler(collectorDepsFromEnvironment(process.env));
+const deps = collectorDepsFromEnvironment(process.env);
+export const handler = withWebhookReconciliation(createCollectorHandler(deps), reconciliationFrom(deps));

@@ -12,6 +12,7 @@ import { type FeedPublisher, announceManifest } from '../core/siem/feed.ts';
 import { COLLECTOR_VERSION, newRunId } from '../core/version.ts';
 import { IntercomClient } from '../adapters/intercom/IntercomClient.ts';
 import type { CollectorConfig, WorkspaceConfig } from './collectorConfig.ts';
+import { COLLECTOR_METRICS } from '../environment.ts';
 
 export interface WorkspaceOutcome {
   readonly workspaceId: string;
@@ -131,8 +132,8 @@ function recordRun(deps: WorkspaceRunDeps, workspaceId: string, result: CollectR
   const { metrics } = deps;
   metrics.addMetric('EntriesArchived', MetricUnit.Count, result.entries + result.lateEntries);
   metrics.addMetric('LateEntries', MetricUnit.Count, result.lateEntries);
-  metrics.addMetric('WindowsClosed', MetricUnit.Count, result.windows);
-  metrics.addMetric('EntriesQuarantined', MetricUnit.Count, result.quarantined);
+  metrics.addMetric(COLLECTOR_METRICS.windowsClosed, MetricUnit.Count, result.windows);
+  metrics.addMetric(COLLECTOR_METRICS.entriesQuarantined, MetricUnit.Count, result.quarantined);
   metrics.addMetric('PartsRejected', MetricUnit.Count, result.partsRejected);
   metrics.addMetric('Conflicts', MetricUnit.Count, result.conflicts);
   if (result.superseded.length > 0)

@@ -5,7 +5,7 @@ export const METRICS_NAMESPACE = 'IntercomAuditArchive';
  * POWERTOOLS_SERVICE_NAME of each function, set by the stack: the `service` key of every log
  * line and the `service` dimension of the metrics the alarms read. The handlers pass no name.
  */
-export const SERVICE_NAMES = { collector: 'collector', reporter: 'reporter' } as const;
+export const SERVICE_NAMES = { collector: 'collector', reporter: 'reporter', webhook: 'webhook' } as const;
 
 /** Head receipts on the account's default EventBridge bus: the stack's grant and the handler use these. */
 export const HEAD_RECEIPT_SOURCE = 'intercom-audit-archive';

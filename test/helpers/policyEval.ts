@@ -120,7 +120,11 @@ function conditionHolds(operator: string, key: string, expected: string[], conte
 function statementApplies(st: Json, request: Request, context: Readonly<Record<string, string>>, checkPrincipal: boolean): boolean {
   if (checkPrincipal) {
     const aws = list(st.Principal === '*' ? '*' : st.Principal?.AWS);
-    const matchesPrincipal = aws.some((p: string) => p === '*' || p === request.principalArn || p === `arn:aws:iam::${ACCOUNT}:root`);
+    // An account principal (…:root) stands for every principal of that account, and only of that account.
+    const accountOf = (arn: string) => arn.split(':')[4];
+    const matchesPrincipal = aws.some(
+      (p: string) => p === '*' || p === request.principalArn || (p.endsWith(':root') && accountOf(p) === accountOf(request.principalArn)),
+    );
     if (!matchesPrincipal) return false;
   }
   const actions = list(st.Action) as string[];

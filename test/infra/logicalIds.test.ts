@@ -69,6 +69,10 @@ const PINNED: Record<string, string> = {
   AuditorRoleB9C8BBB2: 'AWS::IAM::Role',
   LegalHoldRole7919F99E: 'AWS::IAM::Role',
   SecurityLakeExportRole651860A5: 'AWS::IAM::Role',
+  WebhookLogs0B55926B: 'AWS::Logs::LogGroup',
+  WebhookRole875D6A6B: 'AWS::IAM::Role',
+  WebhookClientSecret0FCEFEE7: 'AWS::SecretsManager::Secret',
+  WebhookClientSecretPolicy39A01DA4: 'AWS::SecretsManager::ResourcePolicy',
 };
 const STATEFUL_TYPES = new Set(Object.values(PINNED));
 
@@ -85,6 +89,7 @@ beforeAll(() => {
         ],
         siemFeed: true,
         securityLake,
+        webhook: true,
       },
       'aws:cdk:bundling-stacks': [],
     },

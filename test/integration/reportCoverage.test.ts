@@ -158,6 +158,7 @@ describe('a report pack over a whole quarter', () => {
       'unlisted_objects',
       'ungrouped_types',
       'lookback_before_origin',
+      'webhook_unmatched',
     ]);
     expect(exceptions.quarantined).toEqual([
       // The entry whose time is unreadable is placed by the window that holds it (time null).

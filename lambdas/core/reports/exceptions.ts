@@ -13,6 +13,7 @@ import { ACTIVITY_GROUPS } from '../queries/groups.ts';
 import { COVERING_KINDS, type PeriodChain, type PeriodRange, manifestExtras } from './periodChains.ts';
 import type { Population } from './population.ts';
 import type { ChainRosters } from './rosters.ts';
+import { webhookUnmatchedInPeriod } from '../webhook/reconcile.ts';
 
 export interface QuarantinedException {
   readonly time: string | null;
@@ -31,6 +32,8 @@ export interface Exceptions {
   readonly unlisted_objects: { key: string }[];
   readonly ungrouped_types: { activity_type: string; count: number }[];
   readonly lookback_before_origin: { query: string; needs_from: string; origin: string; workspace_id: string }[];
+  /** Ids the webhook received in the period that the poll never archived (webhook/reconcile.ts): gaps in what the API served. */
+  readonly webhook_unmatched: { id: string; received_at: string; workspace_id: string }[];
 }
 
 const GROUPED: ReadonlySet<string> = new Set(Object.values(ACTIVITY_GROUPS).flat());
@@ -139,5 +142,10 @@ export async function collectExceptions(options: {
     unlisted_objects: unlisted,
     ungrouped_types: ungrouped,
     lookback_before_origin: lookback,
+    webhook_unmatched: await webhookUnmatchedInPeriod(
+      store,
+      chains.map((c) => c.workspaceId),
+      period,
+    ),
   };
 }

@@ -5,6 +5,7 @@
  * and the deterministic alert id lets consumers drop the repeat.
  */
 import { sha256Hex } from '../archive/manifest.ts';
+import { IntegrityError } from '../errors.ts';
 import type { ObjectStore } from '../ports.ts';
 import type { Alert } from './evaluate.ts';
 
@@ -40,7 +41,12 @@ export async function deliverAlerts(
     const body = Buffer.from(
       `${JSON.stringify({ ...alert, sent_at: now.toISOString(), channels: sinks.map((s) => s.channel).filter((c) => alert.notify.includes(c)) })}\n`,
     );
-    await store.putIfAbsent(alertRecordKey(alert), body, sha256Hex(body));
+    try {
+      await store.putIfAbsent(alertRecordKey(alert), body, sha256Hex(body));
+    } catch (error) {
+      // The other path (poll or webhook) recorded it between our check and our write: it is sent either way.
+      if (!(error instanceof IntegrityError && error.key === alertRecordKey(alert))) throw error;
+    }
   }
   return { sent: fresh.length, alreadySent };
 }
