@@ -5,8 +5,13 @@
  * seeded generator, so any run — today or next week — sees the same past plus whatever is
  * new, and tests can compute the ground truth for any range without a server.
  */
-import { createHash } from 'node:crypto';
 import { KNOWN_ACTIVITY_TYPES } from '../lambdas/core/intercom/activityTypes.ts';
+import { FIRST_NAMES, LAST_NAMES, ROSTER_ONLY_TYPES, TYPE_WEIGHTS, UNKNOWN_TYPES } from './datasetTables.ts';
+import { hash32, mulberry32, uuidFrom } from './seeded.ts';
+import { metadataFor } from './entryMetadata.ts';
+
+export { UNKNOWN_TYPES } from './datasetTables.ts';
+export { idFraction, mulberry32 } from './seeded.ts';
 
 export type RawEntry = {
   id: string;
@@ -50,125 +55,6 @@ export interface Teammate {
 
 const HOUR = 3600;
 const DAY = 86_400;
-const FIRST_NAMES = [
-  'Aiko',
-  'Ben',
-  'Chiara',
-  'Dmitri',
-  'Emeka',
-  'Fatima',
-  'Gustav',
-  'Hana',
-  'Ines',
-  'Jonas',
-  'Kenji',
-  'Lena',
-  'Mateo',
-  'Nadia',
-  'Olu',
-  'Priya',
-  'Quinn',
-  'Rosa',
-  'Sven',
-  'Tomoko',
-  'Umar',
-  'Vera',
-  'Wei',
-  'Ximena',
-  'Yusuf',
-  'Zoe',
-];
-const LAST_NAMES = [
-  'Sato',
-  'Okafor',
-  'Rossi',
-  'Ivanov',
-  'Nguyen',
-  'Haddad',
-  'Berg',
-  'Kim',
-  'Silva',
-  'Weber',
-  'Tanaka',
-  'Novak',
-  'Garcia',
-  'Ali',
-  'Adeyemi',
-  'Patel',
-  'Murphy',
-  'Lopez',
-  'Larsen',
-  'Mori',
-];
-export const UNKNOWN_TYPES = ['ai_agent_setting_change', 'workspace_sso_enforcement_change', 'fin_guidance_update'];
-/** Lifecycle events come only from the roster (invites before joins, leavers), never at random. */
-const ROSTER_ONLY_TYPES = new Set([
-  'admin_invite_creation',
-  'admin_invite_change',
-  'admin_invite_deletion',
-  'app_admin_join',
-  'admin_provisioned',
-  'admin_deprovisioned',
-  'admin_deletion',
-]);
-
-/** Weighted mix of everyday activity; every known type gets at least a small weight. */
-const TYPE_WEIGHTS: Record<string, number> = {
-  admin_login_success: 20,
-  admin_logout: 8,
-  admin_away_mode_change: 6,
-  admin_occupancy_state_change: 3,
-  conversation_topic_change: 3,
-  macro_update: 3,
-  message_state_change: 3,
-  app_data_export: 2.5,
-  conversation_pdf_export: 2,
-  bulk_export: 1.2,
-  macro_usage_export: 1,
-  admin_login_failure: 2,
-  admin_permission_change: 2,
-  role_change: 1,
-  seat_change: 1,
-  inbox_access_change: 1,
-  app_team_membership_modification: 1,
-  security_settings_change: 0.6,
-  admin_two_factor_auth_change: 0.6,
-  admin_impersonation_start: 0.4,
-  admin_impersonation_consent_approved: 0.3,
-  app_package_installation: 0.3,
-  app_package_token_regeneration: 0.3,
-  app_webhook_creation: 0.3,
-  conversation_part_deletion: 0.4,
-  content_redaction_rule_update: 0.3,
-};
-
-/** A small, fast seeded PRNG (the simulator's dice; not for anything secret). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function hash32(...parts: (string | number)[]): number {
-  return createHash('sha1').update(parts.join('|')).digest().readUInt32BE(0);
-}
-
-/** A UUID-shaped id from a name: unique per name (SHA-1), unlike draws from a small PRNG. */
-function uuidFrom(...parts: (string | number)[]): string {
-  const hex = createHash('sha1').update(parts.join('|')).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** A stable number in [0, 1) for an id: used by fault switches to pick entries deterministically. */
-export function idFraction(id: string, salt = ''): number {
-  return createHash('sha1').update(salt).update(id).digest().readUInt32BE(0) / 4294967296;
-}
-
 export class SimulatedWorkspace {
   readonly seed: number;
   readonly historyStart: number;
@@ -326,51 +212,11 @@ export class SimulatedWorkspace {
     return {
       id,
       performed_by: { type: 'admin', id: teammate.id, email: teammate.email, ip },
-      metadata: this.metadataFor(type, rng, colleagues),
+      metadata: metadataFor(type, rng, colleagues),
       created_at: createdAt,
       activity_type: type,
       activity_description: `${teammate.name} ${type.replace(/_/g, ' ')}.`,
     };
-  }
-
-  private metadataFor(type: string, rng: () => number, colleagues: readonly Teammate[]): Record<string, unknown> | null {
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
-    switch (type) {
-      case 'admin_login_success':
-      case 'admin_login_failure':
-        return { sign_in_method: pick(['email_password', 'google_sso', 'saml_sso']) };
-      case 'app_data_export':
-      case 'bulk_export':
-      case 'conversation_pdf_export':
-      case 'macro_usage_export':
-        return { export_type: pick(['conversations', 'users', 'companies', 'messages']), record_count: Math.floor(rng() * 50_000) };
-      case 'admin_permission_change': {
-        const teammate = pick(colleagues);
-        return {
-          before: { can_export_data: false, can_manage_teammates: false },
-          after: { can_export_data: true, can_manage_teammates: rng() < 0.3 },
-          teammate: { id: teammate.id, email: teammate.email },
-        };
-      }
-      case 'role_change':
-        return { before: pick(['Support', 'Viewer', 'Sales']), after: pick(['Admin', 'Support', 'Owner']) };
-      case 'seat_change':
-        return { before: 'lite', after: 'full' };
-      case 'inbox_access_change':
-        return { before: { inboxes: ['Support'] }, after: { inboxes: ['Support', 'VIP'] } };
-      case 'admin_impersonation_start':
-      case 'admin_impersonation_end':
-        return { reason: 'Support ticket investigation', consent_id: 140_000 + Math.floor(rng() * 1000) };
-      case 'admin_away_mode_change':
-        return { away_mode: rng() < 0.5, away_status_reason: 'On a break', reassign_conversations: false };
-      case 'message_state_change':
-        return { message: { id: Math.floor(rng() * 1000), title: 'Welcome tour' }, before: 'draft', after: 'live' };
-      case 'admin_logout':
-      case 'admin_occupancy_state_change':
-        return null;
-      default:
-        return rng() < 0.5 ? { before: 'before', after: 'after' } : {};
-    }
   }
 
   private buildRoster(size: number, veterans: number): Teammate[] {

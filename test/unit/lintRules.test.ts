@@ -92,9 +92,9 @@ describe('biome.jsonc guard rails', () => {
     expect(found('cli/unused.ts')).toEqual(['error lint/correctness/noUnusedImports']);
   });
 
-  it('warns on a function longer than 80 lines in lambdas/ and infra/ only', () => {
-    expect(found('lambdas/handlers/long.ts')).toEqual(['warning lint/complexity/noExcessiveLinesPerFunction']);
-    expect(found('infra/long.ts')).toEqual(['warning lint/complexity/noExcessiveLinesPerFunction']);
+  it('fails on a function longer than 80 lines in lambdas/ and infra/ only', () => {
+    expect(found('lambdas/handlers/long.ts')).toEqual(['error lint/complexity/noExcessiveLinesPerFunction']);
+    expect(found('infra/long.ts')).toEqual(['error lint/complexity/noExcessiveLinesPerFunction']);
     expect(found('cli/long.ts')).toEqual([]);
   });
 

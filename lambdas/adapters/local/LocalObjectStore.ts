@@ -14,17 +14,13 @@
  * Listing reports a link as an object marked `symlink` instead of following it.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { promises as fs, constants as fsConstants } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { IntegrityError, ObjectLockedError, ObjectNotFoundError, SymlinkError } from '../../core/errors.ts';
 
 export { ObjectNotFoundError };
 import type { ObjectInfo, ObjectLockInfo, ObjectStore, PutResult, Retention } from '../../core/ports.ts';
-
-/** Folders inside the archive root that hold bookkeeping, not archive objects. */
-const LOCK_DIR = '.object-lock';
-const TMP_DIR = '.tmp';
-const HIDDEN = new Set([LOCK_DIR, TMP_DIR, '.cache', '.lock', '.locks']);
+import { HIDDEN, LOCK_DIR, TMP_DIR, readIfExists, syncDir, walkKeys } from './localFolder.ts';
 
 export interface LocalObjectStoreOptions {
   /** Retention recorded for each new object. @default COMPLIANCE, 7 years */
@@ -98,7 +94,7 @@ export class LocalObjectStore implements ObjectStore {
     if (actual !== sha256)
       throw new IntegrityError(key, `refusing to write ${key}: its bytes hash to ${actual}, not the expected ${sha256}`);
     await this.checkKey(key);
-    const existing = await this.readIfExists(target);
+    const existing = await readIfExists(this.root, target);
     if (existing) return this.sameOrFail(key, existing, body, sha256);
 
     // mkdir -p would follow a link in an existing component: check first, and again after.
@@ -128,7 +124,7 @@ export class LocalObjectStore implements ObjectStore {
       await fs.link(tmp, target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        const raced = await this.readIfExists(target);
+        const raced = await readIfExists(this.root, target);
         if (raced) return this.sameOrFail(key, raced, body, sha256);
       }
       throw error;
@@ -160,7 +156,7 @@ export class LocalObjectStore implements ObjectStore {
 
   async get(key: string): Promise<Buffer> {
     await this.checkKey(key);
-    const body = await this.readIfExists(this.pathOf(key));
+    const body = await readIfExists(this.root, this.pathOf(key));
     if (!body) throw new ObjectNotFoundError(key);
     return body;
   }
@@ -185,7 +181,7 @@ export class LocalObjectStore implements ObjectStore {
 
   async *list(prefix: string, options: { startAfter?: string } = {}): AsyncGenerator<ObjectInfo> {
     const startAfter = options.startAfter ?? '';
-    yield* this.walk('', prefix, startAfter);
+    yield* walkKeys(this.root, '', prefix, startAfter);
   }
 
   async objectLock(key: string): Promise<ObjectLockInfo | undefined> {
@@ -241,39 +237,6 @@ export class LocalObjectStore implements ObjectStore {
     throw new ObjectLockedError(key, lock?.retain_until);
   }
 
-  /** Walks folders in key order, skipping any folder that cannot hold a key after `startAfter`. */
-  private async *walk(dirKey: string, prefix: string, startAfter: string): AsyncGenerator<ObjectInfo> {
-    let entries: import('node:fs').Dirent[];
-    try {
-      // Only real folders are ever descended into (never a link), so the walk cannot loop.
-      entries = await fs.readdir(dirKey ? path.join(this.root, ...dirKey.slice(0, -1).split('/')) : this.root, { withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return;
-      throw error;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      const name = entry.name;
-      if (!dirKey && HIDDEN.has(name)) continue;
-      const key = dirKey + name;
-      if (entry.isSymbolicLink()) {
-        if ((key.startsWith(prefix) || prefix.startsWith(`${key}/`)) && key > startAfter) yield { key, bytes: 0, symlink: true };
-        continue;
-      }
-      if (entry.isDirectory()) {
-        const sub = `${key}/`;
-        // Prune folders outside the prefix, and folders whose keys all sort before startAfter.
-        if (!(sub.startsWith(prefix) || prefix.startsWith(sub))) continue;
-        if (sub < startAfter && !startAfter.startsWith(sub)) continue;
-        // Directory names sort as `name/...`; keep S3's byte order by comparing with the slash.
-        yield* this.walk(sub, prefix, startAfter);
-      } else if (entry.isFile() && key.startsWith(prefix) && key > startAfter) {
-        const stat = await fs.lstat(path.join(this.root, key));
-        yield { key, bytes: stat.size };
-      }
-    }
-  }
-
   private retainUntil(): string {
     const until = this.now();
     until.setUTCFullYear(until.getUTCFullYear() + this.retention.years);
@@ -302,28 +265,10 @@ export class LocalObjectStore implements ObjectStore {
   private async readLock(key: string): Promise<{ sha256?: string; retain_until?: string } | undefined> {
     try {
       await this.assertNoSymlink(key, this.lockFile(key));
-      const body = await this.readIfExists(path.join(this.root, LOCK_DIR, `${key}.retention.json`));
+      const body = await readIfExists(this.root, path.join(this.root, LOCK_DIR, `${key}.retention.json`));
       return body && (JSON.parse(body.toString('utf8')) as { sha256?: string; retain_until?: string });
     } catch {
       return undefined;
-    }
-  }
-
-  /** Reads a file without following a link in its last component (callers check the others). */
-  private async readIfExists(file: string): Promise<Buffer | undefined> {
-    let handle: import('node:fs/promises').FileHandle;
-    try {
-      handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') return undefined;
-      if (code === 'ELOOP') throw new SymlinkError(path.relative(this.root, file), path.relative(this.root, file));
-      throw error;
-    }
-    try {
-      return await handle.readFile();
-    } finally {
-      await handle.close();
     }
   }
 
@@ -336,18 +281,5 @@ export class LocalObjectStore implements ObjectStore {
       );
     }
     return { key, sha256, bytes: body.length, created: false };
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await fs.open(dir, fsConstants.O_RDONLY);
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on directories; the link itself is already atomic.
   }
 }

@@ -25,11 +25,11 @@
  * has lost the lock (its lease ran out while it was stalled): `lost` turns true.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError, LockedError } from '../../core/errors.ts';
-import { type LivenessProbe, type ProcessIdentity, parseProcStat, procLiveness } from './processLiveness.ts';
+import { type LivenessProbe, type ProcessIdentity, procLiveness } from './processLiveness.ts';
+import { dropLegacyLock } from './legacyLock.ts';
 
 /** @default 30 s: a lock whose heartbeat has not changed for this long is stale. */
 export const DEFAULT_LEASE_MS = 30_000;
@@ -122,7 +122,7 @@ export class LocalRunLock {
         `refusing to lock the archive: ${this.dir} is not a plain folder (a symbolic link?), which could point outside the archive. Remove it (no collector run can be using it) and run again; \`audit-archive verify\` lists every symlink in the archive.`,
       );
     }
-    await this.dropLegacyLock();
+    await dropLegacyLock(this.legacyFile);
     const deadline = this.clock() + this.waitMs;
     let watched: { gen: number; mtimeMs: number; since: number } | undefined;
     let lastProgress = Number.NEGATIVE_INFINITY;
@@ -296,33 +296,4 @@ export class LocalRunLock {
       this.options.onLost?.();
     }
   }
-
-  /** A `.lock` file from before generations: kept only while its process still runs on this host. */
-  private async dropLegacyLock(): Promise<void> {
-    let owner: { pid?: unknown; host?: unknown } | undefined;
-    try {
-      owner = JSON.parse(await fs.readFile(this.legacyFile, 'utf8')) as { pid?: unknown; host?: unknown };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    }
-    if (owner && typeof owner.pid === 'number' && owner.host === os.hostname() && legacyRunning(owner.pid)) {
-      throw new LockedError(`the archive is locked by an older collector (pid ${owner.pid}, ${this.legacyFile}); wait for it to finish`);
-    }
-    await fs.unlink(this.legacyFile).catch(() => undefined);
-  }
-}
-
-function legacyRunning(pid: number): boolean {
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^[ZXx]$/.test(parseProcStat(state)?.state ?? 'Z');
-  } catch {
-    // no /proc (another OS), or no such process
-  }
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  return true;
 }

@@ -19,11 +19,9 @@
 import { AlertDeliveryError, IntegrityError, describeError } from '../errors.ts';
 import type { ObjectStore } from '../ports.ts';
 import type { CollectResult } from '../collect/collect.ts';
-import type { StoredManifest } from '../archive/chain.ts';
-import { readManifest } from '../archive/chain.ts';
-import { readGzipLines } from '../archive/lines.ts';
-import { sha256Hex } from '../archive/manifest.ts';
-import { type Alert, type AlertEntry, RuleEvaluator, describeRuleFailures } from './evaluate.ts';
+import { type StoredManifest, readManifest } from '../archive/chain.ts';
+import { type Alert, RuleEvaluator, describeRuleFailures } from './evaluate.ts';
+import { manifestEntries } from './manifestEntries.ts';
 import { type AlertSink, deliverAlerts } from './deliver.ts';
 import type { RuleSet } from './ruleset.ts';
 import { ChainWalk } from './chainWalk.ts';
@@ -32,13 +30,12 @@ import {
   type Snapshot,
   WATERMARK_FORMAT,
   type Watermark,
-  latestWatermark,
-  readSnapshot,
   snapshotKey,
   writeSnapshot,
   writeWatermark,
 } from './alertState.ts';
-import { type SerializedState, applyDelta, stateDelta, trackingFingerprint, trackingOf } from './state.ts';
+import { stateDelta, trackingFingerprint, trackingOf } from './state.ts';
+import { type SnapshotBase, historyStart, trustedSnapshot, trustedWatermark } from './alertHistory.ts';
 
 export interface LiveAlertOptions {
   /** Entries older than this (by their own time) are left to backtests: a backfill raises no storm. */
@@ -81,36 +78,18 @@ export async function alertOnCollected(
   const now = options.now ?? (() => new Date());
   const started = now();
   const cutoff = Math.floor(started.getTime() / 1000) - options.maxAgeSeconds;
-  const today = started.toISOString().slice(0, 10);
-  const workspaceId = result.workspaceId;
   const notes: string[] = [];
   const trackingSha = trackingFingerprint(trackingOf(ruleSet));
-
-  const head = await readManifest(store, workspaceId, result.headSeq);
+  const head = await readManifest(store, result.workspaceId, result.headSeq);
   const chain = new ChainWalk(store, head);
   const headSeq = head.manifest.seq;
 
-  // The latest watermark and the snapshot it names, each trusted only once its link to the chain checks out.
-  let watermark: Watermark | undefined;
-  const watermarkCandidate = await latestWatermark(store, workspaceId, headSeq);
-  if (watermarkCandidate) {
-    const w = watermarkCandidate.record;
-    const problem =
-      watermarkCandidate.problem ??
-      ((await chain.sha256Of(w!.seq)) !== w!.manifest_sha256
-        ? `its link to the chain does not verify (manifest ${w!.seq} does not have the SHA-256 it names)`
-        : undefined);
-    if (problem)
-      notes.push(
-        `alerts watermark ${watermarkCandidate.key} ignored: ${problem}; every entry within the max age is evaluated again (the sent records stop repeats)`,
-      );
-    else watermark = w;
-  }
+  const watermark = await trustedWatermark(store, chain, result.workspaceId, headSeq, notes);
   // Everything after the watermark is evaluated. Without one (alerts new for this archive, or
   // a record ignored), every entry within the max age is, and the sent records stop repeats.
   const watermarkSeq = watermark?.seq ?? null;
   const emitFrom = watermarkSeq === null ? null : watermarkSeq + 1;
-  const summary = { manifests: 0, entries: 0, matches: 0, sent: 0, alreadySent: 0, tooOld: 0 };
+  const summary: Summary = { manifests: 0, entries: 0, matches: 0, sent: 0, alreadySent: 0, tooOld: 0 };
   if (emitFrom !== null && emitFrom > headSeq) {
     return {
       from: null,
@@ -122,54 +101,44 @@ export async function alertOnCollected(
       notes,
     };
   }
+  const base = await trustedSnapshot(store, chain, result.workspaceId, watermark, trackingSha, notes);
+  const history = await historyStart(chain, base.snapshot, watermark, emitFrom, cutoff, ruleSet);
+  const evaluator = new RuleEvaluator(ruleSet, history.state);
+  const manifests = await chain.ascendingFrom(history.seq);
+  const window = { emitFrom, cutoff, concurrency: options.concurrency ?? 8 };
+  const { fresh, from } = await evaluate(store, manifests, evaluator, window, summary, notes);
+  await deliver(store, fresh, sinks, now(), watermarkSeq, summary);
 
-  let snapshot: Snapshot | undefined;
-  let snapshotRef = watermark?.snapshot ?? null;
-  let ignored: string | null = null;
-  if (snapshotRef) {
-    const candidate = await readSnapshot(store, workspaceId, snapshotRef);
-    const s = candidate.record;
-    const problem =
-      candidate.problem ??
-      (s!.tracking_sha256 !== trackingSha
-        ? 'it was computed for other rules'
-        : s!.seq > watermark!.seq
-          ? `it names manifest ${s!.seq}, after the watermark ${watermark!.seq}`
-          : (await chain.sha256Of(s!.seq)) !== s!.manifest_sha256
-            ? `its link to the chain does not verify (manifest ${s!.seq} does not have the SHA-256 it names)`
-            : undefined);
-    if (problem) {
-      ignored = `${snapshotRef.key}: ${problem}`;
-      notes.push(`alert state snapshot ${ignored}; ignored, the state is rebuilt from the archive`);
-      snapshotRef = null;
-    } else snapshot = s;
-  }
+  if (evaluator.failureCount) notes.push(describeRuleFailures(evaluator.failureCount, evaluator.failures[0]!));
+  const progress = { workspaceId: result.workspaceId, head, watermarkSeq, trackingSha, today: started.toISOString().slice(0, 10), now };
+  const recorded = await recordProgress(store, progress, base, evaluator, summary, notes);
+  return {
+    from,
+    to: head.manifest.checkpoint,
+    ...summary,
+    maxAgeCutoff: cutoff,
+    watermark: { before: watermarkSeq, after: recorded.after },
+    snapshot: { used: base.snapshot ? watermark!.snapshot!.key : null, ignored: base.ignored, written: recorded.written },
+    notes,
+    ruleFailures: evaluator.failureCount,
+  };
+}
 
-  // Where the history starts: the watermark's state (the snapshot plus its changes), the
-  // snapshot, or — neither usable — far enough back for the rules' horizon.
-  let baseSeq: number;
-  let baseState: SerializedState | undefined;
-  if (snapshot && watermark?.state_delta) {
-    baseSeq = watermark.seq + 1;
-    baseState = applyDelta(snapshot.state, watermark.state_delta);
-  } else if (snapshot) {
-    baseSeq = snapshot.seq + 1;
-    baseState = snapshot.state;
-  } else {
-    // The earliest entry that will be evaluated: late manifests reach back behind their window.
-    let earliest = emitFrom === null ? cutoff : Number.POSITIVE_INFINITY;
-    if (emitFrom !== null) {
-      for (const m of await chain.ascendingFrom(emitFrom)) earliest = Math.min(earliest, m.manifest.from);
-    }
-    const historyFrom = earliest - ruleSet.horizonSeconds;
-    baseSeq = await chain.readBackUntil((m) => m.manifest.kind === 'window' && m.manifest.from <= historyFrom);
-  }
+type Summary = { manifests: number; entries: number; matches: number; sent: number; alreadySent: number; tooOld: number };
 
-  const evaluator = new RuleEvaluator(ruleSet, baseState);
+/** Feeds the history through the evaluator; alerts on entries to emit within the max age are fresh. */
+async function evaluate(
+  store: ObjectStore,
+  manifests: readonly StoredManifest[],
+  evaluator: RuleEvaluator,
+  window: { emitFrom: number | null; cutoff: number; concurrency: number },
+  summary: Summary,
+  notes: string[],
+): Promise<{ fresh: Alert[]; from: number | null }> {
+  const { emitFrom, cutoff } = window;
   const fresh: Alert[] = [];
   let from: number | null = null;
-  const manifests = await chain.ascendingFrom(baseSeq);
-  for await (const { manifest, entries } of manifestEntries(store, manifests, options.concurrency ?? 8, notes)) {
+  for await (const { manifest, entries } of manifestEntries(store, manifests, window.concurrency, notes)) {
     const emitManifest = emitFrom !== null && manifest.manifest.seq >= emitFrom;
     if (emitManifest) summary.manifests += 1;
     for (const entry of entries) {
@@ -185,9 +154,19 @@ export async function alertOnCollected(
       }
     }
   }
+  return { fresh, from };
+}
 
+async function deliver(
+  store: ObjectStore,
+  fresh: Alert[],
+  sinks: readonly AlertSink[],
+  at: Date,
+  watermarkSeq: number | null,
+  summary: Summary,
+): Promise<void> {
   try {
-    const delivered = await deliverAlerts(store, fresh, sinks, now());
+    const delivered = await deliverAlerts(store, fresh, sinks, at);
     summary.sent = delivered.sent;
     summary.alreadySent = delivered.alreadySent;
   } catch (error) {
@@ -196,13 +175,34 @@ export async function alertOnCollected(
       { cause: error },
     );
   }
+}
 
-  // At most once a UTC day (the key is the day), a snapshot of the state through the head.
+interface Progress {
+  readonly workspaceId: string;
+  readonly head: StoredManifest;
+  readonly watermarkSeq: number | null;
+  readonly trackingSha: string;
+  readonly today: string;
+  readonly now: () => Date;
+}
+
+/** After delivery: at most once a UTC day a snapshot of the state, then the watermark at the head. */
+async function recordProgress(
+  store: ObjectStore,
+  progress: Progress,
+  base: SnapshotBase,
+  evaluator: RuleEvaluator,
+  summary: Summary,
+  notes: string[],
+): Promise<{ written: string | null; after: number | null }> {
+  const { workspaceId, head, watermarkSeq, now } = progress;
+  const headSeq = head.manifest.seq;
   let written: string | null = null;
-  const todayKey = snapshotKey(workspaceId, today);
-  if (evaluator.failureCount) notes.push(describeRuleFailures(evaluator.failureCount, evaluator.failures[0]!));
+  let snapshotRef = base.ref;
+  const todayKey = snapshotKey(workspaceId, progress.today);
   const stateNow = evaluator.exportState();
-  let delta = snapshot && snapshotRef ? stateDelta(snapshot.state, stateNow) : null;
+  let delta = base.snapshot && snapshotRef ? stateDelta(base.snapshot.state, stateNow) : null;
+  // At most once a UTC day (the key is the day), a snapshot of the state through the head.
   if (!snapshotRef || snapshotRef.key < todayKey) {
     const state: Snapshot = {
       format: SNAPSHOT_FORMAT,
@@ -210,11 +210,11 @@ export async function alertOnCollected(
       seq: headSeq,
       manifest_sha256: head.sha256,
       checkpoint: head.manifest.checkpoint,
-      tracking_sha256: trackingSha,
+      tracking_sha256: progress.trackingSha,
       computed_at: now().toISOString(),
       state: stateNow,
     };
-    const ref = await writeSnapshot(store, state, today);
+    const ref = await writeSnapshot(store, state, progress.today);
     if (ref) {
       snapshotRef = ref;
       written = ref.key;
@@ -222,7 +222,6 @@ export async function alertOnCollected(
     } else
       notes.push(`alert state snapshot ${todayKey} already exists and is not the one this run computed; the next UTC day gets a new one`);
   }
-
   const record: Watermark = {
     format: WATERMARK_FORMAT,
     workspace_id: workspaceId,
@@ -235,67 +234,13 @@ export async function alertOnCollected(
     alerts: { matches: summary.matches, sent: summary.sent, already_sent: summary.alreadySent, too_old: summary.tooOld },
     written_at: now().toISOString(),
   };
-  let after: number | null = headSeq;
   try {
     await writeWatermark(store, record);
+    return { written, after: headSeq };
   } catch (error) {
     // Only a record that does not verify can hold this key: the alerts were delivered; the next run's head gets a new one.
     if (!(error instanceof IntegrityError)) throw error;
     notes.push(`alerts watermark for manifest ${headSeq} not written: ${error.message}`);
-    after = watermarkSeq;
-  }
-
-  return {
-    from,
-    to: head.manifest.checkpoint,
-    ...summary,
-    maxAgeCutoff: cutoff,
-    watermark: { before: watermarkSeq, after },
-    snapshot: { used: snapshot ? watermark!.snapshot!.key : null, ignored, written },
-    notes,
-    ruleFailures: evaluator.failureCount,
-  };
-}
-
-/**
- * The entries each manifest lists, manifest by manifest, each sorted by (time, id) as backtests
- * order them; parts are read `concurrency` at a time ahead. A part whose bytes do not match its
- * manifest is skipped and named in `notes` (verify reports it too).
- */
-async function* manifestEntries(
-  store: ObjectStore,
-  manifests: readonly StoredManifest[],
-  concurrency: number,
-  notes: string[],
-): AsyncGenerator<{ manifest: StoredManifest; entries: AlertEntry[] }> {
-  // A manifest a later recovery manifest superseded carries no weight: its parts are not evaluated.
-  const superseded = new Set(manifests.flatMap((m) => (m.manifest.supersedes ?? []).map((r) => r.seq)));
-  const parts = manifests.flatMap((m, index) => (superseded.has(m.manifest.seq) ? [] : m.manifest.parts.map((part) => ({ index, part }))));
-  const pending: Promise<Buffer>[] = [];
-  let next = 0;
-  const fill = () => {
-    while (next < parts.length && pending.length < concurrency) {
-      const p = store.get(parts[next]!.part.key);
-      p.catch(() => undefined); // awaited in order below
-      pending.push(p);
-      next += 1;
-    }
-  };
-  let cursor = 0;
-  for (let index = 0; index < manifests.length; index += 1) {
-    const entries: AlertEntry[] = [];
-    while (cursor < parts.length && parts[cursor]!.index === index) {
-      fill();
-      const { part } = parts[cursor]!;
-      const body = await pending.shift()!;
-      cursor += 1;
-      if (sha256Hex(body) !== part.sha256) {
-        notes.push(`part ${part.key} does not match the SHA-256 its manifest lists: skipped for alerts; run verify`);
-        continue;
-      }
-      for await (const line of readGzipLines(body)) entries.push(line as unknown as AlertEntry);
-    }
-    entries.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    yield { manifest: manifests[index]!, entries };
+    return { written, after: watermarkSeq };
   }
 }
