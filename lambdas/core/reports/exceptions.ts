@@ -41,6 +41,54 @@ const GROUPED: ReadonlySet<string> = new Set(Object.values(ACTIVITY_GROUPS).flat
 const overlaps = (m: { from: number; to: number }, from: number, to: number) =>
   m.from < to && (m.to > from || (m.to === m.from && m.from >= from));
 
+/** Objects in the days the pack reads that no manifest lists are never read: disclosed here. */
+async function unlistedObjects(
+  store: ObjectStore,
+  workspaceId: string,
+  listed: ReadonlySet<string>,
+  readFrom: number,
+  endDate: string,
+): Promise<{ key: string }[]> {
+  const unlisted: { key: string }[] = [];
+  for (const root of [DATA_ROOT, QUARANTINE_ROOT, ROSTER_ROOT]) {
+    const prefix = `${root}workspace=${workspaceId}/`;
+    for await (const object of store.list(prefix, { startAfter: `${prefix}dt=${utcDate(readFrom)}/` })) {
+      const dt = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(object.key)?.[1];
+      if (dt !== undefined && dt > endDate) break;
+      if (!listed.has(object.key)) unlisted.push({ key: object.key });
+    }
+  }
+  return unlisted;
+}
+
+/** Queries whose look-back reaches before the chain's first day. */
+function lookbackGaps(queries: readonly CannedQuery[], chain: PeriodChain, from: number): Exceptions['lookback_before_origin'] {
+  const gaps: Exceptions['lookback_before_origin'] = [];
+  for (const query of queries) {
+    if (!query.lookbackDays || chain.origin === undefined) continue;
+    const needsFrom = from - query.lookbackDays * 86_400;
+    if (needsFrom < chain.origin)
+      gaps.push({ query: query.name, needs_from: iso(needsFrom), origin: iso(chain.origin), workspace_id: chain.workspaceId });
+  }
+  return gaps;
+}
+
+/** A listed roster whose bytes changed is never read: disclosed in the rejected parts' shape. */
+function alteredRosters(rosters: ChainRosters | undefined, readFrom: number): Record<string, unknown>[] {
+  return (rosters?.altered ?? [])
+    .filter((a) => a.key.slice(a.key.indexOf('/dt=') + 4, a.key.indexOf('/dt=') + 14) >= utcDate(readFrom))
+    .map((a) => ({
+      key: a.key,
+      sha256: a.sha256,
+      lines: null,
+      confirmed: 0,
+      unconfirmed: null,
+      reason: a.reason,
+      workspace_id: a.workspace_id,
+      manifest_seq: a.manifest_seq,
+    }));
+}
+
 /** Everything the period's CSVs leave out, for the pack's manifest and summary. */
 export async function collectExceptions(options: {
   readonly store: ObjectStore;
@@ -92,38 +140,10 @@ export async function collectExceptions(options: {
         }
       }
     }
-    // Objects in the days the pack reads that no manifest lists are never read: disclosed here.
-    for (const root of [DATA_ROOT, QUARANTINE_ROOT, ROSTER_ROOT]) {
-      const prefix = `${root}workspace=${chain.workspaceId}/`;
-      for await (const object of store.list(prefix, { startAfter: `${prefix}dt=${utcDate(readFrom)}/` })) {
-        const dt = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(object.key)?.[1];
-        if (dt !== undefined && dt > period.end_date) break;
-        if (!listed.has(object.key)) unlisted.push({ key: object.key });
-      }
-    }
-    for (const query of options.queries) {
-      if (!query.lookbackDays || chain.origin === undefined) continue;
-      const needsFrom = period.from - query.lookbackDays * 86_400;
-      if (needsFrom < chain.origin)
-        lookback.push({ query: query.name, needs_from: iso(needsFrom), origin: iso(chain.origin), workspace_id: chain.workspaceId });
-    }
+    unlisted.push(...(await unlistedObjects(store, chain.workspaceId, listed, readFrom, period.end_date)));
+    lookback.push(...lookbackGaps(options.queries, chain, period.from));
   }
-
-  // A listed roster whose bytes changed is never read: disclosed in the rejected parts' shape.
-  for (const a of options.rosters?.altered ?? []) {
-    if (a.key.slice(a.key.indexOf('/dt=') + 4, a.key.indexOf('/dt=') + 14) >= utcDate(readFrom)) {
-      rejected.push({
-        key: a.key,
-        sha256: a.sha256,
-        lines: null,
-        confirmed: 0,
-        unconfirmed: null,
-        reason: a.reason,
-        workspace_id: a.workspace_id,
-        manifest_seq: a.manifest_seq,
-      });
-    }
-  }
+  rejected.push(...alteredRosters(options.rosters, readFrom));
   const ungrouped = options.population.by_activity_type
     .filter((t) => !GROUPED.has(t.activity_type))
     .map((t) => ({ activity_type: t.activity_type, count: t.count }));

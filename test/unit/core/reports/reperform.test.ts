@@ -6,11 +6,11 @@
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { AthenaEngine } from '../../lambdas/adapters/aws/AthenaEngine.ts';
-import { compareCsv } from '../../lambdas/core/reports/csvCompare.ts';
-import { headBoundQuery } from '../../lambdas/core/reports/headBoundView.ts';
-import { REPORT_FORMAT, parsePackManifest } from '../../lambdas/core/reports/packManifest.ts';
-import { reperformPack } from '../../lambdas/core/reports/reperform.ts';
+import { AthenaEngine } from '../../../../lambdas/adapters/aws/AthenaEngine.ts';
+import { compareCsv } from '../../../../lambdas/core/reports/csvCompare.ts';
+import { headBoundQuery } from '../../../../lambdas/core/reports/headBoundView.ts';
+import { REPORT_FORMAT, parsePackManifest } from '../../../../lambdas/core/reports/packManifest.ts';
+import { reperformPack } from '../../../../lambdas/core/reports/reperform.ts';
 
 const csv = (text: string) => Buffer.from(text, 'utf8');
 const BOM = '\ufeff';
