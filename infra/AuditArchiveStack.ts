@@ -52,6 +52,7 @@ import { parseRules } from '../lambdas/core/rules/ruleset.ts';
 import { type DeployConfig, scheduleSeconds } from './config.ts';
 import { SecurityLakeExport } from './constructs/SecurityLakeExport.ts';
 import { SiemFeed } from './constructs/SiemFeed.ts';
+import { PerWorkspaceCollection } from './constructs/PerWorkspaceCollection.ts';
 import { prefixesWrittenBy } from '../lambdas/contract.ts';
 import { bucketAdministrationOnlyBy, legalHoldOnlyBy, prefixWriterStatements, requireCreateOnlyPuts } from './archive-policies.ts';
 import { type KeyAdministrators, keyAdministration, useThroughIam } from './key-policies.ts';
@@ -520,8 +521,8 @@ export class AuditArchiveStack extends Stack {
       architecture: lambda.Architecture.ARM_64,
       memorySize: 1024,
       timeout: Duration.minutes(config.collectorTimeoutMinutes),
-      // One run at a time: runs never overlap, and the create-only manifest key makes any race lose cleanly.
-      reservedConcurrentExecutions: 1,
+      // One run per workspace at a time (its FIFO message group), one more for an operator event.
+      reservedConcurrentExecutions: config.workspaces.length + 1,
       role: collectorRole,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -555,14 +556,20 @@ export class AuditArchiveStack extends Stack {
         'The collector only calls Intercom over HTTPS and AWS APIs; a VPC would add NAT gateways (cost, another egress path) and protect nothing here.',
     });
 
-    const rule = new events.Rule(this, 'CollectorSchedule', {
-      schedule: events.Schedule.expression(config.schedule),
-      description: 'Runs the Intercom audit archive collector',
+    // One schedule and one FIFO message group per workspace: serialised per workspace, parallel across them.
+    new PerWorkspaceCollection(this, 'PerWorkspace', {
+      key: this.key,
+      collector: this.collector,
+      collectorTimeout: Duration.minutes(config.collectorTimeoutMinutes),
+      workspaces: config.workspaces,
+      schedule: config.schedule,
+      scheduleDeadLetters: scheduleDlq,
+      alarmTopic: this.alarmTopic,
+      interval: Duration.seconds(Math.max(300, scheduleSeconds(config.schedule))),
+      staleAfterIntervals: config.staleAfterIntervals,
+      namespace: METRICS_NAMESPACE,
+      service: SERVICE_NAMES.collector,
     });
-    // No retries: a failed run is reported, and the next scheduled run continues from the checkpoint.
-    rule.addTarget(
-      new targets.LambdaFunction(this.collector, { retryAttempts: 0, deadLetterQueue: scheduleDlq, maxEventAge: Duration.minutes(10) }),
-    );
 
     // Glue table over activity_logs/ with partition projection (no crawler) and the Hive JSON SerDe.
     const database = new glue.CfnDatabase(this, 'Database', {
