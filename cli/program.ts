@@ -12,6 +12,7 @@ import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './c
 import { runSimulate } from './commands/simulate.ts';
 import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/verify.ts';
 import { createOutput, writeResult } from './output.ts';
+import { EXIT, exitCodeFor } from './exitCodes.ts';
 import { formatDisclosures, formatTable, runQuery, runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
 import { registerHold } from './commands/hold.ts';
@@ -31,7 +32,7 @@ import { registerExport } from './commands/exportProgram.ts';
 import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
 import { registerKeys } from './commands/keys.ts';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT } from './exitCodes.ts';
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('audit-archive')
@@ -380,7 +381,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof ArchiveError) {
       process.stderr.write(`error: ${safeLines(error.message)}\n`);
-      return error.exitCode;
+      return exitCodeFor(error);
     }
     process.stderr.write(`error: ${safeLines(describeError(error))}\n`);
     if (process.env.DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);

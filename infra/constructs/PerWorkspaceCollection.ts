@@ -18,26 +18,19 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { workspaceMetricName } from '../../lambdas/handlers/collectorQueue.ts';
+import { METRICS_NAMESPACE, SERVICE_NAMES } from '../../lambdas/handlers/constants.ts';
+import { type DeployConfig, scheduleSeconds } from '../config.ts';
+import { pinStateful } from '../statefulLogicalIds.ts';
 
 export interface PerWorkspaceCollectionProps {
-  /** The archive key: the queues are encrypted with it (EventBridge and the collector may already use it). */
+  /** Workspaces, schedule, collector timeout and `staleAfterIntervals` come from the deploy config. */
+  readonly config: DeployConfig;
+  /** The archive key: the queues are encrypted with it (EventBridge and the collector already use it). */
   readonly key: kms.IKey;
   readonly collector: lambda.IFunction;
-  /** The collector's timeout: a message stays invisible at least this long while its run works. */
-  readonly collectorTimeout: Duration;
-  readonly workspaces: readonly { readonly id: string }[];
-  /** EventBridge schedule expression, the same for every workspace. */
-  readonly schedule: string;
   /** Where a schedule that cannot deliver its message goes. */
   readonly scheduleDeadLetters: sqs.IQueue;
   readonly alarmTopic: sns.ITopic;
-  /** The schedule interval (alarm periods). */
-  readonly interval: Duration;
-  /** Alarm when a workspace's archive is this many intervals behind. */
-  readonly staleAfterIntervals: number;
-  /** CloudWatch namespace and service dimension of the collector's metrics. */
-  readonly namespace: string;
-  readonly service: string;
 }
 
 export class PerWorkspaceCollection extends Construct {
@@ -46,6 +39,9 @@ export class PerWorkspaceCollection extends Construct {
 
   constructor(scope: Construct, id: string, props: PerWorkspaceCollectionProps) {
     super(scope, id);
+    const { config } = props;
+    const timeout = Duration.minutes(config.collectorTimeoutMinutes);
+    const interval = Duration.seconds(Math.max(300, scheduleSeconds(config.schedule)));
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       fifo: true,
       encryption: sqs.QueueEncryption.KMS,
@@ -60,19 +56,21 @@ export class PerWorkspaceCollection extends Construct {
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: props.key,
       enforceSSL: true,
-      visibilityTimeout: props.collectorTimeout.plus(Duration.minutes(1)),
+      visibilityTimeout: timeout.plus(Duration.minutes(1)),
       // A message older than two intervals is stale: the next schedule's message continues from the checkpoint.
-      retentionPeriod: Duration.seconds(Math.max(60, props.interval.toSeconds() * 2)),
+      retentionPeriod: Duration.seconds(Math.max(60, interval.toSeconds() * 2)),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
     });
+    pinStateful(this.deadLetterQueue, 'perWorkspaceDeadLetters');
+    pinStateful(this.queue, 'perWorkspaceRuns');
     props.collector.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }));
-    for (const workspace of props.workspaces) this.#workspace(props, workspace.id);
+    for (const workspace of config.workspaces) this.#workspace(props, workspace.id, interval);
   }
 
-  #workspace(props: PerWorkspaceCollectionProps, workspaceId: string): void {
+  #workspace(props: PerWorkspaceCollectionProps, workspaceId: string, interval: Duration): void {
     const scope = new Construct(this, `Workspace-${workspaceId}`);
     new events.Rule(scope, 'Schedule', {
-      schedule: events.Schedule.expression(props.schedule),
+      schedule: events.Schedule.expression(props.config.schedule),
       description: `Runs the Intercom audit archive collector for workspace ${workspaceId}`,
     }).addTarget(
       new targets.SqsQueue(this.queue, {
@@ -86,11 +84,11 @@ export class PerWorkspaceCollection extends Construct {
     );
     const metric = (base: 'failures' | 'lagSeconds', statistic: string) =>
       new cloudwatch.Metric({
-        namespace: props.namespace,
+        namespace: METRICS_NAMESPACE,
         metricName: workspaceMetricName(base, workspaceId),
-        dimensionsMap: { service: props.service },
+        dimensionsMap: { service: SERVICE_NAMES.collector },
         statistic,
-        period: props.interval,
+        period: interval,
       });
     const alarms = [
       new cloudwatch.Alarm(scope, 'Failures', {
@@ -102,9 +100,9 @@ export class PerWorkspaceCollection extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(scope, 'Behind', {
-        alarmDescription: `Workspace ${workspaceId}'s archive is more than ${props.staleAfterIntervals} schedule intervals behind (backfilling, or its runs do not finish)`,
+        alarmDescription: `Workspace ${workspaceId}'s archive is more than ${props.config.staleAfterIntervals} schedule intervals behind (backfilling, or its runs do not finish)`,
         metric: metric('lagSeconds', 'Minimum'),
-        threshold: props.interval.toSeconds() * props.staleAfterIntervals,
+        threshold: interval.toSeconds() * props.config.staleAfterIntervals,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.BREACHING,

@@ -4,6 +4,7 @@ import { ConfigurationError } from '../core/errors.ts';
 import { environmentVariablePath, validate } from '../core/validation.ts';
 import { WORKSPACE_ID } from '../core/archive/keys.ts';
 import { COLLECT_DEFAULTS } from '../core/collect/settings.ts';
+import type { CollectorEnvironment, EnvironmentSchema } from '../environment.ts';
 
 const workspaceSchema = z.strictObject({
   id: z.string().regex(WORKSPACE_ID, 'an Intercom workspace id (letters, digits, _ or -)'),
@@ -54,7 +55,7 @@ export const collectorEnvSchema = z.object({
   SIEM_FEED_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   /** Set by Lambda; the feed's messages carry it as awsRegion. */
   AWS_REGION: z.string().default('us-east-1'),
-});
+} satisfies EnvironmentSchema<CollectorEnvironment>);
 
 export type CollectorConfig = z.infer<typeof collectorEnvSchema>;
 export type WorkspaceConfig = z.infer<typeof workspaceSchema>;

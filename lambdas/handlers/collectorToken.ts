@@ -1,7 +1,7 @@
 /** The collector's Intercom tokens: read from Secrets Manager once per container, checked, never logged. */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ConfigurationError } from '../core/errors.ts';
-import { checkToken } from '../intercom/IntercomClient.ts';
+import { checkToken } from '../adapters/intercom/IntercomClient.ts';
 import type { WorkspaceConfig } from './collectorConfig.ts';
 
 /** Reads a token stored as a plain string or as JSON (`token`, `access_token` or `INTERCOM_ACCESS_TOKEN`). */

@@ -10,7 +10,7 @@ import { alertOnCollected } from '../core/rules/liveAlerts.ts';
 import type { RuleSet } from '../core/rules/ruleset.ts';
 import { type FeedPublisher, announceManifest } from '../core/siem/feed.ts';
 import { COLLECTOR_VERSION, newRunId } from '../core/version.ts';
-import { IntercomClient } from '../intercom/IntercomClient.ts';
+import { IntercomClient } from '../adapters/intercom/IntercomClient.ts';
 import type { CollectorConfig, WorkspaceConfig } from './collectorConfig.ts';
 
 export interface WorkspaceOutcome {

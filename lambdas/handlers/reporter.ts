@@ -18,7 +18,9 @@ import { COLLECTOR_VERSION } from '../core/version.ts';
 import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.ts';
 import { ConfigurationError, describeError } from '../core/errors.ts';
 import { environmentVariablePath, validate } from '../core/validation.ts';
-import { loadQueries, previousQuarter, quarterRange } from '../core/queries/catalog.ts';
+import type { EnvironmentSchema, ReporterEnvironment } from '../environment.ts';
+import { previousQuarter, quarterRange } from '../core/queries/catalog.ts';
+import { loadQueries } from '../adapters/local/loadQueries.ts';
 import { buildReportPack } from '../core/reports/buildReportPack.ts';
 import { ObjectStoreReportSink } from '../core/reports/ObjectStoreReportSink.ts';
 
@@ -45,7 +47,7 @@ export const reporterEnvSchema = z.object({
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
   /** Where the canned .sql files are in the bundle. */
   QUERIES_DIR: z.string().optional(),
-});
+} satisfies EnvironmentSchema<ReporterEnvironment>);
 export type ReporterConfig = z.infer<typeof reporterEnvSchema>;
 
 export function parseReporterEnv(env: NodeJS.ProcessEnv): ReporterConfig {

@@ -4,9 +4,9 @@
  * The key never comes from the archive itself.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { ConfigurationError } from '../../core/errors.ts';
-import type { SignatureVerifier } from '../../core/ports.ts';
-import { publicKeyFingerprint, verifyWithKey } from '../../core/signing/signatures.ts';
+import { ConfigurationError } from '../errors.ts';
+import type { SignatureVerifier } from '../ports.ts';
+import { publicKeyFingerprint, verifyWithKey } from './signatures.ts';
 
 export class PublicKeyVerifier implements SignatureVerifier {
   readonly algorithm: 'ED25519' | 'RSASSA_PSS_SHA_256';

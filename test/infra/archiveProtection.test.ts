@@ -17,8 +17,8 @@ import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { AuditArchiveStack } from '../../infra/AuditArchiveStack.ts';
 import { buildApp } from '../../infra/buildApp.ts';
 import { parseDeployConfig } from '../../infra/config.ts';
-import { KEY_ADMIN_ACTIONS, MIN_KEY_DELETION_DAYS } from '../../infra/key-policies.ts';
-import { BUCKET_TAMPER_EVENTS, KEY_TAMPER_EVENTS, LEGAL_HOLD_EVENTS, SECRET_TAMPER_EVENTS } from '../../infra/TamperAlarms.ts';
+import { KEY_ADMIN_ACTIONS, MIN_KEY_DELETION_DAYS } from '../../infra/keyPolicies.ts';
+import { BUCKET_TAMPER_EVENTS, KEY_TAMPER_EVENTS, LEGAL_HOLD_EVENTS, SECRET_TAMPER_EVENTS } from '../../infra/constructs/TamperAlarms.ts';
 import { ACCOUNT, REGION, type Template as Tpl, arnOfObject, evaluate, resolve, roleArn } from '../helpers/policyEval.ts';
 
 process.env.CDK_DISABLE_VERSION_CHECK = '1';

@@ -6,7 +6,7 @@
 import { Aws } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type { Construct } from 'constructs';
-import type { ColumnDefinition } from '../lambdas/core/archive/columns.ts';
+import type { ColumnDefinition } from '../../lambdas/core/archive/columns.ts';
 
 export interface HiveJsonTableProps {
   readonly databaseName: string;

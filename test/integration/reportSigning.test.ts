@@ -8,7 +8,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { FolderReportSink } from '../../lambdas/adapters/local/FolderReportSink.ts';
@@ -16,7 +16,7 @@ import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.
 import { reportSignerForArchive } from '../../lambdas/adapters/local/reportKey.ts';
 import { collect } from '../../lambdas/core/collect/collect.ts';
 import { sha256Hex } from '../../lambdas/core/archive/manifest.ts';
-import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
+import { loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
 import { verifyPack } from '../../lambdas/core/reports/packSigning.ts';
 import { ScriptedSource, entry } from '../helpers/scriptedSource.ts';

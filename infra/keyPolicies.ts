@@ -84,3 +84,15 @@ export function useThroughIam(): iam.PolicyStatement {
     resources: ['*'],
   });
 }
+
+/** Control Tower CT.KMS.PR.3: only AWS services may be granted use of a key. */
+export function grantsOnlyForAwsServices(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'GrantsOnlyForAwsServices',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:CreateGrant'],
+    resources: ['*'],
+    conditions: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+  });
+}

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { collect } from '../../lambdas/core/collect/collect.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
-import { IntercomClient } from '../../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient } from '../../lambdas/adapters/intercom/IntercomClient.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
 import { archivedLines } from '../helpers/archive.ts';
 import { BAD_ENTRIES, BAD_PAGES } from './cases.ts';

@@ -27,12 +27,13 @@ export const KEY_TAMPER_EVENTS = ['PutKeyPolicy', 'CreateGrant', 'DisableKey', '
 export const SECRET_TAMPER_EVENTS = ['PutResourcePolicy', 'DeleteResourcePolicy', 'UpdateSecret', 'DeleteSecret'] as const;
 
 export interface TamperAlarmsProps {
-  readonly bucket: s3.IBucket;
-  /** Every key the archive depends on. */
+  /** The archive bucket. @default - none in this stack (the two-account layout's collector stack) */
+  readonly bucket?: s3.IBucket;
+  /** Every key of this stack the archive depends on. */
   readonly keys: readonly kms.IKey[];
   readonly topic: sns.ITopic;
-  /** Name prefix of the token secrets, e.g. `intercom-audit-archive/`. */
-  readonly secretNamePrefix: string;
+  /** Name prefix of the token secrets, e.g. `intercom-audit-archive/`. @default - none in this stack (the archive stack) */
+  readonly secretNamePrefix?: string;
 }
 
 export class TamperAlarms extends Construct {
@@ -52,16 +53,21 @@ export class TamperAlarms extends Construct {
       r.addTarget(new targets.SnsTopic(props.topic, { message }));
       return r;
     };
-    this.rules = [
-      rule('Bucket', 'Alarms on policy, lifecycle, versioning, Object Lock and legal-hold changes to the archive bucket', {
-        source: ['aws.s3'],
-        detailType: ['AWS API Call via CloudTrail'],
-        detail: {
-          eventSource: ['s3.amazonaws.com'],
-          eventName: [...BUCKET_TAMPER_EVENTS, ...LEGAL_HOLD_EVENTS],
-          requestParameters: { bucketName: [props.bucket.bucketName] },
-        },
-      }),
+    const { bucket, secretNamePrefix } = props;
+    this.rules = [];
+    if (bucket)
+      this.rules.push(
+        rule('Bucket', 'Alarms on policy, lifecycle, versioning, Object Lock and legal-hold changes to the archive bucket', {
+          source: ['aws.s3'],
+          detailType: ['AWS API Call via CloudTrail'],
+          detail: {
+            eventSource: ['s3.amazonaws.com'],
+            eventName: [...BUCKET_TAMPER_EVENTS, ...LEGAL_HOLD_EVENTS],
+            requestParameters: { bucketName: [bucket.bucketName] },
+          },
+        }),
+      );
+    this.rules.push(
       rule('Keys', 'Alarms on key-policy changes, grants, disabling, deletion and alias removal of the archive keys', {
         source: ['aws.kms'],
         detailType: ['AWS API Call via CloudTrail'],
@@ -72,16 +78,19 @@ export class TamperAlarms extends Construct {
           resources: { ARN: props.keys.map((k) => k.keyArn) },
         },
       }),
-      rule('Secrets', 'Alarms on resource-policy, key and deletion changes to the Intercom token secrets', {
-        source: ['aws.secretsmanager'],
-        detailType: ['AWS API Call via CloudTrail'],
-        // The caller may name a secret by name or by ARN.
-        detail: {
-          eventSource: ['secretsmanager.amazonaws.com'],
-          eventName: [...SECRET_TAMPER_EVENTS],
-          requestParameters: { secretId: events.Match.wildcard(`*${props.secretNamePrefix}*`) },
-        },
-      }),
-    ];
+    );
+    if (secretNamePrefix)
+      this.rules.push(
+        rule('Secrets', 'Alarms on resource-policy, key and deletion changes to the Intercom token secrets', {
+          source: ['aws.secretsmanager'],
+          detailType: ['AWS API Call via CloudTrail'],
+          // The caller may name a secret by name or by ARN.
+          detail: {
+            eventSource: ['secretsmanager.amazonaws.com'],
+            eventName: [...SECRET_TAMPER_EVENTS],
+            requestParameters: { secretId: events.Match.wildcard(`*${secretNamePrefix}*`) },
+          },
+        }),
+      );
   }
 }
