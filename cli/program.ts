@@ -71,6 +71,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--rules <file>', 'alert rules (YAML or JSON): matches among the newly archived entries go to stdout and --alerts-file')
     .option('--alerts-file <file>', 'JSONL file alerts are appended to', 'alerts.jsonl')
     .option('--alert-max-age <duration>', 'alert only on entries younger than this (a backfill raises no storm)', '24h')
+    .option('--max-run-time <duration>', 'end cleanly after this long, planning each window to fit (e.g. 10m); the next run continues')
     .option('--max-retries <n>', 'retries of a failing Intercom request before the run stops', '6')
     .option('--request-timeout <duration>', 'give up on an Intercom request that has not answered after this long (then retry)', '30s')
     .option(
@@ -112,6 +113,9 @@ function buildProgram(setExit: (code: number) => void): Command {
           alertsFile: opts.alertsFile as string,
           alertMaxAgeSeconds: parseDuration('--alert-max-age', opts.alertMaxAge as string, { min: 60, max: 400 * 86_400 }),
           concurrency: parseNumber('--concurrency', opts.concurrency as string, { min: 1, max: 16, integer: true }),
+          ...(opts.maxRunTime !== undefined && {
+            maxRunTimeSeconds: parseDuration('--max-run-time', opts.maxRunTime as string, { min: 1, max: 30 * 86_400 }),
+          }),
           maxRetries: parseNumber('--max-retries', opts.maxRetries as string, { min: 0, max: 50, integer: true }),
           timeoutMs: parseDuration('--request-timeout', opts.requestTimeout as string, { min: 1, max: 600 }) * 1000,
           lockWaitMs: parseDuration('--lock-wait', opts.lockWait as string, { min: 0, max: 86_400 }) * 1000,

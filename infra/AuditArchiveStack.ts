@@ -24,6 +24,7 @@ import { keyGrant, serviceKey, signingKey } from './constructs/keys.ts';
 import { Notifications } from './constructs/Notifications.ts';
 import { OperationalAlarms } from './constructs/OperationalAlarms.ts';
 import { SiemFeed } from './constructs/SiemFeed.ts';
+import { PerWorkspaceCollection } from './constructs/PerWorkspaceCollection.ts';
 import { WebhookReceiver, webhookReceiver } from './constructs/WebhookReceiver.ts';
 import { SECRET_NAME_PREFIX, TokenSecrets } from './constructs/TokenSecrets.ts';
 import { administrators, warnOnGovernanceMode } from './deployment.ts';
@@ -107,6 +108,13 @@ export class AuditArchiveStack extends SectionedStack {
       failures: notifications.failures,
       scheduleDeadLetters: notifications.scheduleDeadLetters,
       collector: this.collector.function,
+    });
+    new PerWorkspaceCollection(this, 'PerWorkspace', {
+      config,
+      key: this.key,
+      collector: this.collector.function,
+      alarmTopic: this.alarmTopic,
+      scheduleDeadLetters: notifications.scheduleDeadLetters,
     });
 
     const parts: StackParts = {

@@ -13,6 +13,7 @@ import { CollectorRole } from './constructs/CollectorRole.ts';
 import { aliasGrant, serviceKey } from './constructs/keys.ts';
 import { Notifications } from './constructs/Notifications.ts';
 import { OperationalAlarms } from './constructs/OperationalAlarms.ts';
+import { PerWorkspaceCollection } from './constructs/PerWorkspaceCollection.ts';
 import { TamperAlarms } from './constructs/TamperAlarms.ts';
 import { SECRET_NAME_PREFIX, TokenSecrets } from './constructs/TokenSecrets.ts';
 import { type AccountAndRegion, ARCHIVE_KEY_ALIAS, COLLECTOR_ROLE_NAME, MANIFEST_KEY_ALIAS, archiveBucketName } from './crossAccount.ts';
@@ -60,6 +61,14 @@ export class CollectorStack extends SectionedStack {
       failures: notifications.failures,
       scheduleDeadLetters: notifications.scheduleDeadLetters,
       collector: this.collector.function,
+    });
+    // One run per workspace, serialised per workspace and parallel across them (issue 22).
+    new PerWorkspaceCollection(this, 'PerWorkspace', {
+      config,
+      key,
+      collector: this.collector.function,
+      alarmTopic: notifications.alarmTopic,
+      scheduleDeadLetters: notifications.scheduleDeadLetters,
     });
     tokens.readableOnlyBy(role.roleArn);
     new TamperAlarms(this, 'TamperAlarms', {

@@ -51,6 +51,9 @@ export const STATEFUL_LOGICAL_IDS = {
   webhookRole: 'WebhookRole875D6A6B',
   webhookClientSecret: 'WebhookClientSecret0FCEFEE7',
   webhookClientSecretPolicy: 'WebhookClientSecretPolicy39A01DA4',
+  // Issue 22: the per-workspace run queue and its dead-letter queue, pinned from their first deploy.
+  perWorkspaceRuns: 'PerWorkspaceRunsA92921C7',
+  perWorkspaceDeadLetters: 'PerWorkspaceDeadLettersAFC44A33',
 } as const;
 
 export type StatefulResource = keyof typeof STATEFUL_LOGICAL_IDS;

@@ -66,6 +66,8 @@ const SUBJECTS: Readonly<Record<string, string | null>> = {
   'handlerEntries.test.ts': 'lambdas/handlers/collectorEntry.ts',
   'simulator.test.ts': 'simulator/server.ts',
   'siemFeed.test.ts': 'lambdas/core/siem/feed.ts',
+  'heavyWindows.test.ts': 'lambdas/core/collect/WindowPlanner.ts',
+  'queueRuns.test.ts': 'lambdas/handlers/collectorQueue.ts',
 };
 
 /** The source a test tests (see the file comment), or undefined for a test of the repository itself. */

@@ -33,6 +33,8 @@ export interface CollectCommandOptions {
   readonly partMaxBytes?: number;
   readonly budgetShare?: number;
   readonly maxRetries?: number;
+  /** End cleanly after this many seconds, planning windows to fit (as the Lambda deadline does). @default unlimited */
+  readonly maxRunTimeSeconds?: number;
   readonly concurrency?: number;
   readonly timeoutMs?: number;
   /** Longest wait for a lock whose owner this host cannot check. @default twice the lease (60 s) */
@@ -185,6 +187,9 @@ export async function runCollect(
       cache,
       signer: keys.signer,
       shouldStop: () => stopRequested || lock.lost,
+      ...(options.maxRunTimeSeconds !== undefined && {
+        timeLeft: () => (options.maxRunTimeSeconds as number) - (Date.now() - started) / 1000,
+      }),
       now,
       observer: {
         onStart: (info) => {
@@ -279,7 +284,7 @@ export function formatCollectSummary(result: CollectResult, seconds: number): st
     ...(result.superseded.length
       ? [`  unsigned manifests ${result.superseded.join(', ')} superseded by a signed recovery manifest (re-collected, not signed)`]
       : []),
-    ...(result.stoppedEarly ? ['  stopped early on request; the next run continues from the checkpoint'] : []),
+    ...(result.stoppedEarly ? ['  stopped early (on request or at --max-run-time); the next run continues from the checkpoint'] : []),
   ].join('\n');
 }
 

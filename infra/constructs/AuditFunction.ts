@@ -71,6 +71,11 @@ export interface AuditFunctionProps {
   readonly failures: sqs.IQueue;
   readonly memorySize: number;
   readonly timeout: Duration;
+  /**
+   * Runs at once. @default 1 — one run at a time; the collector allows one per workspace (its FIFO
+   * message group serialises each workspace), and the create-only manifest key makes any race lose cleanly.
+   */
+  readonly reservedConcurrency?: number;
   readonly environment: RuntimeEnvironment & Record<string, string>;
   /** Why the function is not in a VPC (cfn-guard's lambda_inside_vpc_check). */
   readonly outsideVpcReason: string;
@@ -89,8 +94,8 @@ export class AuditFunction extends NodejsFunction {
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: props.timeout,
-      // One run at a time: runs never overlap, and the create-only manifest key makes any race lose cleanly.
-      reservedConcurrentExecutions: 1,
+      // One run at a time unless told otherwise: runs never overlap, and the create-only manifest key makes any race lose cleanly.
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 1,
       role: props.role,
       logGroup: props.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -85,22 +84,14 @@ export class Collector extends StackSection {
       failures: props.failures,
       memorySize: 1024,
       timeout: Duration.minutes(config.collectorTimeoutMinutes),
+      // One run per workspace at a time (its FIFO message group, see PerWorkspaceCollection), one more for an operator event.
+      reservedConcurrency: config.workspaces.length + 1,
       environment: this.environment(props, rulesPath),
       copyBeside: (outputDir) => (rulesPath ? [`mkdir -p "${outputDir}/rules"`, `cp "${rulesPath}" "${outputDir}/rules/"`] : []),
       outsideVpcReason:
         'The collector only calls Intercom over HTTPS and AWS APIs; a VPC would add NAT gateways (cost, another egress path) and protect nothing here.',
     });
-    // No retries: a failed run is reported, and the next scheduled run continues from the checkpoint.
-    new events.Rule(this, 'CollectorSchedule', {
-      schedule: events.Schedule.expression(config.schedule),
-      description: 'Runs the Intercom audit archive collector',
-    }).addTarget(
-      new targets.LambdaFunction(this.function, {
-        retryAttempts: 0,
-        deadLetterQueue: props.scheduleDeadLetters,
-        maxEventAge: Duration.minutes(10),
-      }),
-    );
+    // The schedule is per workspace: PerWorkspaceCollection (one FIFO message group each).
   }
 
   private environment(props: CollectorProps, rulesPath: string | undefined) {

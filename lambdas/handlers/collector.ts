@@ -1,7 +1,9 @@
 /**
  * Collector Lambda: wires Secrets Manager, the S3 adapter and the Intercom client to the core.
- * Runs on the EventBridge schedule with reserved concurrency 1; stops taking new windows before
- * the deadline so every run leaves a consistent chain, and the next run continues from it.
+ * On AWS each workspace's schedule queues a run message (SQS FIFO, one message group per
+ * workspace), so one invocation collects one workspace; a direct scheduled event collects every
+ * workspace in turn. Windows are planned to fit the time before the deadline, so every run leaves
+ * a consistent chain, and the next run continues from it.
  * The parts: `collectorToken` (secrets), `collectorWorkspace` (one workspace's run and metrics),
  * `collectorRotation` (the rotate-key event), `collectorAnchor` (head receipts).
  */
@@ -33,6 +35,7 @@ import { TokenCache } from './collectorToken.ts';
 import { anchorHead } from './collectorAnchor.ts';
 import { type RotationOutcome, rotate, rotateKeyEvent } from './collectorRotation.ts';
 import { type WorkspaceOutcome, runWorkspace } from './collectorWorkspace.ts';
+import { type QueueRecord, queueRecords, workspaceMetricName, workspaceOfMessage } from './collectorQueue.ts';
 
 export { METRICS_NAMESPACE };
 export { tokenFromSecret } from './collectorToken.ts';
@@ -62,6 +65,8 @@ export interface CollectorOutput {
   readonly workspaces: WorkspaceOutcome[];
   readonly rotations?: RotationOutcome[];
   readonly operator?: Awaited<ReturnType<typeof runOperatorEvent>>;
+  /** For a queue-triggered run: the messages to retry (only those that name no workspace of this collector). */
+  readonly batchItemFailures?: { itemIdentifier: string }[];
 }
 
 export function createCollectorHandler(deps: CollectorDeps) {
@@ -91,9 +96,50 @@ export function createCollectorHandler(deps: CollectorDeps) {
       }
       // The head receipt, also after a failed run: the anchor outside the archive.
       const problem = await anchorHead(run, workspace.id);
-      outcomes.push(problem ? { ...outcome, ok: false, error: outcome.error ? `${outcome.error}; ${problem}` : problem } : outcome);
+      const final = problem ? { ...outcome, ok: false, error: outcome.error ? `${outcome.error}; ${problem}` : problem } : outcome;
+      recordWorkspace(final);
+      outcomes.push(final);
     }
     return outcomes;
+  }
+
+  /** The metrics that name the workspace, for its own alarms. */
+  function recordWorkspace(outcome: WorkspaceOutcome): void {
+    const name = (base: Parameters<typeof workspaceMetricName>[0]) => workspaceMetricName(base, outcome.workspaceId);
+    metrics.addMetric(name('failures'), MetricUnit.Count, outcome.ok ? 0 : 1);
+    if (outcome.checkpoint === undefined) return;
+    metrics.addMetric(name('lagSeconds'), MetricUnit.Seconds, Math.floor((now().getTime() - Date.parse(outcome.checkpoint)) / 1000));
+    metrics.addMetric(name('windowsClosed'), MetricUnit.Count, outcome.windows ?? 0);
+  }
+
+  /**
+   * A queue-triggered run: each message names one workspace (its FIFO message group). A failed
+   * collect is reported and alarmed but not retried (the next schedule continues); only a message
+   * naming no workspace of this collector is returned as a failure, to reach the dead-letter queue.
+   */
+  async function collectQueued(records: readonly QueueRecord[], context: Context): Promise<CollectorOutput> {
+    const outcomes: WorkspaceOutcome[] = [];
+    const batchItemFailures: { itemIdentifier: string }[] = [];
+    try {
+      for (const record of records) {
+        let workspace: WorkspaceConfig;
+        try {
+          const id = workspaceOfMessage(
+            record.body,
+            config.WORKSPACES.map((w) => w.id),
+          );
+          workspace = config.WORKSPACES.find((w) => w.id === id)!;
+        } catch (error) {
+          deps.logger.error('collector run message refused', { messageId: record.messageId, error: describeError(error) });
+          batchItemFailures.push({ itemIdentifier: record.messageId });
+          continue;
+        }
+        outcomes.push(...(await collectAll([workspace], context)));
+      }
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+    return { workspaces: outcomes, batchItemFailures };
   }
 
   return async (event: unknown, context: Context): Promise<CollectorOutput> => {
@@ -111,6 +157,8 @@ export function createCollectorHandler(deps: CollectorDeps) {
         workspaces: [],
         operator: await runOperatorEvent(event, { store, ...(deps.signer && { signer: deps.signer }), logger: deps.logger, now }),
       };
+    const records = queueRecords(event);
+    if (records) return collectQueued(records, context);
     let outcomes: WorkspaceOutcome[];
     try {
       outcomes = await collectAll(config.WORKSPACES, context);

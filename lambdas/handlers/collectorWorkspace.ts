@@ -70,7 +70,8 @@ export async function runWorkspace(
       now,
       ...(deps.signer && { signer: deps.signer }),
       ...(deps.feed && { afterManifestSigned: feedHook(deps, deps.feed) }),
-      shouldStop: () => context.getRemainingTimeInMillis() < config.DEADLINE_MARGIN_SECONDS * 1000,
+      // Windows are planned to fit the time before the deadline margin, and the run ends before writing a part when it is spent.
+      timeLeft: () => (context.getRemainingTimeInMillis() - config.DEADLINE_MARGIN_SECONDS * 1000) / 1000,
       observer: {
         onWarning: (message) => logger.warn(message, { workspace: workspace.id }),
         onWindowClosed: (report) => logger.info('window closed', { workspace: workspace.id, ...report }),

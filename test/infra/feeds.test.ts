@@ -83,7 +83,8 @@ describe('SIEM feed (siemFeed: true)', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
       Environment: { Variables: Match.objectLike({ SIEM_FEED_TOPIC_ARN: { Ref: topicId } }) },
-      ReservedConcurrentExecutions: 1,
+      // Issue 22: one run per workspace at a time (its FIFO message group), plus one for an operator event.
+      ReservedConcurrentExecutions: (example.workspaces as unknown[]).length + 1,
     });
   });
 

@@ -73,6 +73,9 @@ const PINNED: Record<string, string> = {
   WebhookRole875D6A6B: 'AWS::IAM::Role',
   WebhookClientSecret0FCEFEE7: 'AWS::SecretsManager::Secret',
   WebhookClientSecretPolicy39A01DA4: 'AWS::SecretsManager::ResourcePolicy',
+  // Issue 22: the per-workspace run queue and its dead-letter queue.
+  PerWorkspaceRunsA92921C7: 'AWS::SQS::Queue',
+  PerWorkspaceDeadLettersAFC44A33: 'AWS::SQS::Queue',
 };
 const STATEFUL_TYPES = new Set(Object.values(PINNED));
 

@@ -147,9 +147,25 @@ describe('AuditArchiveStack', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      ReservedConcurrentExecutions: 1,
       Timeout: 900,
     });
+    // Issue 22: one collector run at a time per workspace (its SQS FIFO message group), parallel across workspaces.
+    const workspaces = ['ws1', 'ws2'];
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'collector' }) },
+      ReservedConcurrentExecutions: workspaces.length + 1,
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, ContentBasedDeduplication: true, VisibilityTimeout: 960 });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 1, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    const groups = resources('AWS::Events::Rule').flatMap(([, r]) =>
+      ((r.Properties.Targets ?? []) as { SqsParameters?: { MessageGroupId: string }; Input?: string }[])
+        .filter((t) => t.SqsParameters)
+        .map((t) => [t.SqsParameters!.MessageGroupId, JSON.parse(t.Input!).workspace]),
+    );
+    expect(groups.sort()).toEqual(workspaces.map((id) => [id, id]).sort());
+    // No rule invokes the collector directly: every scheduled run goes through its workspace's message group.
+    for (const [, r] of resources('AWS::Events::Rule'))
+      for (const t of (r.Properties.Targets ?? []) as { Arn: unknown }[]) expect(JSON.stringify(t.Arn)).not.toContain('Collector');
     for (const [, fn] of resources('AWS::Lambda::Function')) expect(fn.Properties.Runtime).toBe('nodejs24.x');
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       MaximumRetryAttempts: 0,
@@ -376,7 +392,18 @@ describe('AuditArchiveStack', () => {
 
   it('alarms on errors, staleness, quarantined entries and failed invocations to an SNS topic', () => {
     const alarms = resources('AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(4);
+    // Issue 22: plus a failure and a lag alarm per workspace, each naming its id.
+    expect(alarms).toHaveLength(4 + 2 * 2);
+    for (const id of ['ws1', 'ws2']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: `WorkspaceCollectFailures.${id}`,
+        AlarmDescription: Match.stringLikeRegexp(id),
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: `WorkspaceArchiveLagSeconds.${id}`,
+        TreatMissingData: 'breaching',
+      });
+    }
     for (const [, alarm] of alarms) expect(JSON.stringify(alarm.Properties.AlarmActions)).toContain('Alarms');
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'WindowsClosed',

@@ -85,7 +85,8 @@ export class IntercomClient implements ActivityLogSource {
       // Ask for the next page before handing this one over: the caller's work overlaps the
       // network wait, and still only one request of this range is in flight at a time.
       pending = next ? request(this.checkNext(next)) : undefined;
-      yield classifyEntries(body.activity_logs);
+      const total = body.pages?.total_pages;
+      yield { ...classifyEntries(body.activity_logs), ...(typeof total === 'number' && total > 0 && { totalPages: total }) };
     }
   }
 

@@ -16,6 +16,12 @@ export class RunCounters {
     this.newest = Math.max(this.newest ?? createdAt, createdAt);
   }
 
+  /** The counts now, to restore when a window is abandoned unlisted (its pages stay counted: they were fetched). */
+  snapshot(): () => void {
+    const saved = { ...this };
+    return () => Object.assign(this, { ...saved, pages: this.pages });
+  }
+
   /** Entries archived for the first time, counted as late or not. */
   kept(count: number, late: boolean): void {
     if (late) this.lateEntries += count;

@@ -18,6 +18,14 @@ import type { RunCounters } from './RunCounters.ts';
 import type { SeenSet } from './SeenSet.ts';
 import type { ResolvedSettings } from './settings.ts';
 import { rewriteConfirmed, settleFoundParts } from './settleFound.ts';
+import { OutOfTime, type WindowPlanner } from './WindowPlanner.ts';
+
+/** A window planned to fit the run's time: checked at its first page, stopped before a part when time runs out. */
+export interface WindowBudget {
+  readonly planner: WindowPlanner;
+  /** The earliest end the window may shrink to (what a dead run wrote must be covered). */
+  readonly floor: number;
+}
 
 export interface FillContext {
   readonly store: ObjectStore;
@@ -53,6 +61,7 @@ export class WindowFill {
     readonly to: number,
     readonly seen: SeenSet,
     readonly adopted: Adopted,
+    private readonly budget?: WindowBudget,
   ) {
     const { store, settings } = ctx;
     this.late = kind === 'late';
@@ -74,7 +83,23 @@ export class WindowFill {
   async run(): Promise<Filled> {
     const { counters, fetcher } = this.ctx;
     const pagesBefore = counters.pages;
-    for await (const page of fetcher.pagesCovering(this.from, this.to, this.#ranges)) await this.#page(page);
+    const started = this.ctx.settings.now().getTime();
+    let first = true;
+    for await (const page of fetcher.pagesCovering(this.from, this.to, this.#ranges)) {
+      if (first && this.budget && page.totalPages !== undefined) {
+        // Before anything of the window is written: shrink it when its pages would not fit the time left.
+        const firstPageSeconds = (this.ctx.settings.now().getTime() - started) / 1000;
+        const rangeSpan = Math.min(fetcher.span, this.to - this.from);
+        this.budget.planner.checkFirstPage(this.from, this.to, this.budget.floor, {
+          totalPages: page.totalPages,
+          rangeSpan,
+          firstPageSeconds,
+        });
+      }
+      first = false;
+      if (this.budget?.planner.outOfTime()) throw new OutOfTime(this.from);
+      await this.#page(page);
+    }
     const settled = settleFoundParts(this);
     if (settled.rejectedParts.size > 0) await rewriteConfirmed(this, settled.rejectedParts);
     const parts = await this.writer.finish();

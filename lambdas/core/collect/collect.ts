@@ -24,6 +24,7 @@ import { openChain } from './openChain.ts';
 import { type Recovered, type RunContext, collectLate, collectWindows, recoverUnsigned } from './phases.ts';
 import { RangeFetcher } from './RangeFetcher.ts';
 import { RunCounters } from './RunCounters.ts';
+import { WindowPlanner } from './WindowPlanner.ts';
 import { saveDailyRoster } from './roster.ts';
 import { type CollectSettings, resolveSettings } from './settings.ts';
 import type { CollectResult } from './types.ts';
@@ -48,6 +49,7 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     chain,
     counters,
     fetcher: new RangeFetcher(source, s, counters),
+    planner: WindowPlanner.fromHead(s.timeLeft, s.minRangeSeconds, chain.head),
     lookbackFrom: Math.max(origin, checkpointBefore - s.lookbackSeconds),
   };
 

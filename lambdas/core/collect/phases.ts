@@ -15,7 +15,8 @@ import type { RangeFetcher } from './RangeFetcher.ts';
 import type { RunCounters } from './RunCounters.ts';
 import { SeenSet } from './SeenSet.ts';
 import { type ResolvedSettings, latestEnd } from './settings.ts';
-import { type Filled, WindowFill } from './WindowFiller.ts';
+import { type Filled, type WindowBudget, WindowFill } from './WindowFiller.ts';
+import { OutOfTime, ShrinkWindow, type WindowPlanner } from './WindowPlanner.ts';
 
 /** What every phase of one run shares. */
 export interface RunContext {
@@ -26,12 +27,22 @@ export interface RunContext {
   readonly chain: ChainWriter;
   readonly counters: RunCounters;
   readonly fetcher: RangeFetcher;
+  /** Plans each window to fit the run's time budget. */
+  readonly planner: WindowPlanner;
   /** Where this run's lookback starts: the horizon behind the checkpoint it started from. */
   readonly lookbackFrom: number;
 }
 
-function fill(run: RunContext, kind: PartKind, from: number, to: number, seen: SeenSet, adopted: Adopted): Promise<Filled> {
-  return new WindowFill(run, kind, from, to, seen, adopted).run();
+function fill(
+  run: RunContext,
+  kind: PartKind,
+  from: number,
+  to: number,
+  seen: SeenSet,
+  adopted: Adopted,
+  budget?: WindowBudget,
+): Promise<Filled> {
+  return new WindowFill(run, kind, from, to, seen, adopted, budget).run();
 }
 
 function unlisted(run: RunContext, start: number, kind: PartKind, skip: ReadonlySet<string>): Promise<Adopted> {
@@ -88,7 +99,8 @@ export async function collectLate(run: RunContext, checkpointBefore: number, acc
   const { settings, chain } = run;
   const from = run.lookbackFrom;
   const to = checkpointBefore;
-  if (!(settings.lookbackSeconds > 0) || from >= to || settings.shouldStop()) return { lateManifests: 0, quarantineKeys: new Set() };
+  if (!(settings.lookbackSeconds > 0) || from >= to || settings.shouldStop() || run.planner.outOfTime())
+    return { lateManifests: 0, quarantineKeys: new Set() };
   settings.observer.onWindowStart?.({ kind: 'late', from, to });
   const known = await archivedIn(run.store, chain.head, from, to);
   for (const key of accounted) known.listed.add(key);
@@ -109,7 +121,7 @@ export interface WindowsOutcome {
   readonly stoppedEarly: boolean;
 }
 
-/** Closes windows from the checkpoint up to `until` (or now), each at most `windowSeconds` long. */
+/** Closes windows from the checkpoint up to `until` (or now), each at most `windowSeconds` long and planned to fit the time left. */
 export async function collectWindows(
   run: RunContext,
   accounted: ReadonlySet<string>,
@@ -120,20 +132,51 @@ export async function collectWindows(
   let emptyWindows = 0;
   let previousQuarantineKeys = carried.size === 0 ? await quarantineKeysIn(run.store, chain.head.manifest.quarantine) : carried;
   while (chain.checkpoint < latestEnd(settings)) {
-    if (settings.shouldStop()) return { windows, emptyWindows, stoppedEarly: true };
-    const from = chain.checkpoint;
-    let to = Math.min(from + settings.windowSeconds, latestEnd(settings));
+    if (settings.shouldStop() || run.planner.outOfTime()) return { windows, emptyWindows, stoppedEarly: true };
     // Quarantined entries without a readable time can come back in the next window's margin.
     const seen = SeenSet.carrying(previousQuarantineKeys);
-    const adopted = await unlisted(run, from, 'part', accounted);
-    // A dead run may have used a longer window: cover what it wrote, but never past `until` or now.
-    if (adopted.maxCreatedAt !== null && adopted.maxCreatedAt >= to) to = Math.min(adopted.maxCreatedAt + 1, latestEnd(settings));
-    settings.observer.onWindowStart?.({ kind: 'window', from, to });
-    const filled = await fill(run, 'part', from, to, seen, adopted);
-    const head = await chain.closeWindow('window', from, to, filled);
+    const closed = await closeNextWindow(run, seen, accounted);
+    if (closed === undefined) return { windows, emptyWindows, stoppedEarly: true };
     windows += 1;
-    if (head.manifest.records === 0) emptyWindows += 1;
+    if (closed.records === 0) emptyWindows += 1;
     previousQuarantineKeys = seen.quarantineKeys;
   }
   return { windows, emptyWindows, stoppedEarly: false };
+}
+
+/** Fills and closes the window at the checkpoint, shrinking it until it fits; undefined when time ran out first. */
+async function closeNextWindow(run: RunContext, seen: SeenSet, accounted: ReadonlySet<string>): Promise<{ records: number } | undefined> {
+  const { settings, chain, planner } = run;
+  const from = chain.checkpoint;
+  let to = Math.min(from + settings.windowSeconds, latestEnd(settings));
+  const adopted = await unlisted(run, from, 'part', accounted);
+  // A dead run may have used a longer window: cover what it wrote, but never past `until` or now.
+  if (adopted.maxCreatedAt !== null && adopted.maxCreatedAt >= to) to = Math.min(adopted.maxCreatedAt + 1, latestEnd(settings));
+  const floor = adopted.maxCreatedAt !== null ? Math.min(adopted.maxCreatedAt + 1, to) : from + 1;
+  const planned = planner.plan(from, to, floor);
+  // Not even the smallest window fits the time left: end the run before starting one.
+  if (planned === undefined) return undefined;
+  to = planned;
+  const restoreCounters = run.counters.snapshot();
+  for (;;) {
+    const started = settings.now().getTime();
+    settings.observer.onWindowStart?.({ kind: 'window', from, to });
+    try {
+      const filled = await fill(run, 'part', from, to, seen, adopted, planner.budgeted ? { planner, floor } : undefined);
+      const head = await chain.closeWindow('window', from, to, filled);
+      planner.record({ from, to, pages: filled.pages, seconds: (settings.now().getTime() - started) / 1000 });
+      return { records: head.manifest.records };
+    } catch (error) {
+      if (error instanceof ShrinkWindow) {
+        to = error.to;
+        continue;
+      }
+      if (!(error instanceof OutOfTime)) throw error;
+      restoreCounters();
+      settings.observer.onWarning?.(
+        `out of time inside the window from ${iso(from)}: stopped before listing it; the next run starts there and plans the window smaller`,
+      );
+      return undefined;
+    }
+  }
 }

@@ -50,8 +50,14 @@ export interface CollectSettings {
   readonly concurrency?: number;
   readonly runId: string;
   readonly collectorVersion: string;
-  /** Asked before each window: true stops cleanly (Lambda deadline). */
+  /** Asked before each window: true stops cleanly (an interrupt, a lost lock). */
   readonly shouldStop?: () => boolean;
+  /**
+   * Seconds this run may still spend (the Lambda's time before its deadline margin, the CLI's
+   * --max-run-time): windows are planned to fit it, and at 0 the run ends before writing a part.
+   * @default unlimited
+   */
+  readonly timeLeft?: () => number;
   readonly observer?: CollectObserver;
   readonly cache?: CheckpointCache;
   readonly now?: () => Date;
@@ -78,6 +84,7 @@ export interface ResolvedSettings {
   readonly runId: string;
   readonly collectorVersion: string;
   readonly shouldStop: () => boolean;
+  readonly timeLeft: (() => number) | undefined;
   readonly observer: CollectObserver;
   readonly cache: CheckpointCache | undefined;
   readonly now: () => Date;
@@ -100,6 +107,7 @@ export function resolveSettings(settings: CollectSettings): ResolvedSettings {
     runId: settings.runId,
     collectorVersion: settings.collectorVersion,
     shouldStop: settings.shouldStop ?? (() => false),
+    timeLeft: settings.timeLeft,
     observer: settings.observer ?? {},
     cache: settings.cache,
     now: settings.now ?? (() => new Date()),

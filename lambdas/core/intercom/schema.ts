@@ -64,6 +64,8 @@ export interface QuarantinedEntry {
 export interface ActivityPage {
   readonly entries: ActivityLog[];
   readonly quarantined: QuarantinedEntry[];
+  /** The server's `pages.total_pages` for the range, when it sent a positive one: an estimate, never trusted for completeness. */
+  readonly totalPages?: number;
 }
 
 /** Splits a page's raw entries into valid ones and quarantined ones. */
