@@ -4,7 +4,8 @@
  * I/O), so the same check runs in this process or in a worker thread.
  */
 import { createHash } from 'node:crypto';
-import { lineIdAndTime, readGzipTextLines } from '../archive/lines.ts';
+import { forEachGzipLine } from '../archive/gzipLines.ts';
+import { lineIdAndTime } from '../archive/lines.ts';
 import type { Problem } from './types.ts';
 
 /** A part to check, with what its manifest records (plain data: it crosses a thread boundary). */
@@ -49,13 +50,13 @@ export async function checkPartBody(job: PartJob, body: Buffer): Promise<PartOut
   let records = 0;
   let outside = 0;
   try {
-    for await (const line of readGzipTextLines(body)) {
+    await forEachGzipLine(body, (line) => {
       records += 1;
-      if (job.quarantine) continue;
+      if (job.quarantine) return;
       const { id, createdAt } = lineIdAndTime(line);
       if (typeof createdAt !== 'number' || createdAt < job.from || createdAt >= job.to) outside += 1;
       ids.push(id);
-    }
+    });
   } catch (error) {
     report('part-inconsistent', `${job.key} cannot be read as gzip JSON lines (${error instanceof Error ? error.message : String(error)})`);
     return { bytes: body.length, problems };
