@@ -82,7 +82,7 @@ export interface PartCheckOptions {
 export async function checkParts(reader: ArchiveReader, toCheck: readonly PartRef[], options: PartCheckOptions, report: Report) {
   const ordered = [...toCheck].sort((a, b) => compareText(a.part.key, b.part.key));
   const check = options.checkPart ?? ((job: PartJob) => checkPartHere(reader, job));
-  const seenByWorkspace = new Map<string, Map<string, string>>();
+  const seenByWorkspace = new Map<string, Map<string | number, string>>();
   let done = 0;
   let bytesChecked = 0;
   const outcomes = inOrder(ordered, options.concurrency, async (ref) => ({ ref, outcome: await check(partJob(ref)) }), {
@@ -93,7 +93,7 @@ export async function checkParts(reader: ArchiveReader, toCheck: readonly PartRe
     bytesChecked += outcome.bytes;
     for (const p of outcome.problems) report(p.code, p.key, p.message);
     const workspaceId = ref.manifest.workspace_id;
-    const seen = seenByWorkspace.get(workspaceId) ?? new Map<string, string>();
+    const seen = seenByWorkspace.get(workspaceId) ?? new Map<string | number, string>();
     seenByWorkspace.set(workspaceId, seen);
     for (const id of outcome.ids ?? []) {
       const first = seen.get(id);

@@ -4,8 +4,7 @@
  * I/O), so the same check runs in this process or in a worker thread.
  */
 import { createHash } from 'node:crypto';
-import { forEachGzipLine } from '../archive/gzipLines.ts';
-import { lineIdAndTime } from '../archive/lines.ts';
+import { forEachGzipLineBytes, lineIdAndTimeAt } from '../archive/gzipLines.ts';
 import type { Problem } from './types.ts';
 
 /** A part to check, with what its manifest records (plain data: it crosses a thread boundary). */
@@ -28,7 +27,7 @@ export interface PartOutcome {
   readonly bytes: number;
   readonly problems: Problem[];
   /** The entry ids it holds, in order, when its hash matched and it could be read (none for quarantine). */
-  readonly ids?: string[];
+  readonly ids?: (string | number)[];
 }
 
 export async function checkPartBody(job: PartJob, body: Buffer): Promise<PartOutcome> {
@@ -46,14 +45,14 @@ export async function checkPartBody(job: PartJob, body: Buffer): Promise<PartOut
     return { bytes: body.length, problems };
   }
   // The hash matches; the contents must also match what the manifest says about them.
-  const ids: string[] = [];
+  const ids: (string | number)[] = [];
   let records = 0;
   let outside = 0;
   try {
-    await forEachGzipLine(body, (line) => {
+    await forEachGzipLineBytes(body, (bytes, start, end) => {
       records += 1;
       if (job.quarantine) return;
-      const { id, createdAt } = lineIdAndTime(line);
+      const { id, createdAt } = lineIdAndTimeAt(bytes, start, end);
       if (typeof createdAt !== 'number' || createdAt < job.from || createdAt >= job.to) outside += 1;
       ids.push(id);
     });
