@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
-import { forEachGzipLine } from '../../lambdas/core/archive/gzipLines.ts';
-import { readGzipTextLines } from '../../lambdas/core/archive/lines.ts';
+import { forEachGzipLine, lineIdAndTimeAt } from '../../lambdas/core/archive/gzipLines.ts';
+import { lineIdAndTime, readGzipTextLines } from '../../lambdas/core/archive/lines.ts';
 import { inOrder } from '../../lambdas/core/verify/pipeline.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { buildBenchArchive } from '../../bench/s3Archive.ts';
@@ -46,6 +46,25 @@ describe('forEachGzipLine()', () => {
   it('fails on bytes that are not gzip, with zlib’s own message', async () => {
     const junk = randomBytes(64);
     await expect(forEachGzipLine(junk, () => undefined)).rejects.toThrow(/incorrect header check/);
+  });
+});
+
+describe('lineIdAndTimeAt()', () => {
+  it.each([
+    ['the writer shape', '{"id":"a-1","workspace_id":"w","created_at":1700000000,"x":1}', 'a-1', 1700000000],
+    ['a numeric id', '{"id":"5001","workspace_id":"w","created_at":1,"x":1}', 5001, 1],
+    ['a numeric id with a leading zero stays text', '{"id":"0501","workspace_id":"w","created_at":1,"x":1}', '0501', 1],
+    ['an escaped id (parsed)', '{"id":"a\\"b","workspace_id":"w","created_at":5,"x":1}', 'a"b', 5],
+    ['another key order (parsed)', '{"created_at":7,"id":"42"}', 42, 7],
+    ['a created_at that is text (parsed)', '{"id":"x","workspace_id":"w","created_at":"9"}', 'x', '9'],
+    ['non-ASCII id', '{"id":"日本","workspace_id":"w","created_at":3,"x":1}', '日本', 3],
+  ])('reads %s like lineIdAndTime', (_name, line, id, createdAt) => {
+    const bytes = Buffer.from(`xx${line}yy`);
+    const got = lineIdAndTimeAt(bytes, 2, bytes.length - 2);
+    expect(got).toEqual({ id, createdAt });
+    const slow = lineIdAndTime(line);
+    expect(String(got.id)).toBe(slow.id);
+    expect(got.createdAt).toEqual(slow.createdAt);
   });
 });
 
