@@ -19,7 +19,7 @@ import type { Cell, QueryEngine, QueryResult } from '../../core/ports.ts';
 import { createArchiveViews } from './duckdbViews.ts';
 
 const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' };
-const MACROS = readFileSync(new URL('./duckdb-trino-macros.sql', import.meta.url), 'utf8');
+const MACROS = readFileSync(new URL('./duckdbTrinoMacros.sql', import.meta.url), 'utf8');
 
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
