@@ -5,7 +5,7 @@
  */
 import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { PublicKeyVerifier } from '../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../lambdas/core/signing/PublicKeyVerifier.ts';
 import { Ed25519Signer } from '../lambdas/adapters/local/Ed25519Signer.ts';
 import { appendManifest } from '../lambdas/core/archive/chain.ts';
 import { dataKey, utcDate } from '../lambdas/core/archive/keys.ts';
