@@ -4,7 +4,8 @@
  *
  *   BENCH_ENTRIES=1000000 (default) — size of the end-to-end collect run
  *   BENCH_REPORT_ENTRIES=5000000 (default) — size of the year the report pack runs over
- *   BENCH_ONLY=lambda,collect,latency,report,alerts,webhook — run some of the parts
+ *   BENCH_ONLY=lambda,collect,s3verify,latency,report,alerts,webhook — run some of the parts
+ *   BENCH_S3_WINDOWS=100000 (default) — windows of the S3 verify archive
  *   BENCH_ALERT_DAYS=3 (default) — days of 15-minute runs the live-alert figures cover
  *   BENCH_WEBHOOK_DAYS=3 (default) — days of history before the webhook-to-alert latency run
  */
@@ -12,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
 import { lambdaFigures } from './lambda.ts';
 import { printAlertFigures } from './alerts.ts';
 import { printWebhookFigures } from './webhook.ts';
@@ -121,10 +123,50 @@ async function throughput() {
     console.log(
       `  floor           ${vFloor.seconds.toFixed(1).padStart(6)} s  ${vFloor.mbPerSecond.toFixed(1).padStart(7)} MB/s  CPU ${vFloor.cpuSeconds.toFixed(1)} s  (read and SHA-256 the same files)`,
     );
+    const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    console.log(`  MB/s of parts   ${v.mbPerSecond.toFixed(1).padStart(8)}  target >= 60     ${met(v.mbPerSecond >= 60)}`);
+    console.log(`  peak RSS MB     ${v.peakRssMB.toFixed(0).padStart(8)}  target <= 300    ${met(v.peakRssMB <= 300)}`);
+    console.log(
+      `  where the time goes: ${(v.bytes / 1e6 / v.cpuSeconds).toFixed(1)} MB of parts per CPU second (inflate, line scan, id map); load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
+    );
     await rm(archiveDir, { recursive: true, force: true });
   } finally {
     sim.stop();
   }
+}
+
+/** S3 verify of a many-window signed archive against an in-process S3 with 20 ms per request. */
+async function s3verify() {
+  const windows = Number(process.env.BENCH_S3_WINDOWS ?? 100_000);
+  const cfg = { windows, busyEvery: 4, latencyMs: 20, concurrency: 32 };
+  const child = tsx('bench/s3-verify-process.ts', cfg);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  await new Promise((resolve) => child.on('close', resolve));
+  const r = JSON.parse(out.trim().split('\n').pop()!) as {
+    ok: boolean;
+    objects: number;
+    lockStates: number;
+    requests: number;
+    maxInFlight: number;
+    seconds: number;
+    objectsPerSecond: number;
+    requestsPerSecond: number;
+    cpuSeconds: number;
+    peakRssMB: number;
+  };
+  // Each object costs a read and a lock state (three requests at once): two round trips.
+  const ideal = cfg.concurrency / (cfg.latencyMs / 1000) / 2;
+  console.log(
+    `\nS3 verify of ${windows} windows (every ${cfg.busyEvery}th with a part), ${cfg.latencyMs} ms per request, ${cfg.concurrency} at once: ${r.ok ? 'OK' : 'PROBLEMS'}`,
+  );
+  console.log(
+    `  ${r.objects} objects and ${r.lockStates} lock states in ${r.seconds.toFixed(1)} s; ${r.requests} requests (${Math.round(r.requestsPerSecond)}/s, at most ${r.maxInFlight} in flight); CPU ${r.cpuSeconds.toFixed(1)} s, RSS ${r.peakRssMB.toFixed(0)} MB`,
+  );
+  const target = 0.8 * ideal;
+  console.log(
+    `  objects/s       ${r.objectsPerSecond.toFixed(0).padStart(8)}  target >= ${target.toFixed(0)} (80% of ${ideal.toFixed(0)}: ${cfg.concurrency} requests per ${cfg.latencyMs} ms, two round trips per object) ${r.objectsPerSecond >= target ? 'met' : 'MISSED'}`,
+  );
 }
 
 async function latency() {
@@ -207,6 +249,7 @@ const only = process.env.BENCH_ONLY?.split(',');
 const want = (name: string) => !only || only.includes(name);
 if (want('lambda')) await lambdas();
 if (want('collect')) await throughput();
+if (want('s3verify')) await s3verify();
 if (want('latency') && !process.env.BENCH_SKIP_LATENCY) await latency();
 if (want('report')) await report();
 if (want('alerts')) await printAlertFigures();

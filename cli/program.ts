@@ -152,6 +152,13 @@ function buildProgram(setExit: (code: number) => void): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option(
+      '--from-receipt <receipt>',
+      'an earlier verified head receipt (same two forms as --expect-head): check only what was added after it; its manifest must still hash to it and be signed; one per workspace, repeatable',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
+    .option('--concurrency <n>', 'objects read (and lock states asked for) at once', '32')
     .option('--max-head-age <duration>', "fail when a workspace's newest window ends longer ago than this, e.g. 2d")
     .option(
       '--require-locks',
@@ -167,11 +174,14 @@ function buildProgram(setExit: (code: number) => void): Command {
         report?: string;
         json?: boolean;
         expectHead: string[];
+        fromReceipt: string[];
+        concurrency: string;
         maxHeadAge?: string;
         requireLocks?: boolean;
       }) => {
         const years = parseNumber('--retention-years', opts.retentionYears, { min: 1, max: 100, integer: true });
         const expectHeads = opts.expectHead.map((text) => parseReceipt(text));
+        const fromReceipts = opts.fromReceipt.map((text) => parseReceipt(text, '--from-receipt'));
         const maxHeadAgeSeconds =
           opts.maxHeadAge !== undefined ? parseDuration('--max-head-age', opts.maxHeadAge, { min: 60, max: 3650 * 86_400 }) : undefined;
         const outcome = await runVerify(
@@ -180,8 +190,9 @@ function buildProgram(setExit: (code: number) => void): Command {
             ...(opts.publicKey && { publicKey: opts.publicKey }),
             ...(opts.kmsKeyId && { kmsKeyId: opts.kmsKeyId }),
             lock: { mode: opts.lockMode, years },
-            concurrency: 8,
+            concurrency: parseNumber('--concurrency', opts.concurrency, { min: 1, max: 256, integer: true }),
             ...(expectHeads.length > 0 && { expectHeads }),
+            ...(fromReceipts.length > 0 && { fromReceipts }),
             ...(maxHeadAgeSeconds !== undefined && { maxHeadAgeSeconds }),
             ...(opts.requireLocks && { requireLocks: true }),
           },

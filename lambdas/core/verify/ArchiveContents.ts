@@ -34,6 +34,8 @@ export class ArchiveContents {
   readonly refs: PartRef[] = [];
   readonly heads = new Map<string, ChainHead>();
   readonly summaries: WorkspaceSummary[] = [];
+  /** Workspaces checked from a receipt: the receipt's seq, and the end of coverage its manifest records. */
+  readonly trusted = new Map<string, { seq: number; checkpoint: number }>();
 
   constructor(private readonly problems: ProblemList) {}
 
@@ -44,6 +46,12 @@ export class ArchiveContents {
     const counts = { windows: 0, lates: 0 };
     const refs: PartRef[] = [];
     for (const [seq, { manifest, key }] of [...chain.links].sort(([a], [b]) => a - b)) {
+      if (seq === chain.from && seq > 0) {
+        // A trusted receipt's manifest: checked before, with everything it accounts for; coverage continues from it.
+        coveredTo = manifest.checkpoint;
+        this.trusted.set(workspaceId, { seq, checkpoint: manifest.checkpoint });
+        continue;
+      }
       if (weight.superseded.has(seq)) {
         this.problems.warn(
           'superseded',
@@ -70,6 +78,7 @@ export class ArchiveContents {
       ...(signatures !== undefined && { firstSignedSeq: signatures.first }),
       ...(weight.superseded.size > 0 && { superseded: [...weight.superseded].sort((a, b) => a - b) }),
       ...(signatures && { signing: anySigned ? ('signed' as const) : ('unsigned: hash chain only' as const) }),
+      ...(chain.from > 0 && { checkedFrom: chain.from }),
       workspaceId,
       manifests: chain.listed,
       windows: counts.windows,

@@ -6,6 +6,7 @@ import { manifestKey } from '../archive/keys.ts';
 import type { ArchiveReader } from './ArchiveReader.ts';
 import type { PartRef } from './ArchiveContents.ts';
 import { type PartJob, type PartOutcome, checkPartBody } from './partBody.ts';
+import { inOrder } from './pipeline.ts';
 import type { Report } from './ProblemList.ts';
 import { compareText } from './types.ts';
 
@@ -66,40 +67,41 @@ export async function checkPartHere(reader: ArchiveReader, job: PartJob): Promis
 
 export interface PartCheckOptions {
   readonly concurrency: number;
+  /** Part bytes held at once (a part larger than this is read alone). */
+  readonly maxBytesInFlight: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Checks one part: in this process by default; an adapter may run the same check elsewhere. */
+  readonly checkPart?: (job: PartJob) => Promise<PartOutcome>;
 }
 
-/** Checks every part; returns the bytes read. */
+/**
+ * Checks every part; returns the bytes read. Parts are read concurrently but taken in key order,
+ * so a duplicate always names the same (later) object however the reads interleave, and only
+ * the parts in flight are held in memory (the ids seen so far are kept, one entry per id).
+ */
 export async function checkParts(reader: ArchiveReader, toCheck: readonly PartRef[], options: PartCheckOptions, report: Report) {
-  // Parts are read concurrently; their ids are compared afterwards in key order, so a duplicate
-  // always names the same (later) object however the reads interleave.
-  const idsOfPart = new Map<PartRef, string[]>();
+  const ordered = [...toCheck].sort((a, b) => compareText(a.part.key, b.part.key));
+  const check = options.checkPart ?? ((job: PartJob) => checkPartHere(reader, job));
+  const seenByWorkspace = new Map<string, Map<string | number, string>>();
   let done = 0;
   let bytesChecked = 0;
-  let cursor = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(options.concurrency, toCheck.length) }, async () => {
-      while (cursor < toCheck.length) {
-        const ref = toCheck[cursor++]!;
-        const outcome = await checkPartHere(reader, partJob(ref));
-        bytesChecked += outcome.bytes;
-        for (const p of outcome.problems) report(p.code, p.key, p.message);
-        if (outcome.ids) idsOfPart.set(ref, outcome.ids);
-        done += 1;
-        options.onProgress?.(done, toCheck.length);
-      }
-    }),
-  );
-  const idsByWorkspace = new Map<string, Map<string, string>>();
-  for (const ref of [...idsOfPart.keys()].sort((a, b) => compareText(a.part.key, b.part.key))) {
-    const seen = idsByWorkspace.get(ref.manifest.workspace_id) ?? new Map<string, string>();
-    idsByWorkspace.set(ref.manifest.workspace_id, seen);
-    for (const id of idsOfPart.get(ref)!) {
+  const outcomes = inOrder(ordered, options.concurrency, async (ref) => ({ ref, outcome: await check(partJob(ref)) }), {
+    weight: (ref) => ref.part.bytes,
+    maxWeight: options.maxBytesInFlight,
+  });
+  for await (const { ref, outcome } of outcomes) {
+    bytesChecked += outcome.bytes;
+    for (const p of outcome.problems) report(p.code, p.key, p.message);
+    const workspaceId = ref.manifest.workspace_id;
+    const seen = seenByWorkspace.get(workspaceId) ?? new Map<string | number, string>();
+    seenByWorkspace.set(workspaceId, seen);
+    for (const id of outcome.ids ?? []) {
       const first = seen.get(id);
       if (first !== undefined) report('duplicate-id', ref.part.key, `entry ${id} is archived twice: in ${first} and in ${ref.part.key}`);
       else seen.set(id, ref.part.key);
     }
-    idsOfPart.delete(ref);
+    done += 1;
+    options.onProgress?.(done, ordered.length);
   }
   return { bytesChecked };
 }

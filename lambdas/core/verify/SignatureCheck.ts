@@ -10,6 +10,7 @@ import type { ArchiveReader } from './ArchiveReader.ts';
 import type { ManifestShas } from './chainWalk.ts';
 import type { Inventory } from './inventory.ts';
 import { type KeySegment, trustedKeySegments } from './keySegments.ts';
+import { inOrder } from './pipeline.ts';
 import type { Report } from './ProblemList.ts';
 
 export interface ChainSignatures {
@@ -29,6 +30,8 @@ export interface SignatureCheckDeps {
   readonly inventory: Inventory;
   readonly shas: ManifestShas;
   readonly report: Report;
+  /** Signatures read ahead at once. */
+  readonly concurrency: number;
 }
 
 export class SignatureCheck {
@@ -46,22 +49,28 @@ export class SignatureCheck {
     return this.#unused;
   }
 
-  /** Checks every signature of a chain, in seq order. */
-  async check(workspaceId: string, last: number): Promise<ChainSignatures> {
+  /**
+   * Checks every signature of a chain from `from` on, in seq order (read `concurrency` ahead).
+   * Signatures before `from` lie in a trusted receipt's range: not read, not stray. The one at
+   * `from` is not held to a previous signature (that one is not read).
+   */
+  async check(workspaceId: string, last: number, from: number): Promise<ChainSignatures> {
     const segments = await this.#keySegmentsOf(workspaceId);
     const result = { first: null as number | null, present: new Set<number>(), signed: new Set<number>() };
+    for (let seq = 0; seq < from; seq++) this.#unused.delete(signatureKey(workspaceId, seq));
+    const seqs: number[] = [];
+    for (let seq = from; seq <= last; seq++) if (this.#unused.delete(signatureKey(workspaceId, seq))) seqs.push(seq);
+    const read = async (seq: number) => ({ seq, body: await this.deps.reader.read(signatureKey(workspaceId, seq)) });
     let previous: SignatureRecord | undefined;
-    for (let seq = 0; seq <= last; seq++) {
+    for await (const { seq, body } of inOrder(seqs, this.deps.concurrency, read)) {
       const key = signatureKey(workspaceId, seq);
-      if (!this.#unused.has(key)) continue;
-      this.#unused.delete(key);
-      const body = await this.deps.reader.read(key);
       if (!body) continue;
       const record = this.#parse(key, body);
       if (!record) continue;
       this.checked += 1;
       result.present.add(seq);
-      const valid = await this.#checkRecord(workspaceId, seq, key, record, previous, segments);
+      const expectedPrevious = seq === from && from > 0 ? 'anchor' : previous;
+      const valid = await this.#checkRecord(workspaceId, seq, key, record, expectedPrevious, segments);
       if (valid && this.deps.shas.has(manifestKey(workspaceId, seq))) result.signed.add(seq);
       previous = record;
       if (result.first === null) result.first = seq;
@@ -84,7 +93,7 @@ export class SignatureCheck {
     seq: number,
     key: string,
     record: SignatureRecord,
-    previous: SignatureRecord | undefined,
+    previous: SignatureRecord | undefined | 'anchor',
     segments: KeySegment[],
   ): Promise<boolean> {
     const { report } = this.deps;
@@ -102,7 +111,10 @@ export class SignatureCheck {
       );
       valid = false;
     }
-    if (record.prev_signature !== (previous?.signature ?? null) || record.prev_signed_seq !== (previous?.seq ?? null)) {
+    if (
+      previous !== 'anchor' &&
+      (record.prev_signature !== (previous?.signature ?? null) || record.prev_signed_seq !== (previous?.seq ?? null))
+    ) {
       report(
         'signature-chain-broken',
         key,

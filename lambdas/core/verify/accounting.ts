@@ -4,11 +4,13 @@
  * name, and nothing in the data area or among signatures and key records is outside the chain.
  */
 import { createHash } from 'node:crypto';
+import { parsePartKey } from '../archive/keys.ts';
 import { parseIndexKey } from '../archive/partIndex.ts';
 import type { ObjectStore } from '../ports.ts';
 import { parseRotationKey } from '../signing/rotation.ts';
 import type { ArchiveContents, PartRef } from './ArchiveContents.ts';
 import type { Inventory } from './inventory.ts';
+import { inOrder } from './pipeline.ts';
 import type { ProblemList } from './ProblemList.ts';
 import { NO_INDEX_NOTE } from './types.ts';
 
@@ -37,23 +39,25 @@ export async function checkRejected({ store, inventory, contents, referenced, pr
   }
 }
 
-export async function checkIndexes({ store, inventory, contents, problems }: Accounting): Promise<void> {
+export async function checkIndexes({ store, inventory, contents, problems }: Accounting, concurrency: number): Promise<void> {
   const { indexObjects } = inventory;
   // A copy of activity_logs/, manifests/ and signatures/ (what an assessor downloads) has no index/ at
   // all: the index only steers Athena, and every part was checked against its manifest, so say it once.
   const noIndexAtAll = indexObjects.size === 0 && contents.indexes.size > 0;
   if (noIndexAtAll) problems.note(NO_INDEX_NOTE);
-  for (const [key, index] of contents.indexes) {
-    if (noIndexAtAll) break;
-    if (!indexObjects.has(key)) {
-      problems.report(
-        'index-missing',
-        key,
-        `${key} is named by manifest ${index.seq} but does not exist: Athena would not read that manifest's parts (the next collect run writes it when it is the head)`,
-      );
-      continue;
-    }
-    const body = await store.get(key);
+  const present = noIndexAtAll
+    ? []
+    : [...contents.indexes].filter(([key, index]) => {
+        if (indexObjects.has(key)) return true;
+        problems.report(
+          'index-missing',
+          key,
+          `${key} is named by manifest ${index.seq} but does not exist: Athena would not read that manifest's parts (the next collect run writes it when it is the head)`,
+        );
+        return false;
+      });
+  const read = async ([key, index]: (typeof present)[number]) => ({ key, index, body: await store.get(key) });
+  for await (const { key, index, body } of inOrder(present, concurrency, read)) {
     const sha = createHash('sha256').update(body).digest('hex');
     if (sha !== index.sha256 || (index.body && !index.body.equals(body)))
       problems.report(
@@ -63,7 +67,7 @@ export async function checkIndexes({ store, inventory, contents, problems }: Acc
       );
   }
   for (const key of indexObjects) {
-    if (contents.indexes.has(key) || contents.rejectedKeys.has(key)) continue;
+    if (contents.indexes.has(key) || contents.rejectedKeys.has(key) || inTrustedRange(contents, key)) continue;
     problems.report(
       'stray-object',
       key,
@@ -83,11 +87,26 @@ export function reportStrays(
       report('stray-object', key, `${key} rotates the key of a workspace that has no manifest chain`);
   }
   for (const key of inventory.dataObjects.keys()) {
-    if (!referenced.has(key) && !contents.rejectedKeys.has(key))
+    if (!referenced.has(key) && !contents.rejectedKeys.has(key) && !inTrustedRange(contents, key))
       report(
         'stray-object',
         key,
         `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing) — queries never read it; \`audit-archive acknowledge\` records it as an exception`,
       );
   }
+}
+
+/**
+ * Whether an object no checked manifest accounts for may belong to a trusted receipt's range (not
+ * read): a part or quarantine part of a window that starts before the receipt's coverage end, or
+ * the index of a manifest at or before the receipt. Anything newer is judged as in a full verify.
+ */
+function inTrustedRange(contents: ArchiveContents, key: string): boolean {
+  const workspaceId = /^(?:activity_logs|quarantine|index)\/workspace=([A-Za-z0-9_-]+)\//.exec(key)?.[1];
+  const trusted = workspaceId === undefined ? undefined : contents.trusted.get(workspaceId);
+  if (!trusted) return false;
+  const index = parseIndexKey(key);
+  if (index) return index.seq <= trusted.seq;
+  const part = parsePartKey(key);
+  return part !== undefined && part.windowStart < trusted.checkpoint;
 }

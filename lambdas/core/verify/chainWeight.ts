@@ -3,8 +3,10 @@
  * a signed adoption adopts are accepted; any other unsigned manifest after the first signature is
  * a problem, and before it a warning (signing began later).
  */
+import { createHash } from 'node:crypto';
 import { manifestKey } from '../archive/keys.ts';
 import { signatureKey } from '../signing/signatures.ts';
+import type { ArchiveReader } from './ArchiveReader.ts';
 import type { WalkedChain } from './chainWalk.ts';
 import type { ProblemList } from './ProblemList.ts';
 import type { ChainSignatures } from './SignatureCheck.ts';
@@ -16,7 +18,12 @@ export interface ChainWeight {
 }
 
 /** The supersedes/adopts references of every manifest, checked against the hashes in the chain. */
-export function chainWeight(chain: WalkedChain, signatures: ChainSignatures | undefined, problems: ProblemList): ChainWeight {
+export async function chainWeight(
+  chain: WalkedChain,
+  signatures: ChainSignatures | undefined,
+  problems: ProblemList,
+  reader: ArchiveReader,
+): Promise<ChainWeight> {
   const counts = (seq: number) => signatures === undefined || signatures.signed.has(seq);
   const weight: ChainWeight = { superseded: new Set<number>(), adopted: new Set<number>() };
   for (const { manifest, key } of chain.links.values()) {
@@ -25,7 +32,7 @@ export function chainWeight(chain: WalkedChain, signatures: ChainSignatures | un
       ...(manifest.adopts ?? []).map((r) => ['adopts', r] as const),
     ];
     for (const [how, ref] of refs) {
-      const target = chain.links.get(ref.seq);
+      const target = chain.links.get(ref.seq) ?? (ref.seq < chain.from ? await trustedLink(reader, chain, ref.seq) : undefined);
       if (ref.seq >= manifest.seq || !target || target.sha !== ref.sha256) {
         problems.report(
           'chain-broken',
@@ -38,7 +45,21 @@ export function chainWeight(chain: WalkedChain, signatures: ChainSignatures | un
     }
   }
   if (signatures) reportUnsigned(chain, signatures, weight, problems);
+  if (signatures && chain.from > 0 && chain.links.has(chain.from) && !signatures.present.has(chain.from)) {
+    const key = manifestKey(chain.workspaceId, chain.from);
+    problems.report(
+      'signature-missing',
+      key,
+      `manifest ${key} is the head a receipt trusts, but it has no signature ${signatureKey(chain.workspaceId, chain.from)}: a receipt counts only for a manifest signed with the trusted key — verify this workspace in full`,
+    );
+  }
   return weight;
+}
+
+/** A manifest before a trusted receipt, read only because a later manifest names it. */
+async function trustedLink(reader: ArchiveReader, chain: WalkedChain, seq: number): Promise<{ sha: string } | undefined> {
+  const body = await reader.read(manifestKey(chain.workspaceId, seq)).catch(() => undefined);
+  return body && { sha: createHash('sha256').update(body).digest('hex') };
 }
 
 /**

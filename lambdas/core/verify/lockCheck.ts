@@ -3,6 +3,7 @@
  * with the checksum the store computed when it was written.
  */
 import type { ObjectStore } from '../ports.ts';
+import { inOrder } from './pipeline.ts';
 import type { ProblemList } from './ProblemList.ts';
 import { NO_LOCK_RECORDS_NOTE, type VerifyOptions, type VerifyResult } from './types.ts';
 
@@ -19,6 +20,7 @@ export async function checkLocks(
   options: Pick<VerifyOptions, 'lock' | 'requireLocks'>,
   expected: () => Map<string, string | undefined>,
   problems: ProblemList,
+  concurrency: number,
 ): Promise<LockOutcome> {
   const { report } = problems;
   const outcome = { lockChecked: 0, heldObjects: [] as string[] };
@@ -37,8 +39,8 @@ export async function checkLocks(
   if (lockState === 'unsupported' && options.requireLocks)
     report('lock-records-missing', '.object-lock/', `${store.location} keeps no Object Lock state, and --require-locks was given`);
   if (options.lock && store.objectLock && lockState === 'checked') {
-    for (const [key, sha] of expected()) {
-      const lock = await store.objectLock(key);
+    const ask = async ([key, sha]: [string, string | undefined]) => ({ key, sha, lock: await store.objectLock!(key) });
+    for await (const { key, sha, lock } of inOrder(expected(), concurrency, ask)) {
       outcome.lockChecked += 1;
       if (lock?.legalHold) outcome.heldObjects.push(key);
       checkLock(key, sha, lock, options.lock, problems);

@@ -4,7 +4,7 @@
  * I/O), so the same check runs in this process or in a worker thread.
  */
 import { createHash } from 'node:crypto';
-import { lineIdAndTime, readGzipTextLines } from '../archive/lines.ts';
+import { forEachGzipLineBytes, lineIdAndTimeAt } from '../archive/gzipLines.ts';
 import type { Problem } from './types.ts';
 
 /** A part to check, with what its manifest records (plain data: it crosses a thread boundary). */
@@ -27,7 +27,7 @@ export interface PartOutcome {
   readonly bytes: number;
   readonly problems: Problem[];
   /** The entry ids it holds, in order, when its hash matched and it could be read (none for quarantine). */
-  readonly ids?: string[];
+  readonly ids?: (string | number)[];
 }
 
 export async function checkPartBody(job: PartJob, body: Buffer): Promise<PartOutcome> {
@@ -45,17 +45,17 @@ export async function checkPartBody(job: PartJob, body: Buffer): Promise<PartOut
     return { bytes: body.length, problems };
   }
   // The hash matches; the contents must also match what the manifest says about them.
-  const ids: string[] = [];
+  const ids: (string | number)[] = [];
   let records = 0;
   let outside = 0;
   try {
-    for await (const line of readGzipTextLines(body)) {
+    await forEachGzipLineBytes(body, (bytes, start, end) => {
       records += 1;
-      if (job.quarantine) continue;
-      const { id, createdAt } = lineIdAndTime(line);
+      if (job.quarantine) return;
+      const { id, createdAt } = lineIdAndTimeAt(bytes, start, end);
       if (typeof createdAt !== 'number' || createdAt < job.from || createdAt >= job.to) outside += 1;
       ids.push(id);
-    }
+    });
   } catch (error) {
     report('part-inconsistent', `${job.key} cannot be read as gzip JSON lines (${error instanceof Error ? error.message : String(error)})`);
     return { bytes: body.length, problems };

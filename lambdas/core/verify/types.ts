@@ -77,6 +77,8 @@ export interface WorkspaceSummary {
   readonly superseded?: number[];
   /** How the chain is anchored: signatures checked with the key, or (no signature in the chain) the hash chain only. */
   readonly signing?: 'signed' | 'unsigned: hash chain only';
+  /** Checked from this receipt's manifest on (`fromReceipts`): earlier manifests, their parts, signatures and locks were trusted, not read; the counts cover what was checked. */
+  readonly checkedFrom?: number;
 }
 
 export interface VerifyResult {
@@ -111,8 +113,17 @@ export const NO_INDEX_NOTE =
   "Athena part index: not checked: this folder has no index/ at all (a copy?); it only steers Athena's view, and every part was checked against its manifest";
 
 export interface VerifyOptions {
-  /** Objects read at once. @default 4 */
+  /** Objects read (or lock states asked for) at once: parts, manifests, signatures, indexes. @default 32 */
   readonly concurrency?: number;
+  /** Part bytes held in memory at once; a larger part is read alone. @default 64 MiB */
+  readonly maxBytesInFlight?: number;
+  /**
+   * Earlier verified heads (receipts `verify` printed, kept outside the archive), at most one per
+   * workspace: the chain is checked from there on only. The receipt's manifest must still hash to
+   * the receipt and carry a valid signature of the trusted key; when it does not, the problem is
+   * reported and the whole chain of that workspace is checked. Needs `verifier`.
+   */
+  readonly fromReceipts?: readonly HeadReceipt[];
   /** Checks every manifest signature with this key (never one taken from the archive). */
   readonly verifier?: SignatureVerifier;
   /** Checks that every object is locked in this mode for at least this many years. */

@@ -21,11 +21,18 @@ import { checkLocks } from './lockCheck.ts';
 import { checkParts, selectParts } from './PartCheck.ts';
 import { ProblemList } from './ProblemList.ts';
 import { SignatureCheck } from './SignatureCheck.ts';
+import { receiptsByWorkspace, startOf } from './receiptStart.ts';
 import { type VerifyOptions, type VerifyResult, compareText } from './types.ts';
+import type { HeadReceipt } from '../signing/receipts.ts';
 
 export * from './types.ts';
 
+const DEFAULT_CONCURRENCY = 32;
+const DEFAULT_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+
 export async function verifyArchive(store: ObjectStore, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+  const receipts = receiptsByWorkspace(options);
   const problems = new ProblemList();
   const reader = new ArchiveReader(store, problems.report);
   const inventory = await readInventory(reader, problems.report);
@@ -39,24 +46,31 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
         inventory,
         shas,
         report: problems.report,
+        concurrency,
       })
     : undefined;
-  const contents = await readChains(reader, inventory, shas, signatures, problems);
+  const contents = await readChains({ reader, inventory, shas, signatures, problems, receipts, concurrency });
 
   const { referenced, toCheck } = selectParts(contents.refs, inventory.dataObjects, problems.report);
   const { bytesChecked } = await checkParts(
     reader,
     toCheck,
-    { concurrency: Math.max(1, options.concurrency ?? 4), ...(options.onProgress && { onProgress: options.onProgress }) },
+    {
+      concurrency,
+      maxBytesInFlight: options.maxBytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT,
+      ...(options.onProgress && { onProgress: options.onProgress }),
+    },
     problems.report,
   );
   const accounting: Accounting = { store, inventory, contents, referenced, problems };
   reportStrays(accounting, signatures?.unused());
-  const locks = await checkLocks(store, options, () => lockTargets(accounting, shas), problems);
+  const locks = await checkLocks(store, options, () => lockTargets(accounting, shas), problems, concurrency);
   await checkRejected(accounting);
-  await checkIndexes(accounting);
+  await checkIndexes(accounting, concurrency);
 
-  checkHeads(contents.heads, shas, options, problems.report);
+  // A receipt to start from is also a head the chain must reach, with that hash.
+  const expectHeads = [...(options.expectHeads ?? []), ...receipts.values()];
+  checkHeads(contents.heads, shas, { ...options, expectHeads }, problems.report);
   const versionsChecked = options.checkVersions && store.listVersions ? await checkVersions(store, problems.report) : undefined;
 
   const sorted = problems.sortedProblems();
@@ -80,19 +94,25 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   };
 }
 
+interface ChainReading {
+  readonly reader: ArchiveReader;
+  readonly inventory: Inventory;
+  readonly shas: ManifestShas;
+  readonly signatures: SignatureCheck | undefined;
+  readonly problems: ProblemList;
+  readonly receipts: ReadonlyMap<string, HeadReceipt>;
+  readonly concurrency: number;
+}
+
 /** Each workspace's chain in id order: walked, its signatures checked, weighed, and its contents added. */
-async function readChains(
-  reader: ArchiveReader,
-  inventory: Inventory,
-  shas: ManifestShas,
-  signatures: SignatureCheck | undefined,
-  problems: ProblemList,
-): Promise<ArchiveContents> {
+async function readChains(r: ChainReading): Promise<ArchiveContents> {
+  const { reader, inventory, shas, signatures, problems, concurrency } = r;
   const contents = new ArchiveContents(problems);
   for (const [workspaceId, seqs] of [...inventory.manifestSeqs].sort(([a], [b]) => compareText(a, b))) {
-    const chain = await walkChain(reader, workspaceId, seqs, shas, problems.report);
-    const signed = signatures && (await signatures.check(workspaceId, chain.last));
-    contents.add(chain, chainWeight(chain, signed, problems), signed);
+    const from = await startOf(reader, workspaceId, seqs, r.receipts.get(workspaceId), problems);
+    const chain = await walkChain(reader, workspaceId, seqs, shas, problems.report, { concurrency, from });
+    const signed = signatures && (await signatures.check(workspaceId, chain.last, chain.from));
+    contents.add(chain, await chainWeight(chain, signed, problems, reader), signed);
   }
   return contents;
 }
