@@ -30,6 +30,7 @@ import { registerExport } from './commands/exportProgram.ts';
 import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
 import { registerKeys } from './commands/keys.ts';
 import { cacheFlags, cacheOptions } from './partCache.ts';
+import { registerSearch } from './commands/search.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -317,6 +318,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     );
 
   registerTrace(program, setExit);
+  registerSearch(program, setExit);
 
   const rules = program.command('rules').description('alert rules: try them on archived history before enabling them');
   rules

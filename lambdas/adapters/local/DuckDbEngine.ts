@@ -38,12 +38,12 @@ export class DuckDbEngine implements QueryEngine {
   }
 
   /**
-   * Opens DuckDB with the `activity_logs` view over `<archive>/activity_logs/`.
+   * Opens DuckDB with the `activity_logs` view over the chain-listed parts of `<archive>/activity_logs/`.
    *
-   * `cacheDays` (a report's days, lookback included) parses those days' JSON once into a
-   * columnar table, instead of once per query. The view stays complete: it is the cached days
-   * UNION ALL the archive's other days read from JSON, and partition pruning skips the JSON
-   * branch for queries that stay inside the cached days — same rows, one parse.
+   * With `partCache` (ParquetPartCache.ts) each listed part is read through its checked Parquet
+   * file, built on first use; `cacheDays` then limits which missing entries are built now (the
+   * others are read from JSON). Without it, `cacheDays` (a report's days, lookback included)
+   * parses those days' JSON once into a table instead of once per query (activityLogsView.ts).
    */
   static async open(
     archiveDir: string,
@@ -68,7 +68,8 @@ export class DuckDbEngine implements QueryEngine {
     const databaseFile = dayTable ? path.join(os.tmpdir(), `audit-archive-cache-${randomBytes(6).toString('hex')}.duckdb`) : undefined;
     const instance = await DuckDBInstance.create(databaseFile ?? ':memory:', {
       threads: String(options.threads ?? 2),
-      memory_limit: options.memoryLimit ?? '1GB',
+      // Over Parquet files nothing is held in tables: a smaller limit keeps the process under 1 GB.
+      memory_limit: options.memoryLimit ?? (options.partCache ? '640MB' : '1GB'),
       temp_directory: path.join(os.tmpdir(), 'audit-archive-duckdb'),
     });
     const connection = await instance.connect();

@@ -9,14 +9,15 @@
  * careless about permissions), so nothing in it is trusted by name: each Parquet file has a
  * sidecar with an HMAC-SHA-256 — keyed by a secret kept outside the cache folder — over the
  * source SHA-256, the part's workspace and day, and the Parquet file's own SHA-256. Before a
- * query, each file is read once, checked against its sidecar and written into a private
- * per-engine folder that DuckDB then reads, so a file swapped after the check is not read
- * either. A planted, altered or copied file fails the check and is rebuilt from the part.
+ * query, each file is linked (or copied) into a private per-engine folder, hashed there and
+ * checked against its sidecar; DuckDB reads only those private files, so a file swapped in the
+ * cache folder after the check is not read either. A planted, altered or copied file fails the
+ * check and is rebuilt from the part.
  *
  * Safe to delete at any time: a missing entry is rebuilt on next use.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -103,8 +104,8 @@ export class ParquetPartCache {
         continue;
       }
       const [, workspace, dt] = m as unknown as [string, string, string];
-      const found = await this.checked(part, workspace, dt);
-      if (found.bytes) result.parquet.push(await this.privateCopy(options.privateDir, found.bytes));
+      const found = await this.checked(part, workspace, dt, options.privateDir);
+      if (found.file) result.parquet.push(found.file);
       else {
         if (found.rejected) {
           result.rejected += 1;
@@ -120,9 +121,9 @@ export class ParquetPartCache {
         `building the columnar cache: ${toBuild.length} part${toBuild.length === 1 ? '' : 's'} into ${this.dir} (once per part; safe to delete)`,
       );
       for (const item of toBuild) {
-        const bytes = await this.build(connection, archiveDir, item, options);
-        if (bytes) {
-          result.parquet.push(await this.privateCopy(options.privateDir, bytes));
+        const file = await this.build(connection, archiveDir, item, options);
+        if (file) {
+          result.parquet.push(file);
           result.built += 1;
         } else result.json.push(item.part);
       }
@@ -135,27 +136,39 @@ export class ParquetPartCache {
     return createHmac('sha256', this.key).update(`${FORMAT}\n${source}\n${workspace}\n${dt}\n${parquetSha}`).digest('hex');
   }
 
-  /** The entry's bytes when its sidecar vouches for them; why not otherwise (undefined: no entry). */
-  private async checked(part: CachePart, workspace: string, dt: string): Promise<{ bytes?: Buffer; rejected?: string }> {
-    const file = path.join(this.dir, `${part.sha256}.parquet`);
-    const [bytes, sidecarText] = await Promise.all([
-      fs.readFile(file).catch(() => undefined),
-      fs.readFile(`${file.slice(0, -'.parquet'.length)}.json`, 'utf8').catch(() => undefined),
-    ]);
-    if (!bytes && !sidecarText) return {};
-    if (!bytes || !sidecarText) return { rejected: 'has no sidecar or no data file' };
+  /**
+   * A private link to (or copy of) the entry, when its sidecar vouches for that file's bytes; why
+   * not otherwise (neither: no entry). The check reads the private file: once linked into a
+   * folder only we can write, and owned by us without group or other write permission, its bytes
+   * cannot change after the check (a file planted by someone else stays theirs and is copied).
+   */
+  private async checked(
+    part: CachePart,
+    workspace: string,
+    dt: string,
+    privateDir: string,
+  ): Promise<{ file?: string; rejected?: string }> {
+    const base = path.join(this.dir, part.sha256);
+    const sidecarText = await fs.readFile(`${base}.json`, 'utf8').catch(() => undefined);
+    const file = await privateLink(`${base}.parquet`, privateDir);
+    if (!file && !sidecarText) return {};
+    const reject = async (rejected: string) => {
+      if (file) await fs.rm(file, { force: true });
+      return { rejected };
+    };
+    if (!file || !sidecarText) return reject('has no sidecar or no data file');
     let sidecar: Sidecar;
     try {
       sidecar = sidecarSchema.parse(JSON.parse(sidecarText));
     } catch {
-      return { rejected: 'has an unreadable sidecar' };
+      return reject('has an unreadable sidecar');
     }
     // The same bytes listed under another workspace or day would carry the wrong partition columns.
     if (sidecar.source_sha256 !== part.sha256 || sidecar.workspace !== workspace || sidecar.dt !== dt)
-      return { rejected: 'was built for another part' };
-    const expected = Buffer.from(this.mac(part.sha256, workspace, dt, sha256(bytes)), 'hex');
-    if (!timingSafeEqual(expected, Buffer.from(sidecar.mac, 'hex'))) return { rejected: 'does not match its sidecar' };
-    return { bytes };
+      return reject('was built for another part');
+    const expected = Buffer.from(this.mac(part.sha256, workspace, dt, await sha256File(file)), 'hex');
+    if (!timingSafeEqual(expected, Buffer.from(sidecar.mac, 'hex'))) return reject('does not match its sidecar');
+    return { file };
   }
 
   /** Builds one entry from the part's bytes, after they hash to the listed SHA-256. */
@@ -164,7 +177,7 @@ export class ParquetPartCache {
     archiveDir: string,
     item: { part: CachePart; workspace: string; dt: string },
     options: { privateDir: string; columnsSql: string },
-  ): Promise<Buffer | undefined> {
+  ): Promise<string | undefined> {
     const source = await fs.readFile(path.resolve(archiveDir, item.part.key)).catch(() => undefined);
     if (!source || sha256(source) !== item.part.sha256) {
       this.options.onWarning?.(
@@ -180,11 +193,11 @@ export class ParquetPartCache {
     await connection.run(
       `COPY (SELECT *, ${quote(item.dt)} AS dt, ${quote(item.workspace)} AS workspace FROM read_json(${quote(json)}, ` +
         `format = 'newline_delimited', compression = 'gzip', columns = {${options.columnsSql}})) ` +
-        `TO ${quote(out)} (FORMAT parquet, COMPRESSION zstd)`,
+        // Snappy: several times faster to write than zstd here, for files about 1.7 times larger.
+        `TO ${quote(out)} (FORMAT parquet, COMPRESSION snappy)`,
     );
-    const bytes = await fs.readFile(out);
     await fs.rm(json, { force: true });
-    await fs.rm(out, { force: true });
+    const bytes = await fs.readFile(out);
     const parquetSha = sha256(bytes);
     const sidecar: Sidecar = {
       format: FORMAT,
@@ -198,14 +211,36 @@ export class ParquetPartCache {
     const base = path.join(this.dir, item.part.sha256);
     await writeReplacing(`${base}.parquet`, bytes);
     await writeReplacing(`${base}.json`, Buffer.from(`${JSON.stringify(sidecar, null, 2)}\n`));
-    return bytes;
+    // The engine reads the file it wrote and hashed, in its private folder.
+    return out;
   }
+}
 
-  private async privateCopy(privateDir: string, bytes: Buffer): Promise<string> {
-    const file = path.join(privateDir, `${randomBytes(8).toString('hex')}.parquet`);
-    await fs.writeFile(file, bytes, { mode: 0o600 });
-    return file;
+/** Hard-links `file` into `privateDir` (a copy when that is not possible or the file is not safely ours); undefined when missing. */
+async function privateLink(file: string, privateDir: string): Promise<string | undefined> {
+  const target = path.join(privateDir, `${randomBytes(8).toString('hex')}.parquet`);
+  try {
+    await fs.link(file, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    await fs.copyFile(file, target).catch(() => undefined);
+    return (await fs.stat(target).catch(() => undefined)) ? target : undefined;
   }
+  const stat = await fs.lstat(target);
+  const ours = stat.isFile() && stat.uid === process.getuid?.() && (stat.mode & 0o022) === 0;
+  if (!ours) {
+    // Someone else can still write that inode: read a copy of it instead.
+    await fs.rm(target, { force: true });
+    await fs.copyFile(file, target);
+  }
+  return target;
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 /** A private folder for one engine's checked copies (removed on close). */
