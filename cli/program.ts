@@ -18,7 +18,7 @@ import { quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { toCsv } from '../lambdas/core/reports/csv.ts';
 import type { ObjectStore } from '../lambdas/core/ports.ts';
 import path from 'node:path';
-import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
+import { parseDay, parseDuration, parseNumber, parseParams, parseTime } from './parse.ts';
 import { openArchive, s3Archive } from './archiveLocation.ts';
 import { assertTimeZone } from '../lambdas/core/reports/timezone.ts';
 import { reportSignerForArchive } from '../lambdas/adapters/local/reportKey.ts';
@@ -296,16 +296,32 @@ function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--from <date>', 'first day, YYYY-MM-DD (inclusive)')
     .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
     .option('--csv', 'print CSV instead of a table')
+    .option(
+      '--param <name=value>',
+      'a named parameter beyond the period, e.g. teammate=ada@example.com (queries/investigations/); repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .addOption(cacheOptions()[0]!)
     .addOption(cacheOptions()[1]!)
     .action(
-      async (opts: { archive: string; file: string; from: string; to: string; csv?: boolean; cacheDir?: string; cache?: boolean }) => {
+      async (opts: {
+        archive: string;
+        file: string;
+        from: string;
+        to: string;
+        csv?: boolean;
+        cacheDir?: string;
+        cache?: boolean;
+        param: string[];
+      }) => {
         parseDay('--from', opts.from);
         parseDay('--to', opts.to);
         if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
         const result = await runQuery({
           ...opts,
           cache: cacheFlags(opts),
+          params: parseParams(opts.param),
           onCoverage: (lines) => process.stderr.write(`${lines.join('\n')}\n`),
         });
         writeResult(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`, { machine: Boolean(opts.csv) });

@@ -697,9 +697,15 @@ export class AuditArchiveStack extends Stack {
       },
     });
     const queriesDir = props.queriesDir ?? path.join(ROOT, 'queries');
-    for (const file of listSql(queriesDir)) {
-      const name = path.basename(file, '.sql');
-      const sql = readFileSync(path.join(queriesDir, file), 'utf8');
+    // Investigations (queries/investigations/) take more parameters than a period; no pack runs them.
+    const investigations = path.join(queriesDir, 'investigations');
+    const queryFiles = [
+      ...listSql(queriesDir).map((file) => ({ dir: queriesDir, file, prefix: '' })),
+      ...listSql(investigations).map((file) => ({ dir: investigations, file, prefix: 'investigation_' })),
+    ];
+    for (const { dir, file, prefix } of queryFiles) {
+      const name = `${prefix}${path.basename(file, '.sql')}`;
+      const sql = readFileSync(path.join(dir, file), 'utf8');
       const title = /^--\s*(?:title:\s*)?(.+)$/im.exec(sql)?.[1]?.trim() ?? name;
       const q = new athena.CfnNamedQuery(this, `Query-${name}`, {
         name,

@@ -182,6 +182,8 @@ export async function runQuery(options: {
   to: string;
   onCoverage?: (lines: string[]) => void;
   cache?: CacheFlags;
+  /** Named values beyond the period (an investigation's teammate, entity_id). */
+  params?: Record<string, string>;
 }): Promise<QueryAnswer> {
   const store = await openArchive(options.archive, { allowS3: false });
   const file = path.resolve(options.file);
@@ -200,7 +202,7 @@ export async function runQuery(options: {
     partCache: await openPartCache(options.archive, options.cache ?? {}, createOutput()),
   });
   try {
-    const result = await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
+    const result = await engine.run(query.sql, bindValues(query, { ...options.params, start_date: options.from, end_date: options.to }));
     return {
       ...result,
       exceptions: inPeriod(scope.exceptions, options.from, options.to),

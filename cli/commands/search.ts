@@ -46,8 +46,14 @@ const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0,
 
 /** --from (a day starts at 00:00 UTC) and --to (a day is included whole); default the last 30 days. */
 export function searchRange(from: string | undefined, to: string | undefined, now: number): { from: number; to: number } {
-  const end = to === undefined ? now : isDay(to) ? Date.parse(`${parseDay('--to', to.trim())}T00:00:00Z`) / 1000 + DAY : parseTime('--to', to);
-  const start = from === undefined ? end - 30 * DAY : isDay(from) ? Date.parse(`${parseDay('--from', from.trim())}T00:00:00Z`) / 1000 : parseTime('--from', from);
+  const end =
+    to === undefined ? now : isDay(to) ? Date.parse(`${parseDay('--to', to.trim())}T00:00:00Z`) / 1000 + DAY : parseTime('--to', to);
+  const start =
+    from === undefined
+      ? end - 30 * DAY
+      : isDay(from)
+        ? Date.parse(`${parseDay('--from', from.trim())}T00:00:00Z`) / 1000
+        : parseTime('--from', from);
   if (start >= end) throw new ConfigurationError(`--from ${from ?? day(start)} is not before --to ${to ?? 'now'}`);
   return { from: start, to: end };
 }
@@ -81,7 +87,8 @@ export async function runSearch(options: {
   cache?: CacheFlags;
 }): Promise<SearchAnswer> {
   const { archive, filter } = options;
-  if (options.athena && !archive.startsWith('s3://')) throw new ConfigurationError('--archive: with --athena give the archive as s3://bucket[/prefix]');
+  if (options.athena && !archive.startsWith('s3://'))
+    throw new ConfigurationError('--archive: with --athena give the archive as s3://bucket[/prefix]');
   if (!options.athena && archive.startsWith('s3://')) throw new ConfigurationError('--archive: an s3:// archive is searched with --athena');
   const store = await openArchive(archive, { allowS3: Boolean(options.athena) });
   const [fromDay, toDay] = [day(filter.from), day(filter.to - 1)];
@@ -135,7 +142,12 @@ export function registerSearch(program: Command, setExit: (code: number) => void
     .option('--from <date|time>', 'from this day (00:00 UTC) or time (ISO-8601 or UNIX seconds); default 30 days before --to')
     .option('--to <date|time>', 'up to and including this day, or up to this time; default now')
     .option('--teammate <id|email>', 'entries this teammate performed (an e-mail matches without case)')
-    .option('--type <activity_type>', 'this activity type (repeatable: any of them)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--type <activity_type>',
+      'this activity type (repeatable: any of them)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--group <group>', 'types of one activity group, e.g. permission_changes, data_exports, security_settings')
     .option('--text <words>', 'every word appears in the description or the metadata (without case)')
     .option('--mentions <id>', 'the id appears in the metadata (a text match: 123 also matches 1234)')

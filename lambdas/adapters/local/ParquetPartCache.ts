@@ -142,12 +142,7 @@ export class ParquetPartCache {
    * folder only we can write, and owned by us without group or other write permission, its bytes
    * cannot change after the check (a file planted by someone else stays theirs and is copied).
    */
-  private async checked(
-    part: CachePart,
-    workspace: string,
-    dt: string,
-    privateDir: string,
-  ): Promise<{ file?: string; rejected?: string }> {
+  private async checked(part: CachePart, workspace: string, dt: string, privateDir: string): Promise<{ file?: string; rejected?: string }> {
     const base = path.join(this.dir, part.sha256);
     const sidecarText = await fs.readFile(`${base}.json`, 'utf8').catch(() => undefined);
     const file = await privateLink(`${base}.parquet`, privateDir);

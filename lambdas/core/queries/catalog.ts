@@ -26,6 +26,8 @@ export type QueryParameters = Record<string, string>;
 
 /** The repository's queries/ folder (beside lambdas/). */
 export const QUERIES_DIR = path.resolve(import.meta.dirname, '../../../queries');
+/** Investigation queries: more parameters than a period, run by hand or as Athena named queries, never in a pack. */
+export const INVESTIGATIONS_DIR = path.join(QUERIES_DIR, 'investigations');
 
 /** Counts `?` marks outside string literals and comments. */
 export function countPlaceholders(sql: string): number {
