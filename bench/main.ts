@@ -14,6 +14,7 @@ import { rm, stat } from 'node:fs/promises';
 import { lambdaFigures } from './lambda.ts';
 import { printAlertFigures } from './alerts.ts';
 import { printPackFigures } from './reportFigures.ts';
+import { printSearchFigures } from './searchFigures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DAY = 86_400;
@@ -182,6 +183,7 @@ async function report() {
   }
   console.log(`\nReport pack on DuckDB over one year of ${total} entries (${note}), quarter 2025-Q3`);
   await printPackFigures(archiveDir, '2025-Q3');
+  await printSearchFigures(archiveDir);
 }
 
 const only = process.env.BENCH_ONLY?.split(',');

@@ -41,8 +41,8 @@ export class DuckDbEngine implements QueryEngine {
    * Opens DuckDB with the `activity_logs` view over the chain-listed parts of `<archive>/activity_logs/`.
    *
    * With `partCache` (ParquetPartCache.ts) each listed part is read through its checked Parquet
-   * file, built on first use; `cacheDays` then limits which missing entries are built now (the
-   * others are read from JSON). Without it, `cacheDays` (a report's days, lookback included)
+   * file, built on first use; `cacheDays` then limits that to the parts of those days (the others
+   * are read from JSON, which a query inside the days prunes). Without it, `cacheDays` (a report's days, lookback included)
    * parses those days' JSON once into a table instead of once per query (activityLogsView.ts).
    */
   static async open(
@@ -85,7 +85,7 @@ export class DuckDbEngine implements QueryEngine {
         connection,
         archiveDir,
         parts.map((p) => (typeof p === 'string' ? { key: p, sha256: '' } : p)),
-        { privateDir, columnsSql: columns, ...(days && { build: (dt: string) => dt >= days.from && dt <= days.to }) },
+        { privateDir, columnsSql: columns, ...(days && { days: (dt: string) => dt >= days.from && dt <= days.to }) },
       );
       sources = { parquet: prepared.parquet, json: prepared.json.map((p) => path.resolve(archiveDir, p.key)) };
     } else {

@@ -86,14 +86,15 @@ export class ParquetPartCache {
   }
 
   /**
-   * Checks (and, for parts whose day is in `build`, builds) the cache entries of `parts` and
-   * copies the good ones into `privateDir`. `columnsSql` is the `read_json` columns spec.
+   * Checks (building when missing or bad) the cache entries of `parts` whose day `days` accepts
+   * (all by default), linking the good ones into `privateDir`; the other parts are read as JSON.
+   * `columnsSql` is the `read_json` columns spec.
    */
   async prepare(
     connection: DuckDBConnection,
     archiveDir: string,
     parts: readonly CachePart[],
-    options: { privateDir: string; columnsSql: string; build?: (dt: string) => boolean },
+    options: { privateDir: string; columnsSql: string; days?: (dt: string) => boolean },
   ): Promise<PreparedParts> {
     const result = { parquet: [] as string[], json: [] as CachePart[], built: 0, rejected: 0 };
     const toBuild: { part: CachePart; workspace: string; dt: string }[] = [];
@@ -104,6 +105,11 @@ export class ParquetPartCache {
         continue;
       }
       const [, workspace, dt] = m as unknown as [string, string, string];
+      // Outside the days the caller reads: JSON, pruned by day, without checking (hashing) the entry.
+      if (options.days && !options.days(dt)) {
+        result.json.push(part);
+        continue;
+      }
       const found = await this.checked(part, workspace, dt, options.privateDir);
       if (found.file) result.parquet.push(found.file);
       else {
@@ -111,8 +117,7 @@ export class ParquetPartCache {
           result.rejected += 1;
           this.options.onWarning?.(`columnar cache: ${part.sha256}.parquet ${found.rejected}; rebuilding it from ${part.key}`);
         }
-        if (options.build?.(dt) ?? true) toBuild.push({ part, workspace, dt });
-        else result.json.push(part);
+        toBuild.push({ part, workspace, dt });
       }
     }
     if (toBuild.length > 0) {
