@@ -51,3 +51,15 @@ export function parseDuration(flag: string, value: string, { min, max }: { min: 
   }
   return seconds;
 }
+
+/** `--param name=value` flags → named values; the period's names come from --from and --to. */
+export function parseParams(flags: readonly string[]): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const flag of flags) {
+    const m = /^([a-z_][a-z0-9_]*)=(.*)$/s.exec(flag);
+    if (!m) throw new ConfigurationError(`--param: '${flag}' is not name=value (e.g. teammate=ada@example.com)`);
+    if (m[1] === 'start_date' || m[1] === 'end_date') throw new ConfigurationError(`--param: give ${m[1]} with --from / --to`);
+    params[m[1]!] = m[2]!;
+  }
+  return params;
+}

@@ -20,7 +20,7 @@ import { quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { toCsv } from '../lambdas/core/reports/csv.ts';
 import type { ObjectStore } from '../lambdas/core/ports.ts';
 import path from 'node:path';
-import { parseDay, parseDuration, parseNumber, parseTime } from './parse.ts';
+import { parseDay, parseDuration, parseNumber, parseParams, parseTime } from './parse.ts';
 import { openArchive, s3Archive } from './archiveLocation.ts';
 import { assertTimeZone } from '../lambdas/core/reports/timezone.ts';
 import { reportSignerForArchive } from '../lambdas/adapters/local/reportKey.ts';
@@ -34,6 +34,8 @@ import { registerExport } from './commands/exportProgram.ts';
 import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerWebhook } from './commands/webhook.ts';
+import { cacheFlags, cacheOptions } from './partCache.ts';
+import { registerSearch } from './commands/search.ts';
 
 export { EXIT } from './exitCodes.ts';
 
@@ -231,8 +233,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--athena', 'run the queries on Athena instead of local DuckDB')
     .option('--workgroup <name>', 'Athena workgroup (with --athena)', 'intercom-audit-archive')
     .option('--database <name>', 'Glue database (with --athena)', 'intercom_audit_archive')
+    .addOption(cacheOptions()[0]!)
+    .addOption(cacheOptions()[1]!)
     .action(
       async (opts: {
+        cacheDir?: string;
+        cache?: boolean;
         quarter?: string;
         out?: string;
         archive?: string;
@@ -289,6 +295,7 @@ function buildProgram(setExit: (code: number) => void): Command {
             ...(archiveStore && { archiveStore }),
             ...(opts.allowPartial && { allowPartial: true }),
             ...(opts.timezone !== undefined && { timezone: opts.timezone }),
+            cache: cacheFlags(opts),
             onStatement: (statement) => process.stdout.write(`${statement}\n`),
           },
           output,
@@ -325,20 +332,45 @@ function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--from <date>', 'first day, YYYY-MM-DD (inclusive)')
     .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
     .option('--csv', 'print CSV instead of a table')
-    .action(async (opts: { archive: string; file: string; from: string; to: string; csv?: boolean }) => {
-      parseDay('--from', opts.from);
-      parseDay('--to', opts.to);
-      if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
-      const result = await runQuery({ ...opts, onCoverage: (lines) => process.stderr.write(`${lines.join('\n')}\n`) });
-      writeResult(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`, { machine: Boolean(opts.csv) });
-      // Disclosed with every answer: on stdout under the table, on stderr beside a CSV.
-      const disclosures = formatDisclosures(result).join('\n');
-      if (opts.csv) process.stderr.write(`${safeText(disclosures)}\n`);
-      else writeResult(`${disclosures}\n`);
-      setExit(EXIT.ok);
-    });
+    .option(
+      '--param <name=value>',
+      'a named parameter beyond the period, e.g. teammate=ada@example.com (queries/investigations/); repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .addOption(cacheOptions()[0]!)
+    .addOption(cacheOptions()[1]!)
+    .action(
+      async (opts: {
+        archive: string;
+        file: string;
+        from: string;
+        to: string;
+        csv?: boolean;
+        cacheDir?: string;
+        cache?: boolean;
+        param: string[];
+      }) => {
+        parseDay('--from', opts.from);
+        parseDay('--to', opts.to);
+        if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
+        const result = await runQuery({
+          ...opts,
+          cache: cacheFlags(opts),
+          params: parseParams(opts.param),
+          onCoverage: (lines) => process.stderr.write(`${lines.join('\n')}\n`),
+        });
+        writeResult(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`, { machine: Boolean(opts.csv) });
+        // Disclosed with every answer: on stdout under the table, on stderr beside a CSV.
+        const disclosures = formatDisclosures(result).join('\n');
+        if (opts.csv) process.stderr.write(`${safeText(disclosures)}\n`);
+        else writeResult(`${disclosures}\n`);
+        setExit(EXIT.ok);
+      },
+    );
 
   registerTrace(program, setExit);
+  registerSearch(program, setExit);
 
   const rules = program.command('rules').description('alert rules: try them on archived history before enabling them');
   rules

@@ -122,6 +122,13 @@ async function main(): Promise<number> {
         `  npm run cli -- report verify ${relPack} --public-key ${publicKeyPath}`,
         `  npm run cli -- report reperform ${relPack} --archive ${relArchive}   # every CSV again, from the archive`,
         '  npm run cli -- simulate --faults 5xx=0.1,429=0.05,truncate=0.05   # a flaky Intercom to collect from',
+        'Search it without SQL (newest first; --csv or --json for a file):',
+        ...searchExamples(
+          relArchive,
+          { start_date, end_date },
+          sim.workspace.entriesBetween(Date.parse(`${end_date}T00:00:00Z`) / 1000, Date.parse(`${end_date}T23:59:59Z`) / 1000)[0]
+            ?.performed_by.email,
+        ),
         '',
       ].join('\n'),
     );
@@ -129,6 +136,15 @@ async function main(): Promise<number> {
   } finally {
     await sim.close();
   }
+}
+
+/** The two `search` commands `npm start` ends with: one teammate's month, and who changed permissions. */
+function searchExamples(archive: string, period: { start_date: string; end_date: string }, email = 'someone@example.com'): string[] {
+  const month = period.end_date.slice(0, 7);
+  return [
+    `  npm run cli -- search --archive ${archive} --teammate ${email} --from ${month}-01 --to ${period.end_date} --limit 20`,
+    `  npm run cli -- search --archive ${archive} --group permission_changes --from ${period.start_date} --to ${period.end_date}`,
+  ];
 }
 
 main().then(

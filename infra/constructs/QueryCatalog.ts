@@ -202,9 +202,15 @@ export class QueryCatalog extends StackSection {
   }
 
   private namedQueries(): void {
-    for (const file of listSql(this.queriesDir)) {
-      const name = path.basename(file, '.sql');
-      const sql = readFileSync(path.join(this.queriesDir, file), 'utf8');
+    // Investigations (queries/investigations/) take more parameters than a period; no pack runs them.
+    const investigations = path.join(this.queriesDir, 'investigations');
+    const files = [
+      ...listSql(this.queriesDir).map((file) => ({ dir: this.queriesDir, file, prefix: '' })),
+      ...listSql(investigations).map((file) => ({ dir: investigations, file, prefix: 'investigation_' })),
+    ];
+    for (const { dir, file, prefix } of files) {
+      const name = `${prefix}${path.basename(file, '.sql')}`;
+      const sql = readFileSync(path.join(dir, file), 'utf8');
       const title = /^--\s*(?:title:\s*)?(.+)$/im.exec(sql)?.[1]?.trim() ?? name;
       new athena.CfnNamedQuery(this, `Query-${name}`, {
         name,

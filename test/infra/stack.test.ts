@@ -8,7 +8,7 @@ import { ARCHIVE_COLUMNS, QUARANTINE_COLUMNS, ROSTER_COLUMNS } from '../../lambd
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { buildApp } from '../../infra/buildApp.ts';
 import { parseDeployConfig } from '../../infra/config.ts';
-import { loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
+import { INVESTIGATIONS_DIR, loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 
 process.env.CDK_DISABLE_VERSION_CHECK = '1';
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };
@@ -194,15 +194,14 @@ describe('AuditArchiveStack', () => {
     expect(JSON.stringify(archivePuts[0]!.Resource)).not.toMatch(/activity_logs|manifests|quarantine/);
   });
 
-  it('creates one named query per file in queries/', () => {
+  it('creates one named query per file in queries/ and per investigation in queries/investigations/', () => {
     const named = resources('AWS::Athena::NamedQuery')
       .map(([, r]) => r.Properties.Name)
       .sort();
     expect(named).toEqual(
-      loadQueries()
-        .map((q) => q.name)
-        .sort(),
+      [...loadQueries().map((q) => q.name), ...loadQueries(INVESTIGATIONS_DIR).map((q) => `investigation_${q.name}`)].sort(),
     );
+    expect(named).toContain('investigation_settings_change_history');
     expect(named.length).toBeGreaterThanOrEqual(10);
   });
 

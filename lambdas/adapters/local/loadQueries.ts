@@ -8,6 +8,8 @@ import { type CannedQuery, parseQuery } from '../../core/queries/catalog.ts';
 
 /** The repository's queries/ folder (beside lambdas/). */
 export const QUERIES_DIR = path.resolve(import.meta.dirname, '../../../queries');
+/** Investigation queries: more parameters than a period, run by hand or as Athena named queries, never in a pack. */
+export const INVESTIGATIONS_DIR = path.join(QUERIES_DIR, 'investigations');
 
 /** Every `*.sql` file of a folder, in name order. */
 export function loadQueries(dir: string = QUERIES_DIR): CannedQuery[] {

@@ -6,13 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
-import { forEachGzipLine, lineIdAndTimeAt } from '../../lambdas/core/archive/gzipLines.ts';
-import { lineIdAndTime, readGzipTextLines } from '../../lambdas/core/archive/lines.ts';
-import { inOrder } from '../../lambdas/core/verify/pipeline.ts';
-import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
-import { buildBenchArchive } from '../../bench/s3Archive.ts';
-import { latencyS3 } from '../helpers/latencyS3.ts';
+import { S3ObjectStore } from '../../../../lambdas/adapters/aws/S3ObjectStore.ts';
+import { forEachGzipLine, lineIdAndTimeAt } from '../../../../lambdas/core/archive/gzipLines.ts';
+import { lineIdAndTime, readGzipTextLines } from '../../../../lambdas/core/archive/lines.ts';
+import { inOrder } from '../../../../lambdas/core/verify/pipeline.ts';
+import { verifyArchive } from '../../../../lambdas/core/verify/verify.ts';
+import { buildBenchArchive } from '../../../../bench/s3Archive.ts';
+import { latencyS3 } from '../../../helpers/latencyS3.ts';
 
 async function both(body: Buffer) {
   const slow: string[] = [];
