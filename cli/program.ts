@@ -29,6 +29,7 @@ import { addAcknowledgeCommand } from './commands/acknowledge.ts';
 import { registerExport } from './commands/exportProgram.ts';
 import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
 import { registerKeys } from './commands/keys.ts';
+import { registerConsole } from './commands/console.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -346,6 +347,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
   registerHold(program, setExit);
   addAcknowledgeCommand(program, setExit);
+  registerConsole(program, setExit);
   return program;
 }
 
