@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { serve } from '@hono/node-server';
+import { createServer } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
 import { AthenaEngine } from '../../lambdas/adapters/aws/AthenaEngine.ts';
 import { kmsVerifier } from '../../lambdas/adapters/aws/KmsSigner.ts';
 import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
@@ -19,6 +20,7 @@ import type { ObjectStore, QueryEngine } from '../../lambdas/core/ports.ts';
 import { openArchive } from '../archiveLocation.ts';
 import { collectorKeyVerifier } from '../localVerifier.ts';
 import { createConsoleApp } from './app.ts';
+import { guarded } from './guard.ts';
 import { ConsoleData } from './data.ts';
 import { PackSource } from './packs.ts';
 import { loadPage } from './page.ts';
@@ -43,6 +45,8 @@ export interface RunningConsole {
   /** The URL with the one-time token: print it, never log it. */
   readonly url: string;
   readonly port: number;
+  /** The address it listens on: always 127.0.0.1. */
+  readonly host: string;
   readonly keySource: string | undefined;
   readonly scope: ArchiveScope;
   close(): Promise<void>;
@@ -103,8 +107,9 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const session = new ConsoleSession();
   let port = options.port;
   const app = createConsoleApp({ session, port: () => port, page, api: data });
-  const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: options.port });
+  const server = createServer(guarded(() => port, getRequestListener(app.fetch)));
   await new Promise<void>((resolve, reject) => {
+    server.listen(options.port, '127.0.0.1');
     server.once('listening', resolve);
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
@@ -114,10 +119,12 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       ),
     );
   });
-  port = (server.address() as AddressInfo).port;
+  const address = server.address() as AddressInfo;
+  port = address.port;
   return {
     url: session.startUrl(port),
     port,
+    host: address.address,
     keySource: key?.source,
     scope,
     close: async () => {
