@@ -30,6 +30,8 @@ export interface ConsoleDataOptions {
   readonly publicKeyPath?: string;
   readonly packs?: PackSource;
   readonly rulesFile: string;
+  /** Where the archive starts (the earliest genesis window), UNIX seconds. */
+  readonly origin?: number;
 }
 
 const DAY = 86_400;
@@ -45,11 +47,12 @@ export class ConsoleData implements ConsoleApi {
     this.#o = options;
   }
 
-  /** The 30 days up to the newest checkpoint, whole UTC days. */
+  /** The 30 days up to the newest checkpoint (not before the archive starts), whole UTC days. */
   defaultRange(): Range {
     const head = Math.max(0, ...this.#o.scope.heads.map((h) => h.checkpoint));
-    const to = Math.ceil(head / DAY) * DAY;
-    return { from: to - 30 * DAY, to };
+    const to = Math.max(DAY, Math.ceil(head / DAY) * DAY);
+    const origin = Math.floor((this.#o.origin ?? 0) / DAY) * DAY;
+    return { from: Math.max(to - 30 * DAY, Math.min(origin, to - DAY)), to };
   }
 
   async meta(): Promise<Record<string, unknown>> {

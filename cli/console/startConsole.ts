@@ -14,6 +14,7 @@ import { kmsVerifier } from '../../lambdas/adapters/aws/KmsSigner.ts';
 import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
 import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
+import { readManifest } from '../../lambdas/core/archive/chain.ts';
 import { type ArchiveScope, archiveScope } from '../../lambdas/core/archive/scope.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import type { ObjectStore, QueryEngine } from '../../lambdas/core/ports.ts';
@@ -94,6 +95,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const engine = await openEngine(options, scope);
   const search = new EngineSearch(engine);
   const packs = await packSource(options, store);
+  const origins = await Promise.all(scope.heads.map(async (h) => (await readManifest(store, h.workspaceId, 0)).manifest.from));
   const data = new ConsoleData({
     location: options.archive,
     store,
@@ -103,6 +105,7 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
     ...(options.publicKey && { publicKeyPath: options.publicKey }),
     ...(packs && { packs }),
     rulesFile: options.rules,
+    ...(origins.length > 0 && { origin: Math.min(...origins) }),
   });
   const session = new ConsoleSession();
   let port = options.port;
