@@ -10,9 +10,10 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { lambdaFigures } from './lambda.ts';
 import { printAlertFigures } from './alerts.ts';
+import { printPackFigures } from './reportFigures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DAY = 86_400;
@@ -158,47 +159,29 @@ async function report() {
   const perDay = Math.ceil(total / days);
   const until = HISTORY_START + days * DAY;
   const archiveDir = path.join(ROOT, '.bench', `report-archive-${total}`);
-  const sim = await startSim(perDay, until + DAY);
-  try {
-    await rm(archiveDir, { recursive: true, force: true });
-    const collected = await measure({
-      url: sim.url,
-      token: sim.token,
-      since: HISTORY_START,
-      until,
-      windowSeconds: 5 * DAY,
-      mode: 'collect',
-      archiveDir,
-    });
-    console.log(
-      `\nReport pack on DuckDB over one year of ${collected.entries} entries (collected in ${collected.seconds.toFixed(0)} s), quarter 2025-Q3`,
-    );
-    const child = tsx('bench/report-process.ts', { archiveDir, quarter: '2025-Q3' });
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => (out += d));
-    await new Promise((resolve) => child.on('close', resolve));
-    const r = JSON.parse(out.trim().split('\n').pop()!) as {
-      seconds: number;
-      peakRssMB: number;
-      filesRead: number;
-      totalFiles: number;
-      perQuery: Record<string, number>;
-    };
-    console.log(
-      `  wall time ${r.seconds.toFixed(1)} s (target <= 10 s: ${r.seconds <= 10 ? 'met' : 'MISSED'}), peak RSS ${r.peakRssMB.toFixed(0)} MB`,
-    );
-    console.log(
-      `  gdpr_data_exports read ${r.filesRead} of ${r.totalFiles} data files (${((100 * r.filesRead) / r.totalFiles).toFixed(1)}%; ideal about 25%)`,
-    );
-    console.log(
-      `  per query (ms): ${Object.entries(r.perQuery)
-        .map(([k, v]) => `${k} ${v.toFixed(0)}`)
-        .join(', ')}`,
-    );
-  } finally {
-    sim.stop();
-    await rm(archiveDir, { recursive: true, force: true });
+  // The year is kept between runs (it takes minutes to collect): `rm -r .bench` to rebuild it.
+  const existing = await stat(path.join(archiveDir, 'manifests')).catch(() => undefined);
+  let note = 'kept from an earlier run';
+  if (!existing) {
+    const sim = await startSim(perDay, until + DAY);
+    try {
+      await rm(archiveDir, { recursive: true, force: true });
+      const collected = await measure({
+        url: sim.url,
+        token: sim.token,
+        since: HISTORY_START,
+        until,
+        windowSeconds: 5 * DAY,
+        mode: 'collect',
+        archiveDir,
+      });
+      note = `${collected.entries} entries collected in ${collected.seconds.toFixed(0)} s`;
+    } finally {
+      sim.stop();
+    }
   }
+  console.log(`\nReport pack on DuckDB over one year of ${total} entries (${note}), quarter 2025-Q3`);
+  await printPackFigures(archiveDir, '2025-Q3');
 }
 
 const only = process.env.BENCH_ONLY?.split(',');

@@ -30,6 +30,7 @@ import { registerExport } from './commands/exportProgram.ts';
 import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerConsole } from './commands/console.ts';
+import { cacheFlags, cacheOptions } from './partCache.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -203,8 +204,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--athena', 'run the queries on Athena instead of local DuckDB')
     .option('--workgroup <name>', 'Athena workgroup (with --athena)', 'intercom-audit-archive')
     .option('--database <name>', 'Glue database (with --athena)', 'intercom_audit_archive')
+    .addOption(cacheOptions()[0]!)
+    .addOption(cacheOptions()[1]!)
     .action(
       async (opts: {
+        cacheDir?: string;
+        cache?: boolean;
         quarter?: string;
         out?: string;
         archive?: string;
@@ -256,6 +261,7 @@ function buildProgram(setExit: (code: number) => void): Command {
             ...(archiveStore && { archiveStore }),
             ...(opts.allowPartial && { allowPartial: true }),
             ...(opts.timezone !== undefined && { timezone: opts.timezone }),
+            cache: cacheFlags(opts),
             onStatement: (statement) => process.stdout.write(`${statement}\n`),
           },
           output,
@@ -290,18 +296,26 @@ function buildProgram(setExit: (code: number) => void): Command {
     .requiredOption('--from <date>', 'first day, YYYY-MM-DD (inclusive)')
     .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
     .option('--csv', 'print CSV instead of a table')
-    .action(async (opts: { archive: string; file: string; from: string; to: string; csv?: boolean }) => {
-      parseDay('--from', opts.from);
-      parseDay('--to', opts.to);
-      if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
-      const result = await runQuery({ ...opts, onCoverage: (lines) => process.stderr.write(`${lines.join('\n')}\n`) });
-      writeResult(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`, { machine: Boolean(opts.csv) });
-      // Disclosed with every answer: on stdout under the table, on stderr beside a CSV.
-      const disclosures = formatDisclosures(result).join('\n');
-      if (opts.csv) process.stderr.write(`${safeText(disclosures)}\n`);
-      else writeResult(`${disclosures}\n`);
-      setExit(EXIT.ok);
-    });
+    .addOption(cacheOptions()[0]!)
+    .addOption(cacheOptions()[1]!)
+    .action(
+      async (opts: { archive: string; file: string; from: string; to: string; csv?: boolean; cacheDir?: string; cache?: boolean }) => {
+        parseDay('--from', opts.from);
+        parseDay('--to', opts.to);
+        if (opts.from > opts.to) throw new ConfigurationError(`--from ${opts.from} is after --to ${opts.to}`);
+        const result = await runQuery({
+          ...opts,
+          cache: cacheFlags(opts),
+          onCoverage: (lines) => process.stderr.write(`${lines.join('\n')}\n`),
+        });
+        writeResult(opts.csv ? toCsv(result).toString('utf8') : `${formatTable(result)}\n`, { machine: Boolean(opts.csv) });
+        // Disclosed with every answer: on stdout under the table, on stderr beside a CSV.
+        const disclosures = formatDisclosures(result).join('\n');
+        if (opts.csv) process.stderr.write(`${safeText(disclosures)}\n`);
+        else writeResult(`${disclosures}\n`);
+        setExit(EXIT.ok);
+      },
+    );
 
   registerTrace(program, setExit);
 

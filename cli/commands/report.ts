@@ -26,8 +26,9 @@ import { computeCoverage, coverageStatement } from '../../lambdas/core/reports/c
 import { periodRange, readPeriodChains } from '../../lambdas/core/reports/periodChains.ts';
 import { chainRosters } from '../../lambdas/core/reports/rosters.ts';
 import type { Lang } from '../../lambdas/core/reports/summaryHtml.ts';
-import type { Output } from '../output.ts';
 import { openArchive } from '../archiveLocation.ts';
+import { type CacheFlags, openPartCache } from '../partCache.ts';
+import { type Output, createOutput } from '../output.ts';
 
 export interface ReportCommandOptions {
   readonly quarter: string;
@@ -47,6 +48,8 @@ export interface ReportCommandOptions {
   readonly bom?: boolean;
   /** Gets the completeness line before any query runs (and before a refusal). */
   readonly onStatement?: (statement: string) => void;
+  /** The columnar cache (local archives): --cache-dir / --no-cache. */
+  readonly cache?: CacheFlags;
 }
 
 export async function runReport(options: ReportCommandOptions, output: Output): Promise<ReportPackResult & { out: string }> {
@@ -91,8 +94,9 @@ export async function runReport(options: ReportCommandOptions, output: Output): 
       })
     : await DuckDbEngine.open(options.archive!, {
         cacheDays: reportDays(options.quarter),
-        parts: scope!.parts.map((p) => p.key),
+        parts: scope!.parts,
         rosterKeys: check.rosters.snapshots.map((s) => s.key),
+        partCache: await openPartCache(options.archive!, options.cache ?? {}, output),
       });
   const bar = output.progress('report {bar} {value}/{total} queries', queries.length, {});
   let done = 0;
@@ -177,6 +181,7 @@ export async function runQuery(options: {
   from: string;
   to: string;
   onCoverage?: (lines: string[]) => void;
+  cache?: CacheFlags;
 }): Promise<QueryAnswer> {
   const store = await openArchive(options.archive, { allowS3: false });
   const file = path.resolve(options.file);
@@ -189,7 +194,11 @@ export async function runQuery(options: {
   const coverage = await queryCoverage(store, options.from, options.to, query.lookbackDays ?? 0);
   options.onCoverage?.(coverage.lines);
   const scope = await localScope(store, options.archive);
-  const engine = await DuckDbEngine.open(options.archive, { parts: scope.parts.map((p) => p.key), rosterKeys: coverage.rosterKeys });
+  const engine = await DuckDbEngine.open(options.archive, {
+    parts: scope.parts,
+    rosterKeys: coverage.rosterKeys,
+    partCache: await openPartCache(options.archive, options.cache ?? {}, createOutput()),
+  });
   try {
     const result = await engine.run(query.sql, bindValues(query, { start_date: options.from, end_date: options.to }));
     return {

@@ -1,20 +1,22 @@
 /**
  * The console's query layer over a query engine (DuckDB over the chain-listed parts locally,
- * Athena over the listed view on S3). A small interface so the search core can replace it.
+ * through the columnar cache; Athena over the listed view on S3): the search core's filter for
+ * every answer, its `search()` for the CSV, and the console's own paging, counts and timeline.
  */
 import {
   type Bucket,
   bucketFor,
   countStatement,
   eventStatement,
-  exportStatement,
   facetStatements,
+  resultsStatement,
+  timelineStatement,
 } from '../../lambdas/core/console/consoleSql.ts';
-import { resultsStatement, timelineStatement } from '../../lambdas/core/console/consoleSql.ts';
 import type { ResultPage, SearchFilters } from '../../lambdas/core/console/filters.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import type { Cell, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
 import { toCsv } from '../../lambdas/core/reports/csv.ts';
+import { search } from '../../lambdas/core/search/search.ts';
 
 export interface ResultsPage {
   readonly columns: string[];
@@ -39,8 +41,8 @@ export interface ConsoleSearch {
   close(): Promise<void>;
 }
 
-/** More rows than this in one CSV is refused (narrow the filter), never cut silently. */
-export const CSV_MAX_ROWS = 200_000;
+/** The search core's largest limit: more matches than this in one CSV is refused (narrow the filter), never cut silently. */
+export const CSV_MAX_ROWS = 10_000;
 
 export class EngineSearch implements ConsoleSearch {
   readonly engine: string;
@@ -69,14 +71,14 @@ export class EngineSearch implements ConsoleSearch {
     return { bucket, points: [...points.values()].sort((a, b) => a.start - b.start) };
   }
 
+  /** What `search --csv` writes for the same filter: the search core's table, as CSV. */
   async csv(filters: SearchFilters): Promise<Buffer> {
-    const matches = await this.count(filters);
-    if (matches > CSV_MAX_ROWS)
+    const result = await search(this.queryEngine, { filter: filters, limit: CSV_MAX_ROWS });
+    if (result.more)
       throw new ConfigurationError(
-        `the filter matches ${matches} events, more than the ${CSV_MAX_ROWS} one CSV holds: narrow the range or the filter`,
+        `the filter matches more than ${CSV_MAX_ROWS} events, more than one CSV holds: narrow the range or the filter`,
       );
-    const statement = exportStatement(filters);
-    return toCsv(await this.queryEngine.run(statement.sql, statement.values));
+    return toCsv(result.table);
   }
 
   async event(id: string, createdAt: number): Promise<Record<string, Cell> | undefined> {

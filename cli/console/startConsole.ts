@@ -14,6 +14,7 @@ import { kmsVerifier } from '../../lambdas/adapters/aws/KmsSigner.ts';
 import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
 import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
+import type { ParquetPartCache } from '../../lambdas/adapters/local/ParquetPartCache.ts';
 import { readManifest } from '../../lambdas/core/archive/chain.ts';
 import { type ArchiveScope, archiveScope } from '../../lambdas/core/archive/scope.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
@@ -40,6 +41,8 @@ export interface ConsoleOptions {
   readonly rules: string;
   /** The built page folder. @default dist/console-page */
   readonly pageDir?: string;
+  /** The columnar cache (local archives): listed parts are read through their checked Parquet files. */
+  readonly partCache?: ParquetPartCache;
 }
 
 export interface RunningConsole {
@@ -73,9 +76,13 @@ async function openEngine(options: ConsoleOptions, scope: ArchiveScope): Promise
     .map((p) => p.dt)
     .filter((d): d is string => d !== null)
     .sort();
-  // The whole listed archive parsed once into a columnar table: every filter then reads columns, not JSON.
+  // Every listed day through the columnar cache (built where missing), or parsed once into a table without it.
   const cacheDays = days.length > 0 ? { from: days[0]!, to: days[days.length - 1]! } : undefined;
-  return DuckDbEngine.open(options.archive, { parts: scope.parts.map((p) => p.key), ...(cacheDays && { cacheDays }) });
+  return DuckDbEngine.open(options.archive, {
+    parts: scope.parts.map((p) => ({ key: p.key, sha256: p.sha256 })),
+    ...(cacheDays && { cacheDays }),
+    ...(options.partCache && { partCache: options.partCache }),
+  });
 }
 
 async function packSource(options: ConsoleOptions, store: ObjectStore): Promise<PackSource | undefined> {

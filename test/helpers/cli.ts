@@ -35,6 +35,8 @@ export function runCli(args: readonly string[], options: CliOptions): Promise<Cl
         INTERCOM_API_URL: options.sim.url,
         CI: 'true',
         AUDIT_ARCHIVE_KEY_DIR: options.keyDir,
+        // The columnar cache beside the keys, never the user's own ~/.cache.
+        XDG_CACHE_HOME: path.join(options.keyDir, 'xdg-cache'),
         ...options.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
+import { ParquetPartCache } from '../../lambdas/adapters/local/ParquetPartCache.ts';
 import { sha256Hex } from '../../lambdas/core/archive/manifest.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { type RunningConsole, startConsole } from '../../cli/console/startConsole.ts';
@@ -64,7 +65,10 @@ export async function startConsoleFixture(): Promise<ConsoleFixture> {
   );
   const pageDir = path.join(tmp, 'page');
   await buildConsolePage(pageDir);
+  // The columnar cache as `console` uses it locally, in the test's folder (never the home folder).
+  const partCache = await ParquetPartCache.open({ dir: path.join(tmp, 'cache'), keyFile: path.join(tmp, 'keys', 'parquet-cache.key') });
   const running = await startConsole({
+    partCache,
     archive,
     port: 0,
     publicKey: keys.publicKeyPath,

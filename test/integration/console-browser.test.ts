@@ -8,7 +8,9 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { toCsv } from '../../lambdas/core/reports/csv.ts';
+import { search } from '../../lambdas/core/search/search.ts';
 import { listedLines } from '../helpers/archive.ts';
 import { type ConsoleFixture, SINCE, startConsoleFixture, treeHashes } from '../helpers/consoleFixture.ts';
 
@@ -104,44 +106,21 @@ describe('console in Chromium', () => {
     await page.screenshot({ path: path.join(SHOTS, 'search-filtered.png') });
   });
 
-  it('exports the current filter as CSV: every matching archived line, newest first, as search writes it', async () => {
+  it('exports the current filter as CSV: the same bytes as the search core writes for `search --csv`, every matching line', async () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#f-export')]);
-    const file = await download.path();
-    const csv = readFileSync(file!);
+    const csv = readFileSync((await download.path())!);
     const email = await page.inputValue('#f-teammate');
-    const rows = lines
-      .filter((l) => l.performed_by_email === email && l.activity_type === 'admin_login_success')
-      .sort((a, b) => Number(b.created_at) - Number(a.created_at) || (String(a.id) < String(b.id) ? 1 : -1))
-      .map((l) => [
-        new Date(Number(l.created_at) * 1000).toISOString(),
-        'sim-acme',
-        l.activity_type,
-        l.performed_by_id,
-        l.performed_by_email,
-        l.performed_by_ip,
-        'teammate',
-        l.activity_description,
-        l.metadata,
-        l.id,
-        l.created_at,
-      ]) as (string | number | null)[][];
-    const expected = toCsv({
-      columns: [
-        'time_utc',
-        'workspace',
-        'activity_type',
-        'teammate_id',
-        'teammate_email',
-        'ip_address',
-        'actor_kind',
-        'activity_description',
-        'metadata',
-        'id',
-        'created_at',
-      ],
-      rows,
-    });
-    expect(csv.equals(expected)).toBe(true);
+    // Independently of the console: a fresh engine over the JSON parts (no columnar cache), the search core, its CSV.
+    const engine = await DuckDbEngine.open(fx.archive);
+    try {
+      const filter = { from: SINCE, to: SINCE + 14 * 86_400, teammate: email, types: ['admin_login_success'] };
+      const searched = await search(engine, { filter, limit: 10_000 });
+      expect(csv.equals(toCsv(searched.table))).toBe(true);
+      const expected = lines.filter((l) => l.performed_by_email === email && l.activity_type === 'admin_login_success');
+      expect(searched.hits.map((h) => h.id).sort()).toEqual(expected.map((l) => String(l.id)).sort());
+    } finally {
+      await engine.close();
+    }
     expect(download.suggestedFilename()).toBe(`search-${RANGE.from}-${RANGE.to}.csv`);
   });
 

@@ -17,6 +17,8 @@ import { archiveScope } from '../../core/archive/scope.ts';
 import { LocalObjectStore } from './LocalObjectStore.ts';
 import type { Cell, QueryEngine, QueryResult } from '../../core/ports.ts';
 import { createArchiveViews } from './duckdbViews.ts';
+import { createActivityLogsView } from './activityLogsView.ts';
+import { type CachePart, type ParquetPartCache, makePrivateDir } from './ParquetPartCache.ts';
 
 const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' };
 const MACROS = readFileSync(new URL('./duckdb-trino-macros.sql', import.meta.url), 'utf8');
@@ -30,6 +32,7 @@ export class DuckDbEngine implements QueryEngine {
     private readonly instance: DuckDBInstance,
     version: string,
     private readonly databaseFile?: string,
+    private readonly privateDir?: string,
   ) {
     this.name = `duckdb ${version}`;
   }
@@ -48,17 +51,21 @@ export class DuckDbEngine implements QueryEngine {
       threads?: number;
       memoryLimit?: string;
       cacheDays?: { from: string; to: string };
-      parts?: readonly string[];
+      /** The chain-listed parts: archive keys, or keys with their listed SHA-256 (needed for `partCache`). */
+      parts?: readonly (string | CachePart)[];
       rosterKeys?: readonly string[];
+      /** The columnar cache: listed parts are read through their checked Parquet files (built when missing). */
+      partCache?: ParquetPartCache;
     } = {},
   ): Promise<DuckDbEngine> {
-    // The chain-listed parts (archive keys); by default every chain's, hash chain only.
-    const parts = options.parts ?? (await archiveScope(new LocalObjectStore(archiveDir))).parts.map((p) => p.key);
-    // With a cache the days are stored in a temporary database file: DuckDB compresses tables on
-    // disk (the JSON-text columns shrink several times), so memory stays within the limit.
-    const databaseFile = options.cacheDays
-      ? path.join(os.tmpdir(), `audit-archive-cache-${randomBytes(6).toString('hex')}.duckdb`)
-      : undefined;
+    // The chain-listed parts; by default every chain's, hash chain only.
+    const listed: readonly (string | CachePart)[] = options.parts ?? (await archiveScope(new LocalObjectStore(archiveDir))).parts;
+    const parts = listed.filter((p) => (typeof p === 'string' ? p : p.key).startsWith('activity_logs/'));
+    // Without the Parquet cache, a report's days are parsed once into a table (cacheDays).
+    const dayTable = options.partCache ? undefined : options.cacheDays;
+    // With the JSON day cache the days are stored in a temporary database file: DuckDB compresses
+    // tables on disk (the JSON-text columns shrink several times), so memory stays within the limit.
+    const databaseFile = dayTable ? path.join(os.tmpdir(), `audit-archive-cache-${randomBytes(6).toString('hex')}.duckdb`) : undefined;
     const instance = await DuckDBInstance.create(databaseFile ?? ':memory:', {
       threads: String(options.threads ?? 2),
       memory_limit: options.memoryLimit ?? '1GB',
@@ -68,34 +75,26 @@ export class DuckDbEngine implements QueryEngine {
     const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0] ?? '');
     await connection.run(MACROS);
     const columns = ARCHIVE_COLUMNS.map((c) => `${quote(c.name)}: ${quote(DUCK_TYPES[c.type])}`).join(', ');
-    const files = parts.filter((key) => key.startsWith('activity_logs/')).map((key) => path.resolve(archiveDir, key));
-    // An empty list is a binder error in DuckDB: no listed part means the empty table below.
-    if (files.length > 0) {
-      const json =
-        `read_json([${files.map(quote).join(', ')}], format = 'newline_delimited', compression = 'gzip', ` +
-        `hive_partitioning = true, hive_types = {'workspace': 'VARCHAR', 'dt': 'VARCHAR'}, columns = {${columns}})`;
-      const cache = options.cacheDays;
-      if (cache && /^\d{4}-\d{2}-\d{2}$/.test(cache.from) && /^\d{4}-\d{2}-\d{2}$/.test(cache.to)) {
-        await connection.run(
-          `CREATE TABLE activity_logs_cached AS SELECT * FROM ${json} WHERE dt BETWEEN ${quote(cache.from)} AND ${quote(cache.to)}`,
-        );
-        await connection.run('CHECKPOINT');
-        await connection.run(
-          `CREATE VIEW activity_logs AS SELECT * FROM activity_logs_cached UNION ALL ` +
-            `SELECT * FROM ${json} WHERE dt < ${quote(cache.from)} OR dt > ${quote(cache.to)}`,
-        );
-      } else {
-        await connection.run(`CREATE VIEW activity_logs AS SELECT * FROM ${json}`);
-      }
+    let privateDir: string | undefined;
+    let sources: { parquet: string[]; json: string[] };
+    if (options.partCache) {
+      privateDir = await makePrivateDir();
+      const days = options.cacheDays;
+      const prepared = await options.partCache.prepare(
+        connection,
+        archiveDir,
+        parts.map((p) => (typeof p === 'string' ? { key: p, sha256: '' } : p)),
+        { privateDir, columnsSql: columns, ...(days && { build: (dt: string) => dt >= days.from && dt <= days.to }) },
+      );
+      sources = { parquet: prepared.parquet, json: prepared.json.map((p) => path.resolve(archiveDir, p.key)) };
     } else {
-      // An archive with nothing in it yet: the same columns, no rows.
-      const list = ARCHIVE_COLUMNS.map((c) => `${c.name} ${DUCK_TYPES[c.type]}`).join(', ');
-      await connection.run(`CREATE TABLE activity_logs (${list}, workspace VARCHAR, dt VARCHAR)`);
+      sources = { parquet: [], json: parts.map((p) => path.resolve(archiveDir, typeof p === 'string' ? p : p.key)) };
     }
+    await createActivityLogsView(connection, sources, columns, dayTable);
     await createArchiveViews(connection, archiveDir, options.rosterKeys);
     // The macros, view and cache live in the database; each query gets its own connection.
     connection.closeSync();
-    return new DuckDbEngine(instance, version, databaseFile);
+    return new DuckDbEngine(instance, version, databaseFile, privateDir);
   }
 
   async run(sql: string, values: readonly string[]): Promise<QueryResult> {
@@ -114,6 +113,7 @@ export class DuckDbEngine implements QueryEngine {
   async close(): Promise<void> {
     this.instance.closeSync();
     if (this.databaseFile) for (const f of [this.databaseFile, `${this.databaseFile}.wal`]) rmSync(f, { force: true });
+    if (this.privateDir) rmSync(this.privateDir, { recursive: true, force: true });
   }
 }
 

@@ -1,12 +1,12 @@
 /**
  * SQL for the console's filters, results, timeline and event lookups: Athena (Trino) SQL that
- * DuckDB runs unchanged through the Trino macros, over the chain-listed `activity_logs` view.
- * Every filter value is a bound parameter (`?`); only shapes chosen from fixed lists (sort
- * column, bucket size, the number of `?` in an IN list) and validated integers (page) are
- * written into the text. The search core may replace this file behind the same functions.
+ * DuckDB runs unchanged through the Trino macros, over the chain-listed `activity_logs` view,
+ * with the search core's WHERE clause. Every filter value is a bound parameter (`?`); only
+ * shapes chosen from fixed lists (sort column, bucket size) and validated integers (page) are
+ * written into the text.
  */
 import { utcDate } from '../archive/keys.ts';
-import { ACTIVITY_GROUPS } from '../queries/groups.ts';
+import { searchWhere } from '../search/searchSql.ts';
 import type { ResultPage, SearchFilters } from './filters.ts';
 
 export interface Statement {
@@ -43,57 +43,24 @@ const SELECT_RESULT = `SELECT to_iso8601(from_unixtime(created_at)) AS time_utc,
   performed_by_id AS teammate_id, performed_by_email AS teammate_email, performed_by_ip AS ip_address,
   ${ACTOR_KIND_SQL} AS actor_kind, activity_description, metadata, id, created_at`;
 
-const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-
-/** The WHERE clause of a filter and its bound values, partition-pruned by `dt`. */
+/** The WHERE clause of a filter and its bound values: the search core's, so the console filters as `search` does. */
 export function whereClause(filters: SearchFilters): Statement {
-  const clauses = ['dt BETWEEN ? AND ?', 'created_at >= CAST(? AS BIGINT)', 'created_at < CAST(? AS BIGINT)'];
-  const values = [utcDate(filters.from), utcDate(filters.to - 1), String(filters.from), String(filters.to)];
-  if (filters.teammate !== undefined) {
-    clauses.push('(performed_by_id = ? OR lower(performed_by_email) = lower(?))');
-    values.push(filters.teammate, filters.teammate);
-  }
-  if (filters.types.length > 0) {
-    clauses.push(`activity_type IN (${placeholders(filters.types.length)})`);
-    values.push(...filters.types);
-  }
-  if (filters.group !== undefined) {
-    const types = ACTIVITY_GROUPS[filters.group];
-    clauses.push(`activity_type IN (${placeholders(types.length)})`);
-    values.push(...types);
-  }
-  for (const word of (filters.text ?? '').split(/\s+/).filter(Boolean)) {
-    clauses.push(`strpos(lower(coalesce(activity_description, '') || ' ' || coalesce(metadata, '')), lower(?)) > 0`);
-    values.push(word);
-  }
-  if (filters.mentions !== undefined) {
-    // A substring of the metadata JSON text: an id that is also part of a longer value matches too.
-    clauses.push(`strpos(coalesce(metadata, ''), ?) > 0`);
-    values.push(filters.mentions);
-  }
-  if (filters.ip !== undefined) {
-    clauses.push('performed_by_ip = ?');
-    values.push(filters.ip);
-  }
-  return { sql: clauses.join('\n  AND '), values };
+  return searchWhere(filters);
 }
 
 /** One page of results; `limit` one more than the page so the caller knows whether more follow. */
 export function resultsStatement(filters: SearchFilters, page: ResultPage): Statement {
   const where = whereClause(filters);
   const dir = page.descending ? 'DESC' : 'ASC';
-  // created_at breaks ties of the other columns; id breaks ties of created_at, so paging is stable.
-  const order = page.sort === 'created_at' ? `created_at ${dir}, id ${dir}` : `${page.sort} ${dir}, created_at DESC, id DESC`;
+  // As `search` orders (created_at, workspace, id), so paging is stable and the first page is search's answer.
+  const order =
+    page.sort === 'created_at'
+      ? `created_at ${dir}, workspace ${dir}, id ${dir}`
+      : `${page.sort} ${dir}, created_at DESC, workspace DESC, id DESC`;
   return {
     sql: `${SELECT_RESULT}\nFROM activity_logs\nWHERE ${where.sql}\nORDER BY ${order}\nOFFSET ${page.page * page.size} LIMIT ${page.size + 1}`,
     values: where.values,
   };
-}
-
-/** Every matching row, newest first: the CSV export. */
-export function exportStatement(filters: SearchFilters): Statement {
-  const where = whereClause(filters);
-  return { sql: `${SELECT_RESULT}\nFROM activity_logs\nWHERE ${where.sql}\nORDER BY created_at DESC, id DESC`, values: where.values };
 }
 
 export function countStatement(filters: SearchFilters): Statement {

@@ -1,23 +1,13 @@
 /**
  * The console's filters, parsed from a URL query string into typed values. Every value reaches
- * SQL as a bound parameter (see consoleSql.ts); this file only checks shape and names the
- * parameter that is wrong. The search core (`audit-archive search`) may replace it: the
- * console depends on the `SearchFilters` shape only.
+ * SQL as a bound parameter (the search core's WHERE clause); this file only reads a query
+ * string into the search core's filter and names the parameter that is wrong.
  */
 import { ConfigurationError } from '../errors.ts';
-import { ACTIVITY_GROUPS, type ActivityGroup } from '../queries/groups.ts';
+import { type SearchFilter, validateSearchRequest } from '../search/filter.ts';
 
-export interface SearchFilters {
-  /** Half-open `[from, to)`, UNIX seconds UTC. */
-  readonly from: number;
-  readonly to: number;
-  readonly teammate?: string;
-  readonly types: readonly string[];
-  readonly group?: ActivityGroup;
-  readonly text?: string;
-  readonly mentions?: string;
-  readonly ip?: string;
-}
+/** The search core's filter: the console asks exactly what `audit-archive search` asks. */
+export type SearchFilters = SearchFilter;
 
 export type SortColumn = 'created_at' | 'activity_type' | 'performed_by_email' | 'performed_by_ip';
 export const SORT_COLUMNS: readonly SortColumn[] = ['created_at', 'activity_type', 'performed_by_email', 'performed_by_ip'];
@@ -66,8 +56,6 @@ export function parseFilters(params: URLSearchParams, defaultRange: { from: numb
   if (from >= to) throw new ConfigurationError(`from: ${params.get('from')} is not before to: ${params.get('to')}`);
   if (to - from > MAX_RANGE) throw new ConfigurationError('from/to: a range longer than eight years');
   const group = text('group', params.get('group') ?? undefined);
-  if (group !== undefined && !(group in ACTIVITY_GROUPS))
-    throw new ConfigurationError(`group: '${group}' is not one of ${Object.keys(ACTIVITY_GROUPS).join(', ')}`);
   const types = params
     .getAll('type')
     .flatMap((t) => t.split(','))
@@ -80,16 +68,18 @@ export function parseFilters(params: URLSearchParams, defaultRange: { from: numb
     const value = text(name, params.get(name) ?? undefined);
     return value === undefined ? {} : { [name]: value };
   };
-  return {
+  const filter: SearchFilter = {
     from,
     to,
-    types,
-    ...(group !== undefined && { group: group as ActivityGroup }),
+    ...(types.length > 0 && { types }),
+    ...(group !== undefined && { group }),
     ...optional('teammate'),
     ...optional('text'),
     ...optional('mentions'),
     ...optional('ip'),
   };
+  validateSearchRequest({ filter, limit: 1 });
+  return filter;
 }
 
 export function parsePage(params: URLSearchParams): ResultPage {
