@@ -3,7 +3,8 @@
  * memory once at start. Requests look files up by exact name in this map, so no URL can name
  * a file outside it (no path traversal, no symlink followed at request time).
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 
@@ -35,4 +36,19 @@ export function loadPage(dir: string = defaultPageDir()): PageFiles {
     if (entry.isFile() && type) files.set(entry.name, { body: readFileSync(path.join(dir, entry.name)), type });
   }
   return files;
+}
+
+/**
+ * The built page; run from the TypeScript sources (`npm run cli`, `npm start`) before any
+ * `npm run build`, the page is bundled into a temporary folder first (esbuild is a dev tool there).
+ */
+export async function defaultPage(): Promise<PageFiles> {
+  const dir = defaultPageDir();
+  const fromSources = import.meta.url.endsWith('.ts');
+  if (existsSync(path.join(dir, 'index.html')) || !fromSources) return loadPage(dir);
+  const out = mkdtempSync(path.join(os.tmpdir(), 'audit-console-page-'));
+  const script = path.resolve(import.meta.dirname, '../../scripts/buildConsole.mjs');
+  const { buildConsolePage } = (await import(script)) as { buildConsolePage: (outDir: string) => Promise<void> };
+  await buildConsolePage(out);
+  return loadPage(out);
 }

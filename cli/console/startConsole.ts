@@ -25,7 +25,7 @@ import { createConsoleApp } from './app.ts';
 import { guarded } from './guard.ts';
 import { ConsoleData } from './data.ts';
 import { PackSource } from './packs.ts';
-import { loadPage } from './page.ts';
+import { defaultPage, loadPage } from './page.ts';
 import type { OperatorKey } from './proof.ts';
 import { EngineSearch } from './search.ts';
 import { ConsoleSession } from './session.ts';
@@ -95,7 +95,7 @@ async function packSource(options: ConsoleOptions, store: ObjectStore): Promise<
 export async function startConsole(options: ConsoleOptions): Promise<RunningConsole> {
   if (options.athena && !options.archive.startsWith('s3://'))
     throw new ConfigurationError('--archive: with --athena give the archive as s3://bucket[/prefix]');
-  const page = loadPage(options.pageDir);
+  const page = options.pageDir ? loadPage(options.pageDir) : await defaultPage();
   const store = await openArchive(options.archive, { allowS3: true });
   const key = await operatorKey(options, store);
   const scope = await archiveScope(store, key ? { verifier: key.verifier } : {});
