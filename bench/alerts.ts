@@ -15,7 +15,7 @@ import { collect } from '../lambdas/core/collect/collect.ts';
 import type { AlertSink } from '../lambdas/core/rules/deliver.ts';
 import { alertOnCollected } from '../lambdas/core/rules/liveAlerts.ts';
 import { parseRules } from '../lambdas/core/rules/ruleset.ts';
-import { IntercomClient } from '../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient } from '../lambdas/adapters/intercom/IntercomClient.ts';
 import { startSimulator } from '../simulator/server.ts';
 import { CountingObjectStore, type RequestCounts } from '../test/helpers/CountingObjectStore.ts';
 

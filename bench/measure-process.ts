@@ -14,7 +14,7 @@ import { LocalObjectStore } from '../lambdas/adapters/local/LocalObjectStore.ts'
 import { chainKey } from '../lambdas/core/signing/chainKey.ts';
 import { Ed25519Signer } from '../lambdas/adapters/local/Ed25519Signer.ts';
 import { collect } from '../lambdas/core/collect/collect.ts';
-import { IntercomClient } from '../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient } from '../lambdas/adapters/intercom/IntercomClient.ts';
 import { toArchiveLine } from '../lambdas/core/archive/lines.ts';
 
 const cfg = JSON.parse(process.argv[2]!) as {

@@ -10,7 +10,8 @@ import { FolderReportSink } from '../lambdas/adapters/local/FolderReportSink.ts'
 import { LocalObjectStore } from '../lambdas/adapters/local/LocalObjectStore.ts';
 import { ParquetPartCache } from '../lambdas/adapters/local/ParquetPartCache.ts';
 import { listWorkspaces } from '../lambdas/core/archive/chain.ts';
-import { bindValues, loadQueries, quarterRange } from '../lambdas/core/queries/catalog.ts';
+import { bindValues, quarterRange } from '../lambdas/core/queries/catalog.ts';
+import { loadQueries } from '../lambdas/adapters/local/loadQueries.ts';
 import { buildReportPack, reportDays } from '../lambdas/core/reports/buildReportPack.ts';
 
 const cfg = JSON.parse(process.argv[2]!) as { archiveDir: string; quarter: string; cacheDir?: string };

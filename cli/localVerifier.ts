@@ -1,6 +1,6 @@
 /** The public key the local collector signed an archive's chains with, if this machine holds it. */
 import { Ed25519Signer } from '../lambdas/adapters/local/Ed25519Signer.ts';
-import type { PublicKeyVerifier } from '../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import type { PublicKeyVerifier } from '../lambdas/core/signing/PublicKeyVerifier.ts';
 import { listWorkspaces } from '../lambdas/core/archive/chain.ts';
 import type { ObjectStore } from '../lambdas/core/ports.ts';
 import { archiveKey } from '../lambdas/core/signing/chainKey.ts';

@@ -6,11 +6,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { ArchiveError, ConfigurationError, describeError } from '../lambdas/core/errors.ts';
 import { safeLines, safeText } from '../lambdas/core/text/safeText.ts';
 import { COLLECTOR_VERSION } from '../lambdas/core/version.ts';
+import { COLLECT_DEFAULTS, durationText } from '../lambdas/core/collect/settings.ts';
 import { parseFaults } from '../simulator/faults.ts';
 import { formatCollectSummary, parseRegion, runCollect, tokenFromEnv } from './commands/collect.ts';
 import { runSimulate } from './commands/simulate.ts';
 import { formatVerifyResult, runVerify, writeVerifyReport } from './commands/verify.ts';
 import { createOutput, writeResult } from './output.ts';
+import { EXIT, exitCodeFor } from './exitCodes.ts';
 import { formatDisclosures, formatTable, runQuery, runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
 import { registerHold } from './commands/hold.ts';
@@ -32,7 +34,7 @@ import { registerKeys } from './commands/keys.ts';
 import { registerConsole } from './commands/console.ts';
 import { cacheFlags, cacheOptions } from './partCache.ts';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+export { EXIT } from './exitCodes.ts';
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('audit-archive')
@@ -50,13 +52,21 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--api-url <url>', 'Intercom API base URL (env INTERCOM_API_URL; default from --region)')
     .addOption(new Option('--region <region>', 'Intercom region').choices(['us', 'eu', 'au']).default('us'))
     .option('--workspace <id>', 'workspace id (default: from GET /me)')
-    .option('--window <duration>', 'longest window and API range, e.g. 5d or 12h', '5d')
-    .option('--min-range <duration>', 'smallest API range after halving on repeated 5xx', '15m')
-    .option('--lookback <duration>', 'horizon re-read behind the checkpoint for late entries', '1h')
-    .option('--settle-lag <duration>', 'how far behind now a window must end to count as closed', '10m')
+    .option('--window <duration>', 'longest window and API range, e.g. 5d or 12h', durationText(COLLECT_DEFAULTS.windowSeconds))
+    .option('--min-range <duration>', 'smallest API range after halving on repeated 5xx', durationText(COLLECT_DEFAULTS.minRangeSeconds))
+    .option(
+      '--lookback <duration>',
+      'horizon re-read behind the checkpoint for late entries',
+      durationText(COLLECT_DEFAULTS.lookbackSeconds),
+    )
+    .option(
+      '--settle-lag <duration>',
+      'how far behind now a window must end to count as closed',
+      durationText(COLLECT_DEFAULTS.settleLagSeconds),
+    )
     .option('--part-max-mb <mb>', 'cut a new part when one passes this compressed size', '8')
     .option('--budget-share <share>', "share of the workspace's rate budget this collector may use, (0, 1]", '1')
-    .option('--concurrency <n>', 'API ranges fetched at once across windows (each held in memory)', '1')
+    .option('--concurrency <n>', 'API ranges fetched at once across windows (each held in memory)', String(COLLECT_DEFAULTS.concurrency))
     .option('--rules <file>', 'alert rules (YAML or JSON): matches among the newly archived entries go to stdout and --alerts-file')
     .option('--alerts-file <file>', 'JSONL file alerts are appended to', 'alerts.jsonl')
     .option('--alert-max-age <duration>', 'alert only on entries younger than this (a backfill raises no storm)', '24h')
@@ -383,7 +393,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     if (error instanceof ArchiveError) {
       process.stderr.write(`error: ${safeLines(error.message)}\n`);
-      return error.exitCode;
+      return exitCodeFor(error);
     }
     process.stderr.write(`error: ${safeLines(describeError(error))}\n`);
     if (process.env.DEBUG) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);

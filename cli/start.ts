@@ -9,8 +9,9 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { LocalObjectStore } from '../lambdas/adapters/local/LocalObjectStore.ts';
 import { findHead } from '../lambdas/core/archive/chain.ts';
-import { ArchiveError, ConfigurationError, describeError } from '../lambdas/core/errors.ts';
+import { ConfigurationError, describeError } from '../lambdas/core/errors.ts';
 import { stamp } from '../lambdas/core/archive/keys.ts';
+import { COLLECT_DEFAULTS } from '../lambdas/core/collect/settings.ts';
 import { previousQuarter, quarterRange } from '../lambdas/core/queries/catalog.ts';
 import { runReport } from './commands/report.ts';
 import { runBacktest } from './commands/rules.ts';
@@ -18,6 +19,7 @@ import { startSimulator } from '../simulator/server.ts';
 import { formatCollectSummary, runCollect } from './commands/collect.ts';
 import { formatVerifyResult, runVerify } from './commands/verify.ts';
 import { createOutput } from './output.ts';
+import { exitCodeFor } from './exitCodes.ts';
 
 const DAY = 86_400;
 const DEFAULT_RULES = path.resolve(import.meta.dirname, '../rules/default-rules.yaml');
@@ -52,9 +54,9 @@ async function main(): Promise<number> {
         ...(existing ? {} : { since }),
         apiUrl: sim.url,
         token: sim.token,
-        windowSeconds: 5 * DAY,
-        lookbackSeconds: 3600,
-        settleLagSeconds: 600,
+        windowSeconds: COLLECT_DEFAULTS.windowSeconds,
+        lookbackSeconds: COLLECT_DEFAULTS.lookbackSeconds,
+        settleLagSeconds: COLLECT_DEFAULTS.settleLagSeconds,
         rulesFile: DEFAULT_RULES,
         alertsFile: path.resolve(opts.alerts),
         alertsToStdout: false,
@@ -122,6 +124,6 @@ main().then(
   },
   (error: unknown) => {
     process.stderr.write(`error: ${describeError(error)}\n`);
-    process.exitCode = error instanceof ArchiveError ? error.exitCode : 1;
+    process.exitCode = exitCodeFor(error);
   },
 );

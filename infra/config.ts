@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ConfigurationError } from '../lambdas/core/errors.ts';
+import { WORKSPACE_ID } from '../lambdas/core/archive/keys.ts';
 import { DEFAULT_SOURCE_NAMES, type OcsfClassName } from '../lambdas/core/ocsf/mapping.ts';
 import { dottedPath, validate } from '../lambdas/core/validation.ts';
 
@@ -44,7 +45,7 @@ export const deployConfigSchema = z.strictObject({
   workspaces: z
     .array(
       z.strictObject({
-        id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an Intercom workspace id (app id_code)'),
+        id: z.string().regex(WORKSPACE_ID, 'an Intercom workspace id (app id_code)'),
         region: z.enum(['us', 'eu', 'au']),
       }),
     )

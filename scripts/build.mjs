@@ -11,7 +11,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 
 /** Read at run time: the canned queries, the default rules, the DuckDB macros of the local engine. */
-export const RUNTIME_FILES = ['queries', 'rules', 'lambdas/adapters/local/duckdb-trino-macros.sql'];
+export const RUNTIME_FILES = ['queries', 'rules', 'lambdas/adapters/local/duckdbTrinoMacros.sql'];
 
 rmSync(DIST, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');

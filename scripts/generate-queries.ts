@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyGroups } from '../lambdas/core/queries/groups.ts';
-import { QUERIES_DIR } from '../lambdas/core/queries/catalog.ts';
+import { QUERIES_DIR } from '../lambdas/adapters/local/loadQueries.ts';
 
 let changed = 0;
 for (const file of readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.sql'))) {

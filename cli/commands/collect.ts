@@ -12,7 +12,7 @@ import { FileAlertSink, StdoutAlertSink } from '../../lambdas/adapters/local/loc
 import type { AlertSink } from '../../lambdas/core/rules/deliver.ts';
 import { type LiveAlertResult, alertOnCollected } from '../../lambdas/core/rules/liveAlerts.ts';
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
-import { IntercomClient, type IntercomRegion, REGION_HOSTS, checkToken } from '../../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient, type IntercomRegion, REGION_HOSTS, checkToken } from '../../lambdas/adapters/intercom/IntercomClient.ts';
 import type { Output } from '../output.ts';
 import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
 import { findHead } from '../../lambdas/core/archive/chain.ts';

@@ -1,6 +1,6 @@
 /** `audit-archive export ocsf`: chain-listed parts of a local archive → OCSF in the Security Lake custom-source layout. */
 import { promises as fs } from 'node:fs';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { DuckDbParquetEncoder } from '../../lambdas/adapters/local/DuckDbParquetEncoder.ts';
 import { FolderOcsfDestination } from '../../lambdas/adapters/local/FolderOcsfDestination.ts';
 import { assertWorkspaceId } from '../../lambdas/core/archive/keys.ts';

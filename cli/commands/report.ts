@@ -12,7 +12,8 @@ import { iso } from '../../lambdas/core/archive/manifest.ts';
 import { type ArchiveScope, type ScopeConflict, type ScopeException, archiveScope, inPeriod } from '../../lambdas/core/archive/scope.ts';
 import { collectorKeyVerifier } from '../localVerifier.ts';
 import type { ObjectStore, QueryEngine, QueryResult } from '../../lambdas/core/ports.ts';
-import { bindValues, loadQueries, parseQuery, QUERIES_DIR } from '../../lambdas/core/queries/catalog.ts';
+import { bindValues, parseQuery } from '../../lambdas/core/queries/catalog.ts';
+import { loadQueries, QUERIES_DIR } from '../../lambdas/adapters/local/loadQueries.ts';
 import {
   type PeriodCheck,
   type ReportPackOptions,

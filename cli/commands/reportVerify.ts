@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { kmsVerifier } from '../../lambdas/adapters/aws/KmsSigner.ts';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import type { SignatureVerifier } from '../../lambdas/core/ports.ts';
 import { type PackProblem, verifyPack } from '../../lambdas/core/reports/packSigning.ts';

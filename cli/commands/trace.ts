@@ -1,7 +1,7 @@
 /** `audit-archive trace <id>` and `trace verify <proof>`: one entry's chain of custody, checked offline. */
 import { promises as fs } from 'node:fs';
 import type { Command } from 'commander';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { proofSchema, traceEntry, verifyProof } from '../../lambdas/core/trace/trace.ts';

@@ -1,21 +1,17 @@
 /**
  * Typed errors for the whole core. Every error names what went wrong and what to do;
  * none of them ever carries a token or an entry body.
- *
- * `exitCode` follows the CLI convention: 2 for usage/configuration problems the
- * operator must fix, 1 for a run that could not complete or an archive that failed checks.
+ * The CLI maps them to exit codes at its edge (`cli/exitCodes.ts`).
  */
 export class ArchiveError extends Error {
-  readonly exitCode: 1 | 2 = 1;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ArchiveError';
   }
 }
 
-/** A setting, flag or credential is wrong; retrying will not help. Exit code 2. */
+/** A setting, flag or credential is wrong; retrying will not help. */
 export class ConfigurationError extends ArchiveError {
-  override readonly exitCode = 2 as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'ConfigurationError';
@@ -183,7 +179,7 @@ export class ObjectLockedError extends ArchiveError {
   }
 }
 
-/** A report asked for a period the archive does not fully hold, without `--allow-partial`. Exit code 1. */
+/** A report asked for a period the archive does not fully hold, without `--allow-partial`. */
 export class PartialPeriodError extends ArchiveError {
   constructor(readonly statement: string) {
     super(

@@ -2,9 +2,12 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
 import { environmentVariablePath, validate } from '../core/validation.ts';
+import { WORKSPACE_ID } from '../core/archive/keys.ts';
+import { COLLECT_DEFAULTS } from '../core/collect/settings.ts';
+import type { CollectorEnvironment, EnvironmentSchema } from '../environment.ts';
 
 const workspaceSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an Intercom workspace id (letters, digits, _ or -)'),
+  id: z.string().regex(WORKSPACE_ID, 'an Intercom workspace id (letters, digits, _ or -)'),
   region: z.enum(['us', 'eu', 'au']),
   /** Secrets Manager secret (name or ARN) holding this workspace's access token. */
   secretId: z.string().min(1),
@@ -35,9 +38,9 @@ export const collectorEnvSchema = z.object({
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}/, 'an ISO-8601 date like 2025-01-01')
     .optional(),
-  WINDOW_SECONDS: seconds(5 * 86_400, 60, 30 * 86_400),
-  LOOKBACK_SECONDS: seconds(3600, 0, 30 * 86_400),
-  SETTLE_LAG_SECONDS: seconds(600, 0, 86_400),
+  WINDOW_SECONDS: seconds(COLLECT_DEFAULTS.windowSeconds, 60, 30 * 86_400),
+  LOOKBACK_SECONDS: seconds(COLLECT_DEFAULTS.lookbackSeconds, 0, 30 * 86_400),
+  SETTLE_LAG_SECONDS: seconds(COLLECT_DEFAULTS.settleLagSeconds, 0, 86_400),
   /** Stop taking new windows when less than this remains before the Lambda deadline. */
   DEADLINE_MARGIN_SECONDS: seconds(120, 10, 900),
   BUDGET_SHARE: z.coerce.number().gt(0).max(1).default(1),
@@ -52,7 +55,7 @@ export const collectorEnvSchema = z.object({
   SIEM_FEED_TOPIC_ARN: z.string().startsWith('arn:').optional(),
   /** Set by Lambda; the feed's messages carry it as awsRegion. */
   AWS_REGION: z.string().default('us-east-1'),
-});
+} satisfies EnvironmentSchema<CollectorEnvironment>);
 
 export type CollectorConfig = z.infer<typeof collectorEnvSchema>;
 export type WorkspaceConfig = z.infer<typeof workspaceSchema>;

@@ -10,11 +10,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
+import { WORKSPACE_ID } from '../core/archive/keys.ts';
 import { acknowledgeObjects, adoptUnsigned } from '../core/operator/operatorManifest.ts';
 import type { ManifestSigner, ObjectStore } from '../core/ports.ts';
 import { COLLECTOR_VERSION, newRunId } from '../core/version.ts';
 
-const base = { workspace: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/), reason: z.string().min(3), operator: z.string().min(1) };
+const base = { workspace: z.string().regex(WORKSPACE_ID), reason: z.string().min(3), operator: z.string().min(1) };
 export const operatorEventSchema = z.discriminatedUnion('operation', [
   z.strictObject({ operation: z.literal('adopt-unsigned'), ...base }),
   z.strictObject({ operation: z.literal('acknowledge'), keys: z.array(z.string().min(1)).min(1), ...base }),

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { AthenaClient } from '@aws-sdk/client-athena';
+import { WORKSPACE_ID } from '../core/archive/keys.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { z } from 'zod';
@@ -17,7 +18,9 @@ import { COLLECTOR_VERSION } from '../core/version.ts';
 import { S3ObjectStore } from '../adapters/aws/S3ObjectStore.ts';
 import { ConfigurationError, describeError } from '../core/errors.ts';
 import { environmentVariablePath, validate } from '../core/validation.ts';
-import { loadQueries, previousQuarter, quarterRange } from '../core/queries/catalog.ts';
+import type { EnvironmentSchema, ReporterEnvironment } from '../environment.ts';
+import { previousQuarter, quarterRange } from '../core/queries/catalog.ts';
+import { loadQueries } from '../adapters/local/loadQueries.ts';
 import { buildReportPack } from '../core/reports/buildReportPack.ts';
 import { ObjectStoreReportSink } from '../core/reports/ObjectStoreReportSink.ts';
 
@@ -32,7 +35,7 @@ export const reporterEnvSchema = z.object({
         .map((x) => x.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'comma-separated Intercom workspace ids (letters, digits, _ or -)')).min(1)),
+    .pipe(z.array(z.string().regex(WORKSPACE_ID, 'comma-separated Intercom workspace ids (letters, digits, _ or -)')).min(1)),
   ATHENA_WORKGROUP: z.string().min(1),
   ATHENA_DATABASE: z.string().min(1),
   TOPIC_ARN: z.string().startsWith('arn:'),
@@ -44,7 +47,7 @@ export const reporterEnvSchema = z.object({
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
   /** Where the canned .sql files are in the bundle. */
   QUERIES_DIR: z.string().optional(),
-});
+} satisfies EnvironmentSchema<ReporterEnvironment>);
 export type ReporterConfig = z.infer<typeof reporterEnvSchema>;
 
 export function parseReporterEnv(env: NodeJS.ProcessEnv): ReporterConfig {

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConfigurationError } from '../core/errors.ts';
 import { environmentVariablePath, validate } from '../core/validation.ts';
+import type { EnvironmentSchema, SecurityLakeEnvironment } from '../environment.ts';
 
 export const securityLakeEnvSchema = z.object({
   ARCHIVE_BUCKET: z.string().min(3),
@@ -18,7 +19,7 @@ export const securityLakeEnvSchema = z.object({
   /** JSON object: OCSF class name → provider role, for classes whose source has its own role. */
   SECURITY_LAKE_PROVIDER_ROLE_ARNS: z.string().default('{}'),
   SECURITY_LAKE_EXTERNAL_ID: z.string().min(1),
-});
+} satisfies EnvironmentSchema<SecurityLakeEnvironment>);
 
 export type SecurityLakeConfig = z.infer<typeof securityLakeEnvSchema>;
 

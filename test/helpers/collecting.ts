@@ -1,7 +1,7 @@
 /** Shared wiring for collector tests: a simulator, a client without real sleeps, and the core. */
 import { type CollectSettings, collect } from '../../lambdas/core/collect/collect.ts';
 import type { ObjectStore } from '../../lambdas/core/ports.ts';
-import { IntercomClient } from '../../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient } from '../../lambdas/adapters/intercom/IntercomClient.ts';
 import type { RunningSimulator } from '../../simulator/server.ts';
 
 export const DAY = 86_400;

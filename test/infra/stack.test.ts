@@ -8,7 +8,7 @@ import { ARCHIVE_COLUMNS, QUARANTINE_COLUMNS, ROSTER_COLUMNS } from '../../lambd
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { buildApp } from '../../infra/buildApp.ts';
 import { parseDeployConfig } from '../../infra/config.ts';
-import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
+import { loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 
 process.env.CDK_DISABLE_VERSION_CHECK = '1';
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> };

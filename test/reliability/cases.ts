@@ -31,7 +31,7 @@ export const KILL_POINTS: [string, string][] = [
 /** Milliseconds after start at which the CLI is killed, one run after another, on one archive. */
 export const RANDOM_KILL_INSTANTS = [350, 900, 1300, 700, 1600];
 
-/** Injected S3 failures × the put they hit (see s3-faults.test.ts). */
+/** Injected S3 failures × the put they hit (see s3Faults.test.ts). */
 export const S3_FAULTS = ['put fails', 'put times out after S3 stored it', '409 conflict, then success'] as const;
 export const S3_FAULT_PUTS = [1, 2, 5, 9, 14];
 

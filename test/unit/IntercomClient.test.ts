@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tokenFromEnv } from '../../cli/commands/collect.ts';
 import { tokenFromSecret } from '../../lambdas/handlers/collector.ts';
-import { IntercomClient, type ClientEvent } from '../../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient, type ClientEvent } from '../../lambdas/adapters/intercom/IntercomClient.ts';
 import {
   ConfigurationError,
   IntercomAuthError,
@@ -133,7 +133,6 @@ describe('IntercomClient.fetchRange()', () => {
     const error = await drain(client.fetchRange({ after: T0, before: T0 + 60 })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntercomAuthError);
     expect(error).toBeInstanceOf(ConfigurationError);
-    expect((error as IntercomAuthError).exitCode).toBe(2);
     expect((error as Error).message).toContain("'Read admin activity logs'");
     expect((error as Error).message).not.toContain('wrong_token_value');
     expect(s.stats.requests).toBe(1);
@@ -335,7 +334,6 @@ describe('IntercomClient against a hostile or broken server', () => {
           return undefined;
         })();
         expect(error).toBeInstanceOf(ConfigurationError);
-        expect((error as ConfigurationError).exitCode).toBe(2);
         if (token) expect((error as Error).message).not.toContain('SECRET');
       }
     },
@@ -364,7 +362,6 @@ describe('IntercomClient against a hostile or broken server', () => {
       new IntercomClient({ token: 't', baseUrl: origin.url, sleep: noSleep }).fetchRange({ after: 1, before: 20 }),
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IntercomRedirectError);
-    expect((error as IntercomRedirectError).exitCode).toBe(2);
     expect((error as Error).message).toContain(`HTTP ${status}, a redirect to ${other.url};`);
     expect((error as Error).message).not.toContain('secret=');
     expect(other.requests.count).toBe(0);

@@ -8,7 +8,7 @@ import { type CollectorDeps, createCollectorHandler, tokenFromSecret } from '../
 import { constants, createHash, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { EventBridgeReceiptSink } from '../../lambdas/adapters/aws/EventBridgeReceiptSink.ts';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import type { ManifestSigner } from '../../lambdas/core/ports.ts';
 import { formatReceipt, signedHeadReceipt } from '../../lambdas/core/signing/receipts.ts';
 import { chainKey } from '../../lambdas/core/signing/chainKey.ts';

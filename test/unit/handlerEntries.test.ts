@@ -78,8 +78,8 @@ vi.mock('../../lambdas/core/rules/ruleset.ts', async (load) => {
   const mod = await load<typeof import('../../lambdas/core/rules/ruleset.ts')>();
   return { ...mod, parseRules: built.countedFn('parseRules', mod.parseRules) };
 });
-vi.mock('../../lambdas/core/queries/catalog.ts', async (load) => {
-  const mod = await load<typeof import('../../lambdas/core/queries/catalog.ts')>();
+vi.mock('../../lambdas/adapters/local/loadQueries.ts', async (load) => {
+  const mod = await load<typeof import('../../lambdas/adapters/local/loadQueries.ts')>();
   return { ...mod, loadQueries: built.countedFn('loadQueries', mod.loadQueries) };
 });
 

@@ -3,15 +3,8 @@ import path from 'node:path';
 import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { applyGroups, ACTIVITY_GROUPS } from '../../lambdas/core/queries/groups.ts';
-import {
-  QUERIES_DIR,
-  bindValues,
-  countPlaceholders,
-  loadQueries,
-  parseQuery,
-  previousQuarter,
-  quarterRange,
-} from '../../lambdas/core/queries/catalog.ts';
+import { bindValues, countPlaceholders, parseQuery, previousQuarter, quarterRange } from '../../lambdas/core/queries/catalog.ts';
+import { QUERIES_DIR, loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 import { KNOWN_ACTIVITY_TYPES } from '../../lambdas/core/intercom/activityTypes.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 

@@ -36,7 +36,7 @@ import type {
   ReportSink,
   SignatureVerifier,
 } from '../../lambdas/core/ports.ts';
-import { loadQueries } from '../../lambdas/core/queries/catalog.ts';
+import { loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { archivedEntries } from '../../lambdas/core/rules/evaluate.ts';

@@ -8,13 +8,13 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { constants, createHash, generateKeyPairSync, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { verifyPack } from '../../lambdas/core/reports/packSigning.ts';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createReporterHandler, parseReporterEnv } from '../../lambdas/handlers/reporter.ts';
-import { QUERIES_DIR, loadQueries } from '../../lambdas/core/queries/catalog.ts';
+import { QUERIES_DIR, loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 import { fakeS3 } from '../helpers/fakeS3.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
 import { collect } from '../../lambdas/core/collect/collect.ts';

@@ -9,7 +9,7 @@ import { assertWorkspaceId } from '../../lambdas/core/archive/keys.ts';
 import { collect } from '../../lambdas/core/collect/collect.ts';
 import { safeLines, safeText } from '../../lambdas/core/text/safeText.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
-import { IntercomClient } from '../../lambdas/intercom/IntercomClient.ts';
+import { IntercomClient } from '../../lambdas/adapters/intercom/IntercomClient.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
 import { runBacktest } from '../../cli/commands/rules.ts';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';

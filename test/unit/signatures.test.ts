@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsSigner, kmsVerifier } from '../../lambdas/adapters/aws/KmsSigner.ts';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { Ed25519Signer, keyPaths } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { manifestKey } from '../../lambdas/core/archive/keys.ts';
 import { type Manifest, serializeManifest, sha256Hex } from '../../lambdas/core/archive/manifest.ts';

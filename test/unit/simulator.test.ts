@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { KNOWN_ACTIVITY_TYPES } from '../../lambdas/core/intercom/activityTypes.ts';
-import { REGION_HOSTS } from '../../lambdas/intercom/IntercomClient.ts';
+import { REGION_HOSTS } from '../../lambdas/adapters/intercom/IntercomClient.ts';
 import { SimulatedWorkspace, UNKNOWN_TYPES } from '../../simulator/dataset.ts';
 import { parseFaults } from '../../simulator/faults.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';

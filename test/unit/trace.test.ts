@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { type TraceProof, traceEntry, verifyProof } from '../../lambdas/core/trace/trace.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../lambdas/adapters/aws/S3ObjectStore.ts';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { manifestKey } from '../../lambdas/core/archive/keys.ts';

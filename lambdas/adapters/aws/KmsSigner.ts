@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { GetPublicKeyCommand, type KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import type { ManifestSigner, SignerPublicKey } from '../../core/ports.ts';
-import { PublicKeyVerifier } from '../crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../core/signing/PublicKeyVerifier.ts';
 
 export class KmsSigner implements ManifestSigner {
   readonly algorithm = 'RSASSA_PSS_SHA_256' as const;

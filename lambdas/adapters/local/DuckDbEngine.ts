@@ -21,7 +21,7 @@ import { createActivityLogsView } from './activityLogsView.ts';
 import { type CachePart, type ParquetPartCache, makePrivateDir } from './ParquetPartCache.ts';
 
 const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', bigint: 'BIGINT', boolean: 'BOOLEAN' };
-const MACROS = readFileSync(new URL('./duckdb-trino-macros.sql', import.meta.url), 'utf8');
+const MACROS = readFileSync(new URL('./duckdbTrinoMacros.sql', import.meta.url), 'utf8');
 
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { ConfigurationError } from '../../core/errors.ts';
 import type { ManifestSigner, SignerPublicKey } from '../../core/ports.ts';
 import { type ChainKey, fingerprintMatches } from '../../core/signing/chainKey.ts';
-import { PublicKeyVerifier } from '../crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../core/signing/PublicKeyVerifier.ts';
 
 export function defaultKeyDir(env: NodeJS.ProcessEnv = process.env): string {
   return (

@@ -7,7 +7,7 @@ import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ReportSigner } from '../../core/reports/packSigning.ts';
-import { PublicKeyVerifier } from '../crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../core/signing/PublicKeyVerifier.ts';
 import { Ed25519Signer, assertSafeFolder, keyPaths, readPrivateKey } from './Ed25519Signer.ts';
 
 export function reportKeyPaths(archiveDir: string, keyDir?: string) {

@@ -18,7 +18,9 @@ export const QUARANTINE_ROOT = 'quarantine/';
 export const MANIFEST_ROOT = 'manifests/';
 export const ROSTER_ROOT = 'rosters/';
 
-const WORKSPACE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** The characters and length of an Intercom workspace (app) id_code: the one definition every edge checks ids with. */
+export const WORKSPACE_ID_CHARS = '[A-Za-z0-9_-]{1,64}';
+export const WORKSPACE_ID = new RegExp(`^${WORKSPACE_ID_CHARS}$`);
 
 export function assertWorkspaceId(id: string): string {
   if (!WORKSPACE_ID.test(id)) {

@@ -9,240 +9,19 @@
  */
 import { isIP } from 'node:net';
 import type { ArchiveLine } from '../archive/columns.ts';
+import { OCSF_CLASSES, OCSF_MAPPING_VERSION, OCSF_SCHEMA_VERSION } from './ocsfClasses.ts';
+import { type TypeMapping, mappingFor } from './typeMapping.ts';
 
-export const OCSF_SCHEMA_VERSION = '1.1.0';
-/** Bump on any change to the table or to the event shape. */
-export const OCSF_MAPPING_VERSION = 'intercom-ocsf-mapping/v1';
-
-export type OcsfClassName = 'authentication' | 'account_change' | 'entity_management' | 'user_access' | 'web_resources_activity';
-
-export interface OcsfClassInfo {
-  readonly uid: number;
-  readonly categoryUid: number;
-  readonly caption: string;
-  readonly categoryName: string;
-  /** OCSF profiles the events of this class use (named in metadata.profiles). */
-  readonly profiles: readonly string[];
-  /** Activity captions by id, as the class defines them (plus 0 Unknown, 99 Other). */
-  readonly activities: Readonly<Record<number, string>>;
-}
-
-export const OCSF_CLASSES: Readonly<Record<OcsfClassName, OcsfClassInfo>> = {
-  account_change: {
-    uid: 3001,
-    categoryUid: 3,
-    caption: 'Account Change',
-    categoryName: 'Identity & Access Management',
-    profiles: [],
-    activities: {
-      0: 'Unknown',
-      1: 'Create',
-      2: 'Enable',
-      3: 'Password Change',
-      4: 'Password Reset',
-      5: 'Disable',
-      6: 'Delete',
-      10: 'MFA Factor Enable',
-      11: 'MFA Factor Disable',
-      99: 'Other',
-    },
-  },
-  authentication: {
-    uid: 3002,
-    categoryUid: 3,
-    caption: 'Authentication',
-    categoryName: 'Identity & Access Management',
-    profiles: [],
-    activities: { 0: 'Unknown', 1: 'Logon', 2: 'Logoff', 99: 'Other' },
-  },
-  // actor is a Host-profile attribute in these three classes (the class does not define it itself).
-  entity_management: {
-    uid: 3004,
-    categoryUid: 3,
-    caption: 'Entity Management',
-    categoryName: 'Identity & Access Management',
-    profiles: ['host'],
-    activities: { 0: 'Unknown', 1: 'Create', 2: 'Read', 3: 'Update', 4: 'Delete', 99: 'Other' },
-  },
-  user_access: {
-    uid: 3005,
-    categoryUid: 3,
-    caption: 'User Access Management',
-    categoryName: 'Identity & Access Management',
-    profiles: ['host'],
-    activities: { 0: 'Unknown', 1: 'Assign Privileges', 2: 'Revoke Privileges', 99: 'Other' },
-  },
-  web_resources_activity: {
-    uid: 6001,
-    categoryUid: 6,
-    caption: 'Web Resources Activity',
-    categoryName: 'Application Activity',
-    profiles: ['host'],
-    activities: {
-      0: 'Unknown',
-      1: 'Create',
-      2: 'Read',
-      3: 'Update',
-      4: 'Delete',
-      5: 'Search',
-      6: 'Import',
-      7: 'Export',
-      8: 'Share',
-      99: 'Other',
-    },
-  },
-};
-
-/** Whose account an Account Change / User Access / Authentication event is about. */
-type Target = 'actor' | 'metadata';
-
-export interface TypeMapping {
-  readonly class: OcsfClassName;
-  readonly activityId: number;
-  /** Failure status (sign-in failures); everything else Intercom logs is a completed action. */
-  readonly failure?: boolean;
-  /** The entity or resource kind for Entity Management / Web Resources Activity. */
-  readonly entity?: string;
-  readonly target?: Target;
-}
-
-const auth = (activityId: number, failure = false): TypeMapping => ({ class: 'authentication', activityId, failure, target: 'actor' });
-const account = (activityId: number, target: Target = 'metadata'): TypeMapping => ({ class: 'account_change', activityId, target });
-const access = (activityId: number): TypeMapping => ({ class: 'user_access', activityId, target: 'metadata' });
-const web = (activityId: number, entity: string): TypeMapping => ({ class: 'web_resources_activity', activityId, entity });
-const entity = (activityId: number, kind: string): TypeMapping => ({ class: 'entity_management', activityId, entity: kind });
-const [CREATE, UPDATE, DELETE] = [1, 3, 4];
-
-/**
- * Every activity type in Intercom's 2.16 OpenAPI enum (shared/intercom/activity-types.txt), in its order.
- * Account Change / User Access ids follow the class's enum; 99 "Other" where Intercom's type does not
- * say which of the class's activities it was (e.g. a 2FA change may enable or disable).
- */
-export const OCSF_TYPE_MAPPING: Readonly<Record<string, TypeMapping>> = {
-  admin_conversation_assignment_limit_change: entity(UPDATE, 'teammate_setting'),
-  admin_ticket_assignment_limit_change: entity(UPDATE, 'teammate_setting'),
-  admin_avatar_change: entity(UPDATE, 'teammate_profile'),
-  admin_away_mode_change: entity(UPDATE, 'teammate_status'),
-  admin_deletion: account(6),
-  admin_deprovisioned: account(5),
-  admin_impersonation_end: auth(2),
-  admin_impersonation_start: auth(1),
-  admin_impersonation_consent_approved: access(1),
-  admin_impersonation_consent_revoked: access(2),
-  admin_invite_change: account(99),
-  admin_invite_creation: account(1),
-  admin_invite_deletion: account(6),
-  admin_login_failure: auth(1, true),
-  admin_login_success: auth(1),
-  admin_logout: auth(2),
-  admin_occupancy_setting_change: entity(UPDATE, 'teammate_setting'),
-  admin_occupancy_state_change: entity(UPDATE, 'teammate_status'),
-  admin_password_reset_request: account(4, 'actor'),
-  admin_password_reset_success: account(3, 'actor'),
-  admin_permission_change: access(99),
-  admin_provisioned: account(1),
-  admin_two_factor_auth_change: account(99),
-  admin_unauthorized_sign_in_method: auth(1, true),
-  app_admin_join: account(1, 'actor'),
-  app_authentication_method_change: entity(UPDATE, 'security_setting'),
-  app_data_deletion: web(DELETE, 'app_data'),
-  app_data_export: web(7, 'app_data'),
-  app_google_sso_domain_change: entity(UPDATE, 'security_setting'),
-  app_identity_verification_change: entity(UPDATE, 'security_setting'),
-  app_name_change: entity(UPDATE, 'workspace'),
-  app_outbound_address_change: entity(UPDATE, 'workspace'),
-  app_package_installation: entity(CREATE, 'app_package'),
-  app_package_token_regeneration: entity(UPDATE, 'app_package_token'),
-  app_package_uninstallation: entity(DELETE, 'app_package'),
-  app_team_creation: entity(CREATE, 'team'),
-  app_team_deletion: entity(DELETE, 'team'),
-  app_team_membership_modification: access(99),
-  app_timezone_change: entity(UPDATE, 'workspace'),
-  app_webhook_creation: entity(CREATE, 'webhook'),
-  app_webhook_deletion: entity(DELETE, 'webhook'),
-  articles_in_messenger_enabled_change: entity(UPDATE, 'messenger_setting'),
-  automatic_away_mode_setting_change: entity(UPDATE, 'workspace_setting'),
-  bulk_delete: web(DELETE, 'conversations'),
-  bulk_export: web(7, 'conversations'),
-  campaign_deletion: entity(DELETE, 'campaign'),
-  campaign_state_change: entity(UPDATE, 'campaign'),
-  conversation_deletion_schedule_creation: entity(CREATE, 'conversation_deletion_schedule'),
-  conversation_deletion_schedule_deletion: entity(DELETE, 'conversation_deletion_schedule'),
-  conversation_deletion_schedule_state_change: entity(UPDATE, 'conversation_deletion_schedule'),
-  conversation_deletion_schedule_update: entity(UPDATE, 'conversation_deletion_schedule'),
-  conversation_part_deletion: web(DELETE, 'conversation_part'),
-  conversation_pdf_export: web(7, 'conversation'),
-  conversation_topic_change: entity(UPDATE, 'conversation_topic'),
-  conversation_topic_creation: entity(CREATE, 'conversation_topic'),
-  conversation_topic_deletion: entity(DELETE, 'conversation_topic'),
-  content_redaction_rule_creation: entity(CREATE, 'content_redaction_rule'),
-  content_redaction_rule_deletion: entity(DELETE, 'content_redaction_rule'),
-  content_redaction_rule_update: entity(UPDATE, 'content_redaction_rule'),
-  csv_import_completion: web(6, 'csv_import'),
-  csv_import_creation: web(6, 'csv_import'),
-  custom_authentication_token_creation: entity(CREATE, 'custom_authentication_token'),
-  help_center_settings_change: entity(UPDATE, 'help_center_setting'),
-  inbound_conversations_change: entity(UPDATE, 'workspace_setting'),
-  inbox_access_change: access(99),
-  macro_creation: entity(CREATE, 'macro'),
-  macro_deletion: entity(DELETE, 'macro'),
-  macro_update: entity(UPDATE, 'macro'),
-  macro_usage_export: web(7, 'macro_usage'),
-  malicious_domains_setting_change: entity(UPDATE, 'security_setting'),
-  message_deletion: entity(DELETE, 'message'),
-  message_state_change: entity(UPDATE, 'message'),
-  messenger_api_secret_creation: entity(CREATE, 'messenger_api_secret'),
-  messenger_api_secret_deletion: entity(DELETE, 'messenger_api_secret'),
-  messenger_look_and_feel_change: entity(UPDATE, 'messenger_setting'),
-  messenger_search_required_change: entity(UPDATE, 'messenger_setting'),
-  messenger_spaces_change: entity(UPDATE, 'messenger_setting'),
-  oauth_token_revocation: entity(DELETE, 'oauth_token'),
-  office_hours_change: entity(UPDATE, 'workspace_setting'),
-  role_change: access(99),
-  role_creation: entity(CREATE, 'role'),
-  role_deletion: entity(DELETE, 'role'),
-  ruleset_activation_title_preview: entity(UPDATE, 'ruleset'),
-  ruleset_creation: entity(CREATE, 'ruleset'),
-  ruleset_deletion: entity(DELETE, 'ruleset'),
-  search_browse_enabled_change: entity(UPDATE, 'messenger_setting'),
-  search_browse_required_change: entity(UPDATE, 'messenger_setting'),
-  seat_change: access(99),
-  seat_revoke: access(2),
-  security_settings_change: entity(UPDATE, 'security_setting'),
-  series_creation: entity(CREATE, 'series'),
-  series_deletion: entity(DELETE, 'series'),
-  series_settings_update: entity(UPDATE, 'series'),
-  series_status_change: entity(UPDATE, 'series'),
-  series_update: entity(UPDATE, 'series'),
-  strip_inbound_email_links_change: entity(UPDATE, 'security_setting'),
-  temporary_expectation_change: entity(UPDATE, 'workspace_setting'),
-  team_assignment_limit_change: entity(UPDATE, 'team'),
-  trusted_domains_setting_change: entity(UPDATE, 'security_setting'),
-  unassign_unsnoozed_at_capacity_setting_change: entity(UPDATE, 'workspace_setting'),
-  unassign_unsnoozed_when_away_setting_change: entity(UPDATE, 'workspace_setting'),
-  upfront_email_collection_change: entity(UPDATE, 'messenger_setting'),
-  allowed_attachment_filetypes_setting_change: entity(UPDATE, 'attachment_setting'),
-  attach_uploads_inline_setting_change: entity(UPDATE, 'attachment_setting'),
-  teammate_gifs_setting_change: entity(UPDATE, 'attachment_setting'),
-  user_camera_attachments_setting_change: entity(UPDATE, 'attachment_setting'),
-  user_conversation_attachments_setting_change: entity(UPDATE, 'attachment_setting'),
-  user_file_attachments_setting_change: entity(UPDATE, 'attachment_setting'),
-  user_gifs_setting_change: entity(UPDATE, 'attachment_setting'),
-  user_media_attachments_setting_change: entity(UPDATE, 'attachment_setting'),
-  user_voice_notes_setting_change: entity(UPDATE, 'attachment_setting'),
-  welcome_message_change: entity(UPDATE, 'messenger_setting'),
-  workspace_deletion_request: entity(DELETE, 'workspace'),
-  hide_csat_from_agents_setting_change: entity(UPDATE, 'workspace_setting'),
-};
-
-/** Unknown and future activity types: Entity Management, activity 99 "Other", the type as activity_name. */
-export const OCSF_FALLBACK: TypeMapping = { class: 'entity_management', activityId: 99, entity: 'intercom_activity' };
-
-export function mappingFor(activityType: string): { mapping: TypeMapping; fallback: boolean } {
-  // Own properties only: an activity type named like an Object.prototype member must not match it.
-  const mapping = Object.hasOwn(OCSF_TYPE_MAPPING, activityType) ? OCSF_TYPE_MAPPING[activityType] : undefined;
-  return mapping ? { mapping, fallback: false } : { mapping: OCSF_FALLBACK, fallback: true };
-}
+export {
+  DEFAULT_SOURCE_NAMES,
+  OCSF_CLASSES,
+  OCSF_MAPPING_VERSION,
+  OCSF_SCHEMA_VERSION,
+  type OcsfClassInfo,
+  type OcsfClassName,
+  classNameOf,
+} from './ocsfClasses.ts';
+export { OCSF_FALLBACK, OCSF_TYPE_MAPPING, type TypeMapping, mappingFor, ocsfMappingTable } from './typeMapping.ts';
 
 /** Where an event came from in the archive, so every exported event traces back to a signed manifest. */
 export interface ArchiveProvenance {
@@ -285,16 +64,9 @@ function metadataUser(metadata: Record<string, unknown> | undefined): Record<str
   return undefined;
 }
 
-/**
- * The OCSF event for one archived line. Deterministic: the same line and provenance give the
- * same event (no clock is read), so an export can be re-performed.
- */
-export function toOcsfEvent(line: ArchiveLine, provenance: ArchiveProvenance): OcsfEvent {
-  const { mapping, fallback } = mappingFor(line.activity_type);
-  const info = OCSF_CLASSES[mapping.class];
-  const metadataValue = parseJson(line.metadata);
-  const metadata = asRecord(metadataValue);
-  const unmapped: Record<string, unknown> = {
+/** What OCSF has no field for, kept beside the event: the type, the archive provenance, Intercom's metadata. */
+function baseUnmapped(line: ArchiveLine, provenance: ArchiveProvenance, metadataValue: unknown): Record<string, unknown> {
+  return {
     activity_type: line.activity_type,
     archive: {
       part_key: provenance.partKey,
@@ -307,8 +79,10 @@ export function toOcsfEvent(line: ArchiveLine, provenance: ArchiveProvenance): O
     },
     ...(metadataValue !== null && { intercom_metadata: metadataValue }),
   };
+}
 
-  // The actor: OCSF user with the teammate id and e-mail; the e-mail only when OCSF's email_t accepts it.
+/** The actor: OCSF user with the teammate id and e-mail; the e-mail only when OCSF's email_t accepts it. */
+function actorOf(line: ArchiveLine, unmapped: Record<string, unknown>): Record<string, unknown> | undefined {
   const actorUser: Record<string, unknown> = {};
   if (line.performed_by_id) actorUser.uid = line.performed_by_id;
   if (line.performed_by_email && EMAIL.test(line.performed_by_email)) actorUser.email_addr = line.performed_by_email;
@@ -318,12 +92,31 @@ export function toOcsfEvent(line: ArchiveLine, provenance: ArchiveProvenance): O
   const hasActor = actorUser.uid !== undefined || actorUser.email_addr !== undefined;
   if (!hasActor && line.performed_by_type) unmapped.performed_by_type = line.performed_by_type;
   if (hasActor && actorUser.uid === undefined) actorUser.name = actorUser.email_addr;
+  return hasActor ? actorUser : undefined;
+}
 
+/** The source IP for `src_endpoint`, when it is an IP and the class has that field; otherwise it goes to `unmapped`. */
+function sourceIpOf(line: ArchiveLine, mapping: TypeMapping, unmapped: Record<string, unknown>): string | undefined {
   const ip = line.performed_by_ip && isIP(line.performed_by_ip) ? line.performed_by_ip : undefined;
   if (line.performed_by_ip && !ip) unmapped.performed_by_ip = line.performed_by_ip;
   // Account Change, Authentication and Web Resources Activity define src_endpoint; the other two do not.
   const classHasSrcEndpoint = mapping.class !== 'entity_management' && mapping.class !== 'user_access';
   if (ip && !classHasSrcEndpoint) unmapped.src_ip = ip;
+  return classHasSrcEndpoint ? ip : undefined;
+}
+
+/**
+ * The OCSF event for one archived line. Deterministic: the same line and provenance give the
+ * same event (no clock is read), so an export can be re-performed.
+ */
+export function toOcsfEvent(line: ArchiveLine, provenance: ArchiveProvenance): OcsfEvent {
+  const { mapping, fallback } = mappingFor(line.activity_type);
+  const info = OCSF_CLASSES[mapping.class];
+  const metadataValue = parseJson(line.metadata);
+  const metadata = asRecord(metadataValue);
+  const unmapped = baseUnmapped(line, provenance, metadataValue);
+  const actorUser = actorOf(line, unmapped);
+  const ip = sourceIpOf(line, mapping, unmapped);
 
   const activityName =
     fallback || mapping.activityId === 99 ? line.activity_type : (info.activities[mapping.activityId] ?? line.activity_type);
@@ -354,12 +147,24 @@ export function toOcsfEvent(line: ArchiveLine, provenance: ArchiveProvenance): O
       original_time: new Date(line.created_at * 1000).toISOString(),
       labels: [OCSF_MAPPING_VERSION, ...(fallback ? ['unmapped-activity-type'] : [])],
     },
-    ...(hasActor && { actor: { user: actorUser } }),
-    ...(ip && classHasSrcEndpoint && { src_endpoint: { ip } }),
+    ...(actorUser && { actor: { user: actorUser } }),
+    ...(ip && { src_endpoint: { ip } }),
     raw_data: line.source,
   };
+  const target = mapping.target === 'actor' ? actorUser : metadataUser(metadata);
+  addClassFields(event, mapping, line.activity_type, target, metadata);
+  event.unmapped = unmapped;
+  return event;
+}
 
-  const target = mapping.target === 'actor' ? (hasActor ? actorUser : undefined) : metadataUser(metadata);
+/** The fields the event's class adds: whose account (`user`), the privileges, or the entity acted on. */
+function addClassFields(
+  event: OcsfEvent,
+  mapping: TypeMapping,
+  activityType: string,
+  target: Record<string, unknown> | undefined,
+  metadata: Record<string, unknown> | undefined,
+): void {
   // Intercom does not always say whose account changed: OCSF requires `user`, so it says "unknown" rather than guess.
   const subject = target ?? { name: 'unknown' };
   switch (mapping.class) {
@@ -373,17 +178,15 @@ export function toOcsfEvent(line: ArchiveLine, provenance: ArchiveProvenance): O
       break;
     case 'user_access':
       event.user = subject;
-      event.privileges = [line.activity_type];
+      event.privileges = [activityType];
       break;
     case 'entity_management':
-      event.entity = entityOf(mapping.entity ?? 'intercom_activity', line.activity_type, metadata);
+      event.entity = entityOf(mapping.entity ?? 'intercom_activity', activityType, metadata);
       break;
     case 'web_resources_activity':
-      event.web_resources = [entityOf(mapping.entity ?? 'intercom_data', line.activity_type, metadata)];
+      event.web_resources = [entityOf(mapping.entity ?? 'intercom_data', activityType, metadata)];
       break;
   }
-  event.unmapped = unmapped;
-  return event;
 }
 
 function entityOf(kind: string, activityType: string, metadata: Record<string, unknown> | undefined): Record<string, unknown> {
@@ -392,46 +195,4 @@ function entityOf(kind: string, activityType: string, metadata: Record<string, u
   const uid = text(named?.id);
   const name = text(named?.title) ?? text(named?.name);
   return { type: kind, name: name ?? activityType, ...(uid && { uid }) };
-}
-
-/** Security Lake source name per class (custom source names are at most 20 characters). */
-export const DEFAULT_SOURCE_NAMES: Readonly<Record<OcsfClassName, string>> = {
-  authentication: 'intercom_auth',
-  account_change: 'intercom_account',
-  entity_management: 'intercom_entity',
-  user_access: 'intercom_access',
-  web_resources_activity: 'intercom_webres',
-};
-
-export function classNameOf(classUid: number): OcsfClassName {
-  const found = (Object.keys(OCSF_CLASSES) as OcsfClassName[]).find((name) => OCSF_CLASSES[name].uid === classUid);
-  if (!found) throw new Error(`class_uid ${classUid} is not one the mapping produces`);
-  return found;
-}
-
-/** The mapping as a Markdown table (one row per class and activity), as the README shows it; a test keeps them equal. */
-export function ocsfMappingTable(): string {
-  const rows = new Map<string, string[]>();
-  for (const [type, m] of Object.entries(OCSF_TYPE_MAPPING)) {
-    const info = OCSF_CLASSES[m.class];
-    const id = `${info.uid}\u0000${String(m.activityId).padStart(2, '0')}\u0000${m.failure ? 'failure' : ''}`;
-    rows.set(id, [...(rows.get(id) ?? []), type]);
-  }
-  const lines = ['| OCSF class | activity_id | status | Intercom activity types |', '|---|---|---|---|'];
-  for (const [id, types] of [...rows].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const [uid, activity, failure] = id.split('\u0000') as [string, string, string];
-    const info = Object.values(OCSF_CLASSES).find((c) => String(c.uid) === uid)!;
-    const activityId = Number(activity);
-    lines.push(
-      `| ${info.caption} (${uid}) | ${activityId} ${info.activities[activityId]} | ${failure ? 'Failure' : 'Success'} | ${types
-        .sort()
-        .map((t) => `\`${t}\``)
-        .join(', ')} |`,
-    );
-  }
-  const fb = OCSF_CLASSES[OCSF_FALLBACK.class];
-  lines.push(
-    `| ${fb.caption} (${fb.uid}) — **fallback** | 99 Other (activity_name = the type) | Success | any other type, e.g. one Intercom adds later |`,
-  );
-  return lines.join('\n');
 }

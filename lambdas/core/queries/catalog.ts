@@ -1,9 +1,9 @@
 /**
  * The canned queries: Athena (Trino) SQL files, each opening with a comment block that names
  * its title, question, control and parameters in the order of its `?` marks. One runner binds
- * every query from named values, so the same file runs on Athena and on DuckDB.
+ * every query from named values, so the same file runs on Athena and on DuckDB. The files are read
+ * by an adapter (`adapters/local/loadQueries.ts`); this module only parses and binds them.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../errors.ts';
 
@@ -23,9 +23,6 @@ export interface CannedQuery {
 }
 
 export type QueryParameters = Record<string, string>;
-
-/** The repository's queries/ folder (beside lambdas/). */
-export const QUERIES_DIR = path.resolve(import.meta.dirname, '../../../queries');
 
 /** Counts `?` marks outside string literals and comments. */
 export function countPlaceholders(sql: string): number {
@@ -72,14 +69,6 @@ export function parseQuery(file: string, sql: string): CannedQuery {
     ...(ja.title && ja.question && ja.control && { ja: { title: ja.title, question: ja.question, control: ja.control } }),
     ...(lookback !== undefined && { lookbackDays: Number(lookback) }),
   };
-}
-
-/** Every `*.sql` file of a folder, in name order. */
-export function loadQueries(dir: string = QUERIES_DIR): CannedQuery[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.sql'))
-    .sort()
-    .map((f) => parseQuery(f, readFileSync(path.join(dir, f), 'utf8')));
 }
 
 /** The values for a query's `?` marks, in order, from named values. */

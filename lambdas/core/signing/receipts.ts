@@ -7,6 +7,7 @@
 import { ConfigurationError } from '../errors.ts';
 import type { ObjectStore } from '../ports.ts';
 import { findHead } from '../archive/chain.ts';
+import { WORKSPACE_ID_CHARS } from '../archive/keys.ts';
 import type { CheckpointCache } from '../ports.ts';
 import { readSignature } from './signatures.ts';
 
@@ -22,8 +23,8 @@ export function formatReceipt(r: HeadReceipt): string {
   return `head receipt: workspace=${r.workspaceId} seq=${r.seq} sha256=${r.sha256}`;
 }
 
-const LINE = /^(?:head receipt:\s*)?workspace=([A-Za-z0-9_-]{1,64})\s+seq=(\d{1,12})\s+sha256=([0-9a-f]{64})$/;
-const SHORT = /^([A-Za-z0-9_-]{1,64}):(\d{1,12}):([0-9a-f]{64})$/;
+const LINE = new RegExp(`^(?:head receipt:\\s*)?workspace=(${WORKSPACE_ID_CHARS})\\s+seq=(\\d{1,12})\\s+sha256=([0-9a-f]{64})$`);
+const SHORT = new RegExp(`^(${WORKSPACE_ID_CHARS}):(\\d{1,12}):([0-9a-f]{64})$`);
 
 /** Reads `<workspace>:<seq>:<sha256>` or the printed line itself. */
 export function parseReceipt(text: string, flag = '--expect-head'): HeadReceipt {

@@ -10,7 +10,7 @@ import { iso } from '../archive/manifest.ts';
 import { KEYS_ROOT } from '../signing/rotation.ts';
 import type { HeadReceipt } from '../signing/receipts.ts';
 import { SIGNATURE_ROOT } from '../signing/signatures.ts';
-import { type Problem, type ProblemCode, type VerifyOptions, compareText } from './verify.ts';
+import { type Problem, type ProblemCode, type VerifyOptions, compareText } from './types.ts';
 
 type Report = (code: ProblemCode, key: string, message: string) => void;
 type ManifestShas = ReadonlyMap<string, { workspaceId: string; seq: number; sha: string }>;

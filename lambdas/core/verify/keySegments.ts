@@ -32,31 +32,7 @@ export async function trustedKeySegments(
   if (sorted.length === 0) return [{ firstSeq: 0, fingerprint: trusted.fingerprint, verifier: trusted }];
   const fingerprints = [sorted[0]!.record.old_key.fingerprint, ...sorted.map((r) => r.record.new_key.fingerprint)];
   const verifiers: (SignatureVerifier | undefined)[] = fingerprints.map(() => undefined);
-  const broken = new Set<number>();
-  sorted.forEach(({ key, record }, i) => {
-    if (i > 0 && sorted[i - 1]!.record.new_key.fingerprint !== record.old_key.fingerprint) {
-      report(
-        key,
-        `rotation record ${key} hands over from key ${record.old_key.fingerprint}, but the previous rotation handed the chain to key ${sorted[i - 1]!.record.new_key.fingerprint}`,
-      );
-      broken.add(i);
-    }
-    if (record.head_seq !== record.first_seq - 1) {
-      report(
-        key,
-        `rotation record ${key} names head ${record.head_seq} but first seq ${record.first_seq}: the new key must take over right after the head`,
-      );
-      broken.add(i);
-    }
-    const sha = manifestSha(record.head_seq);
-    if (sha !== undefined && sha !== record.head_sha256) {
-      report(
-        key,
-        `rotation record ${key} was made at head ${record.head_seq} with SHA-256 ${record.head_sha256}, but that manifest now hashes to ${sha}`,
-      );
-      broken.add(i);
-    }
-  });
+  const broken = brokenRotations(sorted, manifestSha, report);
   const start = fingerprints.indexOf(trusted.fingerprint);
   if (start >= 0) verifiers[start] = trusted;
 
@@ -111,4 +87,38 @@ export async function trustedKeySegments(
     fingerprint,
     ...(verifiers[i] && { verifier: verifiers[i] }),
   }));
+}
+
+/** Indexes of rotation records that do not follow the one before, or do not start right after their head as it is now. */
+function brokenRotations(
+  sorted: readonly RotationInput[],
+  manifestSha: (seq: number) => string | undefined,
+  report: (key: string, message: string) => void,
+): Set<number> {
+  const broken = new Set<number>();
+  sorted.forEach(({ key, record }, i) => {
+    if (i > 0 && sorted[i - 1]!.record.new_key.fingerprint !== record.old_key.fingerprint) {
+      report(
+        key,
+        `rotation record ${key} hands over from key ${record.old_key.fingerprint}, but the previous rotation handed the chain to key ${sorted[i - 1]!.record.new_key.fingerprint}`,
+      );
+      broken.add(i);
+    }
+    if (record.head_seq !== record.first_seq - 1) {
+      report(
+        key,
+        `rotation record ${key} names head ${record.head_seq} but first seq ${record.first_seq}: the new key must take over right after the head`,
+      );
+      broken.add(i);
+    }
+    const sha = manifestSha(record.head_seq);
+    if (sha !== undefined && sha !== record.head_sha256) {
+      report(
+        key,
+        `rotation record ${key} was made at head ${record.head_seq} with SHA-256 ${record.head_sha256}, but that manifest now hashes to ${sha}`,
+      );
+      broken.add(i);
+    }
+  });
+  return broken;
 }

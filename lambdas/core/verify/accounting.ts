@@ -1,0 +1,93 @@
+/**
+ * Everything else the archive holds must be accounted for: rejected and acknowledged objects
+ * still hold the bytes their manifest names, Athena's index objects are the ones the manifests
+ * name, and nothing in the data area or among signatures and key records is outside the chain.
+ */
+import { createHash } from 'node:crypto';
+import { parseIndexKey } from '../archive/partIndex.ts';
+import type { ObjectStore } from '../ports.ts';
+import { parseRotationKey } from '../signing/rotation.ts';
+import type { ArchiveContents, PartRef } from './ArchiveContents.ts';
+import type { Inventory } from './inventory.ts';
+import type { ProblemList } from './ProblemList.ts';
+import { NO_INDEX_NOTE } from './types.ts';
+
+export interface Accounting {
+  readonly store: ObjectStore;
+  readonly inventory: Inventory;
+  readonly contents: ArchiveContents;
+  readonly referenced: ReadonlyMap<string, PartRef>;
+  readonly problems: ProblemList;
+}
+
+/** Rejected and acknowledged objects are accounted for (disclosed, never read), but must still be the bytes the manifest names. */
+export async function checkRejected({ store, inventory, contents, referenced, problems }: Accounting): Promise<void> {
+  for (const [key, rejected] of contents.rejectedKeys) {
+    if (referenced.has(key)) continue;
+    if (!inventory.dataObjects.has(key) && !inventory.indexObjects.has(key)) continue;
+    const sha = createHash('sha256')
+      .update(await store.get(key))
+      .digest('hex');
+    if (sha !== rejected.sha256)
+      problems.report(
+        'part-altered',
+        key,
+        `${key} is listed as rejected by manifest ${rejected.seq} with SHA-256 ${rejected.sha256}, but now hashes to ${sha}`,
+      );
+  }
+}
+
+export async function checkIndexes({ store, inventory, contents, problems }: Accounting): Promise<void> {
+  const { indexObjects } = inventory;
+  // A copy of activity_logs/, manifests/ and signatures/ (what an assessor downloads) has no index/ at
+  // all: the index only steers Athena, and every part was checked against its manifest, so say it once.
+  const noIndexAtAll = indexObjects.size === 0 && contents.indexes.size > 0;
+  if (noIndexAtAll) problems.note(NO_INDEX_NOTE);
+  for (const [key, index] of contents.indexes) {
+    if (noIndexAtAll) break;
+    if (!indexObjects.has(key)) {
+      problems.report(
+        'index-missing',
+        key,
+        `${key} is named by manifest ${index.seq} but does not exist: Athena would not read that manifest's parts (the next collect run writes it when it is the head)`,
+      );
+      continue;
+    }
+    const body = await store.get(key);
+    const sha = createHash('sha256').update(body).digest('hex');
+    if (sha !== index.sha256 || (index.body && !index.body.equals(body)))
+      problems.report(
+        'index-altered',
+        key,
+        `${key} is not the index manifest ${index.seq} names (SHA-256 ${sha}, expected ${index.sha256}): Athena would read what it lists`,
+      );
+  }
+  for (const key of indexObjects) {
+    if (contents.indexes.has(key) || contents.rejectedKeys.has(key)) continue;
+    problems.report(
+      'stray-object',
+      key,
+      `${key} is not named by any manifest${parseIndexKey(key) ? '' : ' and is not an index key'}: Athena would read the parts it lists — acknowledge it, and check what it names`,
+    );
+  }
+}
+
+export function reportStrays(
+  { inventory, contents, referenced, problems }: Accounting,
+  unusedSignatures: Iterable<string> | undefined,
+): void {
+  const { report } = problems;
+  for (const key of unusedSignatures ?? []) report('stray-object', key, `${key} signs no manifest of the chain`);
+  for (const key of inventory.rotationObjects) {
+    if (!inventory.manifestSeqs.has(parseRotationKey(key)!.workspaceId))
+      report('stray-object', key, `${key} rotates the key of a workspace that has no manifest chain`);
+  }
+  for (const key of inventory.dataObjects.keys()) {
+    if (!referenced.has(key) && !contents.rejectedKeys.has(key))
+      report(
+        'stray-object',
+        key,
+        `${key} is not listed by any manifest: it is outside the chain (written by hand, or by a run whose manifest is missing) — queries never read it; \`audit-archive acknowledge\` records it as an exception`,
+      );
+  }
+}
