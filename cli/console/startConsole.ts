@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import { AthenaEngine } from '../../lambdas/adapters/aws/AthenaEngine.ts';
 import { kmsVerifier } from '../../lambdas/adapters/aws/KmsSigner.ts';
-import { PublicKeyVerifier } from '../../lambdas/adapters/crypto/PublicKeyVerifier.ts';
+import { PublicKeyVerifier } from '../../lambdas/core/signing/PublicKeyVerifier.ts';
 import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { LocalObjectStore } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import type { ParquetPartCache } from '../../lambdas/adapters/local/ParquetPartCache.ts';

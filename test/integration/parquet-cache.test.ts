@@ -13,7 +13,8 @@ import { ParquetPartCache } from '../../lambdas/adapters/local/ParquetPartCache.
 import { archiveScope } from '../../lambdas/core/archive/scope.ts';
 import { collect } from '../../lambdas/core/collect/collect.ts';
 import type { ActivityLogSource } from '../../lambdas/core/ports.ts';
-import { bindValues, loadQueries } from '../../lambdas/core/queries/catalog.ts';
+import { loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
+import { bindValues } from '../../lambdas/core/queries/catalog.ts';
 import { toCsv } from '../../lambdas/core/reports/csv.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { DAY, runCollector, simClient } from '../helpers/collecting.ts';
