@@ -34,6 +34,7 @@ import { registerExport } from './commands/exportProgram.ts';
 import { parseReceipt } from '../lambdas/core/signing/receipts.ts';
 import { registerKeys } from './commands/keys.ts';
 import { registerWebhook } from './commands/webhook.ts';
+import { registerConsole } from './commands/console.ts';
 import { cacheFlags, cacheOptions } from './partCache.ts';
 import { registerSearch } from './commands/search.ts';
 
@@ -418,6 +419,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   registerHold(program, setExit);
   addAcknowledgeCommand(program, setExit);
   registerWebhook(program, setExit);
+  registerConsole(program, setExit);
   return program;
 }
 

@@ -132,6 +132,10 @@ async function main(): Promise<number> {
         '',
       ].join('\n'),
     );
+    // Last: the browser console over the archive just built (and the packs beside it).
+    process.stdout.write(
+      `Investigate in the browser (read-only, 127.0.0.1; open the URL it prints):\n  npm run cli -- console --archive ${relArchive} --reports ${path.relative(process.cwd(), path.resolve(opts.reports)) || '.'}\n`,
+    );
     return verified.ok ? 0 : 1;
   } finally {
     await sim.close();

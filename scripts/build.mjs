@@ -17,3 +17,7 @@ rmSync(DIST, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit', cwd: ROOT });
 for (const file of RUNTIME_FILES) cpSync(path.join(ROOT, file), path.join(DIST, file), { recursive: true });
+
+// The console page, bundled for the browser; `audit-archive console` serves it from dist/console-page/.
+const { buildConsolePage } = await import('./buildConsole.mjs');
+await buildConsolePage(path.join(DIST, 'console-page'));

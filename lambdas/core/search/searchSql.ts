@@ -25,8 +25,8 @@ export const SEARCH_COLUMNS = [
 
 const day = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
 
-/** The statement for `filter`, asking for `limit + 1` rows (the extra one says there are more). */
-export function searchStatement(filter: SearchFilter, limit: number): SearchStatement {
+/** The WHERE clauses of `filter` and their bound values (also the console's results, counts and timeline). */
+export function searchWhere(filter: SearchFilter): SearchStatement {
   const where: string[] = [];
   const values: string[] = [];
   const add = (clause: string, ...bound: string[]) => {
@@ -50,6 +50,12 @@ export function searchStatement(filter: SearchFilter, limit: number): SearchStat
     add("(strpos(lower(COALESCE(activity_description, '')), ?) > 0 OR strpos(lower(COALESCE(metadata, '')), ?) > 0)", word, word);
   if (filter.mentions !== undefined) add("strpos(COALESCE(metadata, ''), ?) > 0", filter.mentions.trim());
   if (filter.ip !== undefined) add('performed_by_ip = ?', filter.ip.trim());
+  return { sql: where.join('\n  AND '), values };
+}
+
+/** The statement for `filter`, asking for `limit + 1` rows (the extra one says there are more). */
+export function searchStatement(filter: SearchFilter, limit: number): SearchStatement {
+  const { sql: where, values } = searchWhere(filter);
   const sql = [
     'SELECT',
     '  to_iso8601(from_unixtime(created_at)) AS time_utc,',
@@ -62,7 +68,7 @@ export function searchStatement(filter: SearchFilter, limit: number): SearchStat
     '  metadata,',
     '  id',
     'FROM activity_logs',
-    `WHERE ${where.join('\n  AND ')}`,
+    `WHERE ${where}`,
     'ORDER BY created_at DESC, workspace DESC, id DESC',
     `LIMIT ${Math.trunc(limit) + 1}`,
   ].join('\n');
