@@ -3,15 +3,18 @@
  * collected by its own run every schedule interval (as the per-workspace FIFO message groups do
  * on AWS: parallel, each with its own time budget). The steady workspace's newest window is never
  * more than two schedule intervals old, the others make progress every run, and every chain
- * verifies with each entry archived once. Pages cost simulated time, so the budgets bind.
+ * verifies with each entry archived once. Each workspace is a simulator collected over HTTP by the
+ * real IntercomClient; pages cost simulated time (one second per page the client hands over), so
+ * the budgets bind and do not depend on the machine's speed.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { collect } from '../../lambdas/core/collect/collect.ts';
 import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
+import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
-import { MemorySource, spreadEntries } from '../helpers/MemorySource.ts';
 import { archivedLines, duplicateIds } from '../helpers/archive.ts';
 import { RunClock } from '../helpers/runClock.ts';
+import { TickingClient } from '../helpers/tickingClient.ts';
 
 const DAY = 86_400;
 const INTERVAL = 900;
@@ -20,29 +23,39 @@ const SETTLE = 600;
 const START = Date.UTC(2025, 5, 1) / 1000;
 const TICKS = Number(process.env.SOAK_TICKS ?? 64);
 
+const sims: RunningSimulator[] = [];
+afterAll(async () => {
+  await Promise.all(sims.map((s) => s.close()));
+});
+
 describe('heavy, backfilling and steady workspaces side by side', () => {
   it('keeps the steady workspace current while the heavy and backfilling ones make progress every run', async () => {
-    const end = START + TICKS * INTERVAL;
-    let pageCost = (_ws: string) => 1;
     const clocks = new Map<string, RunClock>();
-    const workspace = (id: string, entries: Record<string, unknown>[]) => ({
-      id,
-      entries,
-      source: new MemorySource(entries, { perPage: 25, onPage: () => clocks.get(id)!.advance(pageCost(id)) }),
-    });
+    let simNow = START;
+    const workspace = async (id: string, entriesPerDay: number, seed: number) => {
+      // Its own seed, so entry ids differ between workspaces as Intercom's do; the simulator's
+      // clock is the schedule's: entries after the current tick do not exist yet.
+      const sim = await startSimulator({
+        dataset: { entriesPerDay, workspaceId: id, seed },
+        now: () => simNow,
+        faults: { budget: 1_000_000 },
+      });
+      sims.push(sim);
+      return { id, sim, source: new TickingClient(sim, () => clocks.get(id)!.advance(1), 25) };
+    };
     const workspaces = [
       // 1,000,000 a day scaled to the same pages per budget: 40,000 a day at 25 a page, 1 s a page.
-      workspace('heavy', spreadEntries('h', START - DAY, end, Math.round(((end - START + DAY) / DAY) * 40_000))),
-      workspace('backfilling', spreadEntries('b', START - 60 * DAY, end, 60 * 3_000)),
-      workspace('steady', spreadEntries('s', START - DAY, end, 2_000)),
+      await workspace('heavy', 40_000, 1),
+      await workspace('backfilling', 3_000, 2),
+      await workspace('steady', 1_200, 3),
     ];
     const since: Record<string, number> = { heavy: START - DAY, backfilling: START - 60 * DAY, steady: START - DAY };
-    pageCost = () => 1;
     const store = new MemoryObjectStore();
     const checkpoints = new Map<string, number>(workspaces.map((w) => [w.id, since[w.id]!]));
     let worstSteadyAge = 0;
     for (let tick = 1; tick <= TICKS; tick++) {
       const now = START + tick * INTERVAL;
+      simNow = now;
       for (const w of workspaces) {
         const clock = new RunClock(now);
         clocks.set(w.id, clock);
@@ -71,7 +84,8 @@ describe('heavy, backfilling and steady workspaces side by side', () => {
     expect(duplicateIds(lines)).toEqual([]);
     for (const w of workspaces) {
       const archived = new Set(lines.filter((l) => l.workspace_id === w.id).map((l) => String(l.id)));
-      const due = w.entries.filter((e) => (e.created_at as number) < checkpoints.get(w.id)!).map((e) => String(e.id));
+      const due = w.sim.visibleBetween(since[w.id]!, checkpoints.get(w.id)! - 1).map((e) => e.id);
+      expect(due.length, w.id).toBeGreaterThan(0);
       expect(
         due.every((id) => archived.has(id)),
         w.id,
