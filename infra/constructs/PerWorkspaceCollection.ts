@@ -19,6 +19,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { workspaceMetricName } from '../../lambdas/handlers/collectorQueue.ts';
 import { METRICS_NAMESPACE, SERVICE_NAMES } from '../../lambdas/handlers/constants.ts';
+import { acknowledge } from '../acknowledge.ts';
 import { type DeployConfig, scheduleSeconds } from '../config.ts';
 import { pinStateful } from '../statefulLogicalIds.ts';
 
@@ -62,6 +63,9 @@ export class PerWorkspaceCollection extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 3 },
     });
     pinStateful(this.deadLetterQueue, 'perWorkspaceDeadLetters');
+    acknowledge(this.deadLetterQueue, {
+      'cdk-validator-cfnguard::sqs_dlq_check': 'This queue is itself the dead-letter destination of the per-workspace run queue.',
+    });
     pinStateful(this.queue, 'perWorkspaceRuns');
     props.collector.addEventSource(new SqsEventSource(this.queue, { batchSize: 1, reportBatchItemFailures: true }));
     for (const workspace of config.workspaces) this.#workspace(props, workspace.id, interval);
