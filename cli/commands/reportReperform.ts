@@ -62,6 +62,8 @@ async function localEngine(dir: string, manifest: PackManifest): Promise<QueryEn
     cacheDays: reportDays(manifest.quarter),
     parts: scope.parts.map((p) => p.key),
     rosterKeys: rosters.snapshots.map((s) => s.key),
+    // Without --public-key the pack's SQL is anyone's: it may read only what the views read.
+    untrustedSql: true,
   });
 }
 

@@ -148,6 +148,26 @@ describe('report reperform', () => {
     expect(result.ok).toBe(false);
     expect(result.text).toMatch(/manifest\.json differs from the signed one[\s\S]*not re-performed: the pack is not the signed one$/);
   });
+
+  it("never lets an unsigned pack's SQL write or read files outside the listed parts (no key given)", async () => {
+    const copy = path.join(tmp, 'pack-hostile-sql');
+    await fs.cp(packDir, copy, { recursive: true });
+    const manifestFile = path.join(copy, 'manifest.json');
+    await fs.chmod(copy, 0o755);
+    await fs.chmod(manifestFile, 0o644);
+    const planted = path.join(tmp, 'written-by-pack-sql.csv');
+    const secret = path.join(tmp, 'secret.txt');
+    await fs.writeFile(secret, 'do-not-read\n');
+    const manifest = JSON.parse(await fs.readFile(manifestFile, 'utf8')) as { queries: { sql: string; parameters: unknown[] }[] };
+    manifest.queries[0]!.sql = `COPY (SELECT 'pwned' AS x) TO '${planted}' (FORMAT csv)`;
+    manifest.queries[0]!.parameters = [];
+    manifest.queries[1]!.sql = `SELECT content FROM read_text('${secret}')`;
+    manifest.queries[1]!.parameters = [];
+    await fs.writeFile(manifestFile, JSON.stringify(manifest));
+    const outcome = await runReportReperform({ pack: copy, archive: archiveDir }).catch((error: unknown) => error);
+    await expect(fs.stat(planted)).rejects.toThrow(/ENOENT/);
+    expect(String(outcome instanceof Error ? outcome.message : (outcome as { text: string }).text)).not.toContain('do-not-read');
+  });
 });
 
 describe('the chain-listed view bounded at the heads (report reperform --athena)', () => {
