@@ -58,10 +58,16 @@ export async function openPartCache(archiveDir: string, flags: CacheFlags, outpu
   // Compared with links resolved: a cache folder reached through a symlink into the archive is inside it.
   if (isInside(dir, path.resolve(archiveDir)) || isInside(realPath(dir), realPath(archiveDir)))
     throw new ConfigurationError(`--cache-dir: ${dir} is inside the archive ${archiveDir}; keep the cache outside the archive`);
+  const keyFile = path.join(defaultKeyDir(), 'parquet-cache.key');
+  // Anyone who can read the archive folder could read the key there and forge cache entries.
+  if (isInside(path.resolve(keyFile), path.resolve(archiveDir)) || isInside(realPath(keyFile), realPath(archiveDir)))
+    throw new ConfigurationError(
+      `the cache key ${keyFile} is inside the archive ${archiveDir}; keep keys outside the archive (set AUDIT_ARCHIVE_KEY_DIR)`,
+    );
   try {
     return await ParquetPartCache.open({
       dir,
-      keyFile: path.join(defaultKeyDir(), 'parquet-cache.key'),
+      keyFile,
       onProgress: (line) => output.info(line),
       onWarning: (line) => output.warn(line),
     });

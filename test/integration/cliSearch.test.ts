@@ -107,6 +107,14 @@ describe('audit-archive search', () => {
     expect(linked.code).toBe(2);
     expect(linked.stderr).toMatch(/is inside the archive/);
     await fs.rm(path.join(archive, 'linked-cache'), { recursive: true, force: true });
+    // The cache's HMAC key inside the archive: whoever reads the archive could forge entries.
+    const keyInside = await runCli(['search', '--archive', archive, '--cache-dir', path.join(tmp, 'cache-k')], {
+      sim,
+      keyDir: path.join(archive, 'keys'),
+    });
+    expect(keyInside.code).toBe(2);
+    expect(keyInside.stderr).toMatch(/the cache key .* is inside the archive/);
+    await expect(fs.stat(path.join(archive, 'keys', 'parquet-cache.key'))).rejects.toThrow(/ENOENT/);
     const athenaLocal = await cli('--athena');
     expect(athenaLocal.code).toBe(2);
     expect(athenaLocal.stderr).toMatch(/with --athena give the archive as s3:\/\//);
