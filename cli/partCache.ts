@@ -5,6 +5,7 @@
  * archive. `--no-cache` reads the JSON parts directly. A cache folder that cannot be created
  * (a read-only home) is a warning, not a failure: the answer is the same without it.
  */
+import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Option } from 'commander';
@@ -39,16 +40,34 @@ export function cacheOptions(): Option[] {
   ];
 }
 
+/** `file` with symlinks resolved as far as it exists (the rest, not yet created, appended as given). */
+function realPath(file: string): string {
+  const resolved = path.resolve(file);
+  try {
+    return realpathSync(resolved);
+  } catch {
+    const parent = path.dirname(resolved);
+    return parent === resolved ? resolved : path.join(realPath(parent), path.basename(resolved));
+  }
+}
+
 /** Opens the cache for `archiveDir`, or undefined with --no-cache (or a warning when it cannot be used). */
 export async function openPartCache(archiveDir: string, flags: CacheFlags, output: Output): Promise<ParquetPartCache | undefined> {
   if (flags.cache === false) return undefined;
   const dir = path.resolve(flags.cacheDir ?? defaultCacheDir());
-  if (isInside(dir, path.resolve(archiveDir)))
+  // Compared with links resolved: a cache folder reached through a symlink into the archive is inside it.
+  if (isInside(dir, path.resolve(archiveDir)) || isInside(realPath(dir), realPath(archiveDir)))
     throw new ConfigurationError(`--cache-dir: ${dir} is inside the archive ${archiveDir}; keep the cache outside the archive`);
+  const keyFile = path.join(defaultKeyDir(), 'parquet-cache.key');
+  // Anyone who can read the archive folder could read the key there and forge cache entries.
+  if (isInside(path.resolve(keyFile), path.resolve(archiveDir)) || isInside(realPath(keyFile), realPath(archiveDir)))
+    throw new ConfigurationError(
+      `the cache key ${keyFile} is inside the archive ${archiveDir}; keep keys outside the archive (set AUDIT_ARCHIVE_KEY_DIR)`,
+    );
   try {
     return await ParquetPartCache.open({
       dir,
-      keyFile: path.join(defaultKeyDir(), 'parquet-cache.key'),
+      keyFile,
       onProgress: (line) => output.info(line),
       onWarning: (line) => output.warn(line),
     });

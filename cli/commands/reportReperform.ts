@@ -35,11 +35,10 @@ export interface ReperformCommandOptions {
   readonly kmsKeyId?: string;
 }
 
-async function readPack(dir: string): Promise<PackManifest> {
+async function readPack(dir: string, read: (name: string) => Promise<Buffer | undefined>): Promise<PackManifest> {
   const file = path.join(dir, 'manifest.json');
-  const body = await fs.readFile(file).catch(() => {
-    throw new ConfigurationError(`report reperform: ${file} cannot be read (give the folder of a report pack)`);
-  });
+  const body = await read('manifest.json');
+  if (!body) throw new ConfigurationError(`report reperform: ${file} cannot be read (give the folder of a report pack)`);
   return parsePackManifest(body, file);
 }
 
@@ -62,6 +61,8 @@ async function localEngine(dir: string, manifest: PackManifest): Promise<QueryEn
     cacheDays: reportDays(manifest.quarter),
     parts: scope.parts.map((p) => p.key),
     rosterKeys: rosters.snapshots.map((s) => s.key),
+    // Without --public-key the pack's SQL is anyone's: it may read only what the views read.
+    untrustedSql: true,
   });
 }
 
@@ -81,11 +82,14 @@ async function assertNoPlantedIndex(store: ObjectStore, manifest: PackManifest):
 }
 
 export async function runReportReperform(options: ReperformCommandOptions): Promise<{ ok: boolean; text: string }> {
+  // With a key, the files the signature check read (never the folder again); else the folder.
+  let read = (name: string): Promise<Buffer | undefined> => fs.readFile(path.join(options.pack, name)).catch(() => undefined);
   if (options.publicKey || options.kmsKeyId) {
     const verified = await runReportVerify(options);
     if (!verified.ok) return { ok: false, text: `${verified.text}\nnot re-performed: the pack is not the signed one` };
+    read = async (name) => verified.files.get(name);
   }
-  const manifest = await readPack(options.pack);
+  const manifest = await readPack(options.pack, read);
   let engine: QueryEngine;
   let bind: ((sql: string, values: readonly string[]) => { sql: string; values: string[] }) | undefined;
   if (options.athena) {
@@ -100,7 +104,7 @@ export async function runReportReperform(options: ReperformCommandOptions): Prom
   try {
     const result = await reperformPack({
       manifest,
-      read: (name) => fs.readFile(path.join(options.pack, name)).catch(() => undefined),
+      read,
       engine,
       ...(bind && { bind }),
     });

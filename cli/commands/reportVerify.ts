@@ -14,7 +14,9 @@ export interface ReportVerifyOptions {
   readonly kmsKeyId?: string;
 }
 
-export async function runReportVerify(options: ReportVerifyOptions): Promise<{ ok: boolean; text: string; problems: PackProblem[] }> {
+export async function runReportVerify(
+  options: ReportVerifyOptions,
+): Promise<{ ok: boolean; text: string; problems: PackProblem[]; files: ReadonlyMap<string, Buffer | undefined> }> {
   let verifier: SignatureVerifier;
   if (options.publicKey) {
     const pem = await fs.readFile(options.publicKey).catch(() => {
@@ -31,16 +33,19 @@ export async function runReportVerify(options: ReportVerifyOptions): Promise<{ o
   const stat = await fs.stat(options.pack).catch(() => undefined);
   if (!stat?.isDirectory()) throw new ConfigurationError(`report verify: '${options.pack}' is not a folder (give the folder of the pack)`);
   const names = (await fs.readdir(options.pack)).sort();
-  const result = await verifyPack({
-    names,
-    read: (name) => fs.readFile(path.join(options.pack, name)).catch(() => undefined),
-    verifier,
-  });
+  // Each file read once and kept: whoever uses the pack after the check (report reperform) reads these
+  // very bytes, not the folder again (where a file could have been swapped since).
+  const files = new Map<string, Buffer | undefined>();
+  const read = async (name: string) => {
+    if (!files.has(name)) files.set(name, await fs.readFile(path.join(options.pack, name)).catch(() => undefined));
+    return files.get(name);
+  };
+  const result = await verifyPack({ names, read, verifier });
   const lines = result.ok
     ? [`OK: the pack in ${options.pack} is signed by key ${verifier.fingerprint} and all ${result.checked} files match their SHA-256`]
     : [
         `FAILED: ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} in ${options.pack}`,
         ...result.problems.map((p) => `  ${p.file}: ${p.message}`),
       ];
-  return { ok: result.ok, text: lines.join('\n'), problems: result.problems };
+  return { ok: result.ok, text: lines.join('\n'), problems: result.problems, files };
 }

@@ -99,6 +99,22 @@ describe('audit-archive search', () => {
     const inside = await cli('--cache-dir', path.join(archive, 'cache'));
     expect(inside.code).toBe(2);
     expect(inside.stderr).toMatch(/is inside the archive/);
+    // A link outside the archive that leads into it is still inside it (the cache would write strays there).
+    const link = path.join(tmp, 'cache-link');
+    await fs.mkdir(path.join(archive, 'linked-cache'), { recursive: true });
+    await fs.symlink(path.join(archive, 'linked-cache'), link);
+    const linked = await cli('--cache-dir', path.join(link, 'sub'));
+    expect(linked.code).toBe(2);
+    expect(linked.stderr).toMatch(/is inside the archive/);
+    await fs.rm(path.join(archive, 'linked-cache'), { recursive: true, force: true });
+    // The cache's HMAC key inside the archive: whoever reads the archive could forge entries.
+    const keyInside = await runCli(['search', '--archive', archive, '--cache-dir', path.join(tmp, 'cache-k')], {
+      sim,
+      keyDir: path.join(archive, 'keys'),
+    });
+    expect(keyInside.code).toBe(2);
+    expect(keyInside.stderr).toMatch(/the cache key .* is inside the archive/);
+    await expect(fs.stat(path.join(archive, 'keys', 'parquet-cache.key'))).rejects.toThrow(/ENOENT/);
     const athenaLocal = await cli('--athena');
     expect(athenaLocal.code).toBe(2);
     expect(athenaLocal.stderr).toMatch(/with --athena give the archive as s3:\/\//);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { TrinoSQL } from 'dt-sql-parser';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runReportReperform } from '../../cli/commands/reportReperform.ts';
 import { DuckDbEngine } from '../../lambdas/adapters/local/DuckDbEngine.ts';
 import { FolderReportSink } from '../../lambdas/adapters/local/FolderReportSink.ts';
@@ -22,6 +22,7 @@ import { archiveScope } from '../../lambdas/core/archive/scope.ts';
 import { collect } from '../../lambdas/core/collect/collect.ts';
 import { loadQueries } from '../../lambdas/adapters/local/loadQueries.ts';
 import { buildReportPack } from '../../lambdas/core/reports/buildReportPack.ts';
+import { toCsv } from '../../lambdas/core/reports/csv.ts';
 import { headBoundQuery } from '../../lambdas/core/reports/headBoundView.ts';
 import { ScriptedSource, entry } from '../helpers/scriptedSource.ts';
 
@@ -147,6 +148,66 @@ describe('report reperform', () => {
     const result = await runReportReperform({ pack: copy, archive: archiveDir, publicKey: publicKeyPath });
     expect(result.ok).toBe(false);
     expect(result.text).toMatch(/manifest\.json differs from the signed one[\s\S]*not re-performed: the pack is not the signed one$/);
+  });
+
+  it('re-performs the very bytes report verify checked (a manifest.json swapped right after the check is not read)', async () => {
+    const { publicKeyPath } = reportSignerForArchive(archiveDir, keyDir);
+    const copy = path.join(tmp, 'pack-swapped');
+    await fs.cp(packDir, copy, { recursive: true });
+    const manifestFile = path.join(copy, 'manifest.json');
+    const csvName = 'gdpr_data_exports.csv';
+    const signed = await fs.readFile(manifestFile, 'utf8');
+    const parsed = JSON.parse(signed) as { queries: { file: string; sql: string; parameters: unknown[] }[] };
+    const query = parsed.queries.find((q) => q.file === csvName)!;
+    // What the attacker swaps in once the signature check has read the signed files: SQL that returns the edited CSV.
+    query.sql = "SELECT 'edited' AS teammate_email";
+    query.parameters = [];
+    const swapped = {
+      'manifest.json': Buffer.from(JSON.stringify(parsed)),
+      [csvName]: toCsv({ columns: ['teammate_email'], rows: [['edited']] }),
+    };
+    const reads = new Map<string, number>();
+    const original = fs.readFile.bind(fs);
+    const spy = vi.spyOn(fs, 'readFile').mockImplementation((async (file: unknown, ...rest: unknown[]) => {
+      const name = typeof file === 'string' && path.dirname(file) === copy ? path.basename(file) : undefined;
+      if (name && name in swapped) {
+        reads.set(name, (reads.get(name) ?? 0) + 1);
+        // report verify reads manifest.json twice (signed hash, SHA256SUMS) and each CSV once: every later read gets the swap.
+        if (reads.get(name)! > (name === 'manifest.json' ? 2 : 1)) return swapped[name as keyof typeof swapped];
+      }
+      return (original as (...a: unknown[]) => Promise<Buffer>)(file, ...rest);
+    }) as typeof fs.readFile);
+    try {
+      const result = await runReportReperform({ pack: copy, archive: archiveDir, publicKey: publicKeyPath });
+      expect(result.text).not.toContain(`match       ${csvName} (1 rows`);
+      expect(result.ok).toBe(true);
+      expect(result.text.split('\n').find((l) => l.includes(csvName))).toMatch(
+        /^match {7}gdpr_data_exports\.csv \(\d+ rows, byte for byte\)$/,
+      );
+      expect(result.text).not.toContain('edited');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("never lets an unsigned pack's SQL write or read files outside the listed parts (no key given)", async () => {
+    const copy = path.join(tmp, 'pack-hostile-sql');
+    await fs.cp(packDir, copy, { recursive: true });
+    const manifestFile = path.join(copy, 'manifest.json');
+    await fs.chmod(copy, 0o755);
+    await fs.chmod(manifestFile, 0o644);
+    const planted = path.join(tmp, 'written-by-pack-sql.csv');
+    const secret = path.join(tmp, 'secret.txt');
+    await fs.writeFile(secret, 'do-not-read\n');
+    const manifest = JSON.parse(await fs.readFile(manifestFile, 'utf8')) as { queries: { sql: string; parameters: unknown[] }[] };
+    manifest.queries[0]!.sql = `COPY (SELECT 'pwned' AS x) TO '${planted}' (FORMAT csv)`;
+    manifest.queries[0]!.parameters = [];
+    manifest.queries[1]!.sql = `SELECT content FROM read_text('${secret}')`;
+    manifest.queries[1]!.parameters = [];
+    await fs.writeFile(manifestFile, JSON.stringify(manifest));
+    const outcome = await runReportReperform({ pack: copy, archive: archiveDir }).catch((error: unknown) => error);
+    await expect(fs.stat(planted)).rejects.toThrow(/ENOENT/);
+    expect(String(outcome instanceof Error ? outcome.message : (outcome as { text: string }).text)).not.toContain('do-not-read');
   });
 });
 

@@ -24,6 +24,7 @@ const DUCK_TYPES: Record<ColumnType, string> = { string: 'VARCHAR', bigint: 'BIG
 const MACROS = readFileSync(new URL('./duckdbTrinoMacros.sql', import.meta.url), 'utf8');
 
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
+const TEMP_DIRECTORY = path.join(os.tmpdir(), 'audit-archive-duckdb');
 
 export class DuckDbEngine implements QueryEngine {
   readonly name: string;
@@ -56,6 +57,12 @@ export class DuckDbEngine implements QueryEngine {
       rosterKeys?: readonly string[];
       /** The columnar cache: listed parts are read through their checked Parquet files (built when missing). */
       partCache?: ParquetPartCache;
+      /**
+       * The SQL comes from a file someone else may have written (a report pack's manifest.json):
+       * once the views exist, DuckDB may open only the files they read (and its temp folder) and
+       * the configuration is locked, so no query can read, write or load anything else.
+       */
+      untrustedSql?: boolean;
     } = {},
   ): Promise<DuckDbEngine> {
     // The chain-listed parts; by default every chain's, hash chain only.
@@ -70,7 +77,7 @@ export class DuckDbEngine implements QueryEngine {
       threads: String(options.threads ?? 2),
       // Over Parquet files nothing is held in tables: a smaller limit keeps the process under 1 GB.
       memory_limit: options.memoryLimit ?? (options.partCache ? '640MB' : '1GB'),
-      temp_directory: path.join(os.tmpdir(), 'audit-archive-duckdb'),
+      temp_directory: TEMP_DIRECTORY,
     });
     const connection = await instance.connect();
     const version = String((await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0] ?? '');
@@ -92,7 +99,15 @@ export class DuckDbEngine implements QueryEngine {
       sources = { parquet: [], json: parts.map((p) => path.resolve(archiveDir, typeof p === 'string' ? p : p.key)) };
     }
     await createActivityLogsView(connection, sources, columns, dayTable);
-    await createArchiveViews(connection, archiveDir, options.rosterKeys);
+    const views = await createArchiveViews(connection, archiveDir, options.rosterKeys, { listQuarantine: options.untrustedSql === true });
+    if (options.untrustedSql) {
+      const files = [...sources.parquet, ...sources.json, ...views.files];
+      const list = (items: readonly string[]) => `[${items.map(quote).join(', ')}]`;
+      await connection.run(`SET allowed_paths = ${list(files)}`);
+      await connection.run(`SET allowed_directories = ${list([`${TEMP_DIRECTORY}${path.sep}`])}`);
+      await connection.run('SET enable_external_access = false');
+      await connection.run('SET lock_configuration = true');
+    }
     // The macros, view and cache live in the database; each query gets its own connection.
     connection.closeSync();
     return new DuckDbEngine(instance, version, databaseFile, privateDir);

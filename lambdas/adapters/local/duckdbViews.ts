@@ -50,12 +50,31 @@ export async function createArchiveViews(
   connection: DuckDBConnection,
   archiveDir: string,
   rosterKeys: readonly string[] = [],
-): Promise<void> {
-  await createHiveJsonView(connection, 'quarantine', { root: path.resolve(archiveDir, 'quarantine') }, QUARANTINE_COLUMNS);
-  await createHiveJsonView(
-    connection,
-    'teammate_rosters',
-    { files: rosterKeys.map((key) => path.resolve(archiveDir, key)) },
-    ROSTER_COLUMNS,
-  );
+  options: { listQuarantine?: boolean } = {},
+): Promise<{ files: string[] }> {
+  const root = path.resolve(archiveDir, 'quarantine');
+  // Listed now rather than globbed by DuckDB, when the engine may open only the files named here.
+  const quarantine = options.listQuarantine ? hiveFiles(root) : undefined;
+  await createHiveJsonView(connection, 'quarantine', quarantine ? { files: quarantine } : { root }, QUARANTINE_COLUMNS);
+  const rosters = rosterKeys.map((key) => path.resolve(archiveDir, key));
+  await createHiveJsonView(connection, 'teammate_rosters', { files: rosters }, ROSTER_COLUMNS);
+  return { files: [...(quarantine ?? []), ...rosters] };
+}
+
+/** `<root>/workspace=*\/dt=*\/*.jsonl.gz`, as DuckDB's glob would find them. */
+function hiveFiles(root: string): string[] {
+  const dirs = (dir: string, prefix: string) =>
+    existsSync(dir)
+      ? readdirSync(dir, { withFileTypes: true })
+          .filter((e) => e.isDirectory() && e.name.startsWith(prefix))
+          .map((e) => path.join(dir, e.name))
+      : [];
+  return dirs(root, 'workspace=')
+    .flatMap((ws) => dirs(ws, 'dt='))
+    .flatMap((day) =>
+      readdirSync(day, { withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith('.jsonl.gz'))
+        .map((e) => path.join(day, e.name)),
+    )
+    .sort();
 }
