@@ -54,7 +54,8 @@ export async function runAcknowledge(options: AcknowledgeOptions) {
   }
 }
 
-export function addAcknowledgeCommand(program: Command, setExit: (code: number) => void): void {
+/** Adds the `acknowledge` command; `setExit` receives the exit code of a completed command. */
+export function registerAcknowledge(program: Command, setExit: (code: number) => void): void {
   program
     .command('acknowledge')
     .description(

@@ -2,7 +2,7 @@
 import { LocalCheckpointCache } from '../../lambdas/adapters/local/LocalCheckpointCache.ts';
 import { LocalObjectStore, type WriteStage } from '../../lambdas/adapters/local/LocalObjectStore.ts';
 import { LocalRunLock } from '../../lambdas/adapters/local/LocalRunLock.ts';
-import { Ed25519Signer } from '../../lambdas/adapters/local/Ed25519Signer.ts';
+import { Ed25519Signer, type LoadedKey } from '../../lambdas/adapters/local/Ed25519Signer.ts';
 import { type CollectResult, collect } from '../../lambdas/core/collect/collect.ts';
 import { iso } from '../../lambdas/core/archive/manifest.ts';
 import { ArchiveError, ConfigurationError } from '../../lambdas/core/errors.ts';
@@ -11,12 +11,13 @@ import { promises as fs } from 'node:fs';
 import { FileAlertSink, StdoutAlertSink } from '../../lambdas/adapters/local/localAlertSinks.ts';
 import type { AlertSink } from '../../lambdas/core/rules/deliver.ts';
 import { type LiveAlertResult, alertOnCollected } from '../../lambdas/core/rules/liveAlerts.ts';
-import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
+import { type RuleSet, parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { IntercomClient, type IntercomRegion, REGION_HOSTS, checkToken } from '../../lambdas/adapters/intercom/IntercomClient.ts';
 import type { Output } from '../output.ts';
 import { chainKey } from '../../lambdas/core/signing/chainKey.ts';
 import { findHead } from '../../lambdas/core/archive/chain.ts';
 import { formatReceipt, signedHeadReceipt } from '../../lambdas/core/signing/receipts.ts';
+import { CollectProgress } from './collectProgress.ts';
 
 export interface CollectCommandOptions {
   readonly archive: string;
@@ -88,14 +89,7 @@ export async function runCollect(
   output: Output,
 ): Promise<CollectResult & { alerts?: Awaited<ReturnType<typeof alertOnCollected>> }> {
   // A bad rules file fails at start, before anything is collected.
-  const ruleSet = options.rulesFile
-    ? parseRules(
-        await fs.readFile(options.rulesFile, 'utf8').catch(() => {
-          throw new ConfigurationError(`--rules: cannot read '${options.rulesFile}'`);
-        }),
-        options.rulesFile,
-      )
-    : undefined;
+  const ruleSet = options.rulesFile ? await readRuleSet(options.rulesFile) : undefined;
   const now = options.now ?? (() => new Date());
   const latestClosed = Math.floor(now().getTime() / 1000) - options.settleLagSeconds;
   let until = options.until ?? latestClosed;
@@ -127,52 +121,11 @@ export async function runCollect(
     // Under the lock, so no live write is cut short.
     const cleared = await store.clearTemp();
     if (cleared) output.info(`removed ${cleared} temporary file${cleared === 1 ? '' : 's'} a failed or killed write left in .tmp/`);
-    const client = new IntercomClient({
-      token: options.token,
-      ...(options.apiUrl ? { baseUrl: options.apiUrl } : { region: options.region ?? 'us' }),
-      ...(options.budgetShare !== undefined && { budgetShare: options.budgetShare }),
-      ...(options.maxRetries !== undefined && { maxRetries: options.maxRetries }),
-      ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
-      ...(options.maxPageBytes !== undefined && { maxPageBytes: options.maxPageBytes }),
-      onEvent: (event) => {
-        if (event.type === 'retry')
-          output.info(
-            `retrying Intercom (${event.kind}${event.status ? ` ${event.status}` : ''}, attempt ${event.attempt}) in ${event.waitMs} ms`,
-          );
-        if (event.type === 'rate-limited') output.info(`Intercom rate limit reached; waiting ${event.waitMs} ms for the next window`);
-      },
-    });
+    const client = intercomClient(options, output);
     workspaceId = options.workspace ?? (await client.workspaceId());
-    // The chain's own key, found by the fingerprint its signatures name (so a moved archive keeps it).
-    const expected = await chainKey(store, workspaceId);
-    // A new key only for a new chain: a chain that already holds manifests but no signature lost
-    // its signatures (or predates signing) — a fresh key would sign whatever it holds now.
-    const head = expected ? undefined : await findHead(store, workspaceId, cache);
-    const keys = Ed25519Signer.forChain(options.archive, expected, undefined, {
-      ...(head &&
-        head.manifest.seq > 0 && {
-          refuseNewKey:
-            `workspace ${workspaceId}'s chain holds ${head.manifest.seq + 1} manifests but not one signature, and no key of this archive is in the key folder: ` +
-            'its signatures were deleted, or it predates signing. Verify it with the public key from your compliance records (and your newest head receipt) before anything else; ' +
-            'restore the key folder if it was lost. A new key is never created for an existing chain.',
-        }),
-    });
-    if (keys.migratedFrom)
-      output.warn(
-        `found this archive's signing key under its old name ${keys.migratedFrom}; recorded it by fingerprint as ${keys.publicKeyPath} (the old file is kept)`,
-      );
-    if (keys.created) {
-      output.warn(
-        `created this archive's signing key pair outside the archive: ${keys.publicKeyPath} (fingerprint ${keys.verifier.fingerprint}). ` +
-          'Record the fingerprint in your compliance records and back up the key folder; verify checks every manifest signature with it.',
-      );
-    }
+    const keys = await signingKeys(store, options.archive, workspaceId, cache, output);
     const started = Date.now();
-    let entries = 0;
-    let windows = 0;
-    let bar: ReturnType<Output['progress']> | undefined;
-    let base = 0;
-    let lastTo = 0;
+    const progress = new CollectProgress(output, store.location, until, started);
     const result = await collect(client, store, {
       workspaceId,
       ...(options.since !== undefined && { since: options.since }),
@@ -191,59 +144,15 @@ export async function runCollect(
         timeLeft: () => (options.maxRunTimeSeconds as number) - (Date.now() - started) / 1000,
       }),
       now,
-      observer: {
-        onStart: (info) => {
-          output.info(
-            `${info.newArchive ? 'new archive' : 'archive'} ${store.location}: workspace ${info.workspaceId}, ${info.newArchive ? 'starting at' : 'continuing from'} ${iso(info.checkpoint)}, collecting up to ${iso(until)}`,
-          );
-          base = info.checkpoint;
-          bar = output.progress(
-            '{bar} {percentage}% | {entries} entries | {windows} windows | {rate}/s | ETA {eta_formatted}',
-            Math.max(1, until - base),
-            {
-              entries: 0,
-              windows: 0,
-              rate: 0,
-            },
-          );
-        },
-        onWarning: (message) => output.warn(message),
-        onPage: (info) => {
-          entries += info.kept;
-          const rate = Math.round(entries / Math.max(0.001, (Date.now() - started) / 1000));
-          bar?.update(Math.max(0, (windows && lastTo ? lastTo : base) - base), { entries, windows, rate });
-        },
-        onWindowClosed: (report) => {
-          if (report.kind === 'window' || report.kind === 'recovery') {
-            windows += 1;
-            lastTo = report.to;
-          }
-          const rate = Math.round(entries / Math.max(0.001, (Date.now() - started) / 1000));
-          bar?.update(Math.max(0, report.to - base), { entries, windows, rate });
-          if (!output.tty) {
-            output.info(
-              `${report.kind === 'late' ? 'late manifest' : report.kind === 'recovery' ? 'recovery window' : 'window'} ${iso(report.from)} – ${iso(report.to)}: ${report.records} entries` +
-                `${report.quarantined ? `, ${report.quarantined} quarantined` : ''}${report.adoptedParts ? `, ${report.adoptedParts} parts adopted from an interrupted run (Intercom served every entry again)` : ''}` +
-                `${report.rejectedParts ? `, ${report.rejectedParts} unlisted parts rejected (not confirmed by Intercom; never read)` : ''}${report.conflicts ? `, ${report.conflicts} conflicts (an id served again with other content)` : ''} (manifest ${report.seq})`,
-            );
-          }
-        },
-      },
+      observer: progress.observer(),
     });
-    bar?.stop();
+    progress.stop();
     if (lock.lost)
       throw new ArchiveError(
         'another collector run took over the archive lock while this run was stalled; this run stopped after its current window. Rerun once the other run is done.',
       );
     if (!ruleSet) return result;
-    const sinks: AlertSink[] = [
-      new FileAlertSink(options.alertsFile ?? 'alerts.jsonl'),
-      ...(options.alertsToStdout === false ? [] : [new StdoutAlertSink()]),
-    ];
-    const alerts = await alertOnCollected(store, ruleSet, result, sinks, { maxAgeSeconds: options.alertMaxAgeSeconds ?? 86_400, now });
-    for (const note of alerts.notes) output.warn(note);
-    output.info(formatAlertSummary(alerts, options.alertsFile ?? 'alerts.jsonl'));
-    return { ...result, alerts };
+    return { ...result, alerts: await liveAlerts(store, ruleSet, result, options, now, output) };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -252,6 +161,89 @@ export async function runCollect(
       await printHeadReceipt(store, workspaceId, cache, options.printReceipt ?? ((line) => process.stdout.write(`${line}\n`)), output);
     await lock.release();
   }
+}
+
+/** Reads and parses the alert rules; an unreadable file is a configuration error. */
+async function readRuleSet(file: string): Promise<RuleSet> {
+  return parseRules(
+    await fs.readFile(file, 'utf8').catch(() => {
+      throw new ConfigurationError(`--rules: cannot read '${file}'`);
+    }),
+    file,
+  );
+}
+
+/** The Intercom client, its retries and rate-limit waits reported as info lines. */
+function intercomClient(options: CollectCommandOptions, output: Output): IntercomClient {
+  return new IntercomClient({
+    token: options.token,
+    ...(options.apiUrl ? { baseUrl: options.apiUrl } : { region: options.region ?? 'us' }),
+    ...(options.budgetShare !== undefined && { budgetShare: options.budgetShare }),
+    ...(options.maxRetries !== undefined && { maxRetries: options.maxRetries }),
+    ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+    ...(options.maxPageBytes !== undefined && { maxPageBytes: options.maxPageBytes }),
+    onEvent: (event) => {
+      if (event.type === 'retry')
+        output.info(
+          `retrying Intercom (${event.kind}${event.status ? ` ${event.status}` : ''}, attempt ${event.attempt}) in ${event.waitMs} ms`,
+        );
+      if (event.type === 'rate-limited') output.info(`Intercom rate limit reached; waiting ${event.waitMs} ms for the next window`);
+    },
+  });
+}
+
+/** The signing key of a workspace's chain, warning when it was just created or found under its old name. */
+async function signingKeys(
+  store: LocalObjectStore,
+  archive: string,
+  workspaceId: string,
+  cache: LocalCheckpointCache,
+  output: Output,
+): Promise<LoadedKey> {
+  // The chain's own key, found by the fingerprint its signatures name (so a moved archive keeps it).
+  const expected = await chainKey(store, workspaceId);
+  // A new key only for a new chain: a chain that already holds manifests but no signature lost
+  // its signatures (or predates signing) — a fresh key would sign whatever it holds now.
+  const head = expected ? undefined : await findHead(store, workspaceId, cache);
+  const keys = Ed25519Signer.forChain(archive, expected, undefined, {
+    ...(head &&
+      head.manifest.seq > 0 && {
+        refuseNewKey:
+          `workspace ${workspaceId}'s chain holds ${head.manifest.seq + 1} manifests but not one signature, and no key of this archive is in the key folder: ` +
+          'its signatures were deleted, or it predates signing. Verify it with the public key from your compliance records (and your newest head receipt) before anything else; ' +
+          'restore the key folder if it was lost. A new key is never created for an existing chain.',
+      }),
+  });
+  if (keys.migratedFrom)
+    output.warn(
+      `found this archive's signing key under its old name ${keys.migratedFrom}; recorded it by fingerprint as ${keys.publicKeyPath} (the old file is kept)`,
+    );
+  if (keys.created) {
+    output.warn(
+      `created this archive's signing key pair outside the archive: ${keys.publicKeyPath} (fingerprint ${keys.verifier.fingerprint}). ` +
+        'Record the fingerprint in your compliance records and back up the key folder; verify checks every manifest signature with it.',
+    );
+  }
+  return keys;
+}
+
+/** Sends the alerts the rules raise among the newly archived entries (stdout unless turned off, and the alerts file). */
+async function liveAlerts(
+  store: LocalObjectStore,
+  ruleSet: RuleSet,
+  result: CollectResult,
+  options: CollectCommandOptions,
+  now: () => Date,
+  output: Output,
+): Promise<LiveAlertResult> {
+  const sinks: AlertSink[] = [
+    new FileAlertSink(options.alertsFile ?? 'alerts.jsonl'),
+    ...(options.alertsToStdout === false ? [] : [new StdoutAlertSink()]),
+  ];
+  const alerts = await alertOnCollected(store, ruleSet, result, sinks, { maxAgeSeconds: options.alertMaxAgeSeconds ?? 86_400, now });
+  for (const note of alerts.notes) output.warn(note);
+  output.info(formatAlertSummary(alerts, options.alertsFile ?? 'alerts.jsonl'));
+  return alerts;
 }
 
 async function printHeadReceipt(

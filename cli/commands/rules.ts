@@ -1,5 +1,6 @@
 /** `audit-archive rules backtest`: the live evaluator over archived history. */
 import { promises as fs } from 'node:fs';
+import type { Command } from 'commander';
 import { listWorkspaces } from '../../lambdas/core/archive/chain.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
 import { type RuleBacktest, backtest } from '../../lambdas/core/rules/backtest.ts';
@@ -7,8 +8,10 @@ import { describeRuleFailures } from '../../lambdas/core/rules/evaluate.ts';
 import { parseRules } from '../../lambdas/core/rules/ruleset.ts';
 import { barChart } from '../../lambdas/core/reports/summaryHtml.ts';
 import { openArchive } from '../archiveLocation.ts';
+import { EXIT } from '../exitCodes.ts';
+import { writeResult } from '../output.ts';
 import { safeText } from '../../lambdas/core/text/safeText.ts';
-import { parseDay } from '../parse.ts';
+import { parseDay, parseNumber } from '../parse.ts';
 
 export interface BacktestOptions {
   readonly archive: string;
@@ -65,4 +68,29 @@ export async function runBacktest(options: BacktestOptions): Promise<{ text: str
     lines.push('', `HTML view: ${options.html}`);
   }
   return { text: lines.join('\n'), results: rules, entries };
+}
+
+/** Adds the `rules` command group (`rules backtest`). */
+export function registerRules(program: Command, setExit: (code: number) => void): void {
+  const rules = program.command('rules').description('alert rules: try them on archived history before enabling them');
+  rules
+    .command('backtest')
+    .description('run the live evaluator over archived history and show, per rule, how many alerts it would have raised each week')
+    .requiredOption('--archive <dir|s3://bucket/prefix>', 'the archive')
+    .requiredOption('--rules <file>', 'rules file (YAML or JSON)')
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+    .requiredOption('--to <date>', 'last day, YYYY-MM-DD (inclusive)')
+    .option('--workspace <id>', 'only this workspace (default: every workspace in the archive)')
+    .option('--examples <n>', 'examples shown per rule', '3')
+    .option('--html <file>', 'also write an HTML view with a chart per rule')
+    .action(
+      async (opts: { archive: string; rules: string; from: string; to: string; workspace?: string; examples: string; html?: string }) => {
+        const result = await runBacktest({
+          ...opts,
+          examples: parseNumber('--examples', opts.examples, { min: 0, max: 50, integer: true }),
+        });
+        writeResult(`${result.text}\n`);
+        setExit(EXIT.ok);
+      },
+    );
 }

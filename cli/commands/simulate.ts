@@ -1,8 +1,11 @@
 /** `audit-archive simulate`: serves the simulated Intercom until interrupted (and posts its webhooks, with --webhook-url). */
+import type { Command } from 'commander';
 import { startSimulator } from '../../simulator/server.ts';
-import type { Faults } from '../../simulator/faults.ts';
+import { type Faults, parseFaults } from '../../simulator/faults.ts';
 import { WebhookPoster } from '../../simulator/webhookPoster.ts';
 import { ConfigurationError } from '../../lambdas/core/errors.ts';
+import { EXIT } from '../exitCodes.ts';
+import { parseNumber } from '../parse.ts';
 import { webhookSecretFromEnv } from './webhook.ts';
 
 export interface SimulateWebhook {
@@ -63,4 +66,27 @@ export async function runSimulate(
   });
   await poster?.stop();
   await sim.close();
+}
+
+/** Adds the `simulate` command; it runs until interrupted. */
+export function registerSimulate(program: Command, setExit: (code: number) => void): void {
+  program
+    .command('simulate')
+    .description('serve a simulated Intercom workspace on loopback and print its URL and token')
+    .option('--port <n>', 'port (default: a free one)', '0')
+    .option('--faults <list>', 'fault switches, e.g. 5xx=0.1,429=0.05,truncate=0.05,late=0.02:1800,latency=150', '')
+    .option('--entries-per-day <n>', 'average activity per day', '400')
+    .option('--seed <n>', 'dataset seed', '1')
+    .option('--webhook-url <url>', 'also post signed webhook notifications there as entries are created (secret: INTERCOM_WEBHOOK_SECRET)')
+    .option('--app-id <id>', "the notifications' app_id (default: the simulated workspace id)")
+    .action(async (opts: { port: string; faults: string; entriesPerDay: string; seed: string; webhookUrl?: string; appId?: string }) => {
+      await runSimulate({
+        ...webhookOptions(opts),
+        port: parseNumber('--port', opts.port, { min: 0, max: 65535, integer: true }),
+        faults: parseFaults(opts.faults),
+        entriesPerDay: parseNumber('--entries-per-day', opts.entriesPerDay, { min: 0, max: 10_000_000 }),
+        seed: parseNumber('--seed', opts.seed, { min: 0, max: 2 ** 31, integer: true }),
+      });
+      setExit(EXIT.ok);
+    });
 }

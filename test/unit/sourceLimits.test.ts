@@ -15,10 +15,7 @@ const SOURCE = /\.(ts|mts|mjs|js)$/;
  * Files allowed over the limit, each with its reason. A file that is "being cut" on another branch
  * is listed until that branch lands; the lead removes the line at merge time.
  */
-const OVER_LIMIT: Readonly<Record<string, string>> = {
-  'cli/program.ts':
-    'the shared registration file: issue-reports, issue-search, issue-console and issue-webhook each add a command line to it now; cut it once they land',
-};
+const OVER_LIMIT: Readonly<Record<string, string>> = {};
 
 function filesUnder(dir: string, skip: (rel: string) => boolean = () => false): string[] {
   const out: string[] = [];
