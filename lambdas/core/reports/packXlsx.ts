@@ -4,6 +4,7 @@
  * teammate's name that starts with `=` stays text, and names in any script survive (xlsx is
  * UTF-8 inside). Built with exceljs (well kept; the SheetJS build on npm is a stale 0.18).
  */
+import { PassThrough } from 'node:stream';
 import ExcelJS from 'exceljs';
 import type { Cell, QueryResult } from '../ports.ts';
 
@@ -33,9 +34,20 @@ function sheetName(name: string, taken: Set<string>): string {
   return candidate;
 }
 
-/** The workbook, and the sheets cut at Excel's row limit (the manifest names them; the CSVs are whole). */
+/**
+ * The workbook, and the sheets cut at Excel's row limit (the manifest names them; the CSVs are whole).
+ * Written with exceljs's streaming writer, row by row: the in-memory workbook took 19 s and 1.3 GB
+ * for 200,000 rows (a year's `soc2_permission_changes` has about 500,000).
+ */
 export async function packXlsx(sheets: readonly XlsxSheet[], generatedAt: Date): Promise<{ body: Buffer; cut: string[] }> {
-  const workbook = new ExcelJS.Workbook();
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream, useStyles: true, useSharedStrings: false });
   workbook.creator = 'intercom-audit-archive';
   workbook.created = generatedAt;
   workbook.modified = generatedAt;
@@ -44,9 +56,13 @@ export async function packXlsx(sheets: readonly XlsxSheet[], generatedAt: Date):
   for (const { name, result } of sheets) {
     if (result.rows.length > MAX_ROWS - 1) cut.push(name);
     const sheet = workbook.addWorksheet(sheetName(name, taken));
-    sheet.addRow(result.columns.map((c) => xlsxCell(c)));
-    sheet.getRow(1).font = { bold: true };
-    for (const row of result.rows.slice(0, MAX_ROWS - 1)) sheet.addRow(row.map(xlsxCell));
+    const header = sheet.addRow(result.columns.map((c) => xlsxCell(c)));
+    header.font = { bold: true };
+    header.commit();
+    for (const row of result.rows.slice(0, MAX_ROWS - 1)) sheet.addRow(row.map(xlsxCell)).commit();
+    sheet.commit();
   }
-  return { body: Buffer.from(await workbook.xlsx.writeBuffer()), cut };
+  await workbook.commit();
+  await ended;
+  return { body: Buffer.concat(chunks), cut };
 }
