@@ -5,7 +5,8 @@
 import { manifestKey } from '../archive/keys.ts';
 import type { ArchiveReader } from './ArchiveReader.ts';
 import type { PartRef } from './ArchiveContents.ts';
-import { type PartJob, type PartOutcome, checkPartBody } from './partBody.ts';
+import { type PartChecker, type PartJob, type PartOutcome, checkPartBody } from './partBody.ts';
+import { IdSet } from './IdSet.ts';
 import { inOrder } from './pipeline.ts';
 import type { Report } from './ProblemList.ts';
 import { compareText } from './types.ts';
@@ -59,10 +60,10 @@ export function partJob({ part, manifest, quarantine }: PartRef): PartJob {
   };
 }
 
-/** Reads a part through the archive reader and checks it in this process. */
-export async function checkPartHere(reader: ArchiveReader, job: PartJob): Promise<PartOutcome> {
+/** Reads a part through the archive reader and checks it with `check`. */
+async function readAndCheck(reader: ArchiveReader, job: PartJob, check: PartChecker): Promise<PartOutcome> {
   const body = await reader.read(job.key);
-  return body ? checkPartBody(job, body) : { bytes: 0, problems: [] };
+  return body ? check(job, body) : { bytes: 0, problems: [] };
 }
 
 export interface PartCheckOptions {
@@ -70,8 +71,8 @@ export interface PartCheckOptions {
   /** Part bytes held at once (a part larger than this is read alone). */
   readonly maxBytesInFlight: number;
   readonly onProgress?: (done: number, total: number) => void;
-  /** Checks one part: in this process by default; an adapter may run the same check elsewhere. */
-  readonly checkPart?: (job: PartJob) => Promise<PartOutcome>;
+  /** Checks one part's bytes: in this process by default; an adapter may run the same check elsewhere (a worker thread). */
+  readonly checkPart?: PartChecker;
 }
 
 /**
@@ -81,27 +82,38 @@ export interface PartCheckOptions {
  */
 export async function checkParts(reader: ArchiveReader, toCheck: readonly PartRef[], options: PartCheckOptions, report: Report) {
   const ordered = [...toCheck].sort((a, b) => compareText(a.part.key, b.part.key));
-  const check = options.checkPart ?? ((job: PartJob) => checkPartHere(reader, job));
-  const seenByWorkspace = new Map<string, Map<string | number, string>>();
+  const check = options.checkPart ?? checkPartBody;
+  const seenByWorkspace = new Map<string, IdSet>();
   let done = 0;
   let bytesChecked = 0;
-  const outcomes = inOrder(ordered, options.concurrency, async (ref) => ({ ref, outcome: await check(partJob(ref)) }), {
-    weight: (ref) => ref.part.bytes,
-    maxWeight: options.maxBytesInFlight,
-  });
+  const outcomes = inOrder(
+    ordered,
+    options.concurrency,
+    async (ref) => ({ ref, outcome: await readAndCheck(reader, partJob(ref), check) }),
+    {
+      weight: (ref) => ref.part.bytes,
+      maxWeight: options.maxBytesInFlight,
+    },
+  );
   for await (const { ref, outcome } of outcomes) {
     bytesChecked += outcome.bytes;
     for (const p of outcome.problems) report(p.code, p.key, p.message);
     const workspaceId = ref.manifest.workspace_id;
-    const seen = seenByWorkspace.get(workspaceId) ?? new Map<string | number, string>();
+    const seen = seenByWorkspace.get(workspaceId) ?? new IdSet(expectedIds(ordered, workspaceId));
     seenByWorkspace.set(workspaceId, seen);
-    for (const id of outcome.ids ?? []) {
-      const first = seen.get(id);
-      if (first !== undefined) report('duplicate-id', ref.part.key, `entry ${id} is archived twice: in ${first} and in ${ref.part.key}`);
-      else seen.set(id, ref.part.key);
-    }
+    if (outcome.ids)
+      seen.add(ref.part.key, outcome.ids, ({ id, first }) =>
+        report('duplicate-id', ref.part.key, `entry ${id} is archived twice: in ${first} and in ${ref.part.key}`),
+      );
     done += 1;
     options.onProgress?.(done, ordered.length);
   }
   return { bytesChecked };
+}
+
+/** The entries the manifests record for a workspace's parts (what sizes its id set). */
+function expectedIds(refs: readonly PartRef[], workspaceId: string): number {
+  let n = 0;
+  for (const { manifest, part, quarantine } of refs) if (!quarantine && manifest.workspace_id === workspaceId) n += part.records;
+  return n;
 }

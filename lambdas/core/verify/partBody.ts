@@ -4,7 +4,9 @@
  * I/O), so the same check runs in this process or in a worker thread.
  */
 import { createHash } from 'node:crypto';
-import { forEachGzipLineBytes, lineIdAndTimeAt } from '../archive/gzipLines.ts';
+import { forEachGzipLineBytes } from '../archive/gzipLines.ts';
+import { readLineHead } from './lineHead.ts';
+import { type PartIds, PartIdsBuilder } from './partIds.ts';
 import type { Problem } from './types.ts';
 
 /** A part to check, with what its manifest records (plain data: it crosses a thread boundary). */
@@ -26,9 +28,12 @@ export interface PartOutcome {
   /** Bytes read (0 when the part could not be read). */
   readonly bytes: number;
   readonly problems: Problem[];
-  /** The entry ids it holds, in order, when its hash matched and it could be read (none for quarantine). */
-  readonly ids?: (string | number)[];
+  /** The entry ids it holds, when its hash matched and it could be read (none for quarantine). */
+  readonly ids?: PartIds;
 }
+
+/** Checks a part's bytes against its manifest: `checkPartBody` here, or an adapter running it elsewhere (a worker thread). */
+export type PartChecker = (job: PartJob, body: Buffer) => Promise<PartOutcome>;
 
 export async function checkPartBody(job: PartJob, body: Buffer): Promise<PartOutcome> {
   const problems: Problem[] = [];
@@ -45,16 +50,15 @@ export async function checkPartBody(job: PartJob, body: Buffer): Promise<PartOut
     return { bytes: body.length, problems };
   }
   // The hash matches; the contents must also match what the manifest says about them.
-  const ids: (string | number)[] = [];
+  const ids = new PartIdsBuilder();
   let records = 0;
   let outside = 0;
   try {
     await forEachGzipLineBytes(body, (bytes, start, end) => {
       records += 1;
       if (job.quarantine) return;
-      const { id, createdAt } = lineIdAndTimeAt(bytes, start, end);
+      const createdAt = readLineHead(bytes, start, end, ids);
       if (typeof createdAt !== 'number' || createdAt < job.from || createdAt >= job.to) outside += 1;
-      ids.push(id);
     });
   } catch (error) {
     report('part-inconsistent', `${job.key} cannot be read as gzip JSON lines (${error instanceof Error ? error.message : String(error)})`);
@@ -63,5 +67,5 @@ export async function checkPartBody(job: PartJob, body: Buffer): Promise<PartOut
   if (records !== job.records) report('part-inconsistent', `${job.key} holds ${records} lines, manifest ${job.seq} says ${job.records}`);
   if (outside > 0)
     report('part-inconsistent', `${job.key} holds ${outside} entries outside its manifest's range [${job.fromIso}, ${job.toIso})`);
-  return { bytes: body.length, problems, ids };
+  return { bytes: body.length, problems, ids: ids.take() };
 }

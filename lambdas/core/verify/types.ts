@@ -2,6 +2,7 @@
 import type { Conflict } from '../archive/manifest.ts';
 import type { SignatureVerifier } from '../ports.ts';
 import type { HeadReceipt } from '../signing/receipts.ts';
+import type { PartChecker } from './partBody.ts';
 
 export type ProblemCode =
   | 'manifest-missing'
@@ -140,6 +141,8 @@ export interface VerifyOptions {
   /** Also list every object version (S3): delete markers and non-current versions are problems. Needs s3:ListBucketVersions. */
   readonly checkVersions?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Checks each part's bytes (hash, lines, ids): in this process by default; the CLI passes worker threads. Same outcome either way. */
+  readonly checkPart?: PartChecker;
 }
 
 /** Code-unit order, the same on every machine and locale. */

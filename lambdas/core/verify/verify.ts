@@ -59,6 +59,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
       concurrency,
       maxBytesInFlight: options.maxBytesInFlight ?? DEFAULT_BYTES_IN_FLIGHT,
       ...(options.onProgress && { onProgress: options.onProgress }),
+      ...(options.checkPart && { checkPart: options.checkPart }),
     },
     problems.report,
   );

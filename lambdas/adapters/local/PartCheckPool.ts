@@ -1,0 +1,112 @@
+/**
+ * Verify's part checks on worker threads, one per core: the same `checkPartBody` the core runs
+ * in process (hash, inflate, every line's id and time), so the outcome is the same, but parts
+ * are scanned on every core instead of queueing behind one JavaScript thread. The caller keeps
+ * the order and the id set (`checkParts`), so which worker checked a part never changes what is
+ * reported. Hand-written rather than a pool library: it is one message type, and the ids must come
+ * back as transferred typed arrays.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { PartChecker, PartJob, PartOutcome } from '../../core/verify/partBody.ts';
+import type { PartRequest, PartResponse } from './partCheckWorker.ts';
+
+interface Pending {
+  readonly key: string;
+  readonly resolve: (outcome: PartOutcome) => void;
+  readonly reject: (error: Error) => void;
+}
+
+interface Slot {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+  /** Parts this worker has checked (for tests and figures). */
+  checked: number;
+  failed?: Error;
+}
+
+/**
+ * Workers for this machine: one per core beside the main thread (which reads the parts, runs
+ * the id set and the rest of verify), at most 3. Each worker costs ~70 MB of memory (its own
+ * heap, and up to 64 MB of inflated chunks V8 lets pile up before it collects them).
+ */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(3, availableParallelism() - 1));
+}
+
+export class PartCheckPool {
+  readonly #slots: Slot[];
+  #next = 0;
+
+  constructor(workers = defaultWorkers()) {
+    this.#slots = Array.from({ length: Math.max(1, workers) }, () => this.#start());
+  }
+
+  /** A `PartChecker` for `verifyArchive({ checkPart })`. */
+  readonly check: PartChecker = (job, body) => this.#dispatch(job, body);
+
+  /** Parts each worker has checked so far. */
+  checkedPerWorker(): number[] {
+    return this.#slots.map((s) => s.checked);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+  }
+
+  #dispatch(job: PartJob, body: Buffer): Promise<PartOutcome> {
+    const slot = this.#leastBusy();
+    if (slot.failed) return Promise.reject(slot.failed);
+    const n = this.#next++;
+    return new Promise<PartOutcome>((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
+      slot.pending.set(n, { key: job.key, resolve, reject });
+      // A body that owns its memory moves to the worker; a slice of a shared pool is copied.
+      const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+      const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+      slot.worker.postMessage({ n, job, body: bytes } satisfies PartRequest, own ? [body.buffer as ArrayBuffer] : []);
+    });
+  }
+
+  #leastBusy(): Slot {
+    let best = this.#slots[0]!;
+    for (const s of this.#slots) if (s.pending.size < best.pending.size) best = s;
+    return best;
+  }
+
+  #start(): Slot {
+    const worker = TS ? new Worker(TS_BOOT, { eval: true }) : new Worker(WORKER_URL);
+    const slot: Slot = { worker, pending: new Map(), checked: 0 };
+    worker.unref();
+    worker.on('message', (message: PartResponse) => this.#settle(slot, message));
+    const fail = (error: Error) => {
+      slot.failed = new Error(`a part-check worker stopped (${error.message}); verify could not complete: rerun it`, { cause: error });
+      for (const p of slot.pending.values()) p.reject(new Error(`${p.key}: ${slot.failed.message}`, { cause: error }));
+      slot.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => {
+      if (slot.pending.size > 0) fail(new Error(`exited with code ${code}`));
+    });
+    return slot;
+  }
+
+  #settle(slot: Slot, message: PartResponse): void {
+    const pending = slot.pending.get(message.n);
+    if (!pending) return;
+    slot.pending.delete(message.n);
+    if (slot.pending.size === 0) slot.worker.unref();
+    if ('error' in message) pending.reject(new Error(`${pending.key}: the part check failed (${message.error})`));
+    else {
+      slot.checked += 1;
+      pending.resolve(message.outcome);
+    }
+  }
+}
+
+// The worker runs the same kind of file as this one: JavaScript from dist/ (the package bin), or
+// TypeScript under tsx (tests, bench, `npm run cli`), where the worker registers tsx itself
+// (Node 20 does not pass a parent's `--import` loader on to a worker).
+const TS = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(`./partCheckWorker.${TS ? 'ts' : 'js'}`, import.meta.url);
+const TS_BOOT = `import('tsx/esm/api').then((tsx) => tsx.register()).then(() => import(${JSON.stringify(WORKER_URL.href)}));`;
