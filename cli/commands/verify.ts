@@ -10,6 +10,7 @@ import { openArchive } from '../archiveLocation.ts';
 import { type VerifyResult, verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import type { Output } from '../output.ts';
 import { collectorKeyVerifier } from '../localVerifier.ts';
+import { PartCheckPool } from '../../lambdas/adapters/local/PartCheckPool.ts';
 import { type HeadReceipt, formatReceipt } from '../../lambdas/core/signing/receipts.ts';
 import { safeLines, safeText } from '../../lambdas/core/text/safeText.ts';
 
@@ -60,7 +61,10 @@ export async function runVerify(options: VerifyCommandOptions, output: Output): 
   output.info(`key fingerprint (SHA-256 of the public key): ${verifier.fingerprint}`);
   let bar: ReturnType<Output['progress']> | undefined;
   const started = performance.now();
+  // Parts are checked on worker threads (every core); the result is the same as in process.
+  const pool = new PartCheckPool();
   const result = await verifyArchive(store, {
+    checkPart: pool.check,
     verifier,
     ...(options.lock && { lock: options.lock }),
     ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
@@ -75,7 +79,7 @@ export async function runVerify(options: VerifyCommandOptions, output: Output): 
       bar ??= output.progress('verifying {bar} {value}/{total} objects | ETA {eta_formatted}', total, {});
       bar.update(done);
     },
-  });
+  }).finally(() => pool.close());
   bar?.stop();
   output.info(throughputLine(result, (performance.now() - started) / 1000, options.concurrency ?? 32));
   return { result, location: store.location, keySource };

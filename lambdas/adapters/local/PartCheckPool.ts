@@ -35,23 +35,29 @@ export function defaultWorkers(): number {
 }
 
 export class PartCheckPool {
-  readonly #slots: Slot[];
+  readonly #workers: number;
+  /** Started at once (they boot while verify reads the manifests); again after `close` if used. */
+  #slots: Slot[] = [];
+  #checked: number[] = [];
   #next = 0;
 
   constructor(workers = defaultWorkers()) {
-    this.#slots = Array.from({ length: Math.max(1, workers) }, () => this.#start());
+    this.#workers = Math.max(1, workers);
+    this.#startAll();
   }
 
   /** A `PartChecker` for `verifyArchive({ checkPart })`. */
   readonly check: PartChecker = (job, body) => this.#dispatch(job, body);
 
-  /** Parts each worker has checked so far. */
+  /** Parts each worker has checked (also after `close`). */
   checkedPerWorker(): number[] {
-    return this.#slots.map((s) => s.checked);
+    return [...this.#checked];
   }
 
   async close(): Promise<void> {
+    this.#checked = this.#slots.map((s) => s.checked);
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    this.#slots = [];
   }
 
   #dispatch(job: PartJob, body: Buffer): Promise<PartOutcome> {
@@ -61,17 +67,23 @@ export class PartCheckPool {
     return new Promise<PartOutcome>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(n, { key: job.key, resolve, reject });
-      // A body that owns its memory moves to the worker; a slice of a shared pool is copied.
-      const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
-      const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-      slot.worker.postMessage({ n, job, body: bytes } satisfies PartRequest, own ? [body.buffer as ArrayBuffer] : []);
+      // Copied once and the copy moved: the store may still hold these bytes (a cache, a test's
+      // store), and cloning a view would copy the whole memory behind it.
+      const bytes = new Uint8Array(body);
+      slot.worker.postMessage({ n, job, body: bytes } satisfies PartRequest, [bytes.buffer]);
     });
   }
 
   #leastBusy(): Slot {
+    if (this.#slots.length === 0) this.#startAll();
     let best = this.#slots[0]!;
     for (const s of this.#slots) if (s.pending.size < best.pending.size) best = s;
     return best;
+  }
+
+  #startAll(): void {
+    this.#slots = Array.from({ length: this.#workers }, () => this.#start());
+    this.#checked = this.#slots.map(() => 0);
   }
 
   #start(): Slot {
@@ -99,6 +111,7 @@ export class PartCheckPool {
     if ('error' in message) pending.reject(new Error(`${pending.key}: the part check failed (${message.error})`));
     else {
       slot.checked += 1;
+      this.#checked = this.#slots.map((s) => s.checked);
       pending.resolve(message.outcome);
     }
   }

@@ -8,6 +8,7 @@ import { type PartJob, type PartOutcome, checkPartBody } from '../../core/verify
 export interface PartRequest {
   readonly n: number;
   readonly job: PartJob;
+  /** Arrives as a Uint8Array (a Buffer is cloned as its bytes). */
   readonly body: Uint8Array;
 }
 
