@@ -13,12 +13,12 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { rm, stat } from 'node:fs/promises';
-import { availableParallelism, loadavg } from 'node:os';
 import { lambdaFigures } from './lambda.ts';
 import { printAlertFigures } from './alerts.ts';
 import { printWebhookFigures } from './webhook.ts';
 import { printPackFigures } from './reportFigures.ts';
 import { printSearchFigures } from './searchFigures.ts';
+import { printLocalVerify } from './localVerifyFigures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DAY = 86_400;
@@ -100,37 +100,7 @@ async function throughput() {
       console.log(`  ${name.padEnd(28)} ${value.toFixed(2).padStart(8)}  target ${target.padEnd(8)} ${ok ? 'met' : 'MISSED'}`);
 
     // Verify of the archive just collected (signed, Ed25519), against reading and hashing the same files.
-    const verifyRun = async (mode: 'verify' | 'floor') => {
-      const child = tsx('bench/verify-process.ts', { mode, archiveDir, keyDir });
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d));
-      await new Promise((resolve) => child.on('close', resolve));
-      return JSON.parse(out.trim().split('\n').pop()!) as {
-        seconds: number;
-        bytes: number;
-        mbPerSecond: number;
-        cpuSeconds: number;
-        ok: boolean;
-        peakRssMB: number;
-      };
-    };
-    const vFloor = await verifyRun('floor');
-    const v = await verifyRun('verify');
-    console.log(
-      `\nLocal verify of that ${collected.entries}-entry archive (${(v.bytes / 1e6).toFixed(0)} MB of parts): ${v.ok ? 'OK' : 'PROBLEMS'}`,
-    );
-    console.log(
-      `  verify          ${v.seconds.toFixed(1).padStart(6)} s  ${v.mbPerSecond.toFixed(1).padStart(7)} MB/s  CPU ${v.cpuSeconds.toFixed(1)} s  RSS ${v.peakRssMB.toFixed(0)} MB  (re-hash, gunzip and check every line, every signature and lock record)`,
-    );
-    console.log(
-      `  floor           ${vFloor.seconds.toFixed(1).padStart(6)} s  ${vFloor.mbPerSecond.toFixed(1).padStart(7)} MB/s  CPU ${vFloor.cpuSeconds.toFixed(1)} s  (read and SHA-256 the same files)`,
-    );
-    const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
-    console.log(`  MB/s of parts   ${v.mbPerSecond.toFixed(1).padStart(8)}  target >= 60     ${met(v.mbPerSecond >= 60)}`);
-    console.log(`  peak RSS MB     ${v.peakRssMB.toFixed(0).padStart(8)}  target <= 300    ${met(v.peakRssMB <= 300)}`);
-    console.log(
-      `  where the time goes: ${(v.bytes / 1e6 / v.cpuSeconds).toFixed(1)} MB of parts per CPU second (inflate, line scan, id map); load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`,
-    );
+    await printLocalVerify(collected.entries, archiveDir, keyDir);
     await rm(archiveDir, { recursive: true, force: true });
   } finally {
     sim.stop();

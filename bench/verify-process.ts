@@ -1,6 +1,6 @@
 /**
  * Local verify of a collected archive in a fresh process, against the floor of reading and
- * hashing the same files. Prints one JSON line.
+ * hashing the same files, or (`cost`) each step of a part check timed alone. Prints one JSON line.
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -11,8 +11,13 @@ import { verifyArchive } from '../lambdas/core/verify/verify.ts';
 import { listWorkspaces } from '../lambdas/core/archive/chain.ts';
 import { archiveKey } from '../lambdas/core/signing/chainKey.ts';
 import { PartCheckPool } from '../lambdas/adapters/local/PartCheckPool.ts';
+import { partCosts } from './verifyCost.ts';
 
-const cfg = JSON.parse(process.argv[2]!) as { mode: 'verify' | 'floor'; archiveDir: string; keyDir: string };
+const cfg = JSON.parse(process.argv[2]!) as { mode: 'verify' | 'floor' | 'cost'; archiveDir: string; keyDir: string };
+if (cfg.mode === 'cost') {
+  process.stdout.write(`${JSON.stringify(await partCosts(cfg.archiveDir))}\n`);
+  process.exit(0);
+}
 const t0 = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
 let bytes = 0;
