@@ -27,7 +27,7 @@ if (cfg.mode === 'verify') {
   const store = new LocalObjectStore(cfg.archiveDir);
   const keys = Ed25519Signer.existingVerifier(cfg.archiveDir, (await archiveKey(store, await listWorkspaces(store)))!, cfg.keyDir)!;
   // As `audit-archive verify` runs it: part checks on worker threads.
-  const pool = new PartCheckPool();
+  const pool = new PartCheckPool({ transfer: true });
   const result = await verifyArchive(store, {
     verifier: keys.verifier,
     lock: { mode: 'COMPLIANCE', years: 7 },

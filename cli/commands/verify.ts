@@ -62,7 +62,7 @@ export async function runVerify(options: VerifyCommandOptions, output: Output): 
   let bar: ReturnType<Output['progress']> | undefined;
   const started = performance.now();
   // Parts are checked on worker threads (every core); the result is the same as in process.
-  const pool = new PartCheckPool();
+  const pool = new PartCheckPool({ transfer: true });
   const result = await verifyArchive(store, {
     checkPart: pool.check,
     verifier,

@@ -34,15 +34,29 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(3, availableParallelism() - 1));
 }
 
+export interface PartCheckPoolOptions {
+  /** @default one per core beside the main thread, at most 3 (`defaultWorkers()`) */
+  readonly workers?: number;
+  /**
+   * Move each part's bytes to the worker instead of copying them: only for a store whose reads
+   * hand over fresh bytes nobody else holds (`LocalObjectStore`, `S3ObjectStore`), never for one
+   * that keeps what it returns (a cache, a test's in-memory store: its bytes would be emptied).
+   * Saves a copy of every part and ~10 MB of memory. @default false
+   */
+  readonly transfer?: boolean;
+}
+
 export class PartCheckPool {
   readonly #workers: number;
+  readonly #transfer: boolean;
   /** Started at once (they boot while verify reads the manifests); again after `close` if used. */
   #slots: Slot[] = [];
   #checked: number[] = [];
   #next = 0;
 
-  constructor(workers = defaultWorkers()) {
-    this.#workers = Math.max(1, workers);
+  constructor(options: PartCheckPoolOptions = {}) {
+    this.#workers = Math.max(1, options.workers ?? defaultWorkers());
+    this.#transfer = options.transfer ?? false;
     this.#startAll();
   }
 
@@ -67,10 +81,11 @@ export class PartCheckPool {
     return new Promise<PartOutcome>((resolve, reject) => {
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(n, { key: job.key, resolve, reject });
-      // Copied once and the copy moved: the store may still hold these bytes (a cache, a test's
-      // store), and cloning a view would copy the whole memory behind it.
-      const bytes = new Uint8Array(body);
-      slot.worker.postMessage({ n, job, body: bytes } satisfies PartRequest, [bytes.buffer]);
+      // Moved when allowed and the view is all of its memory; else copied once and the copy moved
+      // (cloning a view would copy the whole memory behind it).
+      const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+      const bytes = this.#transfer && whole ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
+      slot.worker.postMessage({ n, job, body: bytes } satisfies PartRequest, [bytes.buffer as ArrayBuffer]);
     });
   }
 

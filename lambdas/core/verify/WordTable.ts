@@ -11,21 +11,19 @@
 
 const EMPTY = 0;
 const MAX_LOAD = 0.7;
-/** 1.4 M keys: a 2^21-slot table, 40 MB. */
+/** Keys reserved at most ahead of time (2 M slots, 40 MB); more still fit, by growing. */
 const MAX_RESERVED = 1_400_000;
 
 export class WordTable {
-  #keys: Uint32Array;
+  #keys = new Uint32Array(16 * 4);
   /** value + 1 per slot; 0 = empty. */
-  #values: Int32Array;
-  #mask: number;
+  #values = new Int32Array(16);
+  /** Slots (any number, not only a power of two: a table sized for its keys wastes no memory). */
+  #slots = 16;
   #size = 0;
   readonly #seed: number;
 
   constructor(seed: number) {
-    this.#keys = new Uint32Array(16 * 4);
-    this.#values = new Int32Array(16);
-    this.#mask = 15;
     this.#seed = seed | 0;
   }
 
@@ -34,13 +32,16 @@ export class WordTable {
    * tables); at most `MAX_RESERVED` keys, so a count claimed by a hostile manifest costs little.
    */
   reserve(count: number): void {
-    const wanted = Math.min(count, MAX_RESERVED) / MAX_LOAD;
+    const wanted = Math.ceil(Math.min(count, MAX_RESERVED) / MAX_LOAD) + 1;
     // Written so that NaN (a record count that is not a number) reserves nothing.
-    if (this.#size > 0 || !(wanted > this.#mask + 1)) return;
-    const slots = 2 ** Math.ceil(Math.log2(wanted));
+    if (this.#size > 0 || !(wanted > this.#slots)) return;
+    this.#allocate(wanted);
+  }
+
+  #allocate(slots: number): void {
     this.#keys = new Uint32Array(slots * 4);
     this.#values = new Int32Array(slots);
-    this.#mask = slots - 1;
+    this.#slots = slots;
   }
 
   get size(): number {
@@ -52,13 +53,15 @@ export class WordTable {
    * (0 ≤ value < 2^31 − 1) and returns -1.
    */
   firstOrAdd(words: Uint32Array, at: number, value: number): number {
-    if (this.#size + 1 > MAX_LOAD * (this.#mask + 1)) this.#grow();
+    if (this.#size + 1 > MAX_LOAD * this.#slots) this.#grow();
     const w0 = words[at]!;
     const w1 = words[at + 1]!;
     const w2 = words[at + 2]!;
     const w3 = words[at + 3]!;
     const keys = this.#keys;
-    for (let slot = this.#hash(w0, w1, w2, w3) & this.#mask; ; slot = (slot + 1) & this.#mask) {
+    const slots = this.#slots;
+    // The 32-bit hash scaled to the slots (multiply-shift; always below `slots`).
+    for (let slot = Math.floor(((this.#hash(w0, w1, w2, w3) >>> 0) * slots) / 0x100000000); ; slot = slot + 1 === slots ? 0 : slot + 1) {
       const stored = this.#values[slot]!;
       if (stored === EMPTY) {
         const o = slot * 4;
@@ -95,10 +98,7 @@ export class WordTable {
   #grow(): void {
     const oldKeys = this.#keys;
     const oldValues = this.#values;
-    const slots = oldValues.length * 2;
-    this.#keys = new Uint32Array(slots * 4);
-    this.#values = new Int32Array(slots);
-    this.#mask = slots - 1;
+    this.#allocate(this.#slots * 2);
     this.#size = 0;
     for (let slot = 0; slot < oldValues.length; slot++) {
       const stored = oldValues[slot]!;

@@ -17,8 +17,8 @@ import { MemoryObjectStore } from '../../../helpers/MemoryObjectStore.ts';
 let sim: RunningSimulator;
 const pristine = new MemoryObjectStore();
 const pools: PartCheckPool[] = [];
-const pool = (workers: number) => {
-  const p = new PartCheckPool(workers);
+const pool = (workers: number, transfer = false) => {
+  const p = new PartCheckPool({ workers, transfer });
   pools.push(p);
   return p;
 };
@@ -133,6 +133,30 @@ describe('PartCheckPool', () => {
       expect(p.message).toMatch(new RegExp(`^entry \\S+ is archived twice: in ${original.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} and in `));
     }
     expect(result.problems).toEqual((await verifyArchive(store, { concurrency: 8 })).problems);
+  });
+
+  it('moves the bytes only when asked to (a store that hands over fresh bytes), and gives the same result either way', async () => {
+    const store = copy();
+    duplicatePart(store);
+    const sizes = () => [...store.objects.values()].map((b) => b.length);
+    const before = sizes();
+    const copying = await verifyArchive(store, { checkPart: pool(2).check });
+    // The in-memory store keeps what it returns: copied, its bytes are all still there.
+    expect(sizes()).toEqual(before);
+    const handedOver: Buffer[] = [];
+    const fresh = Object.assign(Object.create(store) as MemoryObjectStore, {
+      get: async (key: string) => {
+        const body = Buffer.from(await store.get(key));
+        if (key.startsWith('activity_logs/') || key.startsWith('quarantine/')) handedOver.push(body);
+        return body;
+      },
+    });
+    const moving = await verifyArchive(fresh, { checkPart: pool(2, true).check });
+    expect(JSON.stringify(moving)).toBe(JSON.stringify(copying));
+    expect(sizes()).toEqual(before);
+    // Moved: the bytes it was handed are gone from this thread.
+    expect(handedOver.length).toBe(moving.objectsChecked);
+    expect(handedOver.filter((b) => b.length === 0).length).toBeGreaterThan(0);
   });
 
   it('starts again after close, and leaves the counts of the last run readable', async () => {
