@@ -1,5 +1,5 @@
 /**
- * Verify's part checks on worker threads, one per core: the same `checkPartBody` the core runs
+ * Verify's part checks on worker threads, one per core beside the main thread: the same `checkPartBody` the core runs
  * in process (hash, inflate, every line's id and time), so the outcome is the same, but parts
  * are scanned on every core instead of queueing behind one JavaScript thread. The caller keeps
  * the order and the id set (`checkParts`), so which worker checked a part never changes what is
@@ -34,6 +34,12 @@ export function defaultWorkers(): number {
   return Math.max(1, Math.min(3, availableParallelism() - 1));
 }
 
+/**
+ * Parts a worker checks at once: enough that it scans one part while the thread pool inflates
+ * the next; more would only hold more inflated chunks (verify may have 32 parts in flight).
+ */
+const PER_WORKER = 4;
+
 export interface PartCheckPoolOptions {
   /** @default one per core beside the main thread, at most 3 (`defaultWorkers()`) */
   readonly workers?: number;
@@ -53,6 +59,8 @@ export class PartCheckPool {
   #slots: Slot[] = [];
   #checked: number[] = [];
   #next = 0;
+  /** Parts read and not yet handed to a worker (their bytes are already bounded by verify's in-flight limit). */
+  #waiting: { job: PartJob; body: Buffer; pending: Pending }[] = [];
 
   constructor(options: PartCheckPoolOptions = {}) {
     this.#workers = Math.max(1, options.workers ?? defaultWorkers());
@@ -69,31 +77,41 @@ export class PartCheckPool {
   }
 
   async close(): Promise<void> {
+    for (const { job, pending } of this.#waiting.splice(0))
+      pending.reject(new Error(`${job.key}: the part-check workers were closed before this part was checked`));
     this.#checked = this.#slots.map((s) => s.checked);
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
     this.#slots = [];
   }
 
   #dispatch(job: PartJob, body: Buffer): Promise<PartOutcome> {
-    const slot = this.#leastBusy();
-    if (slot.failed) return Promise.reject(slot.failed);
-    const n = this.#next++;
+    if (this.#slots.length === 0) this.#startAll();
     return new Promise<PartOutcome>((resolve, reject) => {
+      this.#waiting.push({ job, body, pending: { key: job.key, resolve, reject } });
+      this.#pump();
+    });
+  }
+
+  /** Hands waiting parts to the least busy workers, at most `PER_WORKER` each. */
+  #pump(): void {
+    while (this.#waiting.length > 0 && this.#slots.length > 0) {
+      let slot = this.#slots[0]!;
+      for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
+      if (slot.pending.size >= PER_WORKER) return;
+      const { job, body, pending } = this.#waiting.shift()!;
+      if (slot.failed) {
+        pending.reject(new Error(`${job.key}: ${slot.failed.message}`, { cause: slot.failed }));
+        continue;
+      }
+      const n = this.#next++;
       if (slot.pending.size === 0) slot.worker.ref();
-      slot.pending.set(n, { key: job.key, resolve, reject });
+      slot.pending.set(n, pending);
       // Moved when allowed and the view is all of its memory; else copied once and the copy moved
       // (cloning a view would copy the whole memory behind it).
       const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
       const bytes = this.#transfer && whole ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
       slot.worker.postMessage({ n, job, body: bytes } satisfies PartRequest, [bytes.buffer as ArrayBuffer]);
-    });
-  }
-
-  #leastBusy(): Slot {
-    if (this.#slots.length === 0) this.#startAll();
-    let best = this.#slots[0]!;
-    for (const s of this.#slots) if (s.pending.size < best.pending.size) best = s;
-    return best;
+    }
   }
 
   #startAll(): void {
@@ -110,6 +128,7 @@ export class PartCheckPool {
       slot.failed = new Error(`a part-check worker stopped (${error.message}); verify could not complete: rerun it`, { cause: error });
       for (const p of slot.pending.values()) p.reject(new Error(`${p.key}: ${slot.failed.message}`, { cause: error }));
       slot.pending.clear();
+      this.#pump();
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
@@ -129,6 +148,7 @@ export class PartCheckPool {
       this.#checked = this.#slots.map((s) => s.checked);
       pending.resolve(message.outcome);
     }
+    this.#pump();
   }
 }
 

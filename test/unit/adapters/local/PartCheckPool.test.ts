@@ -159,6 +159,30 @@ describe('PartCheckPool', () => {
     expect(handedOver.filter((b) => b.length === 0).length).toBeGreaterThan(0);
   });
 
+  it('fails a check whose worker stops, naming the part — never an empty outcome', async () => {
+    const workers = pool(1);
+    const key = manifestAt(pristine, firstSeqWithParts(pristine)).parts[0]!.key;
+    const job = { key, sha256: 'x', bytes: 1, records: 1, seq: 1, from: 0, to: 1, fromIso: '', toIso: '', quarantine: false };
+    const failed = expect(workers.check(job, Buffer.from(pristine.objects.get(key)!))).rejects.toThrow(
+      `${key}: a part-check worker stopped`,
+    );
+    await workers.close();
+    await failed;
+  });
+
+  it('fails the parts still waiting for a worker when it is closed', async () => {
+    const workers = pool(1);
+    const key = manifestAt(pristine, firstSeqWithParts(pristine)).parts[0]!.key;
+    const body = pristine.objects.get(key)!;
+    const job = { key, sha256: 'x', bytes: 1, records: 1, seq: 1, from: 0, to: 1, fromIso: '', toIso: '', quarantine: false };
+    // Four go to the worker at once; the rest wait.
+    const settled = Promise.allSettled(Array.from({ length: 6 }, () => workers.check(job, Buffer.from(body))));
+    await workers.close();
+    const outcomes = await settled;
+    expect(outcomes.map((o) => o.status)).toEqual(Array(6).fill('rejected'));
+    expect(String((outcomes[5] as PromiseRejectedResult).reason)).toContain('closed before this part was checked');
+  });
+
   it('starts again after close, and leaves the counts of the last run readable', async () => {
     const store = copy();
     const workers = pool(1);
