@@ -58,6 +58,6 @@ export async function printLocalVerify(entries: number, archiveDir: string, keyD
   console.log(`  peak RSS MB     ${v.peakRssMB.toFixed(0).padStart(8)}  target <= 300    ${met(v.peakRssMB <= 300)}`);
   const steps = cost.readS + cost.hashS + cost.inflateS + cost.linesS + cost.idsS + cost.idSetS;
   console.log(
-    `  where the time goes (CPU s over the ${cost.parts} parts, each step alone on one thread): inflate ${cost.inflateS.toFixed(2)}, find lines ${cost.linesS.toFixed(2)}, read ids and times ${cost.idsS.toFixed(2)}, id set ${cost.idSetS.toFixed(2)}, SHA-256 ${cost.hashS.toFixed(2)}, read files ${cost.readS.toFixed(2)} = ${steps.toFixed(2)}; verify used ${v.cpuSeconds.toFixed(2)} (the rest: manifests, signatures, lock records, worker start, thread hand-offs); at ${v.cpuSeconds.toFixed(2)} CPU s on ${availableParallelism()} free cores ≥ ${(mb / (v.cpuSeconds / availableParallelism())).toFixed(0)} MB/s is the ceiling; ${load()}`,
+    `  where the time goes (CPU s over the ${cost.parts} parts, each step alone on one thread): inflate ${cost.inflateS.toFixed(2)}, find lines ${cost.linesS.toFixed(2)}, read ids and times ${cost.idsS.toFixed(2)}, id set ${cost.idSetS.toFixed(2)}, SHA-256 ${cost.hashS.toFixed(2)}, read files ${cost.readS.toFixed(2)} = ${steps.toFixed(2)}; verify used ${v.cpuSeconds.toFixed(2)} (the rest: manifests, signatures, lock records, worker start, thread hand-offs); that CPU on ${availableParallelism()} free cores allows at most ${(mb / (v.cpuSeconds / availableParallelism())).toFixed(0)} MB/s; ${load()}`,
   );
 }
