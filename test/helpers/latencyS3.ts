@@ -4,10 +4,10 @@
  * network that answers from a map after an injected delay per request (s3rver cannot inject
  * latency). It keeps nothing per request but counters (aws-sdk-client-mock keeps every call's
  * arguments and result, which at a million requests is gigabytes). Every object is locked
- * COMPLIANCE for seven years, with S3's SHA-256 checksum.
+ * COMPLIANCE for seven years (`locks` names exceptions), with S3's SHA-256 checksum.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { S3Answers } from './s3Answers.ts';
+import { type FakeLock, S3Answers } from './s3Answers.ts';
 
 /** What a request handler gets from the SDK (the parts this fake reads). */
 interface SdkRequest {
@@ -27,8 +27,13 @@ export interface LatencyCounts {
   delayMsTotal: number;
 }
 
-export function latencyS3(objects: ReadonlyMap<string, Buffer>, bucket: string, latencyMs: number) {
-  const answers = new S3Answers(objects, bucket);
+export function latencyS3(
+  objects: ReadonlyMap<string, Buffer>,
+  bucket: string,
+  latencyMs: number,
+  locks: ReadonlyMap<string, FakeLock> = new Map(),
+) {
+  const answers = new S3Answers(objects, bucket, locks);
   const counts: LatencyCounts = { requests: 0, inFlight: 0, maxInFlight: 0, byOperation: {}, delayMsTotal: 0 };
   const requestHandler = {
     async handle(request: SdkRequest) {
@@ -39,7 +44,7 @@ export function latencyS3(objects: ReadonlyMap<string, Buffer>, bucket: string, 
       try {
         await new Promise((resolve) => setTimeout(resolve, latencyMs));
         counts.delayMsTotal += performance.now() - started;
-        const { operation, response } = answers.answer(request.method, request.path, request.query ?? {});
+        const { operation, response } = answers.answer(request.method, request.path, request.query ?? {}, request.headers);
         counts.byOperation[operation] = (counts.byOperation[operation] ?? 0) + 1;
         return { response };
       } finally {

@@ -1,12 +1,27 @@
 /**
  * S3's REST answers (status, headers, XML body) for the read calls verify makes, from a map of
  * objects: ListObjectsV2, ListObjectVersions, GetObject, GetObjectAttributes,
- * GetObjectRetention, GetObjectLegalHold. A missing key is S3's 404 NoSuchKey.
+ * GetObjectRetention, GetObjectLegalHold. A missing key is S3's 404 NoSuchKey. Every object is
+ * locked COMPLIANCE until 2032-01-02 unless `locks` says otherwise; GetObject carries the lock
+ * headers and, when asked (`x-amz-checksum-mode: ENABLED`), the SHA-256 checksum, as S3 does.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 type Query = Record<string, string | string[] | null>;
+
+/** An object's lock as S3 would hold it: `mode: null` is an object with no retention at all. */
+export interface FakeLock {
+  readonly mode?: 'COMPLIANCE' | 'GOVERNANCE' | null;
+  readonly retainUntil?: Date;
+  readonly legalHold?: 'ON' | 'OFF';
+}
+
+interface HeldLock {
+  readonly mode: string | null;
+  readonly retainUntil: Date;
+  readonly legalHold: 'ON' | 'OFF';
+}
 
 export interface S3Answer {
   readonly operation: string;
@@ -42,11 +57,21 @@ export class S3Answers {
   constructor(
     private readonly objects: ReadonlyMap<string, Buffer>,
     private readonly bucket: string,
+    private readonly locks: ReadonlyMap<string, FakeLock> = new Map(),
   ) {
     this.#keys = [...objects.keys()].sort();
   }
 
-  answer(method: string, path: string, query: Query): S3Answer {
+  #lock(key: string): HeldLock {
+    const lock = this.locks.get(key);
+    return {
+      mode: lock?.mode === undefined ? 'COMPLIANCE' : lock.mode,
+      retainUntil: lock?.retainUntil ?? RETAIN_UNTIL,
+      legalHold: lock?.legalHold ?? 'OFF',
+    };
+  }
+
+  answer(method: string, path: string, query: Query, headers: Record<string, string> = {}): S3Answer {
     const prefix = `/${this.bucket}`;
     if (method !== 'GET' || !path.startsWith(prefix)) return this.#error('Unsupported', 400, 'only reads of the bench bucket');
     const key = decodeURIComponent(path.slice(prefix.length + 1));
@@ -54,20 +79,32 @@ export class S3Answers {
     const body = this.objects.get(key);
     if (!body) return this.#error('NoSuchKey', 404, 'The specified key does not exist.');
     if ('attributes' in query) return this.#attributes(body);
-    if ('retention' in query)
+    const lock = this.#lock(key);
+    if ('retention' in query) {
+      if (lock.mode === null)
+        return this.#error('NoSuchObjectLockConfiguration', 404, 'The specified object does not have a ObjectLock configuration');
       return xml(
         'GetObjectRetention',
-        `<Retention ${XMLNS}><Mode>COMPLIANCE</Mode><RetainUntilDate>${RETAIN_UNTIL.toISOString()}</RetainUntilDate></Retention>`,
+        `<Retention ${XMLNS}><Mode>${lock.mode}</Mode><RetainUntilDate>${lock.retainUntil.toISOString()}</RetainUntilDate></Retention>`,
       );
-    if ('legal-hold' in query) return xml('GetObjectLegalHold', `<LegalHold ${XMLNS}><Status>OFF</Status></LegalHold>`);
-    return {
-      operation: 'GetObject',
-      response: {
-        statusCode: 200,
-        headers: { 'content-length': String(body.length), 'last-modified': WRITTEN.toUTCString(), etag: '"bench"' },
-        body: Readable.from([body]),
-      },
+    }
+    if ('legal-hold' in query) return xml('GetObjectLegalHold', `<LegalHold ${XMLNS}><Status>${lock.legalHold}</Status></LegalHold>`);
+    return this.#get(body, lock, headers['x-amz-checksum-mode'] === 'ENABLED');
+  }
+
+  #get(body: Buffer, lock: HeldLock, checksum: boolean): S3Answer {
+    const headers: Record<string, string> = {
+      'content-length': String(body.length),
+      'last-modified': WRITTEN.toUTCString(),
+      etag: '"bench"',
+      'x-amz-object-lock-legal-hold': lock.legalHold,
+      ...(lock.mode && { 'x-amz-object-lock-mode': lock.mode, 'x-amz-object-lock-retain-until-date': lock.retainUntil.toISOString() }),
+      ...(checksum && {
+        'x-amz-checksum-sha256': createHash('sha256').update(body).digest('base64'),
+        'x-amz-checksum-type': 'FULL_OBJECT',
+      }),
     };
+    return { operation: 'GetObject', response: { statusCode: 200, headers, body: Readable.from([body]) } };
   }
 
   /** Keys under `prefix` after `after`, one page. */
