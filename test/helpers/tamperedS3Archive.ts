@@ -50,8 +50,11 @@ function tamper(objects: Map<string, Buffer>): Map<string, FakeLock> {
   ]);
 }
 
-/** verify's result as `verify --json` prints it, for the clean or the tampered archive. */
-export async function s3VerifyJson(kind: 'clean' | 'tampered', concurrency: number): Promise<string> {
+/** verify's result as `verify --json` prints it, for the clean or the tampered archive, and the requests it took by S3 operation. */
+export async function s3Verify(
+  kind: 'clean' | 'tampered',
+  concurrency: number,
+): Promise<{ json: string; requests: Record<string, number> }> {
   const archive = await buildBenchArchive(24, 4, KEY);
   const locks = kind === 'tampered' ? tamper(archive.objects) : new Map<string, FakeLock>();
   const s3 = latencyS3(archive.objects, 'bucket', 0, locks);
@@ -62,7 +65,7 @@ export async function s3VerifyJson(kind: 'clean' | 'tampered', concurrency: numb
       checkVersions: true,
       concurrency,
     });
-    return `${JSON.stringify(result, null, 2)}\n`;
+    return { json: `${JSON.stringify(result, null, 2)}\n`, requests: s3.counts.byOperation };
   } finally {
     s3.restore();
   }
