@@ -38,6 +38,9 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   // On S3 a read brings its object's lock state along: one round trip per object, not two.
   const captured = options.lock && store.objectLock && store.getWithLock ? new LockCapture(options.lock) : undefined;
   const reader = new ArchiveReader(store, problems.report, captured);
+  // The versions listing needs nothing else: it runs beside everything (its problems are sorted with the rest).
+  const versions = options.checkVersions && store.listVersions ? checkVersions(store, problems.report) : undefined;
+  versions?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const inventory = await readInventory(reader, problems.report);
   const shas: ManifestShas = new Map();
   const signatures = options.verifier
@@ -76,7 +79,7 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   // A receipt to start from is also a head the chain must reach, with that hash.
   const expectHeads = [...(options.expectHeads ?? []), ...receipts.values()];
   checkHeads(contents.heads, shas, { ...options, expectHeads }, problems.report);
-  const versionsChecked = options.checkVersions && store.listVersions ? await checkVersions(store, problems.report) : undefined;
+  const versionsChecked = await versions;
 
   const sorted = problems.sortedProblems();
   return {
