@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { VerifyResult } from '../../../../lambdas/core/verify/verify.ts';
 import { s3Verify } from '../../../helpers/tamperedS3Archive.ts';
 
 const fixture = (name: string) => readFileSync(path.join(import.meta.dirname, '../../../fixtures/verify', name), 'utf8');
@@ -20,7 +21,7 @@ describe('verifyArchive() over S3', () => {
 
   it('reads each object once and takes its lock state from that answer: no lock requests on a clean archive', async () => {
     const { json, requests } = await s3Verify('clean', 4);
-    const result = JSON.parse(json) as { lockChecked: number; objectsChecked: number; signaturesChecked: number };
+    const result = JSON.parse(json) as VerifyResult;
     // 25 manifests, 25 signatures, 6 parts, 6 indexes: every one read once, every one's lock state checked.
     expect(result.lockChecked).toBe(62);
     expect(requests).toEqual({ ListObjectsV2: 6, ListObjectVersions: 7, GetObject: 62 });
@@ -43,7 +44,7 @@ describe('verifyArchive() over S3', () => {
 
   it.each([1, 4, 32])('prints the same JSON for a tampered archive as before, at concurrency %i', async (concurrency) => {
     const { json } = await s3Verify('tampered', concurrency);
-    const codes = new Set((JSON.parse(json) as { problems: { code: string }[] }).problems.map((p) => p.code));
+    const codes = new Set((JSON.parse(json) as VerifyResult).problems.map((p) => p.code));
     // Every tampering is seen: objects altered, missing, replaced, stray; locks missing, wrong, short.
     for (const code of [
       'part-altered',
