@@ -92,6 +92,21 @@ export interface ActivityLogSource {
   workspaceId(): Promise<string>;
   /** The teammate list (GET /admins), each admin object as served; absent where the source has none. */
   listAdmins?(): Promise<unknown[]>;
+  /**
+   * What the source has observed of its own pace, from which the collector chooses how many
+   * ranges to fetch at once; absent where a source has no network (one range at a time).
+   */
+  pace?(): SourcePace;
+}
+
+/** A source's observed pace: each figure absent until the answers so far tell it. */
+export interface SourcePace {
+  /** Seconds a page takes to arrive, smoothed over the recent answers. */
+  readonly latencySeconds?: number;
+  /** Requests a second this app may send: its share of the rate budget the server reports. */
+  readonly requestsPerSecond?: number;
+  /** The largest page body read so far, in bytes. */
+  readonly largestPageBytes?: number;
 }
 
 export interface FetchRangeOptions {

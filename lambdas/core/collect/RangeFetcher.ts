@@ -1,30 +1,41 @@
 /**
  * Fetches the pages covering a window in API ranges, owning the range span (halved on repeated
- * 5xx, never below the minimum) and the ranges prefetched ahead when `concurrency` > 1.
+ * 5xx, never below the minimum) and the reading ahead of the ranges after the one being filled
+ * (`Prefetcher`: pages, not whole ranges, so memory is bounded whatever the range sizes).
  */
 import { IntercomUnavailableError } from '../errors.ts';
 import type { ActivityLogSource, FetchRangeOptions } from '../ports.ts';
-import type { ActivityPage, TimeRange } from '../intercom/schema.ts';
+import type { ActivityPage } from '../intercom/schema.ts';
+import { Prefetcher, apiRange } from './Prefetcher.ts';
 import type { RunCounters } from './RunCounters.ts';
-import { DAY_SECONDS, type ResolvedSettings } from './settings.ts';
+import { DAY_SECONDS, type ResolvedSettings, latestEnd } from './settings.ts';
 
-type FetcherSettings = Pick<ResolvedSettings, 'windowSeconds' | 'minRangeSeconds' | 'concurrency' | 'until' | 'observer'>;
+type FetcherSettings = Pick<ResolvedSettings, 'windowSeconds' | 'minRangeSeconds' | 'concurrency' | 'until' | 'observer'> &
+  Partial<Pick<ResolvedSettings, 'now'>>;
 
 export class RangeFetcher {
   #span: number;
-  /**
-   * Ranges fetched ahead of time when `concurrency` > 1: each holds a whole range's pages in
-   * memory, so memory grows with concurrency × range size; with 1 (the default) pages stream.
-   */
-  readonly #prefetched = new Map<string, Promise<ActivityPage[]>>();
+  readonly #prefetcher: Prefetcher;
 
   constructor(
-    private readonly source: ActivityLogSource,
+    source: ActivityLogSource,
     private readonly settings: FetcherSettings,
     private readonly counters: RunCounters,
+    /**
+     * false while no page of a range starting at `rangeStart` may be asked ahead of the window
+     * from `from` being filled (the run would not reach it in time, or is asked to stop).
+     */
+    mayFetchAhead: (from: number, rangeStart: number) => boolean = () => true,
   ) {
     this.#span = settings.windowSeconds;
+    this.#prefetcher = new Prefetcher(source, {
+      concurrency: settings.concurrency,
+      mayFetchAhead: (range) => mayFetchAhead(this.#filling, range.after + 1),
+    });
   }
+
+  /** The start of the window being filled. */
+  #filling = Number.NEGATIVE_INFINITY;
 
   /** The longest API range asked for now. */
   get span(): number {
@@ -33,17 +44,19 @@ export class RangeFetcher {
 
   /** Pages covering [from, to), in API ranges of at most `span`, halving the span on repeated 5xx. */
   async *pagesCovering(from: number, to: number, ranges: [number, number][]): AsyncGenerator<ActivityPage> {
-    // Ranges planned before a window changed shape (adoption after a crash) are of no use now.
-    for (const key of this.#prefetched.keys()) if (Number(key.split(':')[0]) + 1 < from) this.#prefetched.delete(key);
+    this.#filling = from;
     let cursor = from;
     while (cursor < to) {
       const end = Math.min(cursor + this.#span, to);
       // A second of margin on both sides; the window filter decides membership.
-      const range = { after: cursor - 1, before: end + 1 };
+      const range = apiRange(cursor, end);
       try {
-        for await (const page of this.#pagesOf(range, end)) {
+        const stream = this.#prefetcher.take(range, this.#options(), () => this.#upcoming(end, to));
+        for await (const page of stream.drain()) {
           this.counters.pages += 1;
           yield page;
+          // The source's pace is better known with every page: read more ranges ahead if it allows.
+          this.#prefetcher.refill();
         }
         ranges.push([range.after, range.before]);
         cursor = end;
@@ -54,17 +67,26 @@ export class RangeFetcher {
     }
   }
 
-  /** One range's pages: the prefetched ones if this range was fetched ahead, else streamed. */
-  async *#pagesOf(range: TimeRange, end: number): AsyncGenerator<ActivityPage> {
-    const key = rangeKey(range.after, range.before);
-    const ahead = this.#prefetched.get(key);
-    if (ahead) {
-      this.#prefetched.delete(key);
-      this.#prefetchAfter(end);
-      yield* await ahead;
-    } else {
-      this.#prefetchAfter(end);
-      yield* this.source.fetchRange(range, this.#options());
+  /** Stops every read ahead: the run is over (or failed). */
+  close(): void {
+    this.#prefetcher.close();
+  }
+
+  /**
+   * The ranges expected after [.., end) of the window ending at `windowEnd`: the rest of this
+   * window, then whole windows up to `until` (or now). A window the planner shrinks, or a range
+   * halved, makes some of them unexpected: they are cancelled, not used.
+   */
+  *#upcoming(end: number, windowEnd: number): Generator<[number, number]> {
+    const now = this.settings.now;
+    const latest = now ? latestEnd({ now, until: this.settings.until }) : this.settings.until;
+    let cursor = end;
+    let windowTo = windowEnd;
+    while (cursor < latest) {
+      if (cursor >= windowTo) windowTo = Math.min(cursor + this.settings.windowSeconds, latest);
+      const rangeEnd = Math.min(cursor + this.#span, windowTo);
+      yield [cursor, rangeEnd];
+      cursor = rangeEnd;
     }
   }
 
@@ -72,7 +94,7 @@ export class RangeFetcher {
   #halveOn(error: unknown, failedSpan: number): boolean {
     if (!(error instanceof IntercomUnavailableError && error.kind === 'server' && this.#span > this.settings.minRangeSeconds)) return false;
     this.#span = Math.max(this.settings.minRangeSeconds, Math.floor(this.#span / 2));
-    this.#prefetched.clear();
+    this.#prefetcher.clear();
     this.settings.observer.onWarning?.(
       `Intercom answered ${error.status ?? '5xx'} repeatedly for a ${formatSpan(failedSpan)} range; asking in ranges of ${formatSpan(this.#span)} from now on`,
     );
@@ -83,31 +105,7 @@ export class RangeFetcher {
   #options(): FetchRangeOptions {
     return this.#span > this.settings.minRangeSeconds ? { maxServerRetries: 2 } : {};
   }
-
-  async #fetchAll(range: TimeRange): Promise<ActivityPage[]> {
-    const pages: ActivityPage[] = [];
-    for await (const page of this.source.fetchRange(range, this.#options())) pages.push(page);
-    return pages;
-  }
-
-  /** Starts fetching the ranges of the windows after `from`, up to `concurrency` ranges in flight. */
-  #prefetchAfter(from: number): void {
-    if (this.settings.concurrency < 2) return;
-    let cursor = from;
-    while (this.#prefetched.size < this.settings.concurrency && cursor < this.settings.until) {
-      const end = Math.min(cursor + this.#span, this.settings.until);
-      const key = rangeKey(cursor - 1, end + 1);
-      if (!this.#prefetched.has(key)) {
-        const promise = this.#fetchAll({ after: cursor - 1, before: end + 1 });
-        promise.catch(() => undefined); // consumed (and rethrown) when its window is filled
-        this.#prefetched.set(key, promise);
-      }
-      cursor = end;
-    }
-  }
 }
-
-const rangeKey = (after: number, before: number) => `${after}:${before}`;
 
 function formatSpan(seconds: number): string {
   if (seconds % DAY_SECONDS === 0) return `${seconds / DAY_SECONDS} d`;

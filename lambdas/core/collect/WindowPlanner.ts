@@ -57,6 +57,20 @@ export class WindowPlanner {
     return this.timeLeft !== undefined && this.timeLeft() <= 0;
   }
 
+  /**
+   * Whether a page of the range starting at `rangeStart` may be read ahead while the window from
+   * `from` is filled: always without a budget; with one, only when the run is expected to reach
+   * that range with time to spare (density × window time × seconds per page within the planned
+   * share of the time left), and never before this run has learned its pace. Read-ahead pages
+   * cost a budgeted run its time too, so they must never crowd out the window being filled.
+   */
+  reaches(from: number, rangeStart: number): boolean {
+    if (this.timeLeft === undefined) return true;
+    const left = this.timeLeft();
+    if (!(left > 0) || this.#density === undefined || this.#secondsPerPage === undefined) return false;
+    return (this.#density * Math.max(0, rangeStart - from) + 1) * this.#secondsPerPage <= left * PLAN_SHARE;
+  }
+
   /** Learns from a closed window: its density and the run time each of its pages took. */
   record(window: { from: number; to: number; pages: number; seconds: number }): void {
     if (window.pages <= 0 || window.to <= window.from) return;

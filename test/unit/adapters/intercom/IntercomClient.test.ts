@@ -241,6 +241,21 @@ describe('IntercomClient.fetchRange()', () => {
     expect(events.some((e) => e.type === 'paced')).toBe(true);
   });
 
+  it('keeps within the budget with several ranges read at once through one client', async () => {
+    const s = await simulator({ budget: 12, rateWindowSeconds: 1 }, 300);
+    const events: ClientEvent[] = [];
+    const client = new IntercomClient({ token: s.token, baseUrl: s.url, perPage: 10, onEvent: (e) => events.push(e) });
+    // Eight ranges at once, as the collector reads ranges ahead: every answer's remaining budget is
+    // shared by the requests still in flight, so none of them may count on it alone.
+    const ranges = Array.from({ length: 8 }, (_, i) => ({ after: T0 + i * 3 * 3600, before: T0 + (i + 1) * 3 * 3600 }));
+    const drained = await Promise.all(ranges.map((r) => drain(client.fetchRange(r))));
+    const expected = ranges.reduce((n, r) => n + s.visibleBetween(r.after, r.before).length, 0);
+    expect(drained.reduce((n, d) => n + d.ids.length, 0)).toBe(expected);
+    expect(s.stats.activityRequests).toBeGreaterThan(24);
+    expect(s.stats.status[429] ?? 0).toBeLessThanOrEqual(1);
+    expect(events.some((e) => e.type === 'paced')).toBe(true);
+  });
+
   it('keeps part of the budget for other apps when given a budget share', async () => {
     const s = await simulator({ budget: 20, rateWindowSeconds: 1 }, 300);
     const remainingSeen: number[] = [];

@@ -1,0 +1,133 @@
+/**
+ * Reads the API ranges after the one being filled while it is filled: as many at once as the
+ * source's observed latency and rate budget allow (never more than its share of the budget),
+ * each a page at a time into a gate bounded in bytes and pages, so memory does not depend on
+ * how large a range is or how many are read at once.
+ */
+import type { TimeRange } from '../intercom/schema.ts';
+import type { ActivityLogSource, FetchRangeOptions, SourcePace } from '../ports.ts';
+import { PrefetchGate, RangeStream } from './RangeStream.ts';
+
+/** What prefetching may hold at once, whatever the concurrency and range sizes. */
+export const PREFETCH_LIMITS = {
+  /** Page bodies held ahead of the filler (as served; parsed they take about twice that). */
+  maxBufferedBytes: 16 * 1024 * 1024,
+  maxBufferedPages: 64,
+} as const;
+
+/** Ranges read at once when the source reports a latency but no rate budget. */
+const WITHOUT_BUDGET = 4;
+
+/**
+ * How many ranges to read at once (the one being filled included). Each keeps one request in
+ * flight, so n ranges send n / latency requests a second: n is the budget share times the
+ * latency, never more than `max`, and no more than the gate holds pages of the largest size seen.
+ * A source that reports no pace at all (one without a network) is read `max` ranges at once; a
+ * source that does, one range at a time until its first answer.
+ */
+export function chooseConcurrency(pace: SourcePace | undefined, max: number, maxBufferedBytes: number): number {
+  if (max <= 1) return 1;
+  if (!pace) return max;
+  if (pace.latencySeconds === undefined) return 1;
+  const byBudget = pace.requestsPerSecond === undefined ? WITHOUT_BUDGET : Math.floor(pace.requestsPerSecond * pace.latencySeconds);
+  const byMemory = pace.largestPageBytes ? Math.floor(maxBufferedBytes / pace.largestPageBytes) : max;
+  return Math.max(1, Math.min(max, byBudget, byMemory));
+}
+
+/** The API range asked for [cursor, end): a second of margin on both sides. */
+export const apiRange = (cursor: number, end: number): TimeRange => ({ after: cursor - 1, before: end + 1 });
+const keyOf = (range: TimeRange) => `${range.after}:${range.before}`;
+
+export interface PrefetchSettings {
+  /** Most ranges read at once. */
+  readonly concurrency: number;
+  /** false while no page of `range` may be asked ahead (the run would not reach it in time, or is asked to stop). */
+  readonly mayFetchAhead: (range: TimeRange) => boolean;
+}
+
+export class Prefetcher {
+  readonly #streams = new Map<string, RangeStream>();
+  readonly #gate: PrefetchGate;
+  #upcoming: () => Iterable<[number, number]> = () => [];
+  #options: FetchRangeOptions = {};
+  #closed = false;
+
+  constructor(
+    private readonly source: ActivityLogSource,
+    private readonly settings: PrefetchSettings,
+    limits: { maxBufferedBytes: number; maxBufferedPages: number } = PREFETCH_LIMITS,
+  ) {
+    this.#gate = new PrefetchGate(limits.maxBufferedBytes, limits.maxBufferedPages, settings.mayFetchAhead);
+  }
+
+  /** Bytes of pages read ahead and not yet drained. */
+  get heldBytes(): number {
+    return this.#gate.heldBytes;
+  }
+
+  /** Ranges being read ahead (for tests and progress). */
+  get ahead(): number {
+    return this.#streams.size;
+  }
+
+  /**
+   * The pages of `range`: read ahead already, or from now on. `upcoming` lists the ranges expected
+   * after it, in order; a range read ahead that is no longer expected is cancelled.
+   */
+  take(range: TimeRange, options: FetchRangeOptions, upcoming: () => Iterable<[number, number]>): RangeStream {
+    this.#upcoming = upcoming;
+    this.#options = options;
+    const key = keyOf(range);
+    const ahead = this.#streams.get(key);
+    this.#streams.delete(key);
+    // The ranges after it are asked for first: their first answers overlap this range's.
+    this.refill();
+    const stream = ahead && !ahead.cancelled ? ahead : this.#start(key, range, options, true);
+    stream.attached = true;
+    return stream;
+  }
+
+  /** Starts reading the next expected ranges, up to the concurrency the source's pace allows; cancels the unexpected. */
+  refill(): void {
+    if (this.#closed) return;
+    const max = Math.max(1, this.settings.concurrency);
+    const wanted = chooseConcurrency(this.source.pace?.(), max, this.#gate.maxBytes) - 1;
+    const expected: TimeRange[] = [];
+    if (max > 1) {
+      for (const [cursor, end] of this.#upcoming()) {
+        expected.push(apiRange(cursor, end));
+        if (expected.length >= max - 1) break;
+      }
+    }
+    const keys = new Set(expected.map(keyOf));
+    for (const [key, stream] of this.#streams) if (!keys.has(key)) this.#drop(key, stream);
+    let reading = [...this.#streams.values()].filter((s) => s.active).length;
+    for (const range of expected) {
+      if (reading >= wanted || !this.settings.mayFetchAhead(range)) break;
+      const key = keyOf(range);
+      if (this.#streams.has(key)) continue;
+      this.#streams.set(key, this.#start(key, range, this.#options, false));
+      reading += 1;
+    }
+  }
+
+  /** Cancels everything read ahead (the span changed, or the run ends). */
+  clear(): void {
+    for (const [key, stream] of this.#streams) this.#drop(key, stream);
+  }
+
+  /** Cancels everything read ahead and starts nothing more: the run is over. */
+  close(): void {
+    this.#closed = true;
+    this.clear();
+  }
+
+  #start(key: string, range: TimeRange, options: FetchRangeOptions, attached: boolean): RangeStream {
+    return new RangeStream({ key, source: this.source, range, options, attached }, this.#gate, () => this.refill());
+  }
+
+  #drop(key: string, stream: RangeStream): void {
+    this.#streams.delete(key);
+    stream.cancel();
+  }
+}

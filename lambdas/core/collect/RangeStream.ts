@@ -1,0 +1,156 @@
+/**
+ * One API range read page by page into a queue the window filler drains, and the gate that
+ * bounds what all prefetched ranges hold together. Hand-written because the bound is shared
+ * across ranges and the range being drained must never wait on it (it would wait on itself):
+ * a per-stream highWaterMark (Node streams, p-queue) bounds each range, not their sum.
+ */
+import type { ActivityPage, TimeRange } from '../intercom/schema.ts';
+import type { ActivityLogSource, FetchRangeOptions } from '../ports.ts';
+
+/** What a page counts against the bound when its source does not say its size. */
+const ESTIMATED_ENTRY_BYTES = 1024;
+
+export const pageBytes = (page: ActivityPage): number =>
+  page.bytes ?? (page.entries.length + page.quarantined.length) * ESTIMATED_ENTRY_BYTES;
+
+/** Pages fetched ahead and not yet drained, across every range: bounded in bytes and in pages. */
+export class PrefetchGate {
+  #bytes = 0;
+  #pages = 0;
+  #waiters: (() => void)[] = [];
+
+  constructor(
+    readonly maxBytes: number,
+    readonly maxPages: number,
+    /** false while no page of `range` may be asked ahead (out of time, asked to stop). */
+    private readonly mayFetchAhead: (range: TimeRange) => boolean,
+  ) {}
+
+  get heldBytes(): number {
+    return this.#bytes;
+  }
+
+  /** Resolves when `stream` may ask for its next page: at once when it is being drained. */
+  async room(stream: RangeStream): Promise<void> {
+    while (!stream.attached && !stream.cancelled && (this.#full() || !this.mayFetchAhead(stream.range))) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+  }
+
+  hold(page: ActivityPage): void {
+    this.#bytes += pageBytes(page);
+    this.#pages += 1;
+  }
+
+  release(page: ActivityPage): void {
+    this.#bytes -= pageBytes(page);
+    this.#pages -= 1;
+    this.wake();
+  }
+
+  /** Lets every waiting stream look again (room freed, a stream attached or cancelled). */
+  wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  #full(): boolean {
+    return this.#bytes >= this.maxBytes || this.#pages >= this.maxPages;
+  }
+}
+
+/** A range being read: pages queue until the filler drains them, in the order served. */
+export class RangeStream {
+  attached = false;
+  cancelled = false;
+  done = false;
+  readonly #queue: ActivityPage[] = [];
+  readonly #iterator: AsyncIterator<ActivityPage>;
+  #failure: { error: unknown } | undefined;
+  #wakeDrain: (() => void) | undefined;
+
+  readonly key: string;
+  readonly range: TimeRange;
+
+  constructor(
+    read: { key: string; source: ActivityLogSource; range: TimeRange; options: FetchRangeOptions; attached: boolean },
+    private readonly gate: PrefetchGate,
+    private readonly onDone: () => void,
+  ) {
+    this.key = read.key;
+    this.range = read.range;
+    this.attached = read.attached;
+    this.#iterator = read.source.fetchRange(read.range, read.options)[Symbol.asyncIterator]();
+    void this.#pump();
+  }
+
+  /** True while it still reads from the network. */
+  get active(): boolean {
+    return !this.done && !this.cancelled;
+  }
+
+  /** The range's pages in order; throws what reading it threw, after the pages read before. */
+  async *drain(): AsyncGenerator<ActivityPage> {
+    this.attached = true;
+    this.gate.wake();
+    try {
+      for (;;) {
+        // Only ever cancelled under a drain that has already been left: never read as a complete range.
+        if (this.cancelled) throw new Error(`the read of range ${this.key} was cancelled while it was being drained`);
+        const page = this.#queue.shift();
+        if (page) {
+          this.gate.release(page);
+          yield page;
+        } else if (this.done) {
+          if (this.#failure) throw this.#failure.error;
+          return;
+        } else {
+          await new Promise<void>((resolve) => {
+            this.#wakeDrain = resolve;
+          });
+        }
+      }
+    } finally {
+      // Left early (a shrunk window, an error downstream): nothing more of it is wanted.
+      if (!this.done) this.cancel();
+    }
+  }
+
+  /** Stops reading and frees what it holds. */
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    for (const page of this.#queue.splice(0)) this.gate.release(page);
+    this.gate.wake();
+    this.#iterator.return?.().catch(() => undefined);
+    this.#wake();
+  }
+
+  async #pump(): Promise<void> {
+    try {
+      for (;;) {
+        await this.gate.room(this);
+        if (this.cancelled) return;
+        const next = await this.#iterator.next();
+        if (next.done) return;
+        if (this.cancelled) return;
+        this.gate.hold(next.value);
+        this.#queue.push(next.value);
+        this.#wake();
+      }
+    } catch (error) {
+      this.#failure = { error };
+    } finally {
+      this.done = true;
+      this.#wake();
+      this.onDone();
+    }
+  }
+
+  #wake(): void {
+    const resolve = this.#wakeDrain;
+    this.#wakeDrain = undefined;
+    resolve?.();
+  }
+}
