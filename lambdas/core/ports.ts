@@ -86,8 +86,11 @@ export interface ActivityLogSource {
   readonly host: string;
   readonly apiVersion: string;
   readonly perPage: number;
-  /** Pages of one time range as they arrive (both bounds sent to the API as given). */
-  fetchRange(range: TimeRange, options?: FetchRangeOptions): AsyncIterable<ActivityPage>;
+  /**
+   * Pages of one time range as they arrive (both bounds sent to the API as given). `signal` calls
+   * off the requests in flight (a range read ahead that is no longer wanted).
+   */
+  fetchRange(range: TimeRange, options?: FetchRangeOptions, signal?: AbortSignal): AsyncIterable<ActivityPage>;
   /** The workspace (app) id the token belongs to. */
   workspaceId(): Promise<string>;
   /** The teammate list (GET /admins), each admin object as served; absent where the source has none. */

@@ -76,7 +76,7 @@ export class IntercomClient implements ActivityLogSource {
    * Yields the pages of one range as they arrive, following `pages.next` until it is null or absent.
    * @example for await (const page of client.fetchRange({ after: 1700000000, before: 1700086400 })) { ... }
    */
-  async *fetchRange(range: TimeRange, options: FetchRangeOptions = {}): AsyncGenerator<ActivityPage> {
+  async *fetchRange(range: TimeRange, options: FetchRangeOptions = {}, signal?: AbortSignal): AsyncGenerator<ActivityPage> {
     const seen = new Set<string>();
     const request = (url: URL): Promise<SizedEnvelope> => {
       if (seen.has(url.href)) {
@@ -85,7 +85,7 @@ export class IntercomClient implements ActivityLogSource {
         );
       }
       seen.add(url.href);
-      const promise = this.getJson(url, options.maxServerRetries, sizedEnvelope);
+      const promise = this.http.get(url, options.maxServerRetries, sizedEnvelope, signal);
       promise.catch(() => undefined); // awaited below; this only stops an early `return` leaving it unhandled
       return promise;
     };

@@ -5,6 +5,7 @@ import {
   IntercomRedirectError,
   IntercomRequestError,
   IntercomUnavailableError,
+  ReadCancelledError,
 } from '../../core/errors.ts';
 import { type TransientFailure, backoffMs, backoffOrThrow } from './backoff.ts';
 import type { PaceMeter } from './PaceMeter.ts';
@@ -39,11 +40,18 @@ export class JsonGetter {
     private readonly meter: PaceMeter,
   ) {}
 
-  async get<T>(url: URL, maxServerRetries: number | undefined, validate: Validate<T>): Promise<T> {
+  /** `signal` calls the request off: it then throws ReadCancelledError, without retrying. */
+  async get<T>(url: URL, maxServerRetries: number | undefined, validate: Validate<T>, signal?: AbortSignal): Promise<T> {
     const counts: Counters = { transient: 0, server: 0, rateLimitWaits: 0 };
     for (;;) {
+      if (signal?.aborted) throw new ReadCancelledError();
       await this.rate.pace();
-      const attempt = await this.attempt(url, counts, validate);
+      if (signal?.aborted) {
+        this.rate.settled();
+        throw new ReadCancelledError();
+      }
+      const attempt = await this.attempt(url, counts, validate, signal);
+      if (signal?.aborted) throw new ReadCancelledError();
       if ('data' in attempt) return attempt.data;
       if (!('failure' in attempt)) continue;
       counts.transient += 1;
@@ -56,7 +64,7 @@ export class JsonGetter {
     }
   }
 
-  private async attempt<T>(url: URL, counts: Counters, validate: Validate<T>): Promise<Attempt<T>> {
+  private async attempt<T>(url: URL, counts: Counters, validate: Validate<T>, signal: AbortSignal | undefined): Promise<Attempt<T>> {
     let response: Response;
     const startedMs = this.settings.now();
     try {
@@ -65,10 +73,13 @@ export class JsonGetter {
         // Never follow a redirect: the entries must come from the host asked (it is their
         // recorded provenance), and the token must not be offered to another one.
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        signal: signal
+          ? AbortSignal.any([AbortSignal.timeout(this.settings.timeoutMs), signal])
+          : AbortSignal.timeout(this.settings.timeoutMs),
       });
     } catch (error) {
       this.rate.settled();
+      if (signal?.aborted) throw new ReadCancelledError();
       // No `cause`: a library's error can quote the request headers, so it is never passed on.
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       const failure: TransientFailure = timedOut

@@ -67,6 +67,8 @@ export class RangeStream {
   done = false;
   readonly #queue: ActivityPage[] = [];
   readonly #iterator: AsyncIterator<ActivityPage>;
+  /** Calls off the requests in flight when the range is cancelled. */
+  readonly #abort = new AbortController();
   #failure: { error: unknown } | undefined;
   #wakeDrain: (() => void) | undefined;
 
@@ -81,7 +83,7 @@ export class RangeStream {
     this.key = read.key;
     this.range = read.range;
     this.attached = read.attached;
-    this.#iterator = read.source.fetchRange(read.range, read.options)[Symbol.asyncIterator]();
+    this.#iterator = read.source.fetchRange(read.range, read.options, this.#abort.signal)[Symbol.asyncIterator]();
     void this.#pump();
   }
 
@@ -123,6 +125,7 @@ export class RangeStream {
     this.cancelled = true;
     for (const page of this.#queue.splice(0)) this.gate.release(page);
     this.gate.wake();
+    this.#abort.abort();
     this.#iterator.return?.().catch(() => undefined);
     this.#wake();
   }

@@ -241,6 +241,25 @@ describe('IntercomClient.fetchRange()', () => {
     expect(events.some((e) => e.type === 'paced')).toBe(true);
   });
 
+  it('calls off a range read ahead: the request in flight is aborted, not retried, and nothing more is asked', async () => {
+    const calls: string[] = [];
+    const controller = new AbortController();
+    const fn = (async (input: URL | RequestInfo, init?: RequestInit) => {
+      calls.push(String(input));
+      // Never answers on its own: only the abort ends it, as a slow Intercom would.
+      return new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    }) as typeof fetch;
+    const client = new IntercomClient({ token: 't', fetch: fn, sleep: noSleep });
+    const reading = drain(client.fetchRange({ after: 1, before: 2 }, {}, controller.signal));
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    await expect(reading).rejects.toThrow(/cancelled/);
+    expect(calls).toHaveLength(1);
+    // The budget does not count the called-off request as still in flight: the next one goes at once.
+    const { fn: answer } = scriptedFetch([emptyPage]);
+    await drain(new IntercomClient({ token: 't', fetch: answer, sleep: noSleep }).fetchRange({ after: 1, before: 2 }));
+  });
+
   it('keeps within the budget with several ranges read at once through one client', async () => {
     const s = await simulator({ budget: 12, rateWindowSeconds: 1 }, 300);
     const events: ClientEvent[] = [];

@@ -18,6 +18,7 @@ class PagedSource implements ActivityLogSource {
   readonly perPage = 10;
   readonly asked: TimeRange[] = [];
   readonly returned = new Set<number>();
+  readonly signals: AbortSignal[] = [];
   served = 0;
   inFlight = 0;
   maxInFlight = 0;
@@ -36,8 +37,9 @@ class PagedSource implements ActivityLogSource {
     return 'ws-paged';
   }
 
-  async *fetchRange(range: TimeRange): AsyncGenerator<ActivityPage> {
+  async *fetchRange(range: TimeRange, _options?: unknown, signal?: AbortSignal): AsyncGenerator<ActivityPage> {
     this.asked.push(range);
+    if (signal) this.signals.push(signal);
     try {
       for (let p = 0; p < this.pagesPerRange; p++) {
         if (this.failAfter?.after === range.after && p === this.failAfter.pages) throw new Error(`range ${range.after} broke`);
@@ -186,5 +188,9 @@ describe('Prefetcher', () => {
     for (let i = 0; i < 10; i++) await tick();
     expect(source.served).toBe(served);
     for (const r of source.asked) expect(source.returned.has(r.after)).toBe(true);
+    // The requests in flight are called off, not left to finish; the range drained to its end was not.
+    expect(source.signals).toHaveLength(source.asked.length);
+    expect(source.signals[0]!.aborted).toBe(false);
+    for (const signal of source.signals.slice(1)) expect(signal.aborted).toBe(true);
   });
 });
