@@ -12,6 +12,8 @@ import { verifyArchive } from '../../lambdas/core/verify/verify.ts';
 import { type RunningSimulator, startSimulator } from '../../simulator/server.ts';
 import { MemoryObjectStore } from '../helpers/MemoryObjectStore.ts';
 import { listedLines } from '../helpers/archive.ts';
+import { RunClock } from '../helpers/runClock.ts';
+import { TickingClient } from '../helpers/tickingClient.ts';
 
 const DAY = 86_400;
 const T0 = Date.UTC(2025, 2, 3) / 1000;
@@ -90,5 +92,61 @@ describe('collect() reading ranges ahead over HTTP', () => {
     // Every page read ahead was used: the same requests as one range at a time.
     expect(ahead.result.pages).toBe(sequential.result.pages);
     expect(ahead.events.filter((e) => e.type === 'request').length).toBe(sequential.events.filter((e) => e.type === 'request').length);
+  });
+
+  it('under a deadline reads ahead only what the run reaches, and every run still closes windows', async () => {
+    const sequential = await collectOnce(1);
+    // The Lambda's deadline, page-driven: each page the client hands over costs the run 1 s of 30.
+    const clock = new RunClock(UNTIL + 30 * DAY);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const realFetch = globalThis.fetch;
+    const store = new MemoryObjectStore();
+    const runs: { pages: number; windows: number }[] = [];
+    let checkpoint = T0;
+    globalThis.fetch = (async (input: URL | RequestInfo, init?: RequestInit) => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        return await realFetch(input, init);
+      } finally {
+        inFlight -= 1;
+      }
+    }) as typeof fetch;
+    // Built after the fetch above is in place: the client takes the global fetch when it is made.
+    const client = new TickingClient(sim, () => clock.advance(1), 50);
+    try {
+      while (checkpoint < UNTIL) {
+        expect(runs.length).toBeLessThan(100);
+        const before = client.pagesYielded;
+        const result = await collect(client, store, {
+          workspaceId: 'sim-prefetch',
+          runId: `run-${runs.length + 1}`,
+          collectorVersion: '0.0.0-test',
+          since: T0,
+          until: UNTIL,
+          windowSeconds: DAY,
+          lookbackSeconds: 0,
+          now: clock.now,
+          timeLeft: clock.budget(30),
+        });
+        expect(result.checkpoint, `run ${runs.length + 1}`).toBeGreaterThan(checkpoint);
+        checkpoint = result.checkpoint;
+        runs.push({ pages: client.pagesYielded - before, windows: result.windows });
+        clock.advance(900);
+      }
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(maxInFlight).toBeGreaterThan(1);
+    for (const r of runs) expect(r.pages).toBeLessThanOrEqual(30);
+    // The same entries, each once, whichever run archived them (run ids differ between the two).
+    const withoutRun = (line: string) => {
+      const { run_id: _, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    };
+    const lines = (await listedLines(store)).map(({ ingested_at: _, ...line }) => withoutRun(JSON.stringify(line)));
+    expect(lines.sort()).toEqual(sequential.lines.map(withoutRun).sort());
+    expect((await verifyArchive(store)).ok).toBe(true);
   });
 });
