@@ -12,11 +12,13 @@ import { PrefetchGate, RangeStream } from './RangeStream.ts';
 export const PREFETCH_LIMITS = {
   /** Page bodies held ahead of the filler (as served; parsed they take about twice that). */
   maxBufferedBytes: 16 * 1024 * 1024,
-  maxBufferedPages: 64,
+  maxBufferedPages: 128,
 } as const;
 
 /** Ranges read at once when the source reports a latency but no rate budget. */
 const WITHOUT_BUDGET = 4;
+/** Share of the budget the ranges read at once may use: at the exact budget every window ends in a wait for its reset. */
+const BUDGET_HEADROOM = 0.8;
 
 /**
  * How many ranges to read at once (the one being filled included). Each keeps one request in
@@ -29,7 +31,8 @@ export function chooseConcurrency(pace: SourcePace | undefined, max: number, max
   if (max <= 1) return 1;
   if (!pace) return max;
   if (pace.latencySeconds === undefined) return 1;
-  const byBudget = pace.requestsPerSecond === undefined ? WITHOUT_BUDGET : Math.floor(pace.requestsPerSecond * pace.latencySeconds);
+  const byBudget =
+    pace.requestsPerSecond === undefined ? WITHOUT_BUDGET : Math.floor(BUDGET_HEADROOM * pace.requestsPerSecond * pace.latencySeconds);
   const byMemory = pace.largestPageBytes ? Math.floor(maxBufferedBytes / pace.largestPageBytes) : max;
   return Math.max(1, Math.min(max, byBudget, byMemory));
 }
@@ -41,8 +44,11 @@ const keyOf = (range: TimeRange) => `${range.after}:${range.before}`;
 export interface PrefetchSettings {
   /** Most ranges read at once. */
   readonly concurrency: number;
-  /** false while no page of `range` may be asked ahead (the run would not reach it in time, or is asked to stop). */
-  readonly mayFetchAhead: (range: TimeRange) => boolean;
+  /**
+   * false while no page of `range` may be asked ahead, `pending` pages being asked ahead already
+   * (the run would not reach it in time, or is asked to stop).
+   */
+  readonly mayFetchAhead: (range: TimeRange, pending: number) => boolean;
 }
 
 export class Prefetcher {
@@ -63,6 +69,34 @@ export class Prefetcher {
   /** Bytes of pages read ahead and not yet drained. */
   get heldBytes(): number {
     return this.#gate.heldBytes;
+  }
+
+  /** How many ranges the source's pace allows at once now (the one being filled included). */
+  concurrency(): number {
+    return chooseConcurrency(this.source.pace?.(), Math.max(1, this.settings.concurrency), this.#gate.maxBytes);
+  }
+
+  /**
+   * Into how many ranges to cut a window: as many as are read at once (a power of two, so the cut
+   * stays put while the pace moves a little) when the source reports a pace; 1 for a source
+   * without a network, where cutting a window buys nothing.
+   */
+  rangesPerWindow(): number {
+    if (!this.source.pace) return 1;
+    return 2 ** Math.floor(Math.log2(this.concurrency()));
+  }
+
+  /**
+   * The end of a range read ahead that starts at `cursor` and ends by `limit`, if there is one: the
+   * collector takes it as the next range rather than cut the window anew (the cut follows the pace,
+   * which may have moved since it was read).
+   */
+  endOfRangeAt(cursor: number, limit: number): number | undefined {
+    for (const stream of this.#streams.values()) {
+      const end = stream.range.before - 1;
+      if (stream.range.after === cursor - 1 && end <= limit && end > cursor && !stream.cancelled) return end;
+    }
+    return undefined;
   }
 
   /** Ranges being read ahead (for tests and progress). */
@@ -91,7 +125,7 @@ export class Prefetcher {
   refill(): void {
     if (this.#closed) return;
     const max = Math.max(1, this.settings.concurrency);
-    const wanted = chooseConcurrency(this.source.pace?.(), max, this.#gate.maxBytes) - 1;
+    const wanted = this.concurrency() - 1;
     const expected: TimeRange[] = [];
     if (max > 1) {
       for (const [cursor, end] of this.#upcoming()) {
@@ -103,7 +137,7 @@ export class Prefetcher {
     for (const [key, stream] of this.#streams) if (!keys.has(key)) this.#drop(key, stream);
     let reading = [...this.#streams.values()].filter((s) => s.active).length;
     for (const range of expected) {
-      if (reading >= wanted || !this.settings.mayFetchAhead(range)) break;
+      if (reading >= wanted || !this.settings.mayFetchAhead(range, 0)) break;
       const key = keyOf(range);
       if (this.#streams.has(key)) continue;
       this.#streams.set(key, this.#start(key, range, this.#options, false));

@@ -23,31 +23,35 @@ export class RangeFetcher {
     private readonly counters: RunCounters,
     /**
      * false while no page of a range starting at `rangeStart` may be asked ahead of the window
-     * from `from` being filled (the run would not reach it in time, or is asked to stop).
+     * from `from` being filled, `pending` pages being asked ahead already (the run would not reach
+     * it in time, or is asked to stop).
      */
-    mayFetchAhead: (from: number, rangeStart: number) => boolean = () => true,
+    mayFetchAhead: (from: number, rangeStart: number, pending: number) => boolean = () => true,
   ) {
     this.#span = settings.windowSeconds;
+    this.#windowSpan = this.#span;
     this.#prefetcher = new Prefetcher(source, {
       concurrency: settings.concurrency,
-      mayFetchAhead: (range) => mayFetchAhead(this.#filling, range.after + 1),
+      mayFetchAhead: (range, pending) => mayFetchAhead(this.#filling, range.after + 1, pending),
     });
   }
 
-  /** The start of the window being filled. */
+  /** The start of the window being filled, and the span of its ranges. */
   #filling = Number.NEGATIVE_INFINITY;
+  #windowSpan: number;
 
-  /** The longest API range asked for now. */
+  /** The longest API range asked for now (in the window being filled). */
   get span(): number {
-    return this.#span;
+    return this.#windowSpan;
   }
 
   /** Pages covering [from, to), in API ranges of at most `span`, halving the span on repeated 5xx. */
   async *pagesCovering(from: number, to: number, ranges: [number, number][]): AsyncGenerator<ActivityPage> {
     this.#filling = from;
+    this.#windowSpan = this.#spanFor(to - from);
     let cursor = from;
     while (cursor < to) {
-      const end = Math.min(cursor + this.#span, to);
+      const end = this.#prefetcher.endOfRangeAt(cursor, to) ?? Math.min(cursor + this.#windowSpan, to);
       // A second of margin on both sides; the window filter decides membership.
       const range = apiRange(cursor, end);
       try {
@@ -67,6 +71,18 @@ export class RangeFetcher {
     }
   }
 
+  /**
+   * The span of a window's ranges: `span`, or — while ranges are read ahead for latency — the
+   * window cut into as many ranges as are read at once: one range's pages come one after another,
+   * so a window read as one range would wait on its own pages however many ranges after it were
+   * read ahead. Never below the minimum range.
+   */
+  #spanFor(windowLength: number): number {
+    const ranges = this.#prefetcher.rangesPerWindow();
+    if (ranges <= 1) return this.#span;
+    return Math.min(this.#span, Math.max(this.settings.minRangeSeconds, Math.ceil(windowLength / ranges)));
+  }
+
   /** Stops every read ahead: the run is over (or failed). */
   close(): void {
     this.#prefetcher.close();
@@ -82,9 +98,13 @@ export class RangeFetcher {
     const latest = now ? latestEnd({ now, until: this.settings.until }) : this.settings.until;
     let cursor = end;
     let windowTo = windowEnd;
+    let span = this.#windowSpan;
     while (cursor < latest) {
-      if (cursor >= windowTo) windowTo = Math.min(cursor + this.settings.windowSeconds, latest);
-      const rangeEnd = Math.min(cursor + this.#span, windowTo);
+      if (cursor >= windowTo) {
+        windowTo = Math.min(cursor + this.settings.windowSeconds, latest);
+        span = this.#spanFor(windowTo - cursor);
+      }
+      const rangeEnd = this.#prefetcher.endOfRangeAt(cursor, windowTo) ?? Math.min(cursor + span, windowTo);
       yield [cursor, rangeEnd];
       cursor = rangeEnd;
     }
@@ -93,7 +113,8 @@ export class RangeFetcher {
   /** Halves the span after repeated 5xx (true), unless it is at the minimum or the error is another. */
   #halveOn(error: unknown, failedSpan: number): boolean {
     if (!(error instanceof IntercomUnavailableError && error.kind === 'server' && this.#span > this.settings.minRangeSeconds)) return false;
-    this.#span = Math.max(this.settings.minRangeSeconds, Math.floor(this.#span / 2));
+    this.#span = Math.max(this.settings.minRangeSeconds, Math.floor(Math.min(this.#span, failedSpan) / 2));
+    this.#windowSpan = Math.min(this.#windowSpan, this.#span);
     this.#prefetcher.clear();
     this.settings.observer.onWarning?.(
       `Intercom answered ${error.status ?? '5xx'} repeatedly for a ${formatSpan(failedSpan)} range; asking in ranges of ${formatSpan(this.#span)} from now on`,

@@ -17,24 +17,37 @@ export const pageBytes = (page: ActivityPage): number =>
 export class PrefetchGate {
   #bytes = 0;
   #pages = 0;
+  /** Pages asked for ahead (by streams not being drained) and not yet come. */
+  #pending = 0;
   #waiters: (() => void)[] = [];
 
   constructor(
     readonly maxBytes: number,
     readonly maxPages: number,
-    /** false while no page of `range` may be asked ahead (out of time, asked to stop). */
-    private readonly mayFetchAhead: (range: TimeRange) => boolean,
+    /** false while no page of `range` may be asked ahead, with `pending` pages already asked ahead and not yet come. */
+    private readonly mayFetchAhead: (range: TimeRange, pending: number) => boolean,
   ) {}
 
   get heldBytes(): number {
     return this.#bytes;
   }
 
-  /** Resolves when `stream` may ask for its next page: at once when it is being drained. */
-  async room(stream: RangeStream): Promise<void> {
-    while (!stream.attached && !stream.cancelled && (this.#full() || !this.mayFetchAhead(stream.range))) {
+  /**
+   * Resolves when `stream` may ask for its next page: at once when it is being drained; returns
+   * whether the page is asked ahead (then `arrived` must be called when it has come).
+   */
+  async room(stream: RangeStream): Promise<boolean> {
+    while (!stream.attached && !stream.cancelled && (this.#full() || !this.mayFetchAhead(stream.range, this.#pending))) {
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
     }
+    const ahead = !stream.attached && !stream.cancelled;
+    if (ahead) this.#pending += 1;
+    return ahead;
+  }
+
+  /** A page asked ahead has come (or its request ended). */
+  arrived(): void {
+    this.#pending -= 1;
   }
 
   hold(page: ActivityPage): void {
@@ -71,6 +84,9 @@ export class RangeStream {
   readonly #abort = new AbortController();
   #failure: { error: unknown } | undefined;
   #wakeDrain: (() => void) | undefined;
+  #wakePump: (() => void) | undefined;
+  /** The filler waits for a page of this range: its pump may ask for the next one. */
+  #wanted = false;
 
   readonly key: string;
   readonly range: TimeRange;
@@ -108,6 +124,8 @@ export class RangeStream {
           if (this.#failure) throw this.#failure.error;
           return;
         } else {
+          this.#wanted = true;
+          this.#resumePump();
           await new Promise<void>((resolve) => {
             this.#wakeDrain = resolve;
           });
@@ -128,18 +146,31 @@ export class RangeStream {
     this.#abort.abort();
     this.#iterator.return?.().catch(() => undefined);
     this.#wake();
+    this.#resumePump();
   }
 
   async #pump(): Promise<void> {
     try {
       for (;;) {
-        await this.gate.room(this);
-        if (this.cancelled) return;
-        const next = await this.#iterator.next();
+        // Being drained, it asks for a page only when the filler asks for one, as reading one range
+        // at a time does (the client already overlaps the next request with the work on this one).
+        while (this.attached && !this.cancelled && !this.#wanted) await new Promise<void>((resolve) => (this.#wakePump = resolve));
+        const ahead = await this.gate.room(this);
+        if (this.cancelled) {
+          if (ahead) this.gate.arrived();
+          return;
+        }
+        let next: IteratorResult<ActivityPage>;
+        try {
+          next = await this.#iterator.next();
+        } finally {
+          if (ahead) this.gate.arrived();
+        }
         if (next.done) return;
         if (this.cancelled) return;
         this.gate.hold(next.value);
         this.#queue.push(next.value);
+        this.#wanted = false;
         this.#wake();
       }
     } catch (error) {
@@ -149,6 +180,12 @@ export class RangeStream {
       this.#wake();
       this.onDone();
     }
+  }
+
+  #resumePump(): void {
+    const resolve = this.#wakePump;
+    this.#wakePump = undefined;
+    resolve?.();
   }
 
   #wake(): void {

@@ -42,7 +42,12 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   s.observer.onStart?.({ workspaceId: s.workspaceId, origin, checkpoint: checkpointBefore, until: s.until, newArchive: opened.newArchive });
   const counters = new RunCounters();
   const planner = WindowPlanner.fromHead(s.timeLeft, s.minRangeSeconds, chain.head);
-  const fetcher = new RangeFetcher(source, s, counters, (from, rangeStart) => !s.shouldStop() && planner.reaches(from, rangeStart));
+  const fetcher = new RangeFetcher(
+    source,
+    s,
+    counters,
+    (from, rangeStart, pending) => !s.shouldStop() && planner.reaches(from, rangeStart, pending),
+  );
   try {
     return await collectFrom(
       {

@@ -83,11 +83,11 @@ async function drainInOrder(prefetcher: Prefetcher, ranges: [number, number][], 
 describe('chooseConcurrency()', () => {
   it('reads budget share × latency ranges at once, within the maximum and what the gate holds', () => {
     const bytes = PREFETCH_LIMITS.maxBufferedBytes;
-    // 166 requests a second at 150 ms: 24 requests in flight stay within the budget; at most 16.
-    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 166.6 }, 16, bytes)).toBe(16);
-    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 166.6 }, 64, bytes)).toBe(24);
+    // 166.7 requests a second at 150 ms: 20 requests in flight use 80 % of the budget; at most 16.
+    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 166.7 }, 16, bytes)).toBe(16);
+    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 166.7 }, 64, bytes)).toBe(20);
     // Half the budget (budgetShare 0.5) halves it.
-    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 83.3 }, 64, bytes)).toBe(12);
+    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 83.4 }, 64, bytes)).toBe(10);
     // Over loopback reading ahead buys nothing: one range at a time.
     expect(chooseConcurrency({ latencySeconds: 0.002, requestsPerSecond: 166.6 }, 16, bytes)).toBe(1);
     // 4 MiB pages: the gate holds four.
@@ -125,7 +125,7 @@ describe('Prefetcher', () => {
   });
 
   it('reads as many ranges at once as the pace allows, and only one before the source has answered', async () => {
-    const source = new PagedSource(3, { latencySeconds: 0.1, requestsPerSecond: 30 });
+    const source = new PagedSource(3, { latencySeconds: 0.1, requestsPerSecond: 40 });
     const prefetcher = new Prefetcher(source, { concurrency: 16, mayFetchAhead: () => true });
     await drainInOrder(prefetcher, hours(12));
     expect(source.maxInFlight).toBe(3);
