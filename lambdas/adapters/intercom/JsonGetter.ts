@@ -129,6 +129,7 @@ export class JsonGetter {
 
   private async sitOutRateLimit(counts: Counters): Promise<void> {
     counts.rateLimitWaits += 1;
+    this.rate.rateLimited();
     if (counts.rateLimitWaits > this.settings.maxRateLimitWaits) {
       throw new IntercomUnavailableError(
         'rate-limit',

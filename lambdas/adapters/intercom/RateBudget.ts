@@ -18,6 +18,8 @@ export class RateBudget {
   private rate: RateState | undefined;
   /** The last limit any answer reported: kept across windows, for choosing concurrency. */
   private lastLimit: number | undefined;
+  /** Halved by every 429: a server that answers 429 inside the budget it reports is asked less often. */
+  private throttle = 1;
   /** Requests let through whose answer has not come back yet. */
   private inFlight = 0;
   private waitingForAnswer: (() => void)[] = [];
@@ -45,9 +47,17 @@ export class RateBudget {
     for (const resolve of waiting) resolve();
   }
 
-  /** Requests a second this app's share of the last reported budget allows; undefined before any answer told it. */
+  /**
+   * Requests a second this app's share of the last reported budget allows, halved for every 429
+   * this client was answered (down to 1/16); undefined before any answer told it.
+   */
   requestsPerSecond(): number | undefined {
-    return this.lastLimit === undefined ? undefined : (this.lastLimit * this.settings.budgetShare) / RATE_WINDOW_SECONDS;
+    return this.lastLimit === undefined ? undefined : (this.throttle * this.lastLimit * this.settings.budgetShare) / RATE_WINDOW_SECONDS;
+  }
+
+  /** A 429 came back: other apps use more of the workspace budget than the headers tell, or the server counts differently. */
+  rateLimited(): void {
+    this.throttle = Math.max(1 / 16, this.throttle / 2);
   }
 
   /** A new window: the next answer tells us its budget. */

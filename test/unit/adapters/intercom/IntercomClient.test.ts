@@ -260,6 +260,35 @@ describe('IntercomClient.fetchRange()', () => {
     await drain(new IntercomClient({ token: 't', fetch: answer, sleep: noSleep }).fetchRange({ after: 1, before: 2 }));
   });
 
+  it('reports a smaller share of the budget after a 429, so fewer ranges are read at once', async () => {
+    const limited = json(
+      429,
+      { type: 'error.list', errors: [{ code: 'rate_limit_exceeded' }] },
+      {
+        'x-ratelimit-limit': '1000',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': '1',
+      },
+    );
+    const ok = json(
+      200,
+      { type: 'activity_log.list', pages: { next: null, total_pages: 1 }, activity_logs: [] },
+      { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999', 'x-ratelimit-reset': '2' },
+    );
+    const { fn } = scriptedFetch([ok, limited, ok]);
+    let now = 0;
+    const sleep = async (ms: number) => {
+      now += ms;
+    };
+    const client = new IntercomClient({ token: 't', fetch: fn, sleep, now: () => now });
+    await drain(client.fetchRange({ after: 1, before: 2 }));
+    expect(client.pace().requestsPerSecond).toBe(100);
+    expect(client.pace().latencySeconds).toBeGreaterThanOrEqual(0);
+    expect(client.pace().largestPageBytes).toBeGreaterThan(0);
+    await drain(client.fetchRange({ after: 2, before: 3 }));
+    expect(client.pace().requestsPerSecond).toBe(50);
+  });
+
   it('keeps within the budget with several ranges read at once through one client', async () => {
     const s = await simulator({ budget: 12, rateWindowSeconds: 1 }, 300);
     const events: ClientEvent[] = [];
