@@ -10,10 +10,16 @@ import { PrefetchGate, RangeStream } from './RangeStream.ts';
 
 /** What prefetching may hold at once, whatever the concurrency and range sizes. */
 export const PREFETCH_LIMITS = {
-  /** Page bodies held ahead of the filler (as served; parsed they take about twice that). */
-  maxBufferedBytes: 16 * 1024 * 1024,
-  maxBufferedPages: 128,
+  /** Page bodies held ahead of the filler (as served; parsed they take two to three times that). */
+  maxBufferedBytes: 8 * 1024 * 1024,
+  maxBufferedPages: 64,
 } as const;
+
+/**
+ * Pages a range is cut to while ranges are read ahead: one range's pages come one after another,
+ * so a window read as one long range waits on itself; each range costs one partial page more.
+ */
+export const PAGES_PER_RANGE = 4;
 
 /** Ranges read at once when the source reports a latency but no rate budget. */
 const WITHOUT_BUDGET = 4;
@@ -77,13 +83,17 @@ export class Prefetcher {
   }
 
   /**
-   * Into how many ranges to cut a window: as many as are read at once (a power of two, so the cut
-   * stays put while the pace moves a little) when the source reports a pace; 1 for a source
-   * without a network, where cutting a window buys nothing.
+   * Into how many ranges to cut a window of `windowLength` seconds at `pagesPerSecond` (the
+   * density of the windows before it): ranges of about PAGES_PER_RANGE pages, at most as many as
+   * are read at once, a power of two so the cut stays put while the pace and the density move a
+   * little. 1 for a source without a network or while nothing is read ahead: cutting buys nothing.
    */
-  rangesPerWindow(): number {
-    if (!this.source.pace) return 1;
-    return 2 ** Math.floor(Math.log2(this.concurrency()));
+  rangesPerWindow(windowLength: number, pagesPerSecond: number | undefined): number {
+    if (!this.source.pace || pagesPerSecond === undefined) return 1;
+    const reading = this.concurrency();
+    const wanted = (pagesPerSecond * windowLength) / PAGES_PER_RANGE;
+    if (reading < 2 || wanted < 2) return 1;
+    return Math.min(2 ** Math.floor(Math.log2(reading)), 2 ** Math.ceil(Math.log2(wanted)));
   }
 
   /**

@@ -27,6 +27,8 @@ export class RangeFetcher {
      * it in time, or is asked to stop).
      */
     mayFetchAhead: (from: number, rangeStart: number, pending: number) => boolean = () => true,
+    /** Pages per second of window time of the windows before (the planner's density), if known. */
+    private readonly density: () => number | undefined = () => undefined,
   ) {
     this.#span = settings.windowSeconds;
     this.#windowSpan = this.#span;
@@ -73,12 +75,12 @@ export class RangeFetcher {
 
   /**
    * The span of a window's ranges: `span`, or — while ranges are read ahead for latency — the
-   * window cut into as many ranges as are read at once: one range's pages come one after another,
-   * so a window read as one range would wait on its own pages however many ranges after it were
-   * read ahead. Never below the minimum range.
+   * window cut into ranges of a few pages each (`Prefetcher.rangesPerWindow`): one range's pages
+   * come one after another, so a window read as one range would wait on its own pages however many
+   * ranges after it were read ahead. Never below the minimum range.
    */
   #spanFor(windowLength: number): number {
-    const ranges = this.#prefetcher.rangesPerWindow();
+    const ranges = this.#prefetcher.rangesPerWindow(windowLength, this.density());
     if (ranges <= 1) return this.#span;
     return Math.min(this.#span, Math.max(this.settings.minRangeSeconds, Math.ceil(windowLength / ranges)));
   }

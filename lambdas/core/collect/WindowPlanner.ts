@@ -48,6 +48,11 @@ export class WindowPlanner {
     return planner;
   }
 
+  /** Pages per second of window time of the last window closed (or the head's), if known. */
+  get density(): number | undefined {
+    return this.#density;
+  }
+
   get budgeted(): boolean {
     return this.timeLeft !== undefined;
   }

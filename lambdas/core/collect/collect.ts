@@ -47,6 +47,7 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
     s,
     counters,
     (from, rangeStart, pending) => !s.shouldStop() && planner.reaches(from, rangeStart, pending),
+    () => planner.density,
   );
   try {
     return await collectFrom(

@@ -90,8 +90,8 @@ describe('chooseConcurrency()', () => {
     expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 83.4 }, 64, bytes)).toBe(10);
     // Over loopback reading ahead buys nothing: one range at a time.
     expect(chooseConcurrency({ latencySeconds: 0.002, requestsPerSecond: 166.6 }, 16, bytes)).toBe(1);
-    // 4 MiB pages: the gate holds four.
-    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 166.6, largestPageBytes: 4 * 1024 * 1024 }, 16, bytes)).toBe(4);
+    // 2 MiB pages: the gate (8 MiB) holds four.
+    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 166.6, largestPageBytes: 2 * 1024 * 1024 }, 16, bytes)).toBe(4);
     // Before the first answer nothing is known: one range; no budget headers: a few.
     expect(chooseConcurrency({}, 16, bytes)).toBe(1);
     expect(chooseConcurrency({ latencySeconds: 0.15 }, 16, bytes)).toBe(4);
