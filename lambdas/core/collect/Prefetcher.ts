@@ -83,17 +83,20 @@ export class Prefetcher {
   }
 
   /**
-   * Into how many ranges to cut a window of `windowLength` seconds at `pagesPerSecond` (the
-   * density of the windows before it): ranges of about PAGES_PER_RANGE pages, at most as many as
-   * are read at once, a power of two so the cut stays put while the pace and the density move a
-   * little. 1 for a source without a network or while nothing is read ahead: cutting buys nothing.
+   * The span to cut ranges to while they are read ahead: windows of `windowSeconds` at
+   * `pagesPerSecond` (the density seen) cut into a power of two of ranges of about
+   * PAGES_PER_RANGE pages, at most as many as are read at once, never below `minSpan`; `windowSeconds`
+   * itself when cutting buys nothing (a source without a network, a window of few pages); undefined
+   * while it cannot be decided yet (the source has not answered, the density is unknown).
    */
-  rangesPerWindow(windowLength: number, pagesPerSecond: number | undefined): number {
-    if (!this.source.pace || pagesPerSecond === undefined) return 1;
+  cutSpan(windowSeconds: number, minSpan: number, pagesPerSecond: number | undefined): number | undefined {
+    if (!this.source.pace) return windowSeconds;
+    if (this.source.pace().latencySeconds === undefined || pagesPerSecond === undefined) return undefined;
     const reading = this.concurrency();
-    const wanted = (pagesPerSecond * windowLength) / PAGES_PER_RANGE;
-    if (reading < 2 || wanted < 2) return 1;
-    return Math.min(2 ** Math.floor(Math.log2(reading)), 2 ** Math.ceil(Math.log2(wanted)));
+    const wanted = (pagesPerSecond * windowSeconds) / PAGES_PER_RANGE;
+    if (reading < 2 || wanted < 2) return windowSeconds;
+    const ranges = Math.min(2 ** Math.floor(Math.log2(reading)), 2 ** Math.ceil(Math.log2(wanted)));
+    return Math.max(minSpan, Math.ceil(windowSeconds / ranges));
   }
 
   /**

@@ -41,6 +41,10 @@ export class RangeFetcher {
   /** The start of the window being filled, and the span of its ranges. */
   #filling = Number.NEGATIVE_INFINITY;
   #windowSpan: number;
+  /** Pages per second of window time the last range's first page reported (`total_pages`). */
+  #observedDensity: number | undefined;
+  /** The span ranges are cut to while read ahead, once decided (it then stays for the run). */
+  #cutSpan: number | undefined;
 
   /** The longest API range asked for now (in the window being filled). */
   get span(): number {
@@ -58,7 +62,11 @@ export class RangeFetcher {
       const range = apiRange(cursor, end);
       try {
         const stream = this.#prefetcher.take(range, this.#options(), () => this.#upcoming(end, to));
+        let first = true;
         for await (const page of stream.drain()) {
+          // A range's first page says how many it has: the density the ranges after it are cut by.
+          if (first && page.totalPages !== undefined) this.#observedDensity = page.totalPages / Math.max(1, end - cursor);
+          first = false;
           this.counters.pages += 1;
           yield page;
           // The source's pace is better known with every page: read more ranges ahead if it allows.
@@ -74,15 +82,17 @@ export class RangeFetcher {
   }
 
   /**
-   * The span of a window's ranges: `span`, or — while ranges are read ahead for latency — the
-   * window cut into ranges of a few pages each (`Prefetcher.rangesPerWindow`): one range's pages
-   * come one after another, so a window read as one range would wait on its own pages however many
-   * ranges after it were read ahead. Never below the minimum range.
+   * The span of a window's ranges: `span`, or — once ranges are read ahead for latency — the span
+   * ranges are cut to, decided once for the run (`Prefetcher.cutSpan`) so that the ranges read
+   * ahead stay the ranges asked for: one range's pages come one after another, so a window read
+   * as one range would wait on its own pages however many ranges after it were read ahead.
    */
-  #spanFor(windowLength: number): number {
-    const ranges = this.#prefetcher.rangesPerWindow(windowLength, this.density());
-    if (ranges <= 1) return this.#span;
-    return Math.min(this.#span, Math.max(this.settings.minRangeSeconds, Math.ceil(windowLength / ranges)));
+  #spanFor(_windowLength: number): number {
+    if (this.#cutSpan === undefined) {
+      const density = this.#observedDensity ?? this.density();
+      this.#cutSpan = this.#prefetcher.cutSpan(this.settings.windowSeconds, this.settings.minRangeSeconds, density);
+    }
+    return Math.min(this.#span, this.#cutSpan ?? this.#span);
   }
 
   /** Stops every read ahead: the run is over (or failed). */
@@ -103,8 +113,10 @@ export class RangeFetcher {
     let span = this.#windowSpan;
     while (cursor < latest) {
       if (cursor >= windowTo) {
+        // Windows after this one only once their cut is decided: ranges read ahead cut otherwise would be wasted.
+        span = this.#spanFor(this.settings.windowSeconds);
+        if (this.#cutSpan === undefined) return;
         windowTo = Math.min(cursor + this.settings.windowSeconds, latest);
-        span = this.#spanFor(windowTo - cursor);
       }
       const rangeEnd = this.#prefetcher.endOfRangeAt(cursor, windowTo) ?? Math.min(cursor + span, windowTo);
       yield [cursor, rangeEnd];

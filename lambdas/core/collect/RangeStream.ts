@@ -13,6 +13,9 @@ const ESTIMATED_ENTRY_BYTES = 1024;
 export const pageBytes = (page: ActivityPage): number =>
   page.bytes ?? (page.entries.length + page.quarantined.length) * ESTIMATED_ENTRY_BYTES;
 
+/** Pages one range read ahead may hold: no range far ahead takes the room the next ones need. */
+const PER_RANGE_PAGES = 8;
+
 /** Pages fetched ahead and not yet drained, across every range: bounded in bytes and in pages. */
 export class PrefetchGate {
   #bytes = 0;
@@ -20,6 +23,7 @@ export class PrefetchGate {
   /** Pages asked for ahead (by streams not being drained) and not yet come. */
   #pending = 0;
   #waiters: (() => void)[] = [];
+  readonly #waiting = new Set<RangeStream>();
 
   constructor(
     readonly maxBytes: number,
@@ -37,8 +41,16 @@ export class PrefetchGate {
    * whether the page is asked ahead (then `arrived` must be called when it has come).
    */
   async room(stream: RangeStream): Promise<boolean> {
-    while (!stream.attached && !stream.cancelled && (this.#full() || !this.mayFetchAhead(stream.range, this.#pending))) {
+    // Nearest first: the ranges the filler reaches first get the room, or the bound fills with
+    // ranges far ahead while the next ones are read a page at a time.
+    while (
+      !stream.attached &&
+      !stream.cancelled &&
+      (this.#full() || stream.held >= PER_RANGE_PAGES || this.#nearerWaiting(stream) || !this.mayFetchAhead(stream.range, this.#pending))
+    ) {
+      this.#waiting.add(stream);
       await new Promise<void>((resolve) => this.#waiters.push(resolve));
+      this.#waiting.delete(stream);
     }
     const ahead = !stream.attached && !stream.cancelled;
     if (ahead) this.#pending += 1;
@@ -66,6 +78,11 @@ export class PrefetchGate {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const resolve of waiters) resolve();
+  }
+
+  #nearerWaiting(stream: RangeStream): boolean {
+    for (const other of this.#waiting) if (other !== stream && !other.cancelled && other.range.after < stream.range.after) return true;
+    return false;
   }
 
   #full(): boolean {
@@ -101,6 +118,11 @@ export class RangeStream {
     this.attached = read.attached;
     this.#iterator = read.source.fetchRange(read.range, read.options, this.#abort.signal)[Symbol.asyncIterator]();
     void this.#pump();
+  }
+
+  /** Pages it holds, read and not yet drained. */
+  get held(): number {
+    return this.#queue.length;
   }
 
   /** True while it still reads from the network. */
