@@ -33,6 +33,7 @@ interface Figures {
   cpuMicrosPerEntry: number;
   requestsPer1000: number;
   peakRssMB: number;
+  rateLimited: number;
 }
 
 function tsx(script: string, arg: unknown) {
@@ -113,21 +114,52 @@ async function s3verify() {
   await printS3VerifyFigures(Number(process.env.BENCH_S3_WINDOWS ?? 100_000));
 }
 
+/** Backfill at a realistic 150 ms per request: one range at a time against the default (ranges read ahead, pages bounded). */
 async function latency() {
   const perDay = 2000;
-  const days = 20;
+  const days = Number(process.env.BENCH_LATENCY_DAYS ?? 60);
   const until = HISTORY_START + days * DAY;
   const sim = await startSim(perDay, until + DAY, 150);
   try {
     const base = { url: sim.url, token: sim.token, since: HISTORY_START, until, windowSeconds: DAY };
     console.log(`\nWith 150 ms of latency per request: ${days} days of ${perDay} entries/day, 1-day windows`);
-    console.log(header);
-    for (const concurrency of [1, 4]) {
-      const f = await measure({ ...base, mode: 'collect', concurrency });
-      console.log(row({ ...f, mode: `collect, concurrency ${concurrency}` }));
-    }
+    console.log(`${header} ${'429s'.padStart(5)}`);
+    const sequential = await measure({ ...base, mode: 'collect', concurrency: 1 });
+    console.log(`${row({ ...sequential, mode: 'collect, one at a time' })} ${String(sequential.rateLimited).padStart(5)}`);
+    const auto = await measure({ ...base, mode: 'collect' });
+    console.log(`${row({ ...auto, mode: 'collect, default' })} ${String(auto.rateLimited).padStart(5)}`);
+    const wide = await measure({ ...base, mode: 'collect', concurrency: 64 });
+    console.log(`${row({ ...wide, mode: 'collect, up to 64' })} ${String(wide.rateLimited).padStart(5)}`);
+    const speedup = auto.entriesPerSecond / sequential.entriesPerSecond;
+    const met = (ok: boolean) => (ok ? 'met' : 'MISSED');
+    console.log(`  default vs one at a time      ${speedup.toFixed(1).padStart(6)}×  target >= 10×    ${met(speedup >= 10)}`);
+    const rss = Math.max(auto.peakRssMB, wide.peakRssMB);
+    console.log(`  peak RSS MB (any concurrency) ${rss.toFixed(0).padStart(7)}  target <= 256    ${met(rss <= 256)}`);
+    const limited = Math.max(auto.rateLimited, wide.rateLimited);
+    console.log(`  HTTP 429 answers              ${String(limited).padStart(7)}  target <= 1      ${met(limited <= 1)}`);
   } finally {
     sim.stop();
+  }
+  // Large ranges: 5-day windows of 10,000 entries a day (200 pages a range) read ahead at 150 ms.
+  const heavyDays = 30;
+  const heavyUntil = HISTORY_START + heavyDays * DAY;
+  const heavy = await startSim(10_000, heavyUntil + DAY, 150);
+  try {
+    const f = await measure({
+      url: heavy.url,
+      token: heavy.token,
+      since: HISTORY_START,
+      until: heavyUntil,
+      windowSeconds: 5 * DAY,
+      mode: 'collect',
+    });
+    console.log(`\nLarge ranges at 150 ms: ${heavyDays} days of 10000 entries/day, 5-day windows (200 pages a range)`);
+    console.log(`${row({ ...f, mode: 'collect, default' })} ${String(f.rateLimited).padStart(5)}`);
+    console.log(
+      `  peak RSS MB                   ${f.peakRssMB.toFixed(0).padStart(7)}  target <= 256    ${f.peakRssMB <= 256 ? 'met' : 'MISSED'}`,
+    );
+  } finally {
+    heavy.stop();
   }
 }
 

@@ -31,8 +31,16 @@ const cfg = JSON.parse(process.argv[2]!) as {
   keyDir?: string;
 };
 let requests = 0;
+let rateLimited = 0;
 const provenance = { runId: 'run-bench', collectorVersion: 'bench', apiHost: new URL(cfg.url).host, apiVersion: '2.17' };
-const client = new IntercomClient({ token: cfg.token, baseUrl: cfg.url, onEvent: (e) => void (e.type === 'request' && requests++) });
+const client = new IntercomClient({
+  token: cfg.token,
+  baseUrl: cfg.url,
+  onEvent: (e) => {
+    if (e.type === 'request') requests += 1;
+    if (e.type === 'request' && e.status === 429) rateLimited += 1;
+  },
+});
 const cpu0 = process.cpuUsage();
 const t0 = process.hrtime.bigint();
 let entries = 0;
@@ -48,7 +56,7 @@ if (cfg.mode === 'collect') {
     until: cfg.until,
     windowSeconds: cfg.windowSeconds,
     lookbackSeconds: 3600,
-    concurrency: cfg.concurrency ?? 1,
+    ...(cfg.concurrency !== undefined && { concurrency: cfg.concurrency }),
     ...(cfg.keyDir && { signer: Ed25519Signer.forChain(dir, await chainKey(store, 'bench'), cfg.keyDir).signer }),
     runId: 'run-bench',
     collectorVersion: 'bench',
@@ -95,5 +103,6 @@ process.stdout.write(
     cpuMicrosPerEntry: (cpu.user + cpu.system) / entries,
     requestsPer1000: (requests / entries) * 1000,
     peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6,
+    rateLimited,
   })}\n`,
 );

@@ -42,7 +42,7 @@ function collectOptions(opts: CollectFlags, token: string, apiUrl: string | unde
     ...(opts.rules !== undefined && { rulesFile: opts.rules as string }),
     alertsFile: opts.alertsFile as string,
     alertMaxAgeSeconds: parseDuration('--alert-max-age', opts.alertMaxAge as string, { min: 60, max: 400 * 86_400 }),
-    concurrency: parseNumber('--concurrency', opts.concurrency as string, { min: 1, max: 16, integer: true }),
+    concurrency: parseNumber('--concurrency', opts.concurrency as string, { min: 1, max: 64, integer: true }),
     ...(opts.maxRunTime !== undefined && {
       maxRunTimeSeconds: parseDuration('--max-run-time', opts.maxRunTime as string, { min: 1, max: 30 * 86_400 }),
     }),
@@ -78,7 +78,11 @@ export function registerCollect(program: Command, setExit: (code: number) => voi
     )
     .option('--part-max-mb <mb>', 'cut a new part when one passes this compressed size', '8')
     .option('--budget-share <share>', "share of the workspace's rate budget this collector may use, (0, 1]", '1')
-    .option('--concurrency <n>', 'API ranges fetched at once across windows (each held in memory)', String(COLLECT_DEFAULTS.concurrency))
+    .option(
+      '--concurrency <n>',
+      'most API ranges read at once across windows; fewer when the latency or the rate budget says so (1: one at a time)',
+      String(COLLECT_DEFAULTS.concurrency),
+    )
     .option('--rules <file>', 'alert rules (YAML or JSON): matches among the newly archived entries go to stdout and --alerts-file')
     .option('--alerts-file <file>', 'JSONL file alerts are appended to', 'alerts.jsonl')
     .option('--alert-max-age <duration>', 'alert only on entries younger than this (a backfill raises no storm)', '24h')

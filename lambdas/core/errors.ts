@@ -80,6 +80,14 @@ export class IntercomLimitError extends ArchiveError {
   }
 }
 
+/** A range's read was called off by the collector (it was read ahead and is no longer wanted): never retried, never used. */
+export class ReadCancelledError extends ArchiveError {
+  constructor() {
+    super('the read of this range was cancelled: it was read ahead and is no longer the next one; nothing of it is used');
+    this.name = 'ReadCancelledError';
+  }
+}
+
 export type TransientKind = 'server' | 'network' | 'timeout' | 'invalid-body' | 'rate-limit';
 
 /** Intercom kept failing transiently until the retry budget ran out. */

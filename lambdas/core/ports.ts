@@ -92,12 +92,30 @@ export interface ActivityLogSource {
   readonly host: string;
   readonly apiVersion: string;
   readonly perPage: number;
-  /** Pages of one time range as they arrive (both bounds sent to the API as given). */
-  fetchRange(range: TimeRange, options?: FetchRangeOptions): AsyncIterable<ActivityPage>;
+  /**
+   * Pages of one time range as they arrive (both bounds sent to the API as given). `signal` calls
+   * off the requests in flight (a range read ahead that is no longer wanted).
+   */
+  fetchRange(range: TimeRange, options?: FetchRangeOptions, signal?: AbortSignal): AsyncIterable<ActivityPage>;
   /** The workspace (app) id the token belongs to. */
   workspaceId(): Promise<string>;
   /** The teammate list (GET /admins), each admin object as served; absent where the source has none. */
   listAdmins?(): Promise<unknown[]>;
+  /**
+   * What the source has observed of its own pace, from which the collector chooses how many
+   * ranges to fetch at once; absent where a source has no network (one range at a time).
+   */
+  pace?(): SourcePace;
+}
+
+/** A source's observed pace: each figure absent until the answers so far tell it. */
+export interface SourcePace {
+  /** Seconds a page takes to arrive, smoothed over the recent answers. */
+  readonly latencySeconds?: number;
+  /** Requests a second this app may send: its share of the rate budget the server reports. */
+  readonly requestsPerSecond?: number;
+  /** The largest page body read so far, in bytes. */
+  readonly largestPageBytes?: number;
 }
 
 export interface FetchRangeOptions {

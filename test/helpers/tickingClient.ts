@@ -20,8 +20,8 @@ export class TickingClient extends IntercomClient {
     super({ token: sim.token, baseUrl: sim.url, perPage, sleep: async () => undefined, timeoutMs: 10_000, maxRetries: 12 });
   }
 
-  override async *fetchRange(range: TimeRange, options?: FetchRangeOptions): AsyncGenerator<ActivityPage> {
-    for await (const page of super.fetchRange(range, options)) {
+  override async *fetchRange(range: TimeRange, options?: FetchRangeOptions, signal?: AbortSignal): AsyncGenerator<ActivityPage> {
+    for await (const page of super.fetchRange(range, options, signal)) {
       this.pagesYielded += 1;
       this.onPage();
       yield page;

@@ -101,7 +101,8 @@ describe('a heavy workspace collected from the simulator in short runs', () => {
     expect(lines.map((l) => String(l.id)).sort()).toEqual(served.map((e) => e.id).sort());
     expect((await verifyArchive(store)).problems).toEqual([]);
 
-    // Figures, for the record (deterministic: the same on every run of the test).
+    // Figures, for the record. The plan is page-driven, but ranges read ahead arrive in network
+    // order, so the pages fetched and the runs can differ by a few between runs of the test.
     const pages = windows.reduce((n, w) => n + w.api.pages, 0);
     console.info(
       `heavy simulator: ${runs.length} runs, ${windows.length} windows, ${pages} pages listed, ${client.pagesYielded} pages fetched, ` +

@@ -9,11 +9,12 @@
  * the per-10-second rate budget, and retries only what is worth retrying.
  */
 import { IntercomRequestError } from '../../core/errors.ts';
-import type { ActivityLogSource, FetchRangeOptions } from '../../core/ports.ts';
+import type { ActivityLogSource, FetchRangeOptions, SourcePace } from '../../core/ports.ts';
 import { type ActivityPage, type PageEnvelope, type TimeRange, classifyEntries, pageEnvelopeSchema } from '../../core/intercom/schema.ts';
 import { checkToken } from './checkToken.ts';
 import { JsonGetter, type Validate } from './JsonGetter.ts';
 import { PageLimit } from './PageLimit.ts';
+import { PaceMeter } from './PaceMeter.ts';
 import { RateBudget } from './RateBudget.ts';
 import { INTERCOM_API_VERSION, type IntercomClientOptions, REGION_HOSTS, resolveSettings } from './settings.ts';
 
@@ -28,12 +29,24 @@ export {
   REGION_HOSTS,
 } from './settings.ts';
 
+interface SizedEnvelope {
+  readonly body: PageEnvelope;
+  readonly bytes: number;
+}
+
+const sizedEnvelope: Validate<SizedEnvelope> = (json, bytes) => {
+  const parsed = pageEnvelopeSchema.safeParse(json);
+  return parsed.success ? { success: true, data: { body: parsed.data, bytes } } : parsed;
+};
+
 export class IntercomClient implements ActivityLogSource {
   readonly host: string;
   readonly apiVersion = INTERCOM_API_VERSION;
   readonly perPage: number;
   private readonly base: URL;
   private readonly http: JsonGetter;
+  private readonly rate: RateBudget;
+  private readonly meter = new PaceMeter();
 
   constructor(options: IntercomClientOptions) {
     checkToken(options.token ?? '', 'IntercomClient');
@@ -46,7 +59,8 @@ export class IntercomClient implements ActivityLogSource {
       Accept: 'application/json',
       'Intercom-Version': INTERCOM_API_VERSION,
     };
-    this.http = new JsonGetter(settings, headers, new RateBudget(settings));
+    this.rate = new RateBudget(settings);
+    this.http = new JsonGetter(settings, headers, this.rate, this.meter);
   }
 
   /** The first-page URL for a range; later pages come from `pages.next`. */
@@ -62,23 +76,23 @@ export class IntercomClient implements ActivityLogSource {
    * Yields the pages of one range as they arrive, following `pages.next` until it is null or absent.
    * @example for await (const page of client.fetchRange({ after: 1700000000, before: 1700086400 })) { ... }
    */
-  async *fetchRange(range: TimeRange, options: FetchRangeOptions = {}): AsyncGenerator<ActivityPage> {
+  async *fetchRange(range: TimeRange, options: FetchRangeOptions = {}, signal?: AbortSignal): AsyncGenerator<ActivityPage> {
     const seen = new Set<string>();
-    const request = (url: URL): Promise<PageEnvelope> => {
+    const request = (url: URL): Promise<SizedEnvelope> => {
       if (seen.has(url.href)) {
         return Promise.reject(
           new IntercomRequestError(200, `pages.next pointed back to a page already read (${url.pathname}${url.search}); refusing to loop`),
         );
       }
       seen.add(url.href);
-      const promise = this.getJson(url, options.maxServerRetries, (json) => pageEnvelopeSchema.safeParse(json));
+      const promise = this.http.get(url, options.maxServerRetries, sizedEnvelope, signal);
       promise.catch(() => undefined); // awaited below; this only stops an early `return` leaving it unhandled
       return promise;
     };
     const limit = new PageLimit(range);
-    let pending: Promise<PageEnvelope> | undefined = request(this.rangeUrl(range));
+    let pending: Promise<SizedEnvelope> | undefined = request(this.rangeUrl(range));
     while (pending) {
-      const body: PageEnvelope = await pending;
+      const { body, bytes }: SizedEnvelope = await pending;
       const next: string | null | undefined = body.pages?.next;
       // A server that keeps sending new `pages.next` URLs would keep a run going until killed.
       if (next) limit.check(body);
@@ -86,8 +100,20 @@ export class IntercomClient implements ActivityLogSource {
       // network wait, and still only one request of this range is in flight at a time.
       pending = next ? request(this.checkNext(next)) : undefined;
       const total = body.pages?.total_pages;
-      yield { ...classifyEntries(body.activity_logs), ...(typeof total === 'number' && total > 0 && { totalPages: total }) };
+      yield { ...classifyEntries(body.activity_logs), ...(typeof total === 'number' && total > 0 && { totalPages: total }), bytes };
     }
+  }
+
+  /** The latency and page sizes observed so far, and this app's share of the rate budget per second. */
+  pace(): SourcePace {
+    const latencySeconds = this.meter.latencySeconds;
+    const requestsPerSecond = this.rate.requestsPerSecond();
+    const largestPageBytes = this.meter.largestPageBytes;
+    return {
+      ...(latencySeconds !== undefined && { latencySeconds }),
+      ...(requestsPerSecond !== undefined && { requestsPerSecond }),
+      ...(largestPageBytes !== undefined && { largestPageBytes }),
+    };
   }
 
   async workspaceId(): Promise<string> {

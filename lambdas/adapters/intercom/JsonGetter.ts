@@ -5,13 +5,16 @@ import {
   IntercomRedirectError,
   IntercomRequestError,
   IntercomUnavailableError,
+  ReadCancelledError,
 } from '../../core/errors.ts';
 import { type TransientFailure, backoffMs, backoffOrThrow } from './backoff.ts';
+import type { PaceMeter } from './PaceMeter.ts';
 import type { RateBudget } from './RateBudget.ts';
 import { PageTooLargeError, formatMb, networkDetail, readCapped, readErrorBody, redirectOrigin, shortIssue } from './responseBodies.ts';
 import type { ClientSettings } from './settings.ts';
 
-export type Validate<T> = (json: unknown) => { success: true; data: T } | { success: false; error: unknown };
+/** Checks a parsed body; `bytes` is the body's size as read. */
+export type Validate<T> = (json: unknown, bytes: number) => { success: true; data: T } | { success: false; error: unknown };
 
 /** What one request came to: the value, a failure worth retrying, or a rate-limit wait already sat out. */
 type Attempt<T> = { data: T } | { failure: TransientFailure; server: boolean } | { waited: true };
@@ -34,13 +37,21 @@ export class JsonGetter {
     private readonly settings: ClientSettings,
     private readonly headers: Record<string, string>,
     private readonly rate: RateBudget,
+    private readonly meter: PaceMeter,
   ) {}
 
-  async get<T>(url: URL, maxServerRetries: number | undefined, validate: Validate<T>): Promise<T> {
+  /** `signal` calls the request off: it then throws ReadCancelledError, without retrying. */
+  async get<T>(url: URL, maxServerRetries: number | undefined, validate: Validate<T>, signal?: AbortSignal): Promise<T> {
     const counts: Counters = { transient: 0, server: 0, rateLimitWaits: 0 };
     for (;;) {
+      if (signal?.aborted) throw new ReadCancelledError();
       await this.rate.pace();
-      const attempt = await this.attempt(url, counts, validate);
+      if (signal?.aborted) {
+        this.rate.settled();
+        throw new ReadCancelledError();
+      }
+      const attempt = await this.attempt(url, counts, validate, signal);
+      if (signal?.aborted) throw new ReadCancelledError();
       if ('data' in attempt) return attempt.data;
       if (!('failure' in attempt)) continue;
       counts.transient += 1;
@@ -53,17 +64,22 @@ export class JsonGetter {
     }
   }
 
-  private async attempt<T>(url: URL, counts: Counters, validate: Validate<T>): Promise<Attempt<T>> {
+  private async attempt<T>(url: URL, counts: Counters, validate: Validate<T>, signal: AbortSignal | undefined): Promise<Attempt<T>> {
     let response: Response;
+    const startedMs = this.settings.now();
     try {
       response = await this.settings.fetch(url, {
         headers: this.headers,
         // Never follow a redirect: the entries must come from the host asked (it is their
         // recorded provenance), and the token must not be offered to another one.
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.settings.timeoutMs),
+        signal: signal
+          ? AbortSignal.any([AbortSignal.timeout(this.settings.timeoutMs), signal])
+          : AbortSignal.timeout(this.settings.timeoutMs),
       });
     } catch (error) {
+      this.rate.settled();
+      if (signal?.aborted) throw new ReadCancelledError();
       // No `cause`: a library's error can quote the request headers, so it is never passed on.
       const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
       const failure: TransientFailure = timedOut
@@ -72,11 +88,12 @@ export class JsonGetter {
       return { failure, server: false };
     }
     this.settings.onEvent?.({ type: 'request', status: response.status });
+    this.rate.settled();
     this.rate.update(response.headers);
     const status = await this.checkStatus(response, url, counts);
     if (status === 'waited') return { waited: true };
     if (status !== 'ok') return { failure: status, server: true };
-    return this.readPage(response, url, validate);
+    return this.readPage(response, url, validate, startedMs);
   }
 
   /** Throws for an answer retrying cannot fix; sits out a 429; returns a 5xx as a failure to retry. */
@@ -112,6 +129,7 @@ export class JsonGetter {
 
   private async sitOutRateLimit(counts: Counters): Promise<void> {
     counts.rateLimitWaits += 1;
+    this.rate.rateLimited();
     if (counts.rateLimitWaits > this.settings.maxRateLimitWaits) {
       throw new IntercomUnavailableError(
         'rate-limit',
@@ -127,7 +145,7 @@ export class JsonGetter {
   }
 
   /** Reads a 200 body within the page cap and validates it; a cut-off or invalid body is worth a retry. */
-  private async readPage<T>(response: Response, url: URL, validate: Validate<T>): Promise<Attempt<T>> {
+  private async readPage<T>(response: Response, url: URL, validate: Validate<T>, startedMs: number): Promise<Attempt<T>> {
     let text: string;
     try {
       text = await readCapped(response, this.settings.maxPageBytes);
@@ -149,11 +167,12 @@ export class JsonGetter {
         : `HTTP 200 with a body that is not valid JSON (${text.length} bytes)`;
       return { failure: { kind: 'invalid-body', detail }, server: false };
     }
-    const parsed = validate(json);
+    const parsed = validate(json, text.length);
     if (!parsed.success) {
       const detail = `HTTP 200 with JSON that is not an activity-log page: ${shortIssue(parsed.error)}`;
       return { failure: { kind: 'invalid-body', detail }, server: false };
     }
+    this.meter.observe((this.settings.now() - startedMs) / 1000, text.length);
     return { data: parsed.data };
   }
 }

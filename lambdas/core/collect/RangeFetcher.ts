@@ -1,49 +1,76 @@
 /**
  * Fetches the pages covering a window in API ranges, owning the range span (halved on repeated
- * 5xx, never below the minimum) and the ranges prefetched ahead when `concurrency` > 1.
+ * 5xx, never below the minimum) and the reading ahead of the ranges after the one being filled
+ * (`Prefetcher`: pages, not whole ranges, so memory is bounded whatever the range sizes).
  */
 import { IntercomUnavailableError } from '../errors.ts';
 import type { ActivityLogSource, FetchRangeOptions } from '../ports.ts';
-import type { ActivityPage, TimeRange } from '../intercom/schema.ts';
+import type { ActivityPage } from '../intercom/schema.ts';
+import { Prefetcher, apiRange } from './Prefetcher.ts';
 import type { RunCounters } from './RunCounters.ts';
-import { DAY_SECONDS, type ResolvedSettings } from './settings.ts';
+import { DAY_SECONDS, type ResolvedSettings, latestEnd } from './settings.ts';
 
-type FetcherSettings = Pick<ResolvedSettings, 'windowSeconds' | 'minRangeSeconds' | 'concurrency' | 'until' | 'observer'>;
+type FetcherSettings = Pick<ResolvedSettings, 'windowSeconds' | 'minRangeSeconds' | 'concurrency' | 'until' | 'observer'> &
+  Partial<Pick<ResolvedSettings, 'now'>>;
 
 export class RangeFetcher {
   #span: number;
-  /**
-   * Ranges fetched ahead of time when `concurrency` > 1: each holds a whole range's pages in
-   * memory, so memory grows with concurrency × range size; with 1 (the default) pages stream.
-   */
-  readonly #prefetched = new Map<string, Promise<ActivityPage[]>>();
+  readonly #prefetcher: Prefetcher;
 
   constructor(
-    private readonly source: ActivityLogSource,
+    source: ActivityLogSource,
     private readonly settings: FetcherSettings,
     private readonly counters: RunCounters,
+    /**
+     * false while no page of a range starting at `rangeStart` may be asked ahead of the window
+     * from `from` being filled, `pending` pages being asked ahead already (the run would not reach
+     * it in time, or is asked to stop).
+     */
+    mayFetchAhead: (from: number, rangeStart: number, pending: number) => boolean = () => true,
+    /** Pages per second of window time of the windows before (the planner's density), if known. */
+    private readonly density: () => number | undefined = () => undefined,
   ) {
     this.#span = settings.windowSeconds;
+    this.#windowSpan = this.#span;
+    this.#prefetcher = new Prefetcher(source, {
+      concurrency: settings.concurrency,
+      mayFetchAhead: (range, pending) => mayFetchAhead(this.#filling, range.after + 1, pending),
+    });
   }
 
-  /** The longest API range asked for now. */
+  /** The start of the window being filled, and the span of its ranges. */
+  #filling = Number.NEGATIVE_INFINITY;
+  #windowSpan: number;
+  /** Pages per second of window time the last range's first page reported (`total_pages`). */
+  #observedDensity: number | undefined;
+  /** The span ranges are cut to while read ahead, once decided (it then stays for the run). */
+  #cutSpan: number | undefined;
+
+  /** The longest API range asked for now (in the window being filled). */
   get span(): number {
-    return this.#span;
+    return this.#windowSpan;
   }
 
   /** Pages covering [from, to), in API ranges of at most `span`, halving the span on repeated 5xx. */
   async *pagesCovering(from: number, to: number, ranges: [number, number][]): AsyncGenerator<ActivityPage> {
-    // Ranges planned before a window changed shape (adoption after a crash) are of no use now.
-    for (const key of this.#prefetched.keys()) if (Number(key.split(':')[0]) + 1 < from) this.#prefetched.delete(key);
+    this.#filling = from;
+    this.#windowSpan = this.#spanFor(to - from);
     let cursor = from;
     while (cursor < to) {
-      const end = Math.min(cursor + this.#span, to);
+      const end = this.#prefetcher.endOfRangeAt(cursor, to) ?? Math.min(cursor + this.#windowSpan, to);
       // A second of margin on both sides; the window filter decides membership.
-      const range = { after: cursor - 1, before: end + 1 };
+      const range = apiRange(cursor, end);
       try {
-        for await (const page of this.#pagesOf(range, end)) {
+        const stream = this.#prefetcher.take(range, this.#options(), () => this.#upcoming(end, to));
+        let first = true;
+        for await (const page of stream.drain()) {
+          // A range's first page says how many it has: the density the ranges after it are cut by.
+          if (first && page.totalPages !== undefined) this.#observedDensity = page.totalPages / Math.max(1, end - cursor);
+          first = false;
           this.counters.pages += 1;
           yield page;
+          // The source's pace is better known with every page: read more ranges ahead if it allows.
+          this.#prefetcher.refill();
         }
         ranges.push([range.after, range.before]);
         cursor = end;
@@ -54,25 +81,55 @@ export class RangeFetcher {
     }
   }
 
-  /** One range's pages: the prefetched ones if this range was fetched ahead, else streamed. */
-  async *#pagesOf(range: TimeRange, end: number): AsyncGenerator<ActivityPage> {
-    const key = rangeKey(range.after, range.before);
-    const ahead = this.#prefetched.get(key);
-    if (ahead) {
-      this.#prefetched.delete(key);
-      this.#prefetchAfter(end);
-      yield* await ahead;
-    } else {
-      this.#prefetchAfter(end);
-      yield* this.source.fetchRange(range, this.#options());
+  /**
+   * The span of a window's ranges: `span`, or — once ranges are read ahead for latency — the span
+   * ranges are cut to, decided once for the run (`Prefetcher.cutSpan`) so that the ranges read
+   * ahead stay the ranges asked for: one range's pages come one after another, so a window read
+   * as one range would wait on its own pages however many ranges after it were read ahead.
+   */
+  #spanFor(_windowLength: number): number {
+    if (this.#cutSpan === undefined) {
+      const density = this.#observedDensity ?? this.density();
+      this.#cutSpan = this.#prefetcher.cutSpan(this.settings.windowSeconds, this.settings.minRangeSeconds, density);
+    }
+    return Math.min(this.#span, this.#cutSpan ?? this.#span);
+  }
+
+  /** Stops every read ahead: the run is over (or failed). */
+  close(): void {
+    this.#prefetcher.close();
+  }
+
+  /**
+   * The ranges expected after [.., end) of the window ending at `windowEnd`: the rest of this
+   * window, then whole windows up to `until` (or now). A window the planner shrinks, or a range
+   * halved, makes some of them unexpected: they are cancelled, not used.
+   */
+  *#upcoming(end: number, windowEnd: number): Generator<[number, number]> {
+    const now = this.settings.now;
+    const latest = now ? latestEnd({ now, until: this.settings.until }) : this.settings.until;
+    let cursor = end;
+    let windowTo = windowEnd;
+    let span = this.#windowSpan;
+    while (cursor < latest) {
+      if (cursor >= windowTo) {
+        // Windows after this one only once their cut is decided: ranges read ahead cut otherwise would be wasted.
+        span = this.#spanFor(this.settings.windowSeconds);
+        if (this.#cutSpan === undefined) return;
+        windowTo = Math.min(cursor + this.settings.windowSeconds, latest);
+      }
+      const rangeEnd = this.#prefetcher.endOfRangeAt(cursor, windowTo) ?? Math.min(cursor + span, windowTo);
+      yield [cursor, rangeEnd];
+      cursor = rangeEnd;
     }
   }
 
   /** Halves the span after repeated 5xx (true), unless it is at the minimum or the error is another. */
   #halveOn(error: unknown, failedSpan: number): boolean {
     if (!(error instanceof IntercomUnavailableError && error.kind === 'server' && this.#span > this.settings.minRangeSeconds)) return false;
-    this.#span = Math.max(this.settings.minRangeSeconds, Math.floor(this.#span / 2));
-    this.#prefetched.clear();
+    this.#span = Math.max(this.settings.minRangeSeconds, Math.floor(Math.min(this.#span, failedSpan) / 2));
+    this.#windowSpan = Math.min(this.#windowSpan, this.#span);
+    this.#prefetcher.clear();
     this.settings.observer.onWarning?.(
       `Intercom answered ${error.status ?? '5xx'} repeatedly for a ${formatSpan(failedSpan)} range; asking in ranges of ${formatSpan(this.#span)} from now on`,
     );
@@ -83,31 +140,7 @@ export class RangeFetcher {
   #options(): FetchRangeOptions {
     return this.#span > this.settings.minRangeSeconds ? { maxServerRetries: 2 } : {};
   }
-
-  async #fetchAll(range: TimeRange): Promise<ActivityPage[]> {
-    const pages: ActivityPage[] = [];
-    for await (const page of this.source.fetchRange(range, this.#options())) pages.push(page);
-    return pages;
-  }
-
-  /** Starts fetching the ranges of the windows after `from`, up to `concurrency` ranges in flight. */
-  #prefetchAfter(from: number): void {
-    if (this.settings.concurrency < 2) return;
-    let cursor = from;
-    while (this.#prefetched.size < this.settings.concurrency && cursor < this.settings.until) {
-      const end = Math.min(cursor + this.#span, this.settings.until);
-      const key = rangeKey(cursor - 1, end + 1);
-      if (!this.#prefetched.has(key)) {
-        const promise = this.#fetchAll({ after: cursor - 1, before: end + 1 });
-        promise.catch(() => undefined); // consumed (and rethrown) when its window is filled
-        this.#prefetched.set(key, promise);
-      }
-      cursor = end;
-    }
-  }
 }
-
-const rangeKey = (after: number, before: number) => `${after}:${before}`;
 
 function formatSpan(seconds: number): string {
   if (seconds % DAY_SECONDS === 0) return `${seconds / DAY_SECONDS} d`;

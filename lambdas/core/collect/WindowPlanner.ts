@@ -48,6 +48,11 @@ export class WindowPlanner {
     return planner;
   }
 
+  /** Pages per second of window time of the last window closed (or the head's), if known. */
+  get density(): number | undefined {
+    return this.#density;
+  }
+
   get budgeted(): boolean {
     return this.timeLeft !== undefined;
   }
@@ -55,6 +60,21 @@ export class WindowPlanner {
   /** True when the run has no time left for another page. */
   outOfTime(): boolean {
     return this.timeLeft !== undefined && this.timeLeft() <= 0;
+  }
+
+  /**
+   * Whether a page of the range starting at `rangeStart` may be read ahead while the window from
+   * `from` is filled: always without a budget; with one, only when the run is expected to reach
+   * that range with time to spare (density × window time × seconds per page within the planned
+   * share of the time left, counting the `pending` pages asked ahead and not yet come as spent),
+   * and never before this run has learned its pace. Read-ahead pages cost a budgeted run its time
+   * too, so they must never crowd out the window being filled.
+   */
+  reaches(from: number, rangeStart: number, pending = 0): boolean {
+    if (this.timeLeft === undefined) return true;
+    const left = this.timeLeft();
+    if (!(left > 0) || this.#density === undefined || this.#secondsPerPage === undefined) return false;
+    return (this.#density * Math.max(0, rangeStart - from) + 1 + pending) * this.#secondsPerPage <= left * PLAN_SHARE;
   }
 
   /** Learns from a closed window: its density and the run time each of its pages took. */

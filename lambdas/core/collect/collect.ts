@@ -20,7 +20,7 @@
  * `phases` (recovery, lookback, windows) and `RunCounters`.
  */
 import type { ActivityLogSource, ObjectStore } from '../ports.ts';
-import { openChain } from './openChain.ts';
+import { type OpenedChain, openChain } from './openChain.ts';
 import { type Recovered, type RunContext, collectLate, collectWindows, recoverUnsigned } from './phases.ts';
 import { RangeFetcher } from './RangeFetcher.ts';
 import { RunCounters } from './RunCounters.ts';
@@ -41,17 +41,40 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   const origin = chain.origin;
   s.observer.onStart?.({ workspaceId: s.workspaceId, origin, checkpoint: checkpointBefore, until: s.until, newArchive: opened.newArchive });
   const counters = new RunCounters();
-  const run: RunContext = {
+  const planner = WindowPlanner.fromHead(s.timeLeft, s.minRangeSeconds, chain.head);
+  const fetcher = new RangeFetcher(
     source,
-    store,
-    settings: s,
-    provenance: { runId: s.runId, collectorVersion: s.collectorVersion, apiHost: source.host, apiVersion: source.apiVersion },
-    chain,
+    s,
     counters,
-    fetcher: new RangeFetcher(source, s, counters),
-    planner: WindowPlanner.fromHead(s.timeLeft, s.minRangeSeconds, chain.head),
-    lookbackFrom: Math.max(origin, checkpointBefore - s.lookbackSeconds),
-  };
+    (from, rangeStart, pending) => !s.shouldStop() && planner.reaches(from, rangeStart, pending),
+    () => planner.density,
+  );
+  try {
+    return await collectFrom(
+      {
+        source,
+        store,
+        settings: s,
+        provenance: { runId: s.runId, collectorVersion: s.collectorVersion, apiHost: source.host, apiVersion: source.apiVersion },
+        chain,
+        counters,
+        fetcher,
+        planner,
+        lookbackFrom: Math.max(origin, checkpointBefore - s.lookbackSeconds),
+      },
+      opened,
+    );
+  } finally {
+    // Nothing keeps reading ahead once the run is over, whatever ended it.
+    fetcher.close();
+  }
+}
+
+/** The phases of one run, in order; the result. */
+async function collectFrom(run: RunContext, opened: OpenedChain): Promise<CollectResult> {
+  const { source, store, settings: s, chain, counters } = run;
+  const { recovery, checkpointBefore } = opened;
+  const origin = chain.origin;
 
   // 0. Recovery: re-collect from the last signed checkpoint into a signed manifest that supersedes the unsigned ones.
   const recovered: Recovered = recovery ? await recoverUnsigned(run, opened, recovery) : { superseded: [], accounted: new Set() };

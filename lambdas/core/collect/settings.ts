@@ -19,8 +19,8 @@ export const COLLECT_DEFAULTS = {
   lookbackSeconds: 3600,
   /** How far behind now a window must end to count as closed (CLI and Lambda compute `until` with it). */
   settleLagSeconds: 600,
-  /** API ranges fetched at once. */
-  concurrency: 1,
+  /** Most API ranges read at once; the run reads fewer when the latency or the rate budget says so. */
+  concurrency: 16,
 } as const;
 
 /** `5d`, `1h`, `15m`, `90s`: a duration as the CLI's `--window`-style options take it. */
@@ -46,7 +46,10 @@ export interface CollectSettings {
   /** Horizon re-read behind the checkpoint for late entries. @default 3600 */
   readonly lookbackSeconds?: number;
   readonly partMaxBytes?: number;
-  /** API ranges fetched at once, across windows. Each prefetched range is held in memory. @default 1 */
+  /**
+   * Most API ranges read at once, across windows: the run picks fewer from the source's observed
+   * latency and rate budget, and holds at most PREFETCH_LIMITS of pages ahead. @default 16
+   */
   readonly concurrency?: number;
   readonly runId: string;
   readonly collectorVersion: string;

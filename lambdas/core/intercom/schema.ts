@@ -66,6 +66,8 @@ export interface ActivityPage {
   readonly quarantined: QuarantinedEntry[];
   /** The server's `pages.total_pages` for the range, when it sent a positive one: an estimate, never trusted for completeness. */
   readonly totalPages?: number;
+  /** The page's body size as served, where the source reads one: bounds what prefetching holds. */
+  readonly bytes?: number;
 }
 
 /** Splits a page's raw entries into valid ones and quarantined ones. */

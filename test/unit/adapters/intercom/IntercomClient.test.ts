@@ -241,6 +241,69 @@ describe('IntercomClient.fetchRange()', () => {
     expect(events.some((e) => e.type === 'paced')).toBe(true);
   });
 
+  it('calls off a range read ahead: the request in flight is aborted, not retried, and nothing more is asked', async () => {
+    const calls: string[] = [];
+    const controller = new AbortController();
+    const fn = (async (input: URL | RequestInfo, init?: RequestInit) => {
+      calls.push(String(input));
+      // Never answers on its own: only the abort ends it, as a slow Intercom would.
+      return new Promise<Response>((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal?.reason)));
+    }) as typeof fetch;
+    const client = new IntercomClient({ token: 't', fetch: fn, sleep: noSleep });
+    const reading = drain(client.fetchRange({ after: 1, before: 2 }, {}, controller.signal));
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    await expect(reading).rejects.toThrow(/cancelled/);
+    expect(calls).toHaveLength(1);
+    // The budget does not count the called-off request as still in flight: the next one goes at once.
+    const { fn: answer } = scriptedFetch([emptyPage]);
+    await drain(new IntercomClient({ token: 't', fetch: answer, sleep: noSleep }).fetchRange({ after: 1, before: 2 }));
+  });
+
+  it('reports a smaller share of the budget after a 429, so fewer ranges are read at once', async () => {
+    const limited = json(
+      429,
+      { type: 'error.list', errors: [{ code: 'rate_limit_exceeded' }] },
+      {
+        'x-ratelimit-limit': '1000',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': '1',
+      },
+    );
+    const ok = json(
+      200,
+      { type: 'activity_log.list', pages: { next: null, total_pages: 1 }, activity_logs: [] },
+      { 'x-ratelimit-limit': '1000', 'x-ratelimit-remaining': '999', 'x-ratelimit-reset': '2' },
+    );
+    const { fn } = scriptedFetch([ok, limited, ok]);
+    let now = 0;
+    const sleep = async (ms: number) => {
+      now += ms;
+    };
+    const client = new IntercomClient({ token: 't', fetch: fn, sleep, now: () => now });
+    await drain(client.fetchRange({ after: 1, before: 2 }));
+    expect(client.pace().requestsPerSecond).toBe(100);
+    expect(client.pace().latencySeconds).toBeGreaterThanOrEqual(0);
+    expect(client.pace().largestPageBytes).toBeGreaterThan(0);
+    await drain(client.fetchRange({ after: 2, before: 3 }));
+    expect(client.pace().requestsPerSecond).toBe(50);
+  });
+
+  it('keeps within the budget with several ranges read at once through one client', async () => {
+    const s = await simulator({ budget: 12, rateWindowSeconds: 1 }, 300);
+    const events: ClientEvent[] = [];
+    const client = new IntercomClient({ token: s.token, baseUrl: s.url, perPage: 10, onEvent: (e) => events.push(e) });
+    // Eight ranges at once, as the collector reads ranges ahead: every answer's remaining budget is
+    // shared by the requests still in flight, so none of them may count on it alone.
+    const ranges = Array.from({ length: 8 }, (_, i) => ({ after: T0 + i * 3 * 3600, before: T0 + (i + 1) * 3 * 3600 }));
+    const drained = await Promise.all(ranges.map((r) => drain(client.fetchRange(r))));
+    const expected = ranges.reduce((n, r) => n + s.visibleBetween(r.after, r.before).length, 0);
+    expect(drained.reduce((n, d) => n + d.ids.length, 0)).toBe(expected);
+    expect(s.stats.activityRequests).toBeGreaterThan(24);
+    expect(s.stats.status[429] ?? 0).toBeLessThanOrEqual(1);
+    expect(events.some((e) => e.type === 'paced')).toBe(true);
+  });
+
   it('keeps part of the budget for other apps when given a budget share', async () => {
     const s = await simulator({ budget: 20, rateWindowSeconds: 1 }, 300);
     const remainingSeen: number[] = [];
