@@ -1,0 +1,82 @@
+/**
+ * Attacks on the client as the collector uses it while reading ranges ahead: several requests in
+ * flight through one client, answers that overtake each other, headers that lie.
+ */
+import { describe, expect, it } from 'vitest';
+import { IntercomClient } from '../../../../lambdas/adapters/intercom/IntercomClient.ts';
+import type { ActivityPage } from '../../../../lambdas/core/intercom/schema.ts';
+
+const page = { type: 'activity_log.list', pages: { type: 'pages', next: null, page: 1, per_page: 250, total_pages: 1 }, activity_logs: [] };
+const limited = { type: 'error.list', errors: [{ code: 'rate_limit_exceeded' }] };
+
+async function drain(pages: AsyncIterable<ActivityPage>): Promise<number> {
+  let n = 0;
+  for await (const _ of pages) n += 1;
+  return n;
+}
+
+/**
+ * An honest server counting a budget of `limit` requests per 10 s window, whose answers come
+ * back last asked first (one a turn): the latest answer to arrive is the oldest count.
+ */
+function overtakingServer(limit: number) {
+  let now = 0;
+  let windowStart = 0;
+  let used = 0;
+  const statuses: number[] = [];
+  const held: (() => void)[] = [];
+  let running = true;
+  let idle = 0;
+  // Waits for the requests sent together, then answers the last one first.
+  const release = () =>
+    setImmediate(() => {
+      idle = held.length > 0 ? idle + 1 : 0;
+      if (held.length >= 4 || idle > 20) {
+        held.pop()?.();
+        idle = 0;
+      }
+      if (running) release();
+    });
+  release();
+  const fetch = (async () => {
+    if (now >= windowStart + 10_000) {
+      windowStart = Math.floor(now / 10_000) * 10_000;
+      used = 0;
+    }
+    used += 1;
+    const status = used > limit ? 429 : 200;
+    statuses.push(status);
+    const headers = {
+      'content-type': 'application/json',
+      'x-ratelimit-limit': String(limit),
+      'x-ratelimit-remaining': String(Math.max(0, limit - used)),
+      'x-ratelimit-reset': String((windowStart + 10_000) / 1000),
+    };
+    const response = new Response(JSON.stringify(status === 200 ? page : limited), { status, headers });
+    return new Promise<Response>((resolve) => held.push(() => resolve(response)));
+  }) as typeof globalThis.fetch;
+  const sleep = async (ms: number) => {
+    now += ms;
+  };
+  return { fetch, sleep, now: () => now, statuses, stop: () => (running = false) };
+}
+
+describe('read-ahead through one client (attacks)', () => {
+  it('answers overtaken by later ones never raise the remaining budget: honest headers, no 429', async () => {
+    const server = overtakingServer(20);
+    const client = new IntercomClient({ token: 't', fetch: server.fetch, sleep: server.sleep, now: server.now });
+    try {
+      // The budget is learned first, then eight ranges are read at once, three times over.
+      await drain(client.fetchRange({ after: 0, before: 1 }));
+      for (let round = 0; round < 3; round += 1) {
+        const ranges = Array.from({ length: 8 }, (_, i) => ({ after: round * 100 + i, before: round * 100 + i + 1 }));
+        const pages = await Promise.all(ranges.map((r) => drain(client.fetchRange(r))));
+        expect(pages).toEqual(Array(8).fill(1));
+      }
+    } finally {
+      server.stop();
+    }
+    expect(server.statuses.filter((s) => s === 200)).toHaveLength(25);
+    expect(server.statuses.filter((s) => s === 429)).toHaveLength(0);
+  });
+});
