@@ -73,8 +73,11 @@ export class RateBudget {
 
   untilResetMs(): number | undefined {
     if (!this.rate) return undefined;
-    // Reset is in whole seconds: add a little so we never arrive a moment early.
-    return Math.max(0, this.rate.resetAtMs - this.settings.now()) + 50 + Math.round(this.settings.random() * 100);
+    // Reset is in whole seconds: add a little so we never arrive a moment early. Never more than
+    // one rate window: a reset said to be further away is a lie (a run would sleep for days, or
+    // past setTimeout's limit not at all and hammer the server).
+    const untilReset = Math.min(RATE_WINDOW_SECONDS * 1000, Math.max(0, this.rate.resetAtMs - this.settings.now()));
+    return untilReset + 50 + Math.round(this.settings.random() * 100);
   }
 
   /**

@@ -79,4 +79,30 @@ describe('read-ahead through one client (attacks)', () => {
     expect(server.statuses.filter((s) => s === 200)).toHaveLength(25);
     expect(server.statuses.filter((s) => s === 429)).toHaveLength(0);
   });
+
+  it('never sleeps past the 10 s rate window however far away a lying X-RateLimit-Reset says the reset is', async () => {
+    let now = 0;
+    const sleeps: number[] = [];
+    let asked = 0;
+    const fetch = (async () => {
+      asked += 1;
+      // No budget left, and a reset a year away; then a 429 saying the same.
+      const headers = {
+        'content-type': 'application/json',
+        'x-ratelimit-limit': '100',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(now / 1000 + 365 * 86_400),
+      };
+      const status = asked === 2 ? 429 : 200;
+      return new Response(JSON.stringify(status === 200 ? page : limited), { status, headers });
+    }) as typeof globalThis.fetch;
+    const sleep = async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    };
+    const client = new IntercomClient({ token: 't', fetch, sleep, now: () => now });
+    for (let i = 0; i < 3; i += 1) expect(await drain(client.fetchRange({ after: i, before: i + 1 }))).toBe(1);
+    expect(sleeps.length).toBeGreaterThan(1);
+    for (const ms of sleeps) expect(ms).toBeLessThanOrEqual(10_150);
+  });
 });
