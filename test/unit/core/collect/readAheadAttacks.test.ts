@@ -6,6 +6,13 @@ import { describe, expect, it } from 'vitest';
 import type { ActivityPage, TimeRange } from '../../../../lambdas/core/intercom/schema.ts';
 import type { ActivityLogSource, SourcePace } from '../../../../lambdas/core/ports.ts';
 import { Prefetcher, apiRange } from '../../../../lambdas/core/collect/Prefetcher.ts';
+import { collect } from '../../../../lambdas/core/collect/collect.ts';
+import type { FetchRangeOptions } from '../../../../lambdas/core/ports.ts';
+import { verifyArchive } from '../../../../lambdas/core/verify/verify.ts';
+import { crashingStore } from '../../../helpers/collecting.ts';
+import { duplicateIds, listedLines } from '../../../helpers/archive.ts';
+import { MemoryObjectStore } from '../../../helpers/MemoryObjectStore.ts';
+import { MemorySource, spreadEntries } from '../../../helpers/MemorySource.ts';
 
 const HOUR = 3600;
 const T0 = Date.UTC(2025, 2, 3) / 1000;
@@ -44,7 +51,74 @@ class GrowingSource implements ActivityLogSource {
   }
 }
 
+const DAY = 86_400;
+
+/** A MemorySource (no pace: read the configured concurrency at once) that tells whether a page was asked for after the run ended. */
+class TrackedSource extends MemorySource {
+  open = 0;
+  maxOpen = 0;
+  askedAfterEnd = 0;
+  ended = false;
+
+  override async *fetchRange(range: TimeRange, options?: FetchRangeOptions): AsyncGenerator<ActivityPage> {
+    this.open += 1;
+    this.maxOpen = Math.max(this.maxOpen, this.open);
+    try {
+      for await (const page of super.fetchRange(range, options)) {
+        await tick();
+        yield page;
+        // Resumed: the collector asked for the next page.
+        if (this.ended) this.askedAfterEnd += 1;
+      }
+    } finally {
+      this.open -= 1;
+    }
+  }
+}
+
+const settings = {
+  workspaceId: 'ws-memory',
+  collectorVersion: '0.0.0-test',
+  since: T0,
+  until: T0 + 8 * DAY,
+  windowSeconds: DAY,
+  lookbackSeconds: 0,
+  concurrency: 16,
+  now: () => new Date((T0 + 30 * DAY) * 1000),
+};
+
 describe('reading ahead (attacks)', () => {
+  it('a run killed while ranges are read ahead, rerun at once: every entry listed once, nothing read after either run ended', async () => {
+    const entries = spreadEntries('e', T0, T0 + 8 * DAY, 8 * 300);
+    const probe = new MemoryObjectStore();
+    const probeSource = new TrackedSource(entries, { perPage: 50 });
+    await collect(probeSource, probe, { ...settings, runId: 'probe' });
+    // Several windows read at once: the kills below land while ranges are read ahead.
+    expect(probeSource.maxOpen).toBeGreaterThan(4);
+    const totalPuts = probe.puts;
+    expect(totalPuts).toBeGreaterThan(8);
+    for (let crashAt = 1; crashAt <= totalPuts; crashAt += 2) {
+      for (const when of ['before', 'after'] as const) {
+        const store = new MemoryObjectStore();
+        const killed = new TrackedSource(entries, { perPage: 50 });
+        await expect(collect(killed, crashingStore(store, crashAt, when), { ...settings, runId: 'killed' })).rejects.toThrow(
+          /simulated crash/,
+        );
+        killed.ended = true;
+        const rerunSource = new TrackedSource(entries, { perPage: 50 });
+        await collect(rerunSource, store, { ...settings, runId: 'rerun' });
+        rerunSource.ended = true;
+        for (let i = 0; i < 5; i++) await tick();
+        // Every range read ahead was called off when its run ended: none left open, none read on.
+        expect([killed.open, killed.askedAfterEnd, rerunSource.open, rerunSource.askedAfterEnd]).toEqual([0, 0, 0, 0]);
+        const lines = await listedLines(store);
+        expect(duplicateIds(lines)).toEqual([]);
+        expect(lines.length, `crash ${when} put ${crashAt}`).toBe(entries.length);
+        expect((await verifyArchive(store)).ok).toBe(true);
+      }
+    }
+  });
+
   it('holds at most its byte bound and one page more once a page of that size was seen, however many ranges are read', async () => {
     const source = new GrowingSource(12, MiB);
     const prefetcher = new Prefetcher(source, { concurrency: 16, mayFetchAhead: () => true });
