@@ -105,4 +105,29 @@ describe('read-ahead through one client (attacks)', () => {
     expect(sleeps.length).toBeGreaterThan(1);
     for (const ms of sleeps) expect(ms).toBeLessThanOrEqual(10_150);
   });
+
+  it('a range called off while it sits out a 429 sends nothing more when the wait ends', async () => {
+    let asked = 0;
+    const fetch = (async () => {
+      asked += 1;
+      return new Response(JSON.stringify(limited), { status: 429, headers: { 'content-type': 'application/json' } });
+    }) as typeof globalThis.fetch;
+    let wake: (() => void) | undefined;
+    const sleeping = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    let slept = 0;
+    const sleep = (_ms: number) => {
+      slept += 1;
+      return sleeping;
+    };
+    const controller = new AbortController();
+    const client = new IntercomClient({ token: 't', fetch, sleep });
+    const reading = drain(client.fetchRange({ after: 1, before: 2 }, {}, controller.signal));
+    while (slept === 0) await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    wake?.();
+    await expect(reading).rejects.toThrow(/cancelled/);
+    expect(asked).toBe(1);
+  });
 });

@@ -144,4 +144,27 @@ describe('reading ahead (attacks)', () => {
     expect(Math.max(...later)).toBeLessThanOrEqual(8 * MiB + MiB);
     expect(prefetcher.heldBytes).toBe(0);
   });
+
+  it('never deadlocks: ranges waiting at a full gate, then told they may not read ahead (out of time), are read whole when their turn comes', async () => {
+    const source = new GrowingSource(6, 2000);
+    let drained = 0;
+    const prefetcher = new Prefetcher(
+      source,
+      { concurrency: 8, mayFetchAhead: () => drained < 3 },
+      { maxBufferedBytes: 1_000_000, maxBufferedPages: 2 },
+    );
+    const ranges = Array.from({ length: 10 }, (_, i) => [T0 + i * HOUR, T0 + (i + 1) * HOUR] as [number, number]);
+    const ids: string[] = [];
+    for (let i = 0; i < ranges.length; i++) {
+      const [from, to] = ranges[i]!;
+      const stream = prefetcher.take(apiRange(from, to), {}, () => ranges.slice(i + 1));
+      for await (const page of stream.drain()) {
+        drained += 1;
+        ids.push(...page.entries.map((e) => e.id));
+        prefetcher.refill();
+      }
+    }
+    expect(ids).toEqual(ranges.flatMap(([from, to]) => Array.from({ length: 6 }, (_, p) => `${apiRange(from, to).after}-${p}`)));
+    expect(prefetcher.heldBytes).toBe(0);
+  });
 });
