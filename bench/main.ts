@@ -19,6 +19,7 @@ import { printAlertFigures } from './alerts.ts';
 import { printWebhookFigures } from './webhook.ts';
 import { printPackFigures } from './reportFigures.ts';
 import { printSearchFigures } from './searchFigures.ts';
+import { printS3VerifyFigures } from './s3VerifyFigures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DAY = 86_400;
@@ -140,36 +141,7 @@ async function throughput() {
 
 /** S3 verify of a many-window signed archive against an in-process S3 with 20 ms per request. */
 async function s3verify() {
-  const windows = Number(process.env.BENCH_S3_WINDOWS ?? 100_000);
-  const cfg = { windows, busyEvery: 4, latencyMs: 20, concurrency: 32 };
-  const child = tsx('bench/s3-verify-process.ts', cfg);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d));
-  await new Promise((resolve) => child.on('close', resolve));
-  const r = JSON.parse(out.trim().split('\n').pop()!) as {
-    ok: boolean;
-    objects: number;
-    lockStates: number;
-    requests: number;
-    maxInFlight: number;
-    seconds: number;
-    objectsPerSecond: number;
-    requestsPerSecond: number;
-    cpuSeconds: number;
-    peakRssMB: number;
-  };
-  // Each object costs a read and a lock state (three requests at once): two round trips.
-  const ideal = cfg.concurrency / (cfg.latencyMs / 1000) / 2;
-  console.log(
-    `\nS3 verify of ${windows} windows (every ${cfg.busyEvery}th with a part), ${cfg.latencyMs} ms per request, ${cfg.concurrency} at once: ${r.ok ? 'OK' : 'PROBLEMS'}`,
-  );
-  console.log(
-    `  ${r.objects} objects and ${r.lockStates} lock states in ${r.seconds.toFixed(1)} s; ${r.requests} requests (${Math.round(r.requestsPerSecond)}/s, at most ${r.maxInFlight} in flight); CPU ${r.cpuSeconds.toFixed(1)} s, RSS ${r.peakRssMB.toFixed(0)} MB`,
-  );
-  const target = 0.8 * ideal;
-  console.log(
-    `  objects/s       ${r.objectsPerSecond.toFixed(0).padStart(8)}  target >= ${target.toFixed(0)} (80% of ${ideal.toFixed(0)}: ${cfg.concurrency} requests per ${cfg.latencyMs} ms, two round trips per object) ${r.objectsPerSecond >= target ? 'met' : 'MISSED'}`,
-  );
+  await printS3VerifyFigures(Number(process.env.BENCH_S3_WINDOWS ?? 100_000));
 }
 
 /** Backfill at a realistic 150 ms per request: one range at a time against the default (ranges read ahead, pages bounded). */

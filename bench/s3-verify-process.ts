@@ -6,11 +6,15 @@ import { S3ObjectStore } from '../lambdas/adapters/aws/S3ObjectStore.ts';
 import { verifyArchive } from '../lambdas/core/verify/verify.ts';
 import { latencyS3 } from '../test/helpers/latencyS3.ts';
 import { buildBenchArchive } from './s3Archive.ts';
+import { readArchiveFile } from './s3ArchiveFile.ts';
 
-const cfg = JSON.parse(process.argv[2]!) as { windows: number; busyEvery: number; latencyMs: number; concurrency: number };
+const cfg = JSON.parse(process.argv[2]!) as { windows: number; busyEvery: number; latencyMs: number; concurrency: number; file?: string };
 const built = performance.now();
-const archive = await buildBenchArchive(cfg.windows, cfg.busyEvery);
+// From a file built in another process (bench/s3-archive-process.ts): the building's garbage is not this process's RSS.
+const archive = cfg.file ? await readArchiveFile(cfg.file) : await buildBenchArchive(cfg.windows, cfg.busyEvery);
 const buildSeconds = (performance.now() - built) / 1000;
+// The archive itself lives in this process: what verify adds is measured from here.
+const rssAfterBuildMB = process.memoryUsage().rss / 1e6;
 const s3 = latencyS3(archive.objects, 'bench-bucket', cfg.latencyMs);
 const store = new S3ObjectStore(s3.client, { bucket: 'bench-bucket' });
 const t0 = performance.now();
@@ -40,6 +44,8 @@ process.stdout.write(
     lockStates: result.lockChecked,
     requests: s3.counts.requests,
     maxInFlight: s3.counts.maxInFlight,
+    byOperation: s3.counts.byOperation,
+    meanDelayMs: s3.counts.delayMsTotal / Math.max(1, s3.counts.requests),
     seconds,
     buildSeconds,
     untilFirstPartSeconds: phases.untilFirstPart ?? null,
@@ -48,6 +54,7 @@ process.stdout.write(
     requestsPerSecond: s3.counts.requests / seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6,
+    rssAfterBuildMB,
   })}\n`,
 );
 s3.restore();

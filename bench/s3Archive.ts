@@ -3,7 +3,7 @@
  * signature writers (collecting 100,000 windows over HTTP would take longer than verifying them):
  * a genesis, then windows of 15 minutes, every `busyEvery`-th with one small part and its index.
  */
-import { createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { type KeyObject, createHash, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PublicKeyVerifier } from '../lambdas/core/signing/PublicKeyVerifier.ts';
 import { Ed25519Signer } from '../lambdas/adapters/local/Ed25519Signer.ts';
@@ -43,10 +43,11 @@ export interface BenchArchive {
   readonly workspaceId: string;
 }
 
-export async function buildBenchArchive(windows: number, busyEvery = 4): Promise<BenchArchive> {
+/** `privateKey` given: the same archive byte for byte on every run (every date follows from its window). */
+export async function buildBenchArchive(windows: number, busyEvery = 4, privateKey?: KeyObject): Promise<BenchArchive> {
   const objects = new Map<string, Buffer>();
   const store = new MapStore(objects);
-  const { privateKey } = generateKeyPairSync('ed25519');
+  privateKey ??= generateKeyPairSync('ed25519').privateKey;
   const signer = new Ed25519Signer(privateKey);
   const base = {
     workspaceId: WORKSPACE,
@@ -58,16 +59,25 @@ export async function buildBenchArchive(windows: number, busyEvery = 4): Promise
   };
   let head = await appendManifest(
     store,
-    newManifest({ ...base, seq: 0, kind: 'genesis', from: START, to: START, checkpoint: START, prevSha256: null, writtenAt: new Date() }),
+    newManifest({
+      ...base,
+      seq: 0,
+      kind: 'genesis',
+      from: START,
+      to: START,
+      checkpoint: START,
+      prevSha256: null,
+      writtenAt: new Date(START * 1000),
+    }),
   );
-  let signature: SignatureRecord = await signManifest(store, signer, head, undefined);
+  let signature: SignatureRecord = await signManifest(store, signer, head, undefined, new Date(START * 1000));
   for (let w = 0; w < windows; w++) {
     const from = START + w * WINDOW;
     const fields = { ...base, seq: w + 1, kind: 'window' as const, from, to: from + WINDOW, checkpoint: from + WINDOW };
     let manifest: Manifest = newManifest({ ...fields, prevSha256: head.sha256, writtenAt: new Date((from + WINDOW) * 1000) });
     if (w % busyEvery === 0) manifest = withPart(objects, manifest, from);
     head = await appendManifest(store, manifest);
-    signature = await signManifest(store, signer, head, signature);
+    signature = await signManifest(store, signer, head, signature, new Date((from + WINDOW) * 1000));
   }
   return { objects, verifier: new PublicKeyVerifier(createPublicKey(privateKey)), workspaceId: WORKSPACE };
 }
@@ -77,7 +87,8 @@ function withPart(objects: Map<string, Buffer>, manifest: Manifest, from: number
     (i) =>
       `{"id":"${manifest.seq}-${i}","workspace_id":"${WORKSPACE}","created_at":${from + 60 * i},"activity_type":"admin_login_success"}\n`,
   );
-  const body = gzipSync(lines.join(''));
+  // A copy: gzipSync's answer is a view of a 16 KB buffer, and 25,000 of those would be 400 MB of the bench's RSS.
+  const body = Buffer.from(gzipSync(lines.join('')));
   const key = dataKey(WORKSPACE, utcDate(from), from, 'part', 0);
   objects.set(key, body);
   const sha256 = createHash('sha256').update(body).digest('hex');

@@ -58,6 +58,12 @@ export interface ObjectStore {
   list(prefix: string, options?: { startAfter?: string }): AsyncIterable<ObjectInfo>;
   /** How the store holds the object under lock (S3: GetObjectRetention + GetObjectAttributes). */
   objectLock?(key: string): Promise<ObjectLockInfo | undefined>;
+  /**
+   * The bytes, and the lock state when the same answer carries it (S3: GetObject's Object Lock
+   * and checksum headers), so verify need not ask objectLock in a second round trip. No `lock`:
+   * the answer did not say; ask objectLock. Throws like get.
+   */
+  getWithLock?(key: string): Promise<{ body: Buffer; lock?: ObjectLockInfo }>;
   /** Places (`on`) or releases an S3 legal hold on the object (locally: on its lock record). */
   setLegalHold?(key: string, on: boolean): Promise<void>;
   /**

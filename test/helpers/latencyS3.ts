@@ -1,86 +1,65 @@
 /**
- * An in-process S3 for the verify bench: the real S3ObjectStore and S3Client command objects,
- * answered from a map after an injected delay per request (s3rver cannot inject latency).
- * Every object is locked COMPLIANCE for seven years, with S3's SHA-256 checksum.
+ * An in-process S3 for the verify bench and tests: the real S3ObjectStore and the real S3Client
+ * (serializers, signing, retries, XML parsing), with a smithy request handler in place of the
+ * network that answers from a map after an injected delay per request (s3rver cannot inject
+ * latency). It keeps nothing per request but counters (aws-sdk-client-mock keeps every call's
+ * arguments and result, which at a million requests is gigabytes). Every object is locked
+ * COMPLIANCE for seven years (`locks` names exceptions), with S3's SHA-256 checksum.
  */
-import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import {
-  GetObjectAttributesCommand,
-  GetObjectCommand,
-  GetObjectLegalHoldCommand,
-  GetObjectRetentionCommand,
-  ListObjectVersionsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { sdkStreamMixin } from '@smithy/util-stream';
-import { mockClient } from 'aws-sdk-client-mock';
+import { S3Client } from '@aws-sdk/client-s3';
+import { type FakeLock, S3Answers } from './s3Answers.ts';
 
-export function latencyS3(objects: ReadonlyMap<string, Buffer>, bucket: string, latencyMs: number) {
-  const mock = mockClient(S3Client);
-  const counts = { requests: 0, inFlight: 0, maxInFlight: 0 };
-  const keys = [...objects.keys()].sort();
-  const written = new Date(Date.UTC(2025, 0, 1));
-  const until = new Date(Date.UTC(2032, 0, 2));
-  const delayed =
-    <I, O>(answer: (input: I) => O) =>
-    async (input: I): Promise<O> => {
+/** What a request handler gets from the SDK (the parts this fake reads). */
+interface SdkRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query?: Record<string, string | string[] | null>;
+  readonly headers: Record<string, string>;
+}
+
+export interface LatencyCounts {
+  requests: number;
+  inFlight: number;
+  maxInFlight: number;
+  /** Requests by S3 operation. */
+  readonly byOperation: Record<string, number>;
+  /** Sum of the delays as they happened (a timer fires late when the event loop is busy). */
+  delayMsTotal: number;
+}
+
+export function latencyS3(
+  objects: ReadonlyMap<string, Buffer>,
+  bucket: string,
+  latencyMs: number,
+  locks: ReadonlyMap<string, FakeLock> = new Map(),
+) {
+  const answers = new S3Answers(objects, bucket, locks);
+  const counts: LatencyCounts = { requests: 0, inFlight: 0, maxInFlight: 0, byOperation: {}, delayMsTotal: 0 };
+  const requestHandler = {
+    async handle(request: SdkRequest) {
       counts.requests += 1;
       counts.inFlight += 1;
       counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
-      await new Promise((resolve) => setTimeout(resolve, latencyMs));
-      counts.inFlight -= 1;
-      return answer(input);
-    };
-  const page = (prefix: string, after: string) => {
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (keys[mid]! <= after || keys[mid]! < prefix) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: string[] = [];
-    for (let i = lo; i < keys.length && out.length < 1000 && keys[i]!.startsWith(prefix); i++) out.push(keys[i]!);
-    return out;
+      const started = performance.now();
+      try {
+        await new Promise((resolve) => setTimeout(resolve, latencyMs));
+        counts.delayMsTotal += performance.now() - started;
+        const { operation, response } = answers.answer(request.method, request.path, request.query ?? {}, request.headers);
+        counts.byOperation[operation] = (counts.byOperation[operation] ?? 0) + 1;
+        return { response };
+      } finally {
+        counts.inFlight -= 1;
+      }
+    },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+    destroy: () => undefined,
   };
-  mock.on(ListObjectsV2Command).callsFake(
-    delayed((input: { Prefix?: string; StartAfter?: string; ContinuationToken?: string }) => {
-      const found = page(input.Prefix ?? '', input.ContinuationToken ?? input.StartAfter ?? '');
-      const more = found.length === 1000 && page(input.Prefix ?? '', found[999]!).length > 0;
-      return {
-        Contents: found.map((Key) => ({ Key, Size: objects.get(Key)!.length })),
-        IsTruncated: more,
-        ...(more && { NextContinuationToken: found[999] }),
-      };
-    }),
-  );
-  mock.on(ListObjectVersionsCommand).callsFake(
-    delayed((input: { Prefix?: string; KeyMarker?: string }) => {
-      const found = page(input.Prefix ?? '', input.KeyMarker ?? '');
-      const more = found.length === 1000 && page(input.Prefix ?? '', found[999]!).length > 0;
-      return {
-        Versions: found.map((Key) => ({ Key, VersionId: 'v1', IsLatest: true, Size: objects.get(Key)!.length, LastModified: written })),
-        IsTruncated: more,
-        ...(more && { NextKeyMarker: found[999], NextVersionIdMarker: 'v1' }),
-      };
-    }),
-  );
-  mock.on(GetObjectCommand).callsFake(
-    delayed((input: { Key?: string }) => {
-      const body = objects.get(input.Key!)!;
-      return { Body: sdkStreamMixin(Readable.from([body])), ContentLength: body.length };
-    }),
-  );
-  mock.on(GetObjectAttributesCommand).callsFake(
-    delayed((input: { Key?: string }) => ({
-      LastModified: written,
-      ObjectSize: objects.get(input.Key!)!.length,
-      Checksum: { ChecksumSHA256: createHash('sha256').update(objects.get(input.Key!)!).digest('base64') },
-    })),
-  );
-  mock.on(GetObjectRetentionCommand).callsFake(delayed(() => ({ Retention: { Mode: 'COMPLIANCE', RetainUntilDate: until } })));
-  mock.on(GetObjectLegalHoldCommand).callsFake(delayed(() => ({ LegalHold: { Status: 'OFF' } })));
-  return { client: new S3Client({ region: 'eu-west-1' }), counts, bucket, restore: () => mock.restore() };
+  const client = new S3Client({
+    region: 'eu-west-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench-secret' },
+    requestHandler,
+  });
+  return { client, counts, bucket, restore: () => client.destroy() };
 }

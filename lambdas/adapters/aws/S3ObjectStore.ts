@@ -20,6 +20,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { IntegrityError, ObjectNotFoundError } from '../../core/errors.ts';
+import { lockFromGetObject } from './s3LockHeaders.ts';
 import type { ObjectInfo, ObjectLockInfo, ObjectStore, ObjectVersionInfo, PutResult, Retention } from '../../core/ports.ts';
 
 export interface S3ObjectStoreOptions {
@@ -114,6 +115,18 @@ export class S3ObjectStore implements ObjectStore {
     try {
       const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
       return Buffer.from(await out.Body!.transformToByteArray());
+    } catch (error) {
+      if (status(error) === 404 || (error as Error).name === 'NoSuchKey') throw new ObjectNotFoundError(key);
+      throw error;
+    }
+  }
+
+  /** One GetObject with its checksum: the bytes, and the lock state its headers carry (see s3LockHeaders.ts). */
+  async getWithLock(key: string): Promise<{ body: Buffer; lock?: ObjectLockInfo }> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ChecksumMode: 'ENABLED' }));
+      const lock = lockFromGetObject(out);
+      return { body: Buffer.from(await out.Body!.transformToByteArray()), ...(lock && { lock }) };
     } catch (error) {
       if (status(error) === 404 || (error as Error).name === 'NoSuchKey') throw new ObjectNotFoundError(key);
       throw error;

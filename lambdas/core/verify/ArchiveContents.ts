@@ -4,17 +4,18 @@
  * each chain's head, and a summary per workspace.
  */
 import { manifestKey } from '../archive/keys.ts';
-import { type Manifest, type ManifestPart, isWindowKind, iso } from '../archive/manifest.ts';
-import { indexBody } from '../archive/partIndex.ts';
+import { type ManifestPart, isWindowKind, iso } from '../archive/manifest.ts';
 import type { WalkedChain } from './chainWalk.ts';
 import type { ChainWeight } from './chainWeight.ts';
+import { type ManifestFacts, type ManifestRange, manifestRange } from './manifestFacts.ts';
 import type { ProblemList } from './ProblemList.ts';
 import type { ChainSignatures } from './SignatureCheck.ts';
 import type { ArchiveException, VerifyResult, WorkspaceSummary } from './types.ts';
 
 export interface PartRef {
   readonly part: ManifestPart;
-  readonly manifest: Manifest;
+  /** The manifest that lists it: its range, one record shared by its parts. */
+  readonly manifest: ManifestRange;
   readonly quarantine: boolean;
 }
 
@@ -28,8 +29,8 @@ export class ArchiveContents {
   readonly conflicts: VerifyResult['conflicts'][number][] = [];
   /** Objects a manifest accounts for as not-data (rejected_parts), with the manifest. */
   readonly rejectedKeys = new Map<string, { sha256: string; seq: number; workspaceId: string }>();
-  /** Index objects the manifests name, with the bytes they must hold. */
-  readonly indexes = new Map<string, { sha256: string; body: Buffer | undefined; seq: number }>();
+  /** Index objects the manifests name, with the SHA-256 they claim and that of the bytes they must hold. */
+  readonly indexes = new Map<string, { sha256: string; bodySha256: string | undefined; seq: number }>();
   /** Every part the manifests that carry weight list: workspace by workspace, in seq order. */
   readonly refs: PartRef[] = [];
   readonly heads = new Map<string, ChainHead>();
@@ -95,7 +96,7 @@ export class ArchiveContents {
   /** Windows follow each other without gap or overlap; a late manifest adds only inside what is covered. Returns the new coverage end. */
   #cover(
     key: string,
-    manifest: Manifest,
+    manifest: ManifestFacts,
     origin: number | null,
     coveredTo: number | null,
     counts: { windows: number; lates: number },
@@ -139,9 +140,10 @@ export class ArchiveContents {
   }
 
   /** `seq` is the manifest's place in the chain (what it claims is checked by the chain walk). */
-  #collect(workspaceId: string, seq: number, manifest: Manifest, refs: PartRef[]): void {
-    for (const part of manifest.parts) refs.push({ part, manifest, quarantine: false });
-    for (const part of manifest.quarantine) refs.push({ part, manifest, quarantine: true });
+  #collect(workspaceId: string, seq: number, manifest: ManifestFacts, refs: PartRef[]): void {
+    const range = manifestRange(manifest);
+    for (const part of manifest.parts) refs.push({ part, manifest: range, quarantine: false });
+    for (const part of manifest.quarantine) refs.push({ part, manifest: range, quarantine: true });
     for (const rejected of manifest.rejected_parts ?? []) {
       if (!this.rejectedKeys.has(rejected.key)) this.rejectedKeys.set(rejected.key, { sha256: rejected.sha256, seq, workspaceId });
       this.exceptions.push({
@@ -152,6 +154,6 @@ export class ArchiveContents {
       });
     }
     for (const conflict of manifest.conflicts ?? []) this.conflicts.push({ ...conflict, seq, workspaceId });
-    if (manifest.index) this.indexes.set(manifest.index.key, { sha256: manifest.index.sha256, body: indexBody(manifest), seq });
+    if (manifest.index) this.indexes.set(manifest.index.key, { sha256: manifest.index.sha256, bodySha256: manifest.index.bodySha256, seq });
   }
 }

@@ -1,11 +1,16 @@
-/** Lists and reads the archive for verify: a symbolic link is never followed, an unreadable object is a problem. */
+/**
+ * Lists and reads the archive for verify: a symbolic link is never followed, an unreadable object
+ * is a problem, and a lock state that comes with the bytes is kept for the lock check.
+ */
 import type { ObjectInfo, ObjectStore } from '../ports.ts';
+import type { LockCapture } from './lockCapture.ts';
 import type { Report } from './ProblemList.ts';
 
 export class ArchiveReader {
   constructor(
     readonly store: ObjectStore,
     private readonly report: Report,
+    private readonly locks?: LockCapture,
   ) {}
 
   /** Objects under `root`; a symbolic link is reported, and the object it stands for is absent. */
@@ -26,10 +31,18 @@ export class ArchiveReader {
   /** The object's bytes, or undefined (reported as unreadable). */
   async read(key: string): Promise<Buffer | undefined> {
     try {
-      return await this.store.get(key);
+      return await this.fetch(key);
     } catch (error) {
       this.report('unreadable', key, `${key} cannot be read (${error instanceof Error ? error.message : String(error)})`);
       return undefined;
     }
+  }
+
+  /** The object's bytes; throws like the store's get. */
+  async fetch(key: string): Promise<Buffer> {
+    if (!this.locks || !this.store.getWithLock) return this.store.get(key);
+    const { body, lock } = await this.store.getWithLock(key);
+    if (lock) this.locks.keep(key, body, lock);
+    return body;
   }
 }

@@ -9,6 +9,7 @@ import { parseIndexKey } from '../archive/partIndex.ts';
 import type { ObjectStore } from '../ports.ts';
 import { parseRotationKey } from '../signing/rotation.ts';
 import type { ArchiveContents, PartRef } from './ArchiveContents.ts';
+import type { ArchiveReader } from './ArchiveReader.ts';
 import type { Inventory } from './inventory.ts';
 import { inOrder } from './pipeline.ts';
 import type { ProblemList } from './ProblemList.ts';
@@ -16,6 +17,7 @@ import { NO_INDEX_NOTE } from './types.ts';
 
 export interface Accounting {
   readonly store: ObjectStore;
+  readonly reader: ArchiveReader;
   readonly inventory: Inventory;
   readonly contents: ArchiveContents;
   readonly referenced: ReadonlyMap<string, PartRef>;
@@ -39,12 +41,15 @@ export async function checkRejected({ store, inventory, contents, referenced, pr
   }
 }
 
-export async function checkIndexes({ store, inventory, contents, problems }: Accounting, concurrency: number): Promise<void> {
+/** Returns the note to add, if any (the caller adds it after the lock check's, so notes keep their order). */
+export async function checkIndexes(
+  { reader, inventory, contents, problems }: Accounting,
+  concurrency: number,
+): Promise<string | undefined> {
   const { indexObjects } = inventory;
   // A copy of activity_logs/, manifests/ and signatures/ (what an assessor downloads) has no index/ at
   // all: the index only steers Athena, and every part was checked against its manifest, so say it once.
   const noIndexAtAll = indexObjects.size === 0 && contents.indexes.size > 0;
-  if (noIndexAtAll) problems.note(NO_INDEX_NOTE);
   const present = noIndexAtAll
     ? []
     : [...contents.indexes].filter(([key, index]) => {
@@ -56,10 +61,11 @@ export async function checkIndexes({ store, inventory, contents, problems }: Acc
         );
         return false;
       });
-  const read = async ([key, index]: (typeof present)[number]) => ({ key, index, body: await store.get(key) });
+  const read = async ([key, index]: (typeof present)[number]) => ({ key, index, body: await reader.fetch(key) });
   for await (const { key, index, body } of inOrder(present, concurrency, read)) {
     const sha = createHash('sha256').update(body).digest('hex');
-    if (sha !== index.sha256 || (index.body && !index.body.equals(body)))
+    // The bytes the manifest's parts make, compared by their SHA-256 (kept instead of the bytes).
+    if (sha !== index.sha256 || (index.bodySha256 !== undefined && index.bodySha256 !== sha))
       problems.report(
         'index-altered',
         key,
@@ -74,6 +80,7 @@ export async function checkIndexes({ store, inventory, contents, problems }: Acc
       `${key} is not named by any manifest${parseIndexKey(key) ? '' : ' and is not an index key'}: Athena would read the parts it lists — acknowledge it, and check what it names`,
     );
   }
+  return noIndexAtAll ? NO_INDEX_NOTE : undefined;
 }
 
 export function reportStrays(

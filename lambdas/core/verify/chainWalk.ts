@@ -6,11 +6,13 @@ import { createHash } from 'node:crypto';
 import { manifestKey } from '../archive/keys.ts';
 import { type Manifest, iso, manifestSchema } from '../archive/manifest.ts';
 import type { ArchiveReader } from './ArchiveReader.ts';
+import { type ManifestFacts, manifestFacts } from './manifestFacts.ts';
 import { inOrder } from './pipeline.ts';
 import type { Report } from './ProblemList.ts';
 
 export interface ChainLink {
-  readonly manifest: Manifest;
+  /** What is kept of the manifest (not the whole parsed manifest: see manifestFacts.ts). */
+  readonly manifest: ManifestFacts;
   readonly sha: string;
   readonly key: string;
 }
@@ -24,7 +26,7 @@ export interface WalkedChain {
   readonly last: number;
   /** Manifests listed. */
   readonly listed: number;
-  /** The manifests that were read and parsed, by seq. */
+  /** The manifests that were read and parsed, by seq (what verify keeps of each). */
   readonly links: Map<number, ChainLink>;
   /** Where the genesis says the archive starts. */
   readonly origin: number | null;
@@ -51,7 +53,7 @@ export async function walkChain(
   const last = seqs[seqs.length - 1]!;
   const present = new Set(seqs);
   const links = new Map<number, ChainLink>();
-  let previous: ChainLink | undefined;
+  let previous: string | undefined;
   let origin: number | null = null;
   const from = options.from ?? 0;
   for (let seq = 0; seq < Math.min(from, last + 1); seq++) if (!present.has(seq)) reportMissing(workspaceId, seq, report);
@@ -73,14 +75,14 @@ export async function walkChain(
       previous = undefined;
       continue;
     }
-    const link: ChainLink = { manifest, sha: createHash('sha256').update(body).digest('hex'), key };
+    const sha = createHash('sha256').update(body).digest('hex');
     if (seq === 0) origin = manifest.from;
     // Reading from a receipt: the archive's start is the one the trusted manifest names.
     else if (seq === from) origin = manifest.origin;
-    checkLink(workspaceId, seq, link, previous, origin, report, from);
-    shas.set(key, { workspaceId, seq, sha: link.sha });
-    links.set(seq, link);
-    previous = link;
+    checkLink(workspaceId, seq, { manifest, key }, previous, origin, report, from);
+    shas.set(key, { workspaceId, seq, sha });
+    links.set(seq, { manifest: manifestFacts(manifest), sha, key });
+    previous = sha;
   }
   return { workspaceId, last, listed: seqs.length, links, origin, from };
 }
@@ -108,12 +110,12 @@ function parseManifest(key: string, body: Buffer, report: Report): Manifest | un
   }
 }
 
-/** `previous` is the manifest right before this one, when it was read (undefined after a gap or an unreadable one). */
+/** `previous` is the SHA-256 of the manifest right before this one, when it was read (undefined after a gap or an unreadable one). */
 function checkLink(
   workspaceId: string,
   seq: number,
-  { manifest, key }: ChainLink,
-  previous: ChainLink | undefined,
+  { manifest, key }: { readonly manifest: Manifest; readonly key: string },
+  previous: string | undefined,
   origin: number | null,
   report: Report,
   from: number,
@@ -132,11 +134,11 @@ function checkLink(
       report('chain-broken', key, `manifest ${key} should open the chain (kind genesis, no previous hash)`);
   } else if (manifest.kind === 'genesis') {
     report('chain-broken', key, `manifest ${key} is a second genesis inside the chain`);
-  } else if (previous !== undefined && manifest.prev_sha256 !== previous.sha) {
+  } else if (previous !== undefined && manifest.prev_sha256 !== previous) {
     report(
       'chain-broken',
       key,
-      `manifest ${key} names previous hash ${manifest.prev_sha256}, but manifest ${seq - 1} hashes to ${previous.sha}: the previous manifest was altered or replaced`,
+      `manifest ${key} names previous hash ${manifest.prev_sha256}, but manifest ${seq - 1} hashes to ${previous}: the previous manifest was altered or replaced`,
     );
   }
   if (origin !== null && manifest.origin !== origin) {

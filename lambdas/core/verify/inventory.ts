@@ -18,7 +18,22 @@ export interface Inventory {
   readonly rotationObjects: Set<string>;
 }
 
+/** Lists every area at once (each listing is a chain of pages: one after the other would add up). */
 export async function readInventory(reader: ArchiveReader, report: Report): Promise<Inventory> {
+  const [manifestSeqs, data, quarantine, indexObjects, signatureKeys, rotations] = await Promise.all([
+    listManifests(reader, report),
+    listSizes(reader, DATA_ROOT),
+    listSizes(reader, QUARANTINE_ROOT),
+    listIndexes(reader),
+    listSignatures(reader, report),
+    listRotations(reader, report),
+  ]);
+  // Data first, then quarantine: the order they were always listed in.
+  const dataObjects = new Map([...data, ...quarantine]);
+  return { manifestSeqs, dataObjects, indexObjects, signatureKeys, ...rotations };
+}
+
+async function listManifests(reader: ArchiveReader, report: Report): Promise<Map<string, number[]>> {
   const manifestSeqs = new Map<string, number[]>();
   for await (const object of reader.listed(MANIFEST_ROOT)) {
     const parsed = parseManifestKey(object.key);
@@ -30,18 +45,31 @@ export async function readInventory(reader: ArchiveReader, report: Report): Prom
     list.push(parsed.seq);
     manifestSeqs.set(parsed.workspaceId, list);
   }
-  const dataObjects = new Map<string, number>();
-  for (const root of [DATA_ROOT, QUARANTINE_ROOT]) {
-    for await (const object of reader.listed(root)) dataObjects.set(object.key, object.bytes);
-  }
+  return manifestSeqs;
+}
+
+async function listSizes(reader: ArchiveReader, root: string): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for await (const object of reader.listed(root)) sizes.set(object.key, object.bytes);
+  return sizes;
+}
+
+async function listIndexes(reader: ArchiveReader): Promise<Set<string>> {
   const indexObjects = new Set<string>();
   for await (const object of reader.store.list(INDEX_ROOT)) indexObjects.add(object.key);
+  return indexObjects;
+}
 
+async function listSignatures(reader: ArchiveReader, report: Report): Promise<Set<string>> {
   const signatureKeys = new Set<string>();
   for await (const object of reader.listed(SIGNATURE_ROOT)) {
     if (parseSignatureKey(object.key)) signatureKeys.add(object.key);
     else report('stray-object', object.key, `${object.key} is under signatures/ but is not a signature of any chain`);
   }
+  return signatureKeys;
+}
+
+async function listRotations(reader: ArchiveReader, report: Report) {
   const rotationWorkspaces = new Set<string>();
   const rotationObjects = new Set<string>();
   for await (const object of reader.listed(KEYS_ROOT)) {
@@ -51,5 +79,5 @@ export async function readInventory(reader: ArchiveReader, report: Report): Prom
       rotationObjects.add(object.key);
     } else report('stray-object', object.key, `${object.key} is under keys/ but is not a key rotation record of any chain`);
   }
-  return { manifestSeqs, dataObjects, indexObjects, signatureKeys, rotationWorkspaces, rotationObjects };
+  return { rotationWorkspaces, rotationObjects };
 }

@@ -2,9 +2,10 @@
  * Object Lock: every part, manifest and signature locked in the expected mode, long enough,
  * with the checksum the store computed when it was written.
  */
-import type { ObjectStore } from '../ports.ts';
+import type { ObjectLockInfo, ObjectStore } from '../ports.ts';
+import type { LockCapture } from './lockCapture.ts';
 import { inOrder } from './pipeline.ts';
-import type { ProblemList } from './ProblemList.ts';
+import type { ProblemList, Report } from './ProblemList.ts';
 import { NO_LOCK_RECORDS_NOTE, type VerifyOptions, type VerifyResult } from './types.ts';
 
 export interface LockOutcome {
@@ -14,13 +15,19 @@ export interface LockOutcome {
   readonly lockState: VerifyResult['lockState'];
 }
 
-/** `expected`: each object to check, with the SHA-256 the chain records for it (if any). */
+export type PromisedLock = NonNullable<VerifyOptions['lock']>;
+
+/**
+ * `expected`: each object to check, with the SHA-256 the chain records for it (if any). A lock
+ * state that came with a read (`captured`) is judged as if asked for now.
+ */
 export async function checkLocks(
   store: ObjectStore,
   options: Pick<VerifyOptions, 'lock' | 'requireLocks'>,
   expected: () => Map<string, string | undefined>,
   problems: ProblemList,
   concurrency: number,
+  captured?: LockCapture,
 ): Promise<LockOutcome> {
   const { report } = problems;
   const outcome = { lockChecked: 0, heldObjects: [] as string[] };
@@ -39,22 +46,26 @@ export async function checkLocks(
   if (lockState === 'unsupported' && options.requireLocks)
     report('lock-records-missing', '.object-lock/', `${store.location} keeps no Object Lock state, and --require-locks was given`);
   if (options.lock && store.objectLock && lockState === 'checked') {
-    const ask = async ([key, sha]: [string, string | undefined]) => ({ key, sha, lock: await store.objectLock!(key) });
+    const ask = async ([key, sha]: [string, string | undefined]) => ({
+      key,
+      sha,
+      lock: captured?.take(key) ?? (await store.objectLock!(key)),
+    });
     for await (const { key, sha, lock } of inOrder(expected(), concurrency, ask)) {
       outcome.lockChecked += 1;
       if (lock?.legalHold) outcome.heldObjects.push(key);
-      checkLock(key, sha, lock, options.lock, problems);
+      checkLock(key, sha, lock, options.lock, problems.report);
     }
   }
   return { ...outcome, lockState };
 }
 
-function checkLock(
+export function checkLock(
   key: string,
   sha: string | undefined,
-  lock: Awaited<ReturnType<NonNullable<ObjectStore['objectLock']>>>,
-  promised: NonNullable<VerifyOptions['lock']>,
-  { report }: ProblemList,
+  lock: ObjectLockInfo | undefined,
+  promised: PromisedLock,
+  report: Report,
 ): void {
   if (!lock?.mode) {
     report('not-locked', key, `${key} is not under Object Lock (expected ${promised.mode} for ${promised.years} years)`);

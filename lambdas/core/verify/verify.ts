@@ -17,6 +17,7 @@ import { checkIndexes, checkRejected, reportStrays, type Accounting } from './ac
 import { type ManifestShas, walkChain } from './chainWalk.ts';
 import { chainWeight } from './chainWeight.ts';
 import { type Inventory, readInventory } from './inventory.ts';
+import { LockCapture } from './lockCapture.ts';
 import { checkLocks } from './lockCheck.ts';
 import { checkParts, selectParts } from './PartCheck.ts';
 import { ProblemList } from './ProblemList.ts';
@@ -34,7 +35,12 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
   const receipts = receiptsByWorkspace(options);
   const problems = new ProblemList();
-  const reader = new ArchiveReader(store, problems.report);
+  // On S3 a read brings its object's lock state along: one round trip per object, not two.
+  const captured = options.lock && store.objectLock && store.getWithLock ? new LockCapture(options.lock) : undefined;
+  const reader = new ArchiveReader(store, problems.report, captured);
+  // The versions listing needs nothing else: it runs beside everything (its problems are sorted with the rest).
+  const versions = options.checkVersions && store.listVersions ? checkVersions(store, problems.report) : undefined;
+  versions?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
   const inventory = await readInventory(reader, problems.report);
   const shas: ManifestShas = new Map();
   const signatures = options.verifier
@@ -62,16 +68,18 @@ export async function verifyArchive(store: ObjectStore, options: VerifyOptions =
     },
     problems.report,
   );
-  const accounting: Accounting = { store, inventory, contents, referenced, problems };
+  const accounting: Accounting = { store, reader, inventory, contents, referenced, problems };
   reportStrays(accounting, signatures?.unused());
-  const locks = await checkLocks(store, options, () => lockTargets(accounting, shas), problems, concurrency);
+  // Indexes are read before the lock check, so the lock states their reads bring are used.
+  const indexNote = await checkIndexes(accounting, concurrency);
+  const locks = await checkLocks(store, options, () => lockTargets(accounting, shas), problems, concurrency, captured);
   await checkRejected(accounting);
-  await checkIndexes(accounting, concurrency);
+  if (indexNote) problems.note(indexNote);
 
   // A receipt to start from is also a head the chain must reach, with that hash.
   const expectHeads = [...(options.expectHeads ?? []), ...receipts.values()];
   checkHeads(contents.heads, shas, { ...options, expectHeads }, problems.report);
-  const versionsChecked = options.checkVersions && store.listVersions ? await checkVersions(store, problems.report) : undefined;
+  const versionsChecked = await versions;
 
   const sorted = problems.sortedProblems();
   return {

@@ -97,6 +97,47 @@ describe('inOrder()', () => {
     expect(maxHeld).toBeLessThanOrEqual(9);
   });
 
+  it('keeps `concurrency` running while a slow answer holds the head, up to the look-ahead', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let started = 0;
+    let releaseHead!: () => void;
+    const headDone = new Promise<void>((resolve) => {
+      releaseHead = resolve;
+    });
+    let startedWhileHeadRan = 0;
+    const work = async (i: number) => {
+      running += 1;
+      started += 1;
+      maxRunning = Math.max(maxRunning, running);
+      if (i === 0) {
+        // Let every other item that may start do so, then count them before the head answers.
+        for (let k = 0; k < 50; k++) await new Promise((resolve) => setImmediate(resolve));
+        startedWhileHeadRan = started;
+        await headDone;
+      } else await new Promise((resolve) => setImmediate(resolve));
+      running -= 1;
+      return i;
+    };
+    const out: number[] = [];
+    const run = (async () => {
+      for await (const i of inOrder(
+        Array.from({ length: 30 }, (_, i) => i),
+        3,
+        work,
+        { lookahead: 8 },
+      ))
+        out.push(i);
+    })();
+    for (let k = 0; k < 60; k++) await new Promise((resolve) => setImmediate(resolve));
+    releaseHead();
+    await run;
+    expect(out).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    // The head held one slot; the two others went on through the look-ahead (8 held), never more than 3 at once.
+    expect(startedWhileHeadRan).toBe(8);
+    expect(maxRunning).toBe(3);
+  });
+
   it('still runs an item heavier than the whole bound, alone', async () => {
     const out: number[] = [];
     for await (const n of inOrder([1, 50, 2], 4, async (n) => n, { weight: (n) => n, maxWeight: 10 })) out.push(n);

@@ -1,0 +1,25 @@
+/**
+ * The lock state a GetObject answer carries in its headers (Object Lock mode, retain-until date,
+ * legal hold, the SHA-256 checksum when asked with ChecksumMode ENABLED, Last-Modified): the same
+ * facts GetObjectRetention, GetObjectLegalHold and GetObjectAttributes give, in the same round
+ * trip as the bytes. S3 sends the Object Lock headers only to a caller allowed to read them
+ * (s3:GetObjectRetention, s3:GetObjectLegalHold) and only for an object under retention, so an
+ * answer without a mode says nothing: the caller asks the three calls as before.
+ */
+import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import type { ObjectLockInfo } from '../../core/ports.ts';
+
+export function lockFromGetObject(out: GetObjectCommandOutput): ObjectLockInfo | undefined {
+  if (!out.ObjectLockMode) return undefined;
+  const checksum = out.ChecksumSHA256;
+  return {
+    mode: out.ObjectLockMode,
+    ...(out.ObjectLockRetainUntilDate && { retainUntil: out.ObjectLockRetainUntilDate.toISOString() }),
+    ...(out.LastModified && { createdAt: out.LastModified.toISOString() }),
+    // A composite checksum (multipart, "…-N") is not the object's own hash, as in objectLock().
+    ...(checksum &&
+      !checksum.includes('-') &&
+      out.ChecksumType !== 'COMPOSITE' && { sha256: Buffer.from(checksum, 'base64').toString('hex') }),
+    ...(out.ObjectLockLegalHoldStatus !== undefined && { legalHold: out.ObjectLockLegalHoldStatus === 'ON' }),
+  };
+}
