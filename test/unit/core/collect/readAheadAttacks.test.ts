@@ -3,11 +3,10 @@
  * chosen, and a run that ends while ranges are still being read.
  */
 import { describe, expect, it } from 'vitest';
-import type { ActivityPage, TimeRange } from '../../../../lambdas/core/intercom/schema.ts';
-import type { ActivityLogSource, SourcePace } from '../../../../lambdas/core/ports.ts';
 import { Prefetcher, apiRange } from '../../../../lambdas/core/collect/Prefetcher.ts';
+import type { ActivityPage, TimeRange } from '../../../../lambdas/core/intercom/schema.ts';
+import type { ActivityLogSource, FetchRangeOptions, SourcePace } from '../../../../lambdas/core/ports.ts';
 import { collect } from '../../../../lambdas/core/collect/collect.ts';
-import type { FetchRangeOptions } from '../../../../lambdas/core/ports.ts';
 import { verifyArchive } from '../../../../lambdas/core/verify/verify.ts';
 import { crashingStore } from '../../../helpers/collecting.ts';
 import { duplicateIds, listedLines } from '../../../helpers/archive.ts';
