@@ -28,14 +28,20 @@ export class RateBudget {
 
   /**
    * An answer's budget headers. The requests still in flight were let through against an earlier
-   * count and may not be in this one yet, so they are taken off what remains.
+   * count and may not be in this one yet, so they are taken off what remains; within one window
+   * (the same reset) what remains only ever goes down.
    */
   update(headers: Headers): void {
     const limit = Number(headers.get('x-ratelimit-limit'));
     const remaining = Number(headers.get('x-ratelimit-remaining'));
     const reset = Number(headers.get('x-ratelimit-reset'));
     if (!headers.has('x-ratelimit-limit') || !Number.isFinite(limit) || !Number.isFinite(remaining) || !Number.isFinite(reset)) return;
-    this.rate = { limit, remaining: remaining - this.inFlight, resetAtMs: reset * 1000 };
+    const current = this.rate;
+    const next = { limit, remaining: remaining - this.inFlight, resetAtMs: reset * 1000 };
+    // Answers overtake each other with several requests in flight: one that arrives late carries an
+    // older (higher) count of the same window and must not give back budget already spent.
+    if (current && current.resetAtMs === next.resetAtMs) next.remaining = Math.min(next.remaining, current.remaining);
+    this.rate = next;
     if (limit > 0) this.lastLimit = limit;
   }
 
@@ -67,8 +73,11 @@ export class RateBudget {
 
   untilResetMs(): number | undefined {
     if (!this.rate) return undefined;
-    // Reset is in whole seconds: add a little so we never arrive a moment early.
-    return Math.max(0, this.rate.resetAtMs - this.settings.now()) + 50 + Math.round(this.settings.random() * 100);
+    // Reset is in whole seconds: add a little so we never arrive a moment early. Never more than
+    // one rate window: a reset said to be further away is a lie (a run would sleep for days, or
+    // past setTimeout's limit not at all and hammer the server).
+    const untilReset = Math.min(RATE_WINDOW_SECONDS * 1000, Math.max(0, this.rate.resetAtMs - this.settings.now()));
+    return untilReset + 50 + Math.round(this.settings.random() * 100);
   }
 
   /**

@@ -79,7 +79,7 @@ export class Prefetcher {
 
   /** How many ranges the source's pace allows at once now (the one being filled included). */
   concurrency(): number {
-    return chooseConcurrency(this.source.pace?.(), Math.max(1, this.settings.concurrency), this.#gate.maxBytes);
+    return chooseConcurrency(this.#pace(), Math.max(1, this.settings.concurrency), this.#gate.maxBytes);
   }
 
   /**
@@ -91,7 +91,7 @@ export class Prefetcher {
    */
   cutSpan(windowSeconds: number, minSpan: number, pagesPerSecond: number | undefined): number | undefined {
     if (!this.source.pace) return windowSeconds;
-    if (this.source.pace().latencySeconds === undefined || pagesPerSecond === undefined) return undefined;
+    if (this.#pace()?.latencySeconds === undefined || pagesPerSecond === undefined) return undefined;
     const reading = this.concurrency();
     const wanted = (pagesPerSecond * windowSeconds) / PAGES_PER_RANGE;
     if (reading < 2 || wanted < 2) return windowSeconds;
@@ -167,6 +167,16 @@ export class Prefetcher {
   close(): void {
     this.#closed = true;
     this.clear();
+  }
+
+  /** The source's pace; one that cannot tell (it threw) is read one range at a time, never failing the run. */
+  #pace(): SourcePace | undefined {
+    if (!this.source.pace) return undefined;
+    try {
+      return this.source.pace();
+    } catch {
+      return {};
+    }
   }
 
   #start(key: string, range: TimeRange, options: FetchRangeOptions, attached: boolean): RangeStream {

@@ -22,6 +22,8 @@ export class PrefetchGate {
   #pages = 0;
   /** Pages asked for ahead (by streams not being drained) and not yet come. */
   #pending = 0;
+  /** The largest page held so far: what each page asked ahead and not yet come may add. */
+  #largest = 0;
   #waiters: (() => void)[] = [];
   readonly #waiting = new Set<RangeStream>();
 
@@ -63,6 +65,7 @@ export class PrefetchGate {
   }
 
   hold(page: ActivityPage): void {
+    this.#largest = Math.max(this.#largest, pageBytes(page));
     this.#bytes += pageBytes(page);
     this.#pages += 1;
   }
@@ -85,8 +88,12 @@ export class PrefetchGate {
     return false;
   }
 
+  /**
+   * Pages asked ahead and not yet come count as held (at the largest size seen): otherwise every
+   * waiting range passes at once whenever one page is drained, each adding a page over the bound.
+   */
   #full(): boolean {
-    return this.#bytes >= this.maxBytes || this.#pages >= this.maxPages;
+    return this.#bytes + this.#pending * this.#largest >= this.maxBytes || this.#pages + this.#pending >= this.maxPages;
   }
 }
 

@@ -106,7 +106,7 @@ export function resolveSettings(settings: CollectSettings): ResolvedSettings {
     minRangeSeconds: Math.min(settings.minRangeSeconds ?? COLLECT_DEFAULTS.minRangeSeconds, windowSeconds),
     lookbackSeconds: settings.lookbackSeconds ?? COLLECT_DEFAULTS.lookbackSeconds,
     partMaxBytes: settings.partMaxBytes,
-    concurrency: Math.max(1, settings.concurrency ?? COLLECT_DEFAULTS.concurrency),
+    concurrency: resolveConcurrency(settings.concurrency),
     runId: settings.runId,
     collectorVersion: settings.collectorVersion,
     shouldStop: settings.shouldStop ?? (() => false),
@@ -117,6 +117,13 @@ export function resolveSettings(settings: CollectSettings): ResolvedSettings {
     signer: settings.signer,
     afterManifestSigned: settings.afterManifestSigned,
   };
+}
+
+/** At least 1, a whole number; anything not a number is a caller's mistake, named. */
+function resolveConcurrency(value: number | undefined): number {
+  const concurrency = value ?? COLLECT_DEFAULTS.concurrency;
+  if (!Number.isFinite(concurrency)) throw new RangeError(`concurrency must be a number of ranges (1 or more), got ${concurrency}`);
+  return Math.max(1, Math.floor(concurrency));
 }
 
 /** UNIX seconds of `now()`. */

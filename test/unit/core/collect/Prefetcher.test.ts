@@ -194,3 +194,15 @@ describe('Prefetcher', () => {
     for (const signal of source.signals.slice(1)) expect(signal.aborted).toBe(true);
   });
 });
+
+describe('Prefetcher with a broken caller or source', () => {
+  it('reads one range at a time from a source whose pace() throws, and never fails the run for it', async () => {
+    const source = new PagedSource(3, fast);
+    source.pace = () => {
+      throw new Error('pace is broken');
+    };
+    const ids = await drainInOrder(new Prefetcher(source, { concurrency: 8, mayFetchAhead: () => true }), hours(3));
+    expect(ids).toHaveLength(3 * 3 * 10);
+    expect(source.maxInFlight).toBe(1);
+  });
+});

@@ -33,6 +33,7 @@ describe('resolveSettings()', () => {
     expect([s.windowSeconds, s.minRangeSeconds, s.lookbackSeconds, s.concurrency]).toEqual([5 * DAY, 900, 3600, 16]);
     expect(resolveSettings({ ...base, until: T0, windowSeconds: 600 }).minRangeSeconds).toBe(600);
     expect(resolveSettings({ ...base, until: T0, concurrency: 0 }).concurrency).toBe(1);
+    expect(() => resolveSettings({ ...base, until: T0, concurrency: Number.NaN })).toThrow(/concurrency must be a number of ranges/);
   });
 
   it('refuses a workspace id that is not an Intercom id_code before anything is read', () => {
