@@ -32,26 +32,32 @@ afterAll(async () => {
   await sim?.close();
 });
 
+/** A fetch that counts the requests in flight at once (`max()`). */
+function countingFetch(realFetch: typeof fetch) {
+  let inFlight = 0;
+  let most = 0;
+  const fn = (async (input: URL | RequestInfo, init?: RequestInit) => {
+    inFlight += 1;
+    most = Math.max(most, inFlight);
+    try {
+      return await realFetch(input, init);
+    } finally {
+      inFlight -= 1;
+    }
+  }) as typeof fetch;
+  return { fn, max: () => most };
+}
+
 /** Collects [T0, UNTIL) in 1-day windows; returns what it archived, without the per-run fields. */
 async function collectOnce(concurrency: number | undefined) {
-  let inFlight = 0;
-  let maxInFlight = 0;
   const events: ClientEvent[] = [];
-  const realFetch = globalThis.fetch;
+  const counting = countingFetch(globalThis.fetch);
   const client = new IntercomClient({
     token: sim.token,
     baseUrl: sim.url,
     perPage: 50,
     onEvent: (e) => events.push(e),
-    fetch: (async (input: URL | RequestInfo, init?: RequestInit) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      try {
-        return await realFetch(input, init);
-      } finally {
-        inFlight -= 1;
-      }
-    }) as typeof fetch,
+    fetch: counting.fn,
   });
   const store = new MemoryObjectStore();
   const result = await collect(client, store, {
@@ -75,7 +81,7 @@ async function collectOnce(concurrency: number | undefined) {
     windows.push([manifest.kind, manifest.from, manifest.to, manifest.records, manifest.parts.map((p) => p.key)]);
   }
   const verified = await verifyArchive(store);
-  return { result, lines, windows, windowRanges, maxInFlight, events, ok: verified.ok };
+  return { result, lines, windows, windowRanges, maxInFlight: counting.max(), events, ok: verified.ok };
 }
 
 describe('collect() reading ranges ahead over HTTP', () => {
@@ -104,21 +110,12 @@ describe('collect() reading ranges ahead over HTTP', () => {
     const sequential = await collectOnce(1);
     // The Lambda's deadline, page-driven: each page the client hands over costs the run 1 s of 30.
     const clock = new RunClock(UNTIL + 30 * DAY);
-    let inFlight = 0;
-    let maxInFlight = 0;
     const realFetch = globalThis.fetch;
+    const counting = countingFetch(realFetch);
     const store = new MemoryObjectStore();
     const runs: { pages: number; windows: number }[] = [];
     let checkpoint = T0;
-    globalThis.fetch = (async (input: URL | RequestInfo, init?: RequestInit) => {
-      inFlight += 1;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      try {
-        return await realFetch(input, init);
-      } finally {
-        inFlight -= 1;
-      }
-    }) as typeof fetch;
+    globalThis.fetch = counting.fn;
     // Built after the fetch above is in place: the client takes the global fetch when it is made.
     const client = new TickingClient(sim, () => clock.advance(1), 50);
     try {
@@ -144,7 +141,7 @@ describe('collect() reading ranges ahead over HTTP', () => {
     } finally {
       globalThis.fetch = realFetch;
     }
-    expect(maxInFlight).toBeGreaterThan(1);
+    expect(counting.max()).toBeGreaterThan(1);
     for (const r of runs) expect(r.pages).toBeLessThanOrEqual(30);
     // The same entries, each once, whichever run archived them (run ids differ between the two).
     const withoutRun = (line: string) => {

@@ -116,7 +116,7 @@ function idAt(bytes: Buffer, start: number, end: number): string | number {
 }
 
 /** Index of the first `"` at or after `from` (before `end`), or -1 when a backslash or the end comes first. */
-function plainUntilQuote(bytes: Buffer, from: number, end: number): number {
+export function plainUntilQuote(bytes: Buffer, from: number, end: number): number {
   for (let i = from; i < end; i++) {
     const b = bytes[i]!;
     if (b === QUOTE) return i;

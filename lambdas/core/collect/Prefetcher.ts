@@ -20,6 +20,14 @@ export const PREFETCH_LIMITS = {
  * so a window read as one long range waits on itself; each range costs one partial page more.
  */
 export const PAGES_PER_RANGE = 4;
+/** Windows are cut only when at least this many ranges are read at once (latency, not work, is what the run waits on). */
+const MIN_READING_TO_CUT = 4;
+/**
+ * At most this many ranges per range read at once in a window: every range read ahead must
+ * finish inside the bound (64 pages, at most 8 per range) before the filler reaches it, or its
+ * last pages are read one after another while the filler waits.
+ */
+const RANGES_PER_READER = 4;
 
 /** Ranges read at once when the source reports a latency but no rate budget. */
 const WITHOUT_BUDGET = 4;
@@ -85,7 +93,7 @@ export class Prefetcher {
   /**
    * The span to cut ranges to while they are read ahead: windows of `windowSeconds` at
    * `pagesPerSecond` (the density seen) cut into a power of two of ranges of about
-   * PAGES_PER_RANGE pages, at most as many as are read at once, never below `minSpan`; `windowSeconds`
+   * PAGES_PER_RANGE pages, at most RANGES_PER_READER per range read at once, never below `minSpan`; `windowSeconds`
    * itself when cutting buys nothing (a source without a network, a window of few pages); undefined
    * while it cannot be decided yet (the source has not answered, the density is unknown).
    */
@@ -94,8 +102,9 @@ export class Prefetcher {
     if (this.#pace()?.latencySeconds === undefined || pagesPerSecond === undefined) return undefined;
     const reading = this.concurrency();
     const wanted = (pagesPerSecond * windowSeconds) / PAGES_PER_RANGE;
-    if (reading < 2 || wanted < 2) return windowSeconds;
-    const ranges = Math.min(2 ** Math.floor(Math.log2(reading)), 2 ** Math.ceil(Math.log2(wanted)));
+    // Below a few ranges at once the network is not what the run waits on: cutting would only cost requests.
+    if (reading < MIN_READING_TO_CUT || wanted < 2) return windowSeconds;
+    const ranges = Math.min(RANGES_PER_READER * 2 ** Math.floor(Math.log2(reading)), 2 ** Math.ceil(Math.log2(wanted)));
     return Math.max(minSpan, Math.ceil(windowSeconds / ranges));
   }
 

@@ -5,6 +5,7 @@
  * shape (`{"id":"…","workspace_id":"…","created_at":<digits>,`) is read from the bytes, anything
  * else is decoded and parsed, and throws where JSON.parse does.
  */
+import { plainUntilQuote } from '../archive/gzipLines.ts';
 import { lineIdAndTime } from '../archive/lines.ts';
 import type { PartIdsBuilder } from './partIds.ts';
 
@@ -48,16 +49,6 @@ function digitsBeforeComma(bytes: Buffer, from: number, end: number): number {
   }
   if (d === from || d >= end || bytes[d] !== COMMA) return -1;
   return d - from > EXACT_DIGITS ? Number(bytes.toString('latin1', from, d)) : n;
-}
-
-/** Index of the first `"` at or after `from` (before `end`), or -1 when a backslash or the end comes first. */
-function plainUntilQuote(bytes: Buffer, from: number, end: number): number {
-  for (let i = from; i < end; i++) {
-    const b = bytes[i]!;
-    if (b === QUOTE) return i;
-    if (b === BACKSLASH) return -1;
-  }
-  return -1;
 }
 
 function startsWith(bytes: Buffer, at: number, end: number, prefix: Buffer): boolean {
