@@ -78,8 +78,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     if (!entries) {
       entries = visibleBetween(from, to);
       rangeCache.set(key, entries);
-      // A collector reads up to 16 ranges at once: keep each one's entries while it is paged through.
-      if (rangeCache.size > 32) rangeCache.delete(rangeCache.keys().next().value as string);
+      // A collector reads up to 32 ranges at once: keep each one's entries while it is paged through.
+      if (rangeCache.size > 64) rangeCache.delete(rangeCache.keys().next().value as string);
     }
     return entries;
   };

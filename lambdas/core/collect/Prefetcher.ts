@@ -32,7 +32,7 @@ const RANGES_PER_READER = 4;
 /** Ranges read at once when the source reports a latency but no rate budget. */
 const WITHOUT_BUDGET = 4;
 /** Share of the budget the ranges read at once may use: at the exact budget every window ends in a wait for its reset. */
-const BUDGET_HEADROOM = 0.8;
+const BUDGET_HEADROOM = 0.9;
 
 /**
  * How many ranges to read at once (the one being filled included). Each keeps one request in

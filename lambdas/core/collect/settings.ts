@@ -20,7 +20,7 @@ export const COLLECT_DEFAULTS = {
   /** How far behind now a window must end to count as closed (CLI and Lambda compute `until` with it). */
   settleLagSeconds: 600,
   /** Most API ranges read at once; the run reads fewer when the latency or the rate budget says so. */
-  concurrency: 16,
+  concurrency: 32,
 } as const;
 
 /** `5d`, `1h`, `15m`, `90s`: a duration as the CLI's `--window`-style options take it. */
@@ -48,7 +48,7 @@ export interface CollectSettings {
   readonly partMaxBytes?: number;
   /**
    * Most API ranges read at once, across windows: the run picks fewer from the source's observed
-   * latency and rate budget, and holds at most PREFETCH_LIMITS of pages ahead. @default 16
+   * latency and rate budget, and holds at most PREFETCH_LIMITS of pages ahead. @default 32
    */
   readonly concurrency?: number;
   readonly runId: string;

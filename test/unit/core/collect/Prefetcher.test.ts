@@ -83,11 +83,11 @@ async function drainInOrder(prefetcher: Prefetcher, ranges: [number, number][], 
 describe('chooseConcurrency()', () => {
   it('reads budget share × latency ranges at once, within the maximum and what the gate holds', () => {
     const bytes = PREFETCH_LIMITS.maxBufferedBytes;
-    // 166.7 requests a second at 150 ms: 20 requests in flight use 80 % of the budget; at most 16.
+    // 166.7 requests a second at 150 ms: 22 requests in flight use 90 % of the budget; at most 16 when so set.
     expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 166.7 }, 16, bytes)).toBe(16);
-    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 166.7 }, 64, bytes)).toBe(20);
+    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 166.7 }, 64, bytes)).toBe(22);
     // Half the budget (budgetShare 0.5) halves it.
-    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 83.4 }, 64, bytes)).toBe(10);
+    expect(chooseConcurrency({ latencySeconds: 0.15, requestsPerSecond: 83.4 }, 64, bytes)).toBe(11);
     // Over loopback reading ahead buys nothing: one range at a time.
     expect(chooseConcurrency({ latencySeconds: 0.002, requestsPerSecond: 166.6 }, 16, bytes)).toBe(1);
     // 2 MiB pages: the gate (8 MiB) holds four.

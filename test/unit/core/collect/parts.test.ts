@@ -30,7 +30,7 @@ const base = { workspaceId: 'ws-memory', runId: 'run-test', collectorVersion: '0
 describe('resolveSettings()', () => {
   it('applies the defaults defined once, and never lets the smallest range exceed the window', () => {
     const s = resolveSettings({ ...base, until: T0 });
-    expect([s.windowSeconds, s.minRangeSeconds, s.lookbackSeconds, s.concurrency]).toEqual([5 * DAY, 900, 3600, 16]);
+    expect([s.windowSeconds, s.minRangeSeconds, s.lookbackSeconds, s.concurrency]).toEqual([5 * DAY, 900, 3600, 32]);
     expect(resolveSettings({ ...base, until: T0, windowSeconds: 600 }).minRangeSeconds).toBe(600);
     expect(resolveSettings({ ...base, until: T0, concurrency: 0 }).concurrency).toBe(1);
     expect(() => resolveSettings({ ...base, until: T0, concurrency: Number.NaN })).toThrow(/concurrency must be a number of ranges/);
