@@ -20,7 +20,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { IntegrityError, ObjectNotFoundError } from '../../core/errors.ts';
-import { lockFromGetObject } from './s3LockHeaders.ts';
+import { lockFromGetObject, wholeObjectSha256 } from './s3LockHeaders.ts';
 import type { ObjectInfo, ObjectLockInfo, ObjectStore, ObjectVersionInfo, PutResult, Retention } from '../../core/ports.ts';
 
 export interface S3ObjectStoreOptions {
@@ -35,7 +35,6 @@ export interface S3ObjectStoreOptions {
 }
 
 const hexToBase64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
-const base64ToHex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
 
 function status(error: unknown): number | undefined {
   return error instanceof S3ServiceException
@@ -136,8 +135,7 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectInfo | undefined> {
     try {
       const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, ChecksumMode: 'ENABLED' }));
-      // A composite checksum (multipart, "…-N") is not the object's own hash; we never write those.
-      const sha = out.ChecksumSHA256 && !out.ChecksumSHA256.includes('-') ? base64ToHex(out.ChecksumSHA256) : undefined;
+      const sha = wholeObjectSha256(out.ChecksumSHA256);
       return {
         key,
         bytes: out.ContentLength ?? 0,
@@ -228,12 +226,12 @@ export class S3ObjectStore implements ObjectStore {
         })(),
         this.legalHold(key),
       ]);
-      const checksum = attributes.Checksum?.ChecksumSHA256;
+      const sha256 = wholeObjectSha256(attributes.Checksum?.ChecksumSHA256);
       return {
         ...(retention.Retention?.Mode && { mode: retention.Retention.Mode }),
         ...(retention.Retention?.RetainUntilDate && { retainUntil: retention.Retention.RetainUntilDate.toISOString() }),
         ...(attributes.LastModified && { createdAt: attributes.LastModified.toISOString() }),
-        ...(checksum && !checksum.includes('-') && { sha256: base64ToHex(checksum) }),
+        ...(sha256 && { sha256 }),
         ...(legalHold !== undefined && { legalHold }),
       };
     } catch (error) {

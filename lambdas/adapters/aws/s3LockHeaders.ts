@@ -9,17 +9,23 @@
 import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import type { ObjectLockInfo } from '../../core/ports.ts';
 
+/**
+ * An S3 SHA-256 checksum (base64) as the object's own hash (hex); undefined for a composite one
+ * (multipart, "…-N", or `ChecksumType` COMPOSITE), which is not — we never write those.
+ */
+export function wholeObjectSha256(checksum: string | undefined, type?: string): string | undefined {
+  if (!checksum || checksum.includes('-') || type === 'COMPOSITE') return undefined;
+  return Buffer.from(checksum, 'base64').toString('hex');
+}
+
 export function lockFromGetObject(out: GetObjectCommandOutput): ObjectLockInfo | undefined {
   if (!out.ObjectLockMode) return undefined;
-  const checksum = out.ChecksumSHA256;
+  const sha256 = wholeObjectSha256(out.ChecksumSHA256, out.ChecksumType);
   return {
     mode: out.ObjectLockMode,
     ...(out.ObjectLockRetainUntilDate && { retainUntil: out.ObjectLockRetainUntilDate.toISOString() }),
     ...(out.LastModified && { createdAt: out.LastModified.toISOString() }),
-    // A composite checksum (multipart, "…-N") is not the object's own hash, as in objectLock().
-    ...(checksum &&
-      !checksum.includes('-') &&
-      out.ChecksumType !== 'COMPOSITE' && { sha256: Buffer.from(checksum, 'base64').toString('hex') }),
+    ...(sha256 && { sha256 }),
     ...(out.ObjectLockLegalHoldStatus !== undefined && { legalHold: out.ObjectLockLegalHoldStatus === 'ON' }),
   };
 }
