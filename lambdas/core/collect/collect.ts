@@ -37,7 +37,7 @@ export async function collect(source: ActivityLogSource, store: ObjectStore, set
   const s = resolveSettings(settings);
   // Where the chain stands, and whether an unsigned head must be superseded first.
   const opened = await openChain(source, store, s);
-  const { chain, recovery, checkpointBefore } = opened;
+  const { chain, checkpointBefore } = opened;
   const origin = chain.origin;
   s.observer.onStart?.({ workspaceId: s.workspaceId, origin, checkpoint: checkpointBefore, until: s.until, newArchive: opened.newArchive });
   const counters = new RunCounters();

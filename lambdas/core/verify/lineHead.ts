@@ -12,8 +12,6 @@ import type { PartIdsBuilder } from './partIds.ts';
 const ID_OPEN = Buffer.from('{"id":"');
 const WS_OPEN = Buffer.from('","workspace_id":"');
 const AT_OPEN = Buffer.from('","created_at":');
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 /** More digits than this are parsed by Number() (a running sum would round differently). */
 const EXACT_DIGITS = 15;
